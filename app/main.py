@@ -1,0 +1,37 @@
+"""The Streamlit entry point: one st.Page per file in app/pages/."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+_APP_DIR = Path(__file__).resolve().parent
+if str(_APP_DIR) not in sys.path:
+    sys.path.insert(0, str(_APP_DIR))
+
+from promptyard._env import configure_offline_defaults  # noqa: E402
+
+configure_offline_defaults()
+st.set_page_config(page_title="Promptyard", page_icon="🌱", layout="wide")
+
+PAGES = {
+    "Workbench": [
+        st.Page(_APP_DIR / "pages" / "home.py", title="Home", icon="🏠", default=True),
+        st.Page(_APP_DIR / "pages" / "prompts.py", title="Prompts", icon="📝", url_path="prompts"),
+        st.Page(_APP_DIR / "pages" / "datasets.py", title="Datasets", icon="🗂️", url_path="datasets"),
+        st.Page(_APP_DIR / "pages" / "playground.py", title="Playground", icon="🧪", url_path="playground"),
+        st.Page(_APP_DIR / "pages" / "runs.py", title="Runs", icon="🚀", url_path="runs"),
+    ],
+    "Judge": [
+        st.Page(_APP_DIR / "pages" / "compare.py", title="Compare", icon="🔍", url_path="compare"),
+        st.Page(_APP_DIR / "pages" / "rate.py", title="Rate", icon="⭐", url_path="rate"),
+        st.Page(_APP_DIR / "pages" / "dashboard.py", title="Dashboard", icon="📊", url_path="dashboard"),
+    ],
+    "Workspace": [
+        st.Page(_APP_DIR / "pages" / "settings.py", title="Settings", icon="⚙️", url_path="settings"),
+    ],
+}
+
+st.navigation(PAGES).run()

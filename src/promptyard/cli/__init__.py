@@ -1,0 +1,52 @@
+"""The `promptyard` command. Each area registers its commands from its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from promptyard._env import configure_offline_defaults
+from promptyard.errors import PromptyardError
+
+app = typer.Typer(
+    name="promptyard",
+    help="Promptyard: git-versioned prompts, runs across models, ratings, judges and charts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    from promptyard.cli import (
+        dataset_cmds,
+        eval_cmds,
+        prompt_cmds,
+        ratings_cmds,
+        report_cmds,
+        run_cmds,
+        workspace_cmds,
+    )
+
+    for module in (
+        workspace_cmds,
+        prompt_cmds,
+        dataset_cmds,
+        run_cmds,
+        ratings_cmds,
+        eval_cmds,
+        report_cmds,
+    ):
+        module.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point of the console script: bad input exits 1 with one line on stderr."""
+    configure_offline_defaults()
+    try:
+        app()
+    except PromptyardError as exc:
+        typer.echo(f"error: {' '.join(str(exc).splitlines())}", err=True)
+        raise SystemExit(1) from None

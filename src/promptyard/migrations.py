@@ -1,0 +1,173 @@
+"""Ordered, named schema migrations, recorded in the `_migrations` table.
+
+Each migration is a function of a SQLAlchemy connection. A migration never changes once
+it has shipped: a schema change is a new function appended to MIGRATIONS. The DDL keeps
+to types SQLite and PostgreSQL both understand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Connection, text
+
+Migration = Callable[[Connection], None]
+
+_V1_TABLES = """
+CREATE TABLE run (
+    id {pk},
+    name TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    started_at TIMESTAMP,
+    finished_at TIMESTAMP,
+    status TEXT NOT NULL,
+    dataset_name TEXT,
+    dataset_sha TEXT,
+    slice_json TEXT NOT NULL,
+    repeats INTEGER NOT NULL,
+    concurrency INTEGER NOT NULL,
+    max_cost_usd DOUBLE PRECISION,
+    use_cache BOOLEAN NOT NULL,
+    total_cells INTEGER NOT NULL,
+    wall_s DOUBLE PRECISION,
+    worker_pid INTEGER,
+    heartbeat_at TIMESTAMP,
+    cancel_requested BOOLEAN NOT NULL,
+    message TEXT,
+    kind TEXT NOT NULL
+);
+CREATE INDEX ix_run_created_at ON run (created_at);
+CREATE INDEX ix_run_status ON run (status);
+CREATE TABLE variant (
+    id {pk},
+    run_id INTEGER NOT NULL REFERENCES run (id),
+    position INTEGER NOT NULL,
+    prompt_name TEXT NOT NULL,
+    prompt_sha TEXT,
+    prompt_version INTEGER,
+    template_text TEXT,
+    model TEXT NOT NULL,
+    parameters_json TEXT NOT NULL
+);
+CREATE INDEX ix_variant_run_id ON variant (run_id);
+CREATE TABLE cell (
+    id {pk},
+    run_id INTEGER NOT NULL REFERENCES run (id),
+    variant_id INTEGER NOT NULL REFERENCES variant (id),
+    row_id TEXT NOT NULL,
+    row_index INTEGER NOT NULL,
+    repeat INTEGER NOT NULL,
+    inputs_json TEXT NOT NULL,
+    reference TEXT,
+    messages_json TEXT NOT NULL,
+    status TEXT NOT NULL,
+    output TEXT,
+    finish_reason TEXT,
+    prompt_tokens INTEGER,
+    completion_tokens INTEGER,
+    cost_usd DOUBLE PRECISION,
+    latency_ms DOUBLE PRECISION,
+    ttft_ms DOUBLE PRECISION,
+    error_kind TEXT,
+    error_message TEXT,
+    raw_response_json TEXT,
+    cached BOOLEAN NOT NULL,
+    attempts INTEGER NOT NULL,
+    cache_key TEXT,
+    started_at TIMESTAMP,
+    finished_at TIMESTAMP
+);
+CREATE INDEX ix_cell_run_id ON cell (run_id);
+CREATE INDEX ix_cell_variant_id ON cell (variant_id);
+CREATE INDEX ix_cell_status ON cell (status);
+CREATE INDEX ix_cell_cache_key ON cell (cache_key);
+CREATE UNIQUE INDEX ux_cell_identity ON cell (variant_id, row_id, repeat);
+CREATE TABLE labeling_session (
+    id {pk},
+    run_id INTEGER NOT NULL REFERENCES run (id),
+    kind TEXT NOT NULL,
+    scheme TEXT,
+    raters_per_cell INTEGER NOT NULL,
+    seed INTEGER NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    created_by TEXT
+);
+CREATE INDEX ix_labeling_session_run_id ON labeling_session (run_id);
+CREATE TABLE rating (
+    id {pk},
+    cell_id INTEGER NOT NULL REFERENCES cell (id),
+    run_id INTEGER NOT NULL REFERENCES run (id),
+    scheme TEXT NOT NULL,
+    scheme_version TEXT,
+    rater TEXT NOT NULL,
+    value_json TEXT NOT NULL,
+    score DOUBLE PRECISION,
+    comment TEXT,
+    created_at TIMESTAMP NOT NULL,
+    superseded_by INTEGER,
+    session_id INTEGER
+);
+CREATE INDEX ix_rating_cell_id ON rating (cell_id);
+CREATE INDEX ix_rating_run_id ON rating (run_id);
+CREATE TABLE pairwise_vote (
+    id {pk},
+    run_id INTEGER NOT NULL REFERENCES run (id),
+    row_id TEXT NOT NULL,
+    cell_a_id INTEGER NOT NULL REFERENCES cell (id),
+    cell_b_id INTEGER NOT NULL REFERENCES cell (id),
+    variant_a_id INTEGER NOT NULL REFERENCES variant (id),
+    variant_b_id INTEGER NOT NULL REFERENCES variant (id),
+    a_shown_left BOOLEAN NOT NULL,
+    choice TEXT NOT NULL,
+    rater TEXT NOT NULL,
+    session_id INTEGER,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX ix_pairwise_vote_run_id ON pairwise_vote (run_id);
+CREATE INDEX ix_pairwise_vote_variant_a_id ON pairwise_vote (variant_a_id);
+CREATE INDEX ix_pairwise_vote_variant_b_id ON pairwise_vote (variant_b_id);
+CREATE TABLE score (
+    id {pk},
+    cell_id INTEGER NOT NULL REFERENCES cell (id),
+    run_id INTEGER NOT NULL REFERENCES run (id),
+    evaluator TEXT NOT NULL,
+    name TEXT NOT NULL,
+    suite TEXT,
+    value DOUBLE PRECISION,
+    passed BOOLEAN,
+    reason TEXT,
+    judge_cost_usd DOUBLE PRECISION,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX ix_score_cell_id ON score (cell_id);
+CREATE INDEX ix_score_run_id ON score (run_id);
+"""
+
+
+def _statements(ddl: str, conn: Connection) -> list[str]:
+    pk = "SERIAL PRIMARY KEY" if conn.dialect.name == "postgresql" else "INTEGER PRIMARY KEY"
+    return [s.strip() for s in ddl.format(pk=pk).split(";") if s.strip()]
+
+
+def m001_initial(conn: Connection) -> None:
+    for statement in _statements(_V1_TABLES, conn):
+        conn.execute(text(statement))
+
+
+def m002_rating_indexes(conn: Connection) -> None:
+    conn.execute(text("CREATE INDEX ix_rating_current ON rating (run_id, scheme, superseded_by)"))
+    conn.execute(text("CREATE INDEX ix_score_run_name ON score (run_id, name)"))
+
+
+def m003_labeling_session_options(conn: Connection) -> None:
+    # Which variants a pairwise session compares (and other per-session choices), as JSON.
+    conn.execute(
+        text("ALTER TABLE labeling_session ADD COLUMN options_json TEXT NOT NULL DEFAULT '{}'")
+    )
+
+
+MIGRATIONS: list[tuple[str, Migration]] = [
+    ("001_initial", m001_initial),
+    ("002_rating_indexes", m002_rating_indexes),
+    ("003_labeling_session_options", m003_labeling_session_options),
+]
