@@ -15,7 +15,7 @@ from typing import Any
 
 from promptyard.errors import NotFoundError
 from promptyard.store import LabelMove, Store, Version
-from promptyard.templates import PromptTemplate, parse_prompt
+from promptyard.templates import PromptTemplate, TemplateError, parse_prompt
 from promptyard.workspace import Workspace, current_workspace, validate_name
 
 EXTENSION = ".prompty"
@@ -66,12 +66,26 @@ def list_prompts(workspace: Workspace | None = None, search: str = "") -> list[P
         labels = {label: v.tag for label, v in store.labels(path).items()}
         try:
             template = parse_prompt(store.read(path), name)
-            summary = PromptSummary(name, template.description, template.model,
-                                    template.variables, len(versions),
-                                    versions[-1] if versions else None, labels)
+            summary = PromptSummary(
+                name,
+                template.description,
+                template.model,
+                template.variables,
+                len(versions),
+                versions[-1] if versions else None,
+                labels,
+            )
         except Exception as exc:  # one broken file must not hide the others
-            summary = PromptSummary(name, "", None, [], len(versions),
-                                    versions[-1] if versions else None, labels, error=str(exc))
+            summary = PromptSummary(
+                name,
+                "",
+                None,
+                [],
+                len(versions),
+                versions[-1] if versions else None,
+                labels,
+                error=str(exc),
+            )
         needle = search.strip().lower()
         if needle and needle not in name.lower() and needle not in summary.description.lower():
             continue
@@ -134,13 +148,19 @@ def save_prompt(
     return Store(ws).save(path, text, message or f"Update {name}", base=base, author=author)
 
 
-def delete_prompt(name: str, message: str | None = None, *, base: str | None = None,
-                  workspace: Workspace | None = None) -> Version:
+def delete_prompt(
+    name: str,
+    message: str | None = None,
+    *,
+    base: str | None = None,
+    workspace: Workspace | None = None,
+) -> Version:
     return Store(_ws(workspace)).delete(prompt_path(name), message or f"Delete prompt {name}", base)
 
 
-def restore_prompt(name: str, ref: str, message: str | None = None, *,
-                   workspace: Workspace | None = None) -> Version:
+def restore_prompt(
+    name: str, ref: str, message: str | None = None, *, workspace: Workspace | None = None
+) -> Version:
     return Store(_ws(workspace)).restore(prompt_path(name), ref, message)
 
 
@@ -155,8 +175,9 @@ def diff_prompt(name: str, ref_a: str, ref_b: str, workspace: Workspace | None =
     return Store(_ws(workspace)).diff(prompt_path(name), ref_a, ref_b)
 
 
-def label_prompt(name: str, ref: str, label: str, who: str | None = None,
-                 workspace: Workspace | None = None) -> LabelMove:
+def label_prompt(
+    name: str, ref: str, label: str, who: str | None = None, workspace: Workspace | None = None
+) -> LabelMove:
     return Store(_ws(workspace)).set_label(prompt_path(name), ref, label, who)
 
 
@@ -164,6 +185,36 @@ def prompt_label_moves(name: str, workspace: Workspace | None = None) -> list[La
     return Store(_ws(workspace)).label_moves(prompt_path(name))
 
 
-def render_prompt(name: str, values: dict[str, Any], ref: str | None = None,
-                  workspace: Workspace | None = None) -> list[dict[str, str]]:
+def render_prompt(
+    name: str, values: dict[str, Any], ref: str | None = None, workspace: Workspace | None = None
+) -> list[dict[str, str]]:
     return get_prompt(name, ref, workspace=workspace).render(values)
+
+
+@dataclass
+class PromptPreview:
+    """What the editor shows: the parsed template, its rendered messages and token counts."""
+
+    template: PromptTemplate | None
+    messages: list[dict[str, str]]
+    tokens: list[int]
+    error: TemplateError | None = None
+
+    @property
+    def total_tokens(self) -> int:
+        return sum(self.tokens)
+
+
+def preview_prompt(text: str, name: str, values: dict[str, Any]) -> PromptPreview:
+    """Parse `text` and render it with `values`; errors are returned, not raised."""
+    from promptyard.tokens import count_message_tokens
+
+    try:
+        template = parse_prompt(text, name, source=f"{name}.prompty")
+    except TemplateError as exc:
+        return PromptPreview(None, [], [], exc)
+    try:
+        messages = template.render(values)
+    except TemplateError as exc:
+        return PromptPreview(template, [], [], exc)
+    return PromptPreview(template, messages, count_message_tokens(messages, template.model))

@@ -178,12 +178,17 @@ class Store:
             return author, settings.author_email or DEFAULT_AUTHOR[1]
         if settings.author_name:
             return settings.author_name, settings.author_email or DEFAULT_AUTHOR[1]
-        reader = self.repo.config_reader()
-        name = reader.get_value("user", "name", default="") or ""
-        email = reader.get_value("user", "email", default="") or ""
+        name, email = self._git_config("user.name"), self._git_config("user.email")
         if name:
-            return str(name), str(email or DEFAULT_AUTHOR[1])
+            return name, email or DEFAULT_AUTHOR[1]
         return DEFAULT_AUTHOR
+
+    def _git_config(self, key: str) -> str:
+        # Ask git itself, so GIT_CONFIG_GLOBAL and includes are honoured.
+        try:
+            return str(self.repo.git.config("--get", key)).strip()
+        except git.GitCommandError:
+            return ""
 
     def who(self, author: str | None = None) -> str:
         return self._identity(author)[0]
@@ -227,8 +232,17 @@ class Store:
         for number, (sha, author, email, date, subject, deleted) in enumerate(entries, start=1):
             names = tuple(sorted(label for label, to in labels.items() if to == sha))
             versions.append(
-                Version(path, number, sha, subject, author, email,
-                        datetime.fromisoformat(date), deleted, names)
+                Version(
+                    path,
+                    number,
+                    sha,
+                    subject,
+                    author,
+                    email,
+                    datetime.fromisoformat(date),
+                    deleted,
+                    names,
+                )
             )
         return versions
 
@@ -331,11 +345,18 @@ class Store:
                     target.unlink(missing_ok=True)
                 else:
                     target.write_text(on_disk, encoding="utf-8")
-                raise PromptyardError(f"git refused the commit of {path}: {_git_reason(exc)}") from None
+                raise PromptyardError(
+                    f"git refused the commit of {path}: {_git_reason(exc)}"
+                ) from None
         return self.history(path)[-1]
 
-    def delete(self, path: str, message: str | None = None, base: str | None = None,
-               author: str | None = None) -> Version:
+    def delete(
+        self,
+        path: str,
+        message: str | None = None,
+        base: str | None = None,
+        author: str | None = None,
+    ) -> Version:
         """Delete `path` in a commit of its own; its history stays."""
         with self._locked():
             self.check_writable()
@@ -343,19 +364,23 @@ class Store:
             if not versions or versions[-1].deleted:
                 raise NotFoundError(f"{path} does not exist")
             if base is not None and self.resolve(path, base).sha != versions[-1].sha:
-                raise ConflictError(path, base, versions[-1].tag, "", self.read_version(versions[-1]))
+                raise ConflictError(
+                    path, base, versions[-1].tag, "", self.read_version(versions[-1])
+                )
             self.abs_path(path).unlink(missing_ok=True)
             self._commit_one(path, message or f"Delete {path}", author, removed=True)
         return self.history(path)[-1]
 
-    def restore(self, path: str, ref: str, message: str | None = None,
-                author: str | None = None) -> Version:
+    def restore(
+        self, path: str, ref: str, message: str | None = None, author: str | None = None
+    ) -> Version:
         """Make a new version whose content is that of version `ref`."""
         old = self.resolve(path, ref)
         content = self.read_version(old)
         latest = self.history(path)[-1]
-        return self.save(path, content, message or f"Restore {path} to {old.tag}",
-                         base=latest.sha, author=author)
+        return self.save(
+            path, content, message or f"Restore {path} to {old.tag}", base=latest.sha, author=author
+        )
 
     def diff(self, path: str, ref_a: str, ref_b: str, context: int = 3) -> str:
         """A unified diff from version `ref_a` to version `ref_b`."""
@@ -386,8 +411,12 @@ class Store:
             try:
                 data = json.loads(line)
                 move = LabelMove(
-                    data["path"], data["label"], data.get("from"), data["to"],
-                    data.get("who", ""), datetime.fromisoformat(data["at"]),
+                    data["path"],
+                    data["label"],
+                    data.get("from"),
+                    data["to"],
+                    data.get("who", ""),
+                    datetime.fromisoformat(data["at"]),
                 )
             except (ValueError, KeyError, TypeError):
                 continue  # a hand-edited bad line must not hide the others
@@ -415,7 +444,9 @@ class Store:
             raise PromptyardError(f"label {label!r} would be confused with a version; pick a word")
         version = self.resolve(path, ref)
         if version.deleted:
-            raise PromptyardError(f"{path} {version.tag} deleted the file; a label cannot point there")
+            raise PromptyardError(
+                f"{path} {version.tag} deleted the file; a label cannot point there"
+            )
         mover = self.who(who)
         with self._locked():
             self.check_writable()
@@ -435,7 +466,9 @@ class Store:
         return move
 
     def with_labels(self, version: Version) -> Version:
-        names = tuple(sorted(k for k, v in self._current_labels(version.path).items() if v == version.sha))
+        names = tuple(
+            sorted(k for k, v in self._current_labels(version.path).items() if v == version.sha)
+        )
         return replace(version, labels=names)
 
 

@@ -92,9 +92,9 @@ class _Sandbox(SandboxedEnvironment):
             raise SecurityError("exponent too large in template")
         if operator_name == "*":
             for seq, count in ((left, right), (right, left)):
-                if isinstance(seq, str | list | tuple) and isinstance(count, int):
-                    if len(seq) * count > MAX_RENDERED_CHARS:
-                        raise SecurityError("template builds a value that is too large")
+                sized = isinstance(seq, str | list | tuple) and isinstance(count, int)
+                if sized and len(seq) * count > MAX_RENDERED_CHARS:
+                    raise SecurityError("template builds a value that is too large")
             return operator.mul(left, right)
         return super().call_binop(context, operator_name, left, right)
 
@@ -155,7 +155,9 @@ class PromptTemplate:
     def missing(self, values: dict[str, Any]) -> list[str]:
         return [name for name in self.variables if name not in values]
 
-    def render(self, values: dict[str, Any] | None = None, /, **kwargs: Any) -> list[dict[str, str]]:
+    def render(
+        self, values: dict[str, Any] | None = None, /, **kwargs: Any
+    ) -> list[dict[str, str]]:
         """The chat messages with `values` filled in.
 
         Raises MissingVariablesError naming every missing variable, or TemplateError when
@@ -272,7 +274,12 @@ def _syntax_error(exc: TemplateSyntaxError, message: MessageTemplate, source: st
 
 
 def _expect(
-    condition: bool, message: str, field_path: list[str], root: yaml.Node | None, base: int, source: str
+    condition: bool,
+    message: str,
+    field_path: list[str],
+    root: yaml.Node | None,
+    base: int,
+    source: str,
 ) -> None:
     if not condition:
         raise TemplateError(
@@ -283,7 +290,9 @@ def _expect(
         )
 
 
-def parse_prompt(text: str, name: str | None = None, *, source: str | None = None) -> PromptTemplate:
+def parse_prompt(
+    text: str, name: str | None = None, *, source: str | None = None
+) -> PromptTemplate:
     """Parse and validate a prompt file; raise TemplateError saying what and where."""
     source = source or (f"{name}.prompty" if name else "prompt")
     if "\x00" in text:
@@ -324,10 +333,18 @@ def parse_prompt(text: str, name: str | None = None, *, source: str | None = Non
         model_name = model
     elif isinstance(model, dict):
         raw_name = model.get("name", model.get("id"))
-        check(raw_name is None or isinstance(raw_name, str), "field 'model.name' must be text", ["model", "name"])
+        check(
+            raw_name is None or isinstance(raw_name, str),
+            "field 'model.name' must be text",
+            ["model", "name"],
+        )
         model_name = raw_name
         params = model.get("parameters", {}) or {}
-        check(isinstance(params, dict), "field 'model.parameters' must be a mapping", ["model", "parameters"])
+        check(
+            isinstance(params, dict),
+            "field 'model.parameters' must be a mapping",
+            ["model", "parameters"],
+        )
         parameters = dict(params)
     else:
         check(model is None, "field 'model' must be a model name or a mapping", ["model"])
@@ -339,7 +356,11 @@ def parse_prompt(text: str, name: str | None = None, *, source: str | None = Non
 
     inputs: dict[str, dict[str, Any]] = {}
     raw_inputs = data.get("inputs", {}) or {}
-    check(isinstance(raw_inputs, dict), "field 'inputs' must be a mapping of variable names", ["inputs"])
+    check(
+        isinstance(raw_inputs, dict),
+        "field 'inputs' must be a mapping of variable names",
+        ["inputs"],
+    )
     for key, spec in raw_inputs.items():
         if isinstance(spec, dict):
             inputs[str(key)] = dict(spec)
@@ -352,11 +373,19 @@ def parse_prompt(text: str, name: str | None = None, *, source: str | None = Non
             inputs.setdefault(str(key), {})["sample"] = value
 
     schema = data.get("response_schema")
-    check(schema is None or isinstance(schema, dict), "field 'response_schema' must be a JSON schema mapping", ["response_schema"])
+    check(
+        schema is None or isinstance(schema, dict),
+        "field 'response_schema' must be a JSON schema mapping",
+        ["response_schema"],
+    )
 
     messages = split_messages(body, body_line)
     if not messages:
-        raise TemplateError("the prompt has no messages: write the body below the front matter", line=body_line, source=source)
+        raise TemplateError(
+            "the prompt has no messages: write the body below the front matter",
+            line=body_line,
+            source=source,
+        )
     for message in messages:
         try:
             _ENV.parse(message.text)
@@ -378,7 +407,12 @@ def parse_prompt(text: str, name: str | None = None, *, source: str | None = Non
     )
 
 
-_NUMERIC_PARAMS = {"temperature": (0.0, 2.0), "top_p": (0.0, 1.0), "presence_penalty": (-2.0, 2.0), "frequency_penalty": (-2.0, 2.0)}
+_NUMERIC_PARAMS = {
+    "temperature": (0.0, 2.0),
+    "top_p": (0.0, 1.0),
+    "presence_penalty": (-2.0, 2.0),
+    "frequency_penalty": (-2.0, 2.0),
+}
 _INT_PARAMS = {"max_tokens", "seed", "n"}
 
 
@@ -389,12 +423,18 @@ def _check_parameters(params: dict[str, Any], check: Any) -> None:
             low, high = _NUMERIC_PARAMS[key]
             ok = isinstance(value, int | float) and not isinstance(value, bool)
             check(ok, f"field '{key}' must be a number, got {value!r}", path)
-            check(low <= value <= high, f"field '{key}' must be between {low} and {high}, got {value}", path)
+            check(
+                low <= value <= high,
+                f"field '{key}' must be between {low} and {high}, got {value}",
+                path,
+            )
         elif key in _INT_PARAMS:
             ok = isinstance(value, int) and not isinstance(value, bool) and value > 0
             check(ok, f"field '{key}' must be a positive whole number, got {value!r}", path)
         elif key == "stop":
-            ok = isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+            ok = isinstance(value, str) or (
+                isinstance(value, list) and all(isinstance(v, str) for v in value)
+            )
             check(ok, "field 'stop' must be text or a list of texts", path)
 
 
@@ -416,7 +456,9 @@ def dump_prompt(
     if description:
         front["description"] = description
     if model or parameters:
-        front["model"] = {k: v for k, v in (("name", model), ("parameters", parameters or None)) if v}
+        front["model"] = {
+            k: v for k, v in (("name", model), ("parameters", parameters or None)) if v
+        }
     if inputs:
         front["inputs"] = inputs
     if response_schema:
@@ -424,5 +466,44 @@ def dump_prompt(
     front.update(extra or {})
     head = ""
     if front:
-        head = "---\n" + yaml.safe_dump(front, sort_keys=False, allow_unicode=True, width=100) + "---\n"
+        head = (
+            "---\n"
+            + yaml.safe_dump(front, sort_keys=False, allow_unicode=True, width=100)
+            + "---\n"
+        )
     return head + body.strip("\n") + "\n"
+
+
+def with_changes(
+    template: PromptTemplate,
+    *,
+    body: str | None = None,
+    description: str | None = None,
+    model: str | None = None,
+    parameters: dict[str, Any] | None = None,
+    samples: dict[str, Any] | None = None,
+) -> str:
+    """The file text of `template` with some fields replaced (the editor's save path).
+
+    Sample values are kept for the variables the body uses; declared inputs with a
+    description are kept even when unused.
+    """
+    new_body = template.body if body is None else body
+    inputs = {k: dict(v) for k, v in template.inputs.items()}
+    for key, value in (samples or {}).items():
+        inputs.setdefault(key, {})["sample"] = value
+    try:
+        used = set(parse_prompt(new_body, template.name).variables)
+    except TemplateError:
+        used = set(inputs)
+    inputs = {k: v for k, v in inputs.items() if k in used or v.get("description")}
+    return dump_prompt(
+        new_body,
+        name=template.name,
+        description=template.description if description is None else description,
+        model=template.model if model is None else (model or None),
+        parameters=template.parameters if parameters is None else parameters,
+        inputs=inputs or None,
+        response_schema=template.response_schema,
+        extra=template.metadata,
+    )

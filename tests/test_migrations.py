@@ -1,0 +1,55 @@
+"""Schema changes go through named migrations; the models and the database agree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import create_engine, inspect, text
+from sqlmodel import SQLModel
+
+from promptyard import db, tables
+from promptyard.migrations import MIGRATIONS
+
+
+def test_fresh_database_gets_every_migration(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    applied = db.migrate(engine)
+    assert applied == [name for name, _ in MIGRATIONS]
+    assert db.migrate(engine) == []  # idempotent
+
+
+def test_old_database_gets_only_the_missing_migrations(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TIMESTAMP)"))
+        name, first = MIGRATIONS[0]
+        first(conn)
+        conn.execute(text("INSERT INTO _migrations (name) VALUES (:n)"), {"n": name})
+        conn.execute(text(
+            "INSERT INTO run (name, created_at, status, slice_json, repeats, concurrency, use_cache,"
+            " total_cells, cancel_requested, kind) VALUES ('kept', '2024-01-01', 'completed', '{}',"
+            " 1, 1, 1, 0, 0, 'run')"
+        ))
+    applied = db.migrate(engine)
+    assert applied == [name for name, _ in MIGRATIONS[1:]]
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT name FROM run")).scalar_one() == "kept"
+
+
+def test_models_match_the_migrated_schema(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'check.db'}")
+    db.migrate(engine)
+    inspector = inspect(engine)
+    for table in SQLModel.metadata.sorted_tables:
+        if table.name not in {t.__tablename__ for t in tables.ALL_TABLES}:
+            continue
+        in_db = {c["name"] for c in inspector.get_columns(table.name)}
+        in_model = {c.name for c in table.columns}
+        assert in_db == in_model, table.name
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path: Path) -> None:
+    engine = db.get_engine(f"sqlite:///{tmp_path / 'wal.db'}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == db.BUSY_TIMEOUT_MS
