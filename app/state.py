@@ -38,11 +38,87 @@ def prompt_field_key(field: str, name: str, base_sha: str | None, generation: in
 
 PROMPT_GENERATION = "prompts.generation"
 
+
+def for_version(key: str, latest_sha: str) -> str:
+    """A picker key that starts fresh (on the newest version) after every save."""
+    return f"{key}::{latest_sha}"
+
 # --- datasets page ------------------------------------------------------------------
+DATASET_SELECTED = "datasets.selected"  # dataset name
+DATASET_REF = "datasets.ref"  # the version shown: "latest" or a sha
+DATASET_PAGE = "datasets.page"  # 1-based page of the rows view
+DATASET_PAGE_SIZE = "datasets.page_size"
+DATASET_FILTER = "datasets.filter"  # filter expression of the rows view
+DATASET_FLASH = "datasets.flash"
+DATASET_EDIT_MESSAGE = "datasets.edit_message"
+DATASET_IMPORT_NAME = "datasets.import_name"
+DATASET_IMPORT_TEXT = "datasets.import_text"
+DATASET_IMPORT_COLUMNS = "datasets.import_columns"
+DATASET_IMPORT_ID = "datasets.import_id"
+DATASET_IMPORT_REFERENCE = "datasets.import_reference"
+DATASET_IMPORT_MESSAGE = "datasets.import_message"
+DATASET_DIFF_A = "datasets.diff_a"
+DATASET_DIFF_B = "datasets.diff_b"
+DATASET_LABEL_NAME = "datasets.label_name"
+DATASET_LABEL_REF = "datasets.label_ref"
+DATASET_FIT_PROMPT = "datasets.fit_prompt"
+DATASET_REFERENCE = "datasets.reference"
+DATASET_VIEW = "datasets.view"  # rows | import | history | fit
+DATASET_PENDING = "datasets.pending"  # {"selected": name, "view": view} set before a rerun
+DATASET_IMPORT_SOURCE = "datasets.import_source"  # upload | paste
+DATASET_IMPORT_FILE = "datasets.import_file"
+DATASET_RESTORE_REF = "datasets.restore_ref"
+
+
+def dataset_import_key(field: str, source: str) -> str:
+    """Import widgets whose options depend on the file (columns, id, reference)."""
+    return f"datasets.import.{field}::{source}"
+
+
+def dataset_editor_key(name: str, sha: str | None, page: int, filter_text: str) -> str:
+    """The rows editor's key: a fresh editor per dataset version, page and filter."""
+    return f"datasets.editor::{name}::{sha or 'new'}::{page}::{filter_text}"
+
+
+def dataset_pick_key(prefix: str, field: str) -> str:
+    """A key of the shared dataset picker (components/dataset_picker.py) on one page.
+
+    `field` is one of name, ref, slice_kind, slice_n, slice_seed, slice_filter.
+    """
+    return f"{prefix}.dataset_pick.{field}"
+
 
 # --- playground page ----------------------------------------------------------------
+PLAY_PROMPT = "playground.prompt"  # the prompt whose inputs the columns share
+PLAY_COLUMNS = "playground.columns"  # how many columns (2 to 6)
+PLAY_SESSION = "playground.session"  # id of the running/finished side-by-side call
+PLAY_FLASH = "playground.flash"
+
+
+def play_input(variable: str) -> str:
+    """The key of the shared input `variable`."""
+    return f"playground.input.{variable}"
+
+
+def play_column(field: str, index: int) -> str:
+    """The key of column `index`'s `field` (version, pick, model, edit_for, text, save_message)."""
+    return f"playground.col{index}.{field}"
+
 
 # --- runs page ----------------------------------------------------------------------
+RUNS_SELECTED = "runs.selected"  # the run id shown in the progress panel
+RUNS_PROMPTS = "runs.prompts"  # ["name@vN", ...]
+RUNS_MODELS = "runs.models"
+RUNS_DATASET = "runs.dataset"
+RUNS_SLICE_KIND = "runs.slice_kind"
+RUNS_SLICE_N = "runs.slice_n"
+RUNS_SLICE_SEED = "runs.slice_seed"
+RUNS_SLICE_FILTER = "runs.slice_filter"
+RUNS_REPEATS = "runs.repeats"
+RUNS_CONCURRENCY = "runs.concurrency"
+RUNS_BUDGET = "runs.budget"
+RUNS_USE_CACHE = "runs.use_cache"
+RUNS_FLASH = "runs.flash"
 
 # --- compare page -------------------------------------------------------------------
 COMPARE_RUN = "compare.run"
@@ -58,6 +134,9 @@ COMPARE_RATED = "compare.rated"
 COMPARE_LOW_RATED = "compare.low_rated"
 COMPARE_SEARCH = "compare.search"
 COMPARE_FLASH = "compare.flash"
+# Hand-off from other pages (the Dashboard): open Compare on this run, this variant pinned.
+COMPARE_RUN_ID = "compare.open_run_id"
+COMPARE_VARIANT_ID = "compare.open_variant_id"
 
 
 def compare_rating_key(cell_id: int, scheme: str, rater: str) -> str:
@@ -86,6 +165,25 @@ def rate_comment_key(session_id: int, cell_id: int) -> str:
 
 
 # --- dashboard page -----------------------------------------------------------------
+DASH_PROMPT = "dashboard.prompt"
+DASH_DATASET = "dashboard.dataset"
+DASH_MODELS = "dashboard.models"
+DASH_RUNS = "dashboard.runs"
+DASH_DATES = "dashboard.dates"
+DASH_SCHEME = "dashboard.scheme"
+DASH_METRIC = "dashboard.metric"
+DASH_VOLUME = "dashboard.monthly_calls"
+DASH_COST_VARIANT = "dashboard.cost_variant"
+DASH_VERSIONS_PROMPT = "dashboard.versions_prompt"
+DASH_LATENCY_KIND = "dashboard.latency_kind"
+DASH_TABLE = "dashboard.table"
+DASH_OPEN = "dashboard.open"  # (run_id, variant_id) picked in the table or a chart
+
+
+def dash_chart_key(name: str) -> str:
+    """The st.plotly_chart of one dashboard chart (its selection lives here)."""
+    return f"dashboard.chart::{name}"
+
 
 # --- settings page ------------------------------------------------------------------
 SETTINGS_SCHEMES_TEXT = "settings.schemes_text"

@@ -189,3 +189,9 @@ def test_with_changes_keeps_samples_of_used_variables_only() -> None:
     assert changed.samples["question"] == "Why?"
     assert "text" in changed.inputs  # it has a description, so it is kept
     assert changed.model == "sim-fast"
+
+
+def test_unchanged_front_matter_is_kept_byte_for_byte() -> None:
+    t = parse_prompt(FULL, "summarize")
+    text = with_changes(t, body="user:\nSummarize {{ text }} for {{ audience }}, briefly.")
+    assert text.split("---")[1] == FULL.split("---")[1]

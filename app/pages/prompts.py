@@ -79,9 +79,8 @@ def _sidebar_list() -> str | None:
             )
         return None
     names = [s.name for s in summaries]
-    selected = st.session_state.get(state.PROMPT_SELECTED)
-    if selected not in names:
-        selected = names[0]
+    if st.session_state.get(state.PROMPT_SELECTED) not in names:
+        st.session_state[state.PROMPT_SELECTED] = names[0]
     by_name = {s.name: s for s in summaries}
 
     def describe(name: str) -> str:
@@ -91,25 +90,13 @@ def _sidebar_list() -> str | None:
         flag = " ⚠️" if s.error else ""
         return f"{name} · {tag} {labels}{flag}"
 
-    choice = st.radio(
+    return st.radio(
         "Prompts",
         names,
-        index=names.index(selected),
         format_func=describe,
         label_visibility="collapsed",
-        key="prompts.list",
+        key=state.PROMPT_SELECTED,
     )
-    st.session_state[state.PROMPT_SELECTED] = choice
-    return choice
-
-
-def _current_template(name: str) -> tuple[str, str | None]:
-    """The file's text and the sha of the latest version (the base of an edit)."""
-    store = Store(ws)
-    path = prompts.prompt_path(name)
-    text = store.read(path)
-    versions = store.history(path)
-    return text, (versions[-1].sha if versions else None)
 
 
 def _parse_for_fields(text: str, name: str) -> PromptTemplate | None:
@@ -147,7 +134,7 @@ def _editor(name: str, text: str, base_sha: str | None) -> None:
                     "Temperature",
                     0.0,
                     2.0,
-                    template.parameters.get("temperature"),
+                    _as(float, template.parameters.get("temperature")),
                     step=0.1,
                     key=fk("temperature"),
                     placeholder="model default",
@@ -156,7 +143,7 @@ def _editor(name: str, text: str, base_sha: str | None) -> None:
                     "Max tokens",
                     1,
                     200_000,
-                    template.parameters.get("max_tokens"),
+                    _as(int, template.parameters.get("max_tokens")),
                     step=32,
                     key=fk("max_tokens"),
                     placeholder="model default",
@@ -197,7 +184,7 @@ def _editor(name: str, text: str, base_sha: str | None) -> None:
         for key, value in (("temperature", temperature), ("max_tokens", max_tokens)):
             if value is None:
                 params.pop(key, None)
-            else:
+            elif value != template.parameters.get(key):
                 params[key] = round(float(value), 2) if key == "temperature" else int(value)
         with preview_col:
             samples = _sample_inputs(template, edited_body, fk)
@@ -232,6 +219,10 @@ def _editor(name: str, text: str, base_sha: str | None) -> None:
         c2.caption("Unsaved changes" if changed else "No changes since the latest version")
         if save:
             _save(name, new_text, msg, base_sha)
+
+
+def _as(kind: type, value: Any) -> Any:
+    return None if value is None else kind(value)
 
 
 def _sample_inputs(template: PromptTemplate, body: str, fk: Any) -> dict[str, Any]:
@@ -304,7 +295,8 @@ def _save(name: str, text: str, message: str, base_sha: str | None) -> None:
         return
     st.session_state[state.PROMPT_FLASH] = f"Saved {name} {version.tag} ({version.short_sha})."
     st.session_state.pop(state.PROMPT_MESSAGE, None)
-    st.session_state[state.PROMPT_GENERATION] = st.session_state.get(state.PROMPT_GENERATION, 0) + 1
+    st.session_state.setdefault(state.PROMPT_BASE_SHA, {})[name] = version.sha
+    _bump_generation()
     st.rerun()
 
 
@@ -330,7 +322,11 @@ def _history(name: str) -> None:
         ]
     )
     st.dataframe(table, hide_index=True, width="stretch")
-    chosen = version_picker("Show a version", versions, key=state.PROMPT_RESTORE_REF)
+    chosen = version_picker(
+        "Show a version",
+        versions,
+        key=state.for_version(state.PROMPT_RESTORE_REF, versions[-1].sha),
+    )
     if chosen is None:
         return
     if chosen.deleted:
@@ -346,9 +342,8 @@ def _history(name: str) -> None:
             st.error(str(exc))
             return
         st.session_state[state.PROMPT_FLASH] = f"Restored {chosen.tag} as {version.tag}."
-        st.session_state[state.PROMPT_GENERATION] = (
-            st.session_state.get(state.PROMPT_GENERATION, 0) + 1
-        )
+        st.session_state.setdefault(state.PROMPT_BASE_SHA, {})[name] = version.sha
+        _bump_generation()
         st.rerun()
 
 
@@ -382,10 +377,15 @@ def _diff(name: str) -> None:
     c1, c2 = st.columns(2)
     with c1:
         a = version_picker(
-            "From", versions, key=state.PROMPT_DIFF_A, default_index=len(versions) - 2
+            "From",
+            versions,
+            key=state.for_version(state.PROMPT_DIFF_A, versions[-1].sha),
+            default_index=len(versions) - 2,
         )
     with c2:
-        b = version_picker("To", versions, key=state.PROMPT_DIFF_B)
+        b = version_picker(
+            "To", versions, key=state.for_version(state.PROMPT_DIFF_B, versions[-1].sha)
+        )
     if a is None or b is None:
         return
     text_a = "" if a.deleted else store.read_version(a)
@@ -396,12 +396,13 @@ def _diff(name: str) -> None:
         f"{version_label(a)} → {version_label(b)}: {stats['changed']} changed, "
         f"{stats['added']} added, {stats['removed']} removed lines"
     )
+    right_name = b.tag if b.tag != a.tag else f"{b.tag} "
     frame = pd.DataFrame(
         {
-            "#": [r.left_no for r in rows],
+            "#": [str(r.left_no or "") for r in rows],
             a.tag: [r.left for r in rows],
-            "# ": [r.right_no for r in rows],
-            b.tag if b.tag != a.tag else f"{b.tag} ": [r.right for r in rows],
+            "# ": [str(r.right_no or "") for r in rows],
+            right_name: [r.right for r in rows],
         }
     )
     st.dataframe(
@@ -409,6 +410,12 @@ def _diff(name: str) -> None:
         hide_index=True,
         width="stretch",
         height=min(38 + 35 * len(rows), 700),
+        column_config={
+            "#": st.column_config.TextColumn(width=40),
+            "# ": st.column_config.TextColumn(width=40),
+            a.tag: st.column_config.TextColumn(width="large"),
+            right_name: st.column_config.TextColumn(width="large"),
+        },
     )
     with st.expander("Unified diff"):
         st.code(store.diff(path, a.sha, b.sha) or "No changes.", language="diff")
@@ -485,6 +492,7 @@ def _delete(name: str, base_sha: str | None) -> None:
                 st.error(str(exc))
                 return
             st.session_state.pop(state.PROMPT_SELECTED, None)
+            st.session_state.get(state.PROMPT_BASE_SHA, {}).pop(name, None)
             st.session_state[state.PROMPT_FLASH] = f"Deleted {name}."
             st.rerun()
 
@@ -492,27 +500,62 @@ def _delete(name: str, base_sha: str | None) -> None:
 with st.sidebar:
     selected = _sidebar_list()
 
+
+def _edit_base(name: str, history: list[Any]) -> tuple[str, str | None]:
+    """The text and sha an edit starts from: pinned when the prompt is opened.
+
+    Pinning keeps an edit in progress when someone else saves meanwhile; the save is then
+    refused as a conflict instead of silently replacing their version.
+    """
+    store = Store(ws)
+    path = prompts.prompt_path(name)
+    bases = st.session_state.setdefault(state.PROMPT_BASE_SHA, {})
+    live = [v for v in history if not v.deleted]
+    latest = history[-1] if history else None
+    base = next((v for v in live if v.sha == bases.get(name)), None)
+    if base is None:
+        base = latest if latest is not None and not latest.deleted else None
+        bases[name] = base.sha if base else None
+    if base is None:
+        return store.read(path), None
+    if latest is not None and base.sha != latest.sha:
+        st.warning(
+            f"{name} {latest.tag} was saved by {latest.author} after you started editing"
+            f" {base.tag}. Saving now is refused as a conflict.",
+            icon="⚠️",
+        )
+        if st.button(f"Load {latest.tag} (drops your unsaved edit)", key="prompts.reload"):
+            bases[name] = latest.sha
+            _bump_generation()
+            st.rerun()
+    return store.read_version(base), base.sha
+
+
+def _bump_generation() -> None:
+    st.session_state[state.PROMPT_GENERATION] = st.session_state.get(state.PROMPT_GENERATION, 0) + 1
+
+
 _flash()
 if selected is not None:
-    try:
-        file_text, latest_sha = _current_template(selected)
-    except PromptyardError as exc:
-        st.error(str(exc))
-        st.stop()
     store = Store(ws)
     path = prompts.prompt_path(selected)
     history = store.history(path)
-    head, actions = st.columns([5, 1])
     latest = history[-1] if history else None
+    head, actions = st.columns([5, 1])
     badges = " ".join(f":violet-badge[🏷️ {k}]" for k in sorted(store.labels(path)))
     head.subheader(f"{selected}  :gray-badge[{latest.tag if latest else 'unsaved'}] {badges}")
+    try:
+        file_text, base_sha = _edit_base(selected, history)
+    except PromptyardError as exc:
+        st.error(str(exc))
+        st.stop()
     with actions:
-        _delete(selected, latest_sha)
+        _delete(selected, base_sha)
     edit_tab, history_tab, diff_tab, labels_tab = st.tabs(
         ["✏️ Edit", "🕘 History", "↔️ Diff", "🏷️ Labels"]
     )
     with edit_tab:
-        _editor(selected, file_text, latest_sha)
+        _editor(selected, file_text, base_sha)
     with history_tab:
         _history(selected)
     with diff_tab:

@@ -468,7 +468,7 @@ def dump_prompt(
     if front:
         head = (
             "---\n"
-            + yaml.safe_dump(front, sort_keys=False, allow_unicode=True, width=100)
+            + yaml.safe_dump(front, sort_keys=False, allow_unicode=True, width=10_000)
             + "---\n"
         )
     return head + body.strip("\n") + "\n"
@@ -497,12 +497,28 @@ def with_changes(
     except TemplateError:
         used = set(inputs)
     inputs = {k: v for k, v in inputs.items() if k in used or v.get("description")}
+    fields = {
+        "description": template.description if description is None else description,
+        "model": template.model if model is None else (model or None),
+        "parameters": template.parameters if parameters is None else parameters,
+        "inputs": inputs,
+    }
+    unchanged = fields == {
+        "description": template.description,
+        "model": template.model,
+        "parameters": template.parameters,
+        "inputs": template.inputs,
+    }
+    front_text, _, _ = split_front_matter(template.source_text.replace("\r\n", "\n"))
+    if unchanged and front_text is not None:
+        # Keep the front matter byte for byte, so the diff shows only what was edited.
+        return f"---\n{front_text}\n---\n{new_body.strip(chr(10))}\n"
     return dump_prompt(
         new_body,
         name=template.name,
-        description=template.description if description is None else description,
-        model=template.model if model is None else (model or None),
-        parameters=template.parameters if parameters is None else parameters,
+        description=str(fields["description"] or ""),
+        model=fields["model"],  # type: ignore[arg-type]
+        parameters=fields["parameters"],  # type: ignore[arg-type]
         inputs=inputs or None,
         response_schema=template.response_schema,
         extra=template.metadata,
