@@ -2,87 +2,90 @@
 
 from __future__ import annotations
 
+import state
 import streamlit as st
 from components.context import workspace
 
-from promptyard.prompts import list_prompts
+from promptyard.home import workspace_overview
 
 ws = workspace()
 st.title("🌱 Promptyard")
-st.caption(f"Workspace: `{ws.root}`")
 st.markdown(
     "Keep prompts in git, run any version against any model on a dataset, look at the "
     "outputs side by side, rate them, and see which version wins on quality, latency and cost."
 )
+st.caption(f"Workspace: `{ws.root}`")
 
 try:
-    prompt_count = len(list_prompts(ws))
-except Exception as exc:  # a workspace outside git, unreadable files...
+    overview = workspace_overview(ws)
+except Exception as exc:  # a folder outside git, unreadable files: say so, don't crash
     st.error(f"This workspace cannot be read: {exc}")
     st.stop()
 
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Prompts", overview.prompts)
+c2.metric("Datasets", overview.datasets)
+c3.metric("Runs", overview.runs)
+c4.metric("Ratings", overview.ratings)
 
-def _run_count() -> int:
-    from sqlmodel import func, select
+left, right = st.columns([3, 2], gap="large")
+with left:
+    st.subheader("Start here")
+    steps = [
+        (
+            "📝",
+            "Open a prompt",
+            "Edit it, watch the live preview, save a version, diff it with the last.",
+            "pages/prompts.py",
+        ),
+        (
+            "🧪",
+            "Try it in the playground",
+            "Two versions or two models side by side on one input.",
+            "pages/playground.py",
+        ),
+        (
+            "🚀",
+            "Run it on a dataset",
+            "Every version × model × row, many calls at a time, with cost and latency.",
+            "pages/runs.py",
+        ),
+        (
+            "🔍",
+            "Compare and rate",
+            "Read outputs side by side, rate them, vote in blind A/B pairs.",
+            "pages/compare.py",
+        ),
+        (
+            "📊",
+            "Decide on the dashboard",
+            "Quality, latency and cost per version and model.",
+            "pages/dashboard.py",
+        ),
+    ]
+    for icon, title, text, target in steps:
+        with st.container(border=True):
+            a, b = st.columns([5, 1], vertical_alignment="center")
+            a.markdown(f"**{icon} {title}**  \n{text}")
+            b.page_link(target, label="Open", icon="➡️")
 
-    from promptyard import db
-    from promptyard.tables import Run
+with right:
+    st.subheader("Your prompts")
+    if not overview.prompt_names:
+        st.info(
+            "No prompts yet. Create one on the Prompts page, or run `promptyard init` in this "
+            "folder to add the examples."
+        )
+    for name, tag, description in overview.prompt_names:
+        with st.container(border=True):
+            st.markdown(f"**{name}** :gray-badge[{tag}]")
+            if description:
+                st.caption(description)
+            if st.button("Edit", key=f"home.open::{name}"):
+                st.session_state[state.PROMPT_SELECTED] = name
+                st.switch_page("pages/prompts.py")
 
-    with db.session(ws) as session:
-        return int(session.exec(select(func.count()).select_from(Run)).one())
-
-
-dataset_count = len(list(ws.datasets_dir.glob("*.jsonl"))) if ws.datasets_dir.is_dir() else 0
-
-c1, c2, c3 = st.columns(3)
-c1.metric("Prompts", prompt_count)
-c2.metric("Datasets", dataset_count)
-c3.metric("Runs", _run_count())
-
-st.subheader("Start here")
-steps = [
-    (
-        "📝",
-        "Open a prompt",
-        "Edit it, watch the preview, save a new version, compare it with the last one.",
-        "pages/prompts.py",
-    ),
-    (
-        "🧪",
-        "Try it in the playground",
-        "Run two versions or two models side by side on one input.",
-        "pages/playground.py",
-    ),
-    (
-        "🚀",
-        "Run it on a dataset",
-        "Every version × model × row, many calls at a time, with cost and latency.",
-        "pages/runs.py",
-    ),
-    (
-        "🔍",
-        "Compare and rate",
-        "Read the outputs side by side and rate them, or vote in blind A/B pairs.",
-        "pages/compare.py",
-    ),
-    (
-        "📊",
-        "Decide on the dashboard",
-        "Quality, latency and cost per version and model.",
-        "pages/dashboard.py",
-    ),
-]
-for icon, title, text, target in steps:
-    with st.container(border=True):
-        left, right = st.columns([4, 1])
-        left.markdown(f"**{icon} {title}**  \n{text}")
-        right.page_link(target, label="Open", icon="➡️")
-
-if prompt_count == 0:
-    st.info(
-        "This workspace has no prompts yet. Run `promptyard init` here to add the examples, "
-        "or create one on the Prompts page."
-    )
 st.caption(
-    "No API key? Everything runs on the built-in simulated models (labelled *simulated*), offline."
+    "No API key? Everything runs on the built-in simulated models (labelled *simulated*), "
+    "offline. Add keys or endpoints in `models.yaml` to use real ones."
 )
