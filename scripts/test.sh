@@ -8,6 +8,7 @@ SUDO=""
 if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 fc-list 2>/dev/null | grep -qi "emoji" || need+=(fonts-noto-color-emoji)
 if [ ${#need[@]} -gt 0 ]; then
     echo "Installing Debian packages: ${need[*]}"
@@ -26,5 +27,12 @@ echo "== ruff"
 .venv/bin/ruff format --check .
 echo "== mypy"
 .venv/bin/mypy
+echo "== PostgreSQL (a throwaway server for the tests that run on it)"
+PGDIR="$(mktemp -d /tmp/promptyard-pg.XXXXXX)"
+PGPORT="$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+trap 'bash scripts/postgres.sh stop "$PGDIR"; rm -rf "$PGDIR"' EXIT
+PROMPTYARD_TEST_POSTGRES_URL="$(bash scripts/postgres.sh start "$PGDIR" "$PGPORT")"
+export PROMPTYARD_TEST_POSTGRES_URL
+
 echo "== pytest"
 .venv/bin/pytest "$@"
