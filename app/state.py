@@ -39,9 +39,14 @@ def prompt_field_key(field: str, name: str, base_sha: str | None, generation: in
 PROMPT_GENERATION = "prompts.generation"
 
 
+def prompt_list_key(signature: str) -> str:
+    return f"prompts.list::{signature}"
+
+
 def for_version(key: str, latest_sha: str) -> str:
     """A picker key that starts fresh (on the newest version) after every save."""
     return f"{key}::{latest_sha}"
+
 
 # --- datasets page ------------------------------------------------------------------
 DATASET_SELECTED = "datasets.selected"  # dataset name
@@ -151,7 +156,9 @@ RATE_SCHEME = "rate.scheme"
 RATE_K = "rate.k"
 RATE_CELL = "rate.cell"  # the cell shown after Back; None: the next due cell
 RATE_SKIPPED = "rate.skipped"  # cell ids skipped in this visit
-RATE_PAIR_VARIANTS = "rate.pair_variants"
+RATE_PAIR_VARIANTS = "rate.pair_variants"  # the picker widget
+RATE_PAIR_CHOSEN = "rate.pair_chosen"  # the variants of the blind session in use
+RATE_PAIR_PICKING = "rate.pair_picking"
 RATE_PAIR_SKIPPED = "rate.pair_skipped"  # row ids skipped in this visit
 RATE_FLASH = "rate.flash"
 

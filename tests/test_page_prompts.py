@@ -27,7 +27,7 @@ def _editor(at: AppTest):  # type: ignore[no-untyped-def]
 def test_lists_the_prompts_with_versions(workspace: Workspace) -> None:
     at = _open()
     assert not at.exception
-    options = at.radio(key=state.PROMPT_SELECTED).options
+    options = at.radio[0].options
     assert any(o.startswith("summarize · v2") for o in options)
 
 
@@ -79,7 +79,9 @@ def test_conflicting_save_shows_both_sides(workspace: Workspace) -> None:
     at = _open()
     # Someone else saves a new version while this editor is open.
     current = prompts.get_prompt("summarize", workspace=workspace).source_text
-    prompts.save_prompt("summarize", current.replace("precise", "exacting"), "theirs", workspace=workspace)
+    prompts.save_prompt(
+        "summarize", current.replace("precise", "exacting"), "theirs", workspace=workspace
+    )
     editor = _editor(at)
     editor.set_value(editor.value.replace("three", "two")).run()
     at.button(key="prompts.save").click().run()
@@ -106,11 +108,15 @@ def test_bad_new_name_is_refused(workspace: Workspace) -> None:
 
 def test_move_label_and_see_the_move(workspace: Workspace) -> None:
     at = _open()
-    at.selectbox(key=state.PROMPT_LABEL_NAME).set_value("production")
-    at.selectbox(key=state.PROMPT_LABEL_REF).set_value(prompts.prompt_history("summarize", workspace)[0])
+    history = prompts.prompt_history("summarize", workspace)
+    latest = history[-1].sha
+    at.selectbox(key=state.for_version(state.PROMPT_LABEL_NAME, latest)).set_value("production")
+    at.selectbox(key=state.for_version(state.PROMPT_LABEL_REF, latest)).set_value(history[0])
     at.button[[b.label for b in at.button].index("🏷️ Move label")].click().run()
     assert not at.exception
-    assert prompts.get_prompt("summarize", label="production", workspace=workspace).version.tag == "v1"
+    assert (
+        prompts.get_prompt("summarize", label="production", workspace=workspace).version.tag == "v1"
+    )
 
 
 def test_restore_an_old_version(workspace: Workspace) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import pandas as pd
@@ -90,13 +91,19 @@ def _sidebar_list() -> str | None:
         flag = " ⚠️" if s.error else ""
         return f"{name} · {tag} {labels}{flag}"
 
-    return st.radio(
+    # The key changes with the list's labels (a save makes a new vN), so the radio starts
+    # from the selection kept in PROMPT_SELECTED instead of a stale position.
+    signature = hashlib.sha1("|".join(map(describe, names)).encode()).hexdigest()[:10]
+    selected = st.radio(
         "Prompts",
         names,
+        index=names.index(st.session_state[state.PROMPT_SELECTED]),
         format_func=describe,
         label_visibility="collapsed",
-        key=state.PROMPT_SELECTED,
+        key=state.prompt_list_key(signature),
     )
+    st.session_state[state.PROMPT_SELECTED] = selected
+    return selected
 
 
 def _parse_for_fields(text: str, name: str) -> PromptTemplate | None:
@@ -448,9 +455,17 @@ def _labels(name: str) -> None:
     with st.form("prompts.label_form"):
         c1, c2 = st.columns(2)
         options = sorted({"production", "staging", *current})
-        label = c1.selectbox("Label", options, key=state.PROMPT_LABEL_NAME, accept_new_options=True)
+        label = c1.selectbox(
+            "Label",
+            options,
+            key=state.for_version(state.PROMPT_LABEL_NAME, live[-1].sha),
+            accept_new_options=True,
+        )
         target = c2.selectbox(
-            "Version", list(reversed(live)), format_func=version_label, key=state.PROMPT_LABEL_REF
+            "Version",
+            list(reversed(live)),
+            format_func=version_label,
+            key=state.for_version(state.PROMPT_LABEL_REF, live[-1].sha),
         )
         if st.form_submit_button("🏷️ Move label", type="primary"):
             try:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -42,15 +45,44 @@ def test_edit_save_and_see_v3_in_history_and_diff(page: Any, app_url: str, works
 
     history = prompts.prompt_history("summarize", workspace)
     assert [v.tag for v in history][-1] == "v3"
-    assert "Answer in plain English." in prompts.get_prompt("summarize", "v3", workspace=workspace).source_text
+    assert (
+        "Answer in plain English."
+        in prompts.get_prompt("summarize", "v3", workspace=workspace).source_text
+    )
 
     page.get_by_role("tab", name="History").click()
     # The history shows the newest version's file.
-    page.locator('[data-testid="stCode"]').filter(has_text="Answer in plain English.").first.wait_for()
+    page.locator('[data-testid="stCode"]').filter(
+        has_text="Answer in plain English."
+    ).first.wait_for()
     page.get_by_role("tab", name="Diff").click()
     caption = page.get_by_text(re.compile(r"→ v3 ·")).first
     caption.wait_for()
     assert "Ask for plain English" in caption.inner_text()
     assert re.search(r"[1-9]\d* added", caption.inner_text())
     screenshot(page, "prompts-diff")
+
+    # Move `production` to the new version; the CLI then renders it.
+    page.get_by_role("tab", name="Labels").click()
+    page.get_by_role("button", name="Move label").click()
+    wait_idle(page)
+    screenshot(page, "prompts-labels")
+    page.get_by_text("production now points at summarize v3").wait_for()
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "promptyard",
+            "prompt",
+            "render",
+            "summarize@production",
+            "--var",
+            "text=The desk arrived broken.",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PROMPTYARD_HOME": str(workspace.root)},
+    ).stdout
+    assert "Answer in plain English." in out and "The desk arrived broken." in out
     assert not page.errors
