@@ -35,7 +35,8 @@ def test_init_makes_a_repository_with_two_versions_of_each_example(tmp_path: Pat
     assert not repo.is_dirty(untracked_files=True)
     history = json.loads(cli("prompt", "history", "summarize", "--json", home=target).stdout)
     assert [v["version"] for v in history] == ["v1", "v2"]
-    assert ".promptyard/" in (target / ".gitignore").read_text()
+    ignored = (target / ".gitignore").read_text().splitlines()
+    assert ".promptyard/" in ignored and ".streamlit/secrets.toml" in ignored
 
 
 def test_init_again_changes_nothing_and_overwrites_nothing(tmp_path: Path) -> None:

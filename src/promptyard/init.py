@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,13 +30,17 @@ class InitResult:
     skipped: list[str] = field(default_factory=list)
 
 
+_IGNORED = (f"{DATA_DIR}/", ".streamlit/secrets.toml")
+
+
 def _ensure_gitignore(ws: Workspace) -> str | None:
+    """Keep the local database and any secrets file out of git."""
     gitignore = ws.root / ".gitignore"
     lines = gitignore.read_text(encoding="utf-8").splitlines() if gitignore.is_file() else []
-    if f"{DATA_DIR}/" in lines or DATA_DIR in lines:
+    missing = [entry for entry in _IGNORED if entry not in lines]
+    if not missing:
         return None
-    text = "\n".join([*lines, f"{DATA_DIR}/"]) + "\n"
-    gitignore.write_text(text, encoding="utf-8")
+    gitignore.write_text("\n".join([*lines, *missing]) + "\n", encoding="utf-8")
     return ".gitignore"
 
 
@@ -66,7 +69,9 @@ def init_workspace_report(directory: str | Path, examples: bool = True) -> InitR
     store = Store(ws)
     ignore = _ensure_gitignore(ws)
     if ignore:
-        store.save(ignore, (ws.root / ignore).read_text(encoding="utf-8"), "Ignore Promptyard's local data")
+        store.save(
+            ignore, (ws.root / ignore).read_text(encoding="utf-8"), "Ignore Promptyard's local data"
+        )
         result.added.append(ignore)
     if not examples:
         return result
@@ -79,7 +84,11 @@ def init_workspace_report(directory: str | Path, examples: bool = True) -> InitR
         first = source / "prompts" / ".v1" / prompt.name
         if first.is_file():
             store.save(rel, first.read_text(encoding="utf-8"), f"Add example prompt {prompt.stem}")
-            store.save(rel, prompt.read_text(encoding="utf-8"), f"Improve {prompt.stem}: clearer instructions")
+            store.save(
+                rel,
+                prompt.read_text(encoding="utf-8"),
+                f"Improve {prompt.stem}: clearer instructions",
+            )
         else:
             store.save(rel, prompt.read_text(encoding="utf-8"), f"Add example prompt {prompt.stem}")
         result.added.append(rel)
