@@ -1,0 +1,273 @@
+"""One cell of the Compare grid, a trace, and rating inputs: model text is always inert.
+
+Model output and user text go through `st.text`/`st.code`, or through markdown with every
+ASCII punctuation character backslash-escaped (CommonMark allows escaping any of them), so
+no HTML, link, image, emoji code or LaTeX in the text can take effect.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from promptyard.compare import CellTrace, Column, GridCell, RatingSummary, Segment
+from promptyard.ratings import RatingScheme
+
+COLLAPSE_AT = 600
+_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")
+THUMBS = {"👍": True, "👎": False}
+WORD_JOINER = "\u2060"
+_AUTOLINK = re.compile(r"(?i)(:/|www\.|\S@)")
+
+
+def escape_markdown(value: str) -> str:
+    """`value` as markdown that shows exactly its characters, line breaks kept.
+
+    GFM turns bare URLs and e-mail addresses into links even when escaped, so an
+    invisible word joiner goes into `://`, `www.` and before `@` to keep them text.
+    """
+    defused = _AUTOLINK.sub(lambda m: m.group(0)[:-1] + WORD_JOINER + m.group(0)[-1], value)
+    escaped = _PUNCT.sub(r"\\\1", defused)
+    return escaped.replace("\r\n", "\n").replace("\n", "  \n")
+
+
+def _directive(kind: str, piece: str) -> str:
+    # Colour the words, keep the whitespace around them outside the directive.
+    core = piece.strip()
+    if not core:
+        return escape_markdown(piece)
+    lead = piece[: len(piece) - len(piece.lstrip())]
+    tail = piece[len(piece.rstrip()) :]
+    body = escape_markdown(core)
+    styled = f":green-background[{body}]" if kind == "added" else f":red-background[~~{body}~~]"
+    return escape_markdown(lead) + styled + escape_markdown(tail)
+
+
+def diff_markdown(segments: list[Segment]) -> str:
+    """A word diff as escaped markdown: additions green, removals struck out in red."""
+    out = []
+    for seg in segments:
+        if seg.kind == "same":
+            out.append(escape_markdown(seg.text))
+            continue
+        lines = seg.text.split("\n")
+        out.append("  \n".join(_directive(seg.kind, line) for line in lines))
+    return "".join(out)
+
+
+def show_text(value: str | None, key: str, collapse_at: int = COLLAPSE_AT) -> None:
+    """Plain text; a long one shows its start and the rest in an expander."""
+    if value is None:
+        st.caption("(no output)")
+        return
+    if len(value) <= collapse_at:
+        st.text(value)
+        return
+    st.text(value[:collapse_at].rstrip() + " …")
+    with st.expander(f"Show all {len(value):,} characters"):
+        st.text(value)
+
+
+def metrics_line(cell: GridCell) -> str:
+    parts = []
+    if cell.prompt_tokens is not None or cell.completion_tokens is not None:
+        parts.append(f"{cell.prompt_tokens or 0}→{cell.completion_tokens or 0} tok")
+    parts.append("$?" if cell.cost_usd is None else f"${cell.cost_usd:.5f}")
+    if cell.latency_ms is not None:
+        parts.append(f"{cell.latency_ms:,.0f} ms")
+    if cell.cached:
+        parts.append("cached")
+    if cell.attempts > 1:
+        parts.append(f"{cell.attempts} attempts")
+    return " · ".join(parts)
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "👍" if value else "👎"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def summary_text(summary: RatingSummary) -> str:
+    """`quality: 3.5 avg (2)`, `thumbs: 👍 👎 (2)`, `issues: too long (1)`."""
+    values = list(summary.values.values())
+    numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    if numbers and len(numbers) == len(values):
+        shown = f"{sum(numbers) / len(numbers):.1f} avg"
+    else:
+        shown = " ".join(_format_value(v) for v in values)
+    return f"{summary.scheme}: {shown} ({summary.count})"
+
+
+def rating_input(
+    scheme: RatingScheme,
+    key: str,
+    current: Any = None,
+    label: str = "Rating",
+    on_change: Callable[..., None] | None = None,
+    args: tuple[Any, ...] = (),
+    collapsed: bool = True,
+) -> Any:
+    """The widget for one scheme; returns the value picked (None: nothing yet)."""
+    visibility = "collapsed" if collapsed else "visible"
+    common: dict[str, Any] = {"key": key, "label_visibility": visibility}
+    if on_change is not None:
+        common.update(on_change=on_change, args=args)
+    if scheme.kind == "boolean":
+        default = None if current is None else ("👍" if current else "👎")
+        picked = st.segmented_control(label, list(THUMBS), default=default, **common)
+        return None if picked is None else THUMBS[picked]
+    if scheme.kind == "numeric" and scheme.options:
+        return st.segmented_control(label, scheme.options, default=current, **common)
+    if scheme.kind == "numeric":
+        return st.number_input(
+            label,
+            min_value=scheme.min,
+            max_value=scheme.max,
+            step=scheme.step or 1.0,
+            value=current,
+            **common,
+        )
+    if scheme.kind == "categorical":
+        mode = "multi" if scheme.multiple else "single"
+        return st.pills(label, list(scheme.labels), selection_mode=mode, default=current, **common)
+    return st.text_input(label, value=current or "", placeholder="A comment", **common)
+
+
+def widget_value(scheme: RatingScheme, raw: Any) -> Any:
+    """A rating widget's session-state value as a rating value (None: nothing picked)."""
+    if raw is None or raw == [] or raw == "":
+        return None
+    if scheme.kind == "boolean":
+        return THUMBS.get(raw) if isinstance(raw, str) else raw
+    return raw
+
+
+def grid_cell(
+    cell: GridCell | None,
+    column: Column,
+    scheme: RatingScheme | None,
+    rating_key: str | None,
+    on_rate: Callable[..., None] | None,
+    on_trace: Callable[..., None],
+) -> None:
+    """Draw one cell: output (or error), diff, metrics, scores, ratings, inline rating."""
+    if cell is None:
+        st.caption("(no cell)")
+        return
+    if cell.is_error:
+        st.badge(f"error: {cell.error_kind or 'unknown'}", icon=":material/error:", color="red")
+        if cell.error_message:
+            st.text(cell.error_message[:500])
+    elif cell.status != "ok":
+        st.badge(cell.status, color="gray")
+    elif cell.diff is not None:
+        if len(cell.output or "") > COLLAPSE_AT * 2:
+            show_text(cell.output, key=f"out{cell.cell_id}")
+            with st.expander("Differences from the baseline"):
+                st.markdown(diff_markdown(cell.diff))
+        else:
+            st.markdown(diff_markdown(cell.diff))
+    else:
+        show_text(cell.output, key=f"out{cell.cell_id}")
+    line = st.columns([3, 1], vertical_alignment="center")
+    line[0].caption(metrics_line(cell))
+    line[1].button(
+        "Trace",
+        key=f"compare.trace_btn::{cell.cell_id}",
+        on_click=on_trace,
+        args=(cell.cell_id,),
+        type="tertiary",
+        help="The full trace of this call",
+    )
+    if cell.repeats:
+        agreement = f"{cell.agreement:.0%}" if cell.agreement is not None else "?"
+        with st.expander(f"{len(cell.repeats) + 1} repeats · {agreement} agree"):
+            for rep in cell.repeats:
+                st.caption(f"repeat {rep.repeat}")
+                if rep.is_error:
+                    st.badge(f"error: {rep.error_kind}", color="red")
+                else:
+                    show_text(rep.output, key=f"out{rep.cell_id}")
+    if cell.scores:
+        st.caption(
+            escape_markdown(
+                " · ".join(
+                    f"{'✅' if cell.passed.get(name) else '❌' if cell.passed.get(name) is False else '•'} "
+                    f"{name} {'' if value is None else f'{value:.2f}'}"
+                    for name, value in cell.scores.items()
+                )
+            )
+        )
+    if cell.ratings:
+        st.caption(escape_markdown(" · ".join(summary_text(r) for r in cell.ratings.values())))
+    if scheme is not None and rating_key is not None and on_rate is not None:
+        rating_input(
+            scheme,
+            rating_key,
+            cell.mine.get(scheme.name),
+            label=f"Rate {column.label}",
+            on_change=on_rate,
+            args=(cell.cell_id, scheme.name, rating_key),
+        )
+
+
+def trace_view(trace: CellTrace) -> None:
+    """The whole story of one call."""
+    st.caption(
+        escape_markdown(
+            f"cell {trace.cell_id} · run {trace.run_id} · row {trace.row_id} · repeat {trace.repeat}"
+            f" · {trace.variant}"
+        )
+    )
+    cols = st.columns(6)
+    cols[0].metric("Status", trace.status)
+    cols[1].metric("Tokens", f"{trace.prompt_tokens or 0} → {trace.completion_tokens or 0}")
+    cols[2].metric("Cost", "unknown" if trace.cost_usd is None else f"${trace.cost_usd:.5f}")
+    cols[3].metric("Latency", "—" if trace.latency_ms is None else f"{trace.latency_ms:,.0f} ms")
+    cols[4].metric("Attempts", trace.attempts, help=f"{trace.retries} retries")
+    cols[5].metric("Cached", "yes" if trace.cached else "no")
+    if trace.error_kind:
+        st.badge(f"error: {trace.error_kind}", color="red")
+        st.text(trace.error_message or "")
+    st.markdown("**Rendered messages**")
+    for message in trace.messages:
+        st.caption(escape_markdown(str(message.get("role", "?"))))
+        st.text(str(message.get("content", "")))
+    st.markdown("**Output**")
+    show_text(trace.output, key=f"trace{trace.cell_id}")
+    if trace.finish_reason:
+        st.caption(escape_markdown(f"finish reason: {trace.finish_reason}"))
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Parameters**")
+        st.code(json.dumps(trace.parameters, indent=2, ensure_ascii=False), language="json")
+    with right:
+        st.markdown("**Raw response**")
+        raw = trace.raw_response
+        st.code(
+            raw if isinstance(raw, str) else json.dumps(raw, indent=2, ensure_ascii=False),
+            language="json",
+        )
+    version = f"v{trace.prompt_version}" if trace.prompt_version else "an unsaved draft"
+    sha = f" ({trace.prompt_sha[:8]})" if trace.prompt_sha else ""
+    st.markdown(f"**Prompt** {escape_markdown(trace.prompt_name)} {version}{sha}")
+    if trace.prompt_diff:
+        with st.expander(f"Diff from v{trace.previous_version} to {version}"):
+            st.code(trace.prompt_diff, language="diff")
+    elif trace.prompt_sha:
+        st.caption("This is the prompt's first version.")
+    if trace.scores:
+        st.markdown("**Scores**")
+        st.dataframe(trace.scores, hide_index=True)
+    if trace.ratings:
+        st.markdown("**Ratings** (superseded ones included)")
+        st.dataframe(
+            [{**r, "value": _format_value(r["value"])} for r in trace.ratings], hide_index=True
+        )

@@ -1,0 +1,358 @@
+"""Rate: focused labeling sessions, blind pairwise comparisons, agreement between raters."""
+
+from __future__ import annotations
+
+import state
+import streamlit as st
+from components.context import workspace
+from components.output_cell import escape_markdown, rating_input, show_text, widget_value
+from components.rater import rater_field
+
+from promptyard import engine, ratings
+from promptyard.agreement import run_agreement
+from promptyard.compare import columns_for
+from promptyard.errors import PromptyardError
+from promptyard.ratings import Pair, RatingScheme, SessionItem
+
+ws = workspace()
+st.title("⭐ Rate")
+
+MODES = ["Rate cells", "Blind pairs", "Agreement"]
+
+
+def _flash() -> None:
+    flash = st.session_state.pop(state.RATE_FLASH, None)
+    if flash:
+        kind, message = flash
+        (st.error if kind == "error" else st.toast)(message)
+
+
+runs = engine.list_runs(ws, kind=None)
+if not runs:
+    st.info("No runs yet. Start one on the Runs page, then come back to rate its outputs.")
+    st.stop()
+by_id = {r.run_id: r for r in runs}
+if st.session_state.get(state.RATE_RUN) not in by_id:
+    st.session_state[state.RATE_RUN] = runs[0].run_id
+
+top = st.columns([3, 2])
+run_id = top[0].selectbox(
+    "Run",
+    list(by_id),
+    key=state.RATE_RUN,
+    format_func=lambda r: (
+        f"#{r} {by_id[r].name or 'run'} · {by_id[r].dataset or 'no dataset'} · {by_id[r].cells:,} cells"
+    ),
+)
+with top[1]:
+    rater = rater_field()
+mode = st.segmented_control("Mode", MODES, default=MODES[0], key=state.RATE_MODE) or MODES[0]
+counts = ratings.rating_counts(ws, run_id)
+st.caption(
+    "In this run: "
+    + (" · ".join(f"{name} {n}" for name, n in counts.items() if n) or "no ratings yet")
+)
+_flash()
+
+
+def _item_view(item: SessionItem) -> None:
+    for name, value in item.inputs.items():
+        st.caption(escape_markdown(str(name)))
+        show_text(
+            value if isinstance(value, str) else repr(value), key=f"in{name}", collapse_at=1500
+        )
+    if item.reference:
+        st.caption("reference")
+        show_text(item.reference, key="ref", collapse_at=1500)
+    st.markdown("**Output**")
+    with st.container(border=True):
+        show_text(item.output, key="out", collapse_at=4000)
+
+
+def _rate_cells(rater: str) -> None:
+    schemes = {s.name: s for s in ratings.load_schemes(ws)}
+    if not schemes:
+        st.info("No rating schemes: add some on the Settings page.")
+        return
+    if st.session_state.get(state.RATE_SCHEME) not in schemes:
+        st.session_state[state.RATE_SCHEME] = next(iter(schemes))
+    scheme_name = st.selectbox(
+        "Scheme",
+        list(schemes),
+        key=state.RATE_SCHEME,
+        format_func=lambda n: f"{n} ({schemes[n].describe()})",
+    )
+    scheme: RatingScheme = schemes[scheme_name]
+    session = ratings.find_session(ws, run_id, "rate", scheme.name)
+    if session is None:
+        k = st.number_input(
+            "Raters per cell",
+            min_value=1,
+            max_value=10,
+            value=1,
+            key=state.RATE_K,
+            help="Each cell is served until this many people rated it",
+        )
+        if st.button("Start labeling session", type="primary", key="rate.start"):
+            try:
+                ratings.open_session(ws, run_id, "rate", scheme.name, int(k), created_by=rater)
+                st.rerun()
+            except PromptyardError as exc:
+                st.error(str(exc))
+        return
+    assert session.id is not None
+    st.caption(f"Session #{session.id} · {session.raters_per_cell} rater(s) per cell")
+    skipped = st.session_state.setdefault(state.RATE_SKIPPED, [])
+    shown_id = st.session_state.get(state.RATE_CELL)
+    try:
+        item = (
+            ratings.session_item(ws, session.id, rater, int(shown_id))
+            if shown_id
+            else ratings.next_cell(ws, session.id, rater, skip=skipped)
+        )
+        progress = ratings.session_progress(ws, session.id, rater)
+    except PromptyardError as exc:
+        st.error(str(exc))
+        return
+    st.progress(
+        progress.fraction,
+        text=f"You rated {progress.rated_by_me:,} · {progress.complete:,} of {progress.total:,} "
+        f"cells have {session.raters_per_cell} rating(s)",
+    )
+    if item is None:
+        if skipped:
+            st.info(f"Nothing left but the {len(skipped)} cell(s) you skipped.")
+            if st.button("Show skipped cells again", key="rate.unskip"):
+                st.session_state[state.RATE_SKIPPED] = []
+                st.rerun()
+        else:
+            st.success("All done: every cell has its ratings. Thank you!")
+        back = ratings.previous_cell(ws, session.id, rater, None)
+        if back is not None and st.button("Back", key="rate.back_end", icon=":material/undo:"):
+            st.session_state[state.RATE_CELL] = back.cell_id
+            st.rerun()
+        return
+    if scheme.instructions:
+        st.info(escape_markdown(scheme.instructions), icon=":material/help:")
+    _item_view(item)
+    with st.form(key=f"rate.form::{session.id}::{item.cell_id}", border=False):
+        rating_input(
+            scheme,
+            state.rate_value_key(session.id, item.cell_id),
+            item.value,
+            label=scheme.name,
+            collapsed=False,
+        )
+        comment = ""
+        if scheme.kind != "text":
+            comment = st.text_input(
+                "Comment (optional)",
+                value=item.comment or "",
+                key=state.rate_comment_key(session.id, item.cell_id),
+            )
+        label = "Change rating" if item.value is not None else "Save and next"
+        submitted = st.form_submit_button(label, type="primary", icon=":material/check:")
+    if submitted:
+        raw = st.session_state.get(state.rate_value_key(session.id, item.cell_id))
+        value = widget_value(scheme, raw)
+        if value is None:
+            st.warning("Pick a value first, or skip this cell.")
+        else:
+            try:
+                ratings.rate_cell(ws, item.cell_id, scheme.name, value, rater, comment, session.id)
+                st.session_state[state.RATE_CELL] = None
+                st.rerun()
+            except PromptyardError as exc:
+                st.error(str(exc))
+    nav = st.columns([1, 1, 4])
+    if nav[0].button("Back", key="rate.back", icon=":material/undo:"):
+        back = ratings.previous_cell(ws, session.id, rater, item.cell_id)
+        if back is None:
+            st.toast("This is the first cell you rated in this session.")
+        else:
+            st.session_state[state.RATE_CELL] = back.cell_id
+            st.rerun()
+    if nav[1].button("Skip", key="rate.skip", icon=":material/skip_next:"):
+        if not shown_id:
+            skipped.append(item.cell_id)
+        st.session_state[state.RATE_CELL] = None
+        st.rerun()
+
+
+def _vote(pair: Pair, side: str, session_id: int, rater: str) -> None:
+    try:
+        ratings.record_vote(ws, pair, pair.choice_for(side), rater, session_id)
+    except PromptyardError as exc:
+        st.session_state[state.RATE_FLASH] = ("error", str(exc))
+
+
+def _blind_pairs(rater: str) -> None:
+    summary = by_id[run_id]
+    columns = {c.variant_id: c.label for c in columns_for(ws, [run_id])}
+    if len(columns) < 2:
+        st.info("Blind pairs need a run with at least two variants.")
+        return
+    chosen = [v for v in st.session_state.get(state.RATE_PAIR_CHOSEN) or [] if v in columns]
+    if len(chosen) < 2:
+        chosen = list(columns)[:2]
+    session = ratings.find_session(ws, run_id, "pairwise", variant_ids=chosen)
+    if session is None or st.session_state.get(state.RATE_PAIR_PICKING):
+        picked = st.multiselect(
+            "Variants to compare",
+            list(columns),
+            default=chosen,
+            format_func=lambda v: columns[v],
+            key=state.RATE_PAIR_VARIANTS,
+            help="Names are hidden while you vote; the results reveal them",
+        )
+        if len(picked) < 2:
+            st.info("Pick two or more variants.")
+            return
+        if st.button("Start blind session", type="primary", key="rate.pair_start"):
+            try:
+                ratings.open_session(
+                    ws, run_id, "pairwise", variant_ids=picked, seed=run_id, created_by=rater
+                )
+                st.session_state[state.RATE_PAIR_CHOSEN] = list(picked)
+                st.session_state[state.RATE_PAIR_PICKING] = False
+                st.rerun()
+            except PromptyardError as exc:
+                st.error(str(exc))
+        return
+    head = st.columns([4, 1])
+    head[0].caption(
+        f"Blind session #{session.id} over {len(chosen)} variants: which is which stays "
+        "hidden until you open the results."
+    )
+    if head[1].button("Change variants", key="rate.pair_change"):
+        st.session_state[state.RATE_PAIR_PICKING] = True
+        st.rerun()
+    assert session.id is not None
+    skipped = st.session_state.setdefault(state.RATE_PAIR_SKIPPED, [])
+    pair = ratings.next_pair(ws, session.id, rater, skip=skipped)
+    done, total = ratings.pairwise_progress(ws, session.id, rater)
+    st.progress(done / total if total else 1.0, text=f"You voted on {done:,} of {total:,} pairs")
+    if pair is None:
+        st.success("No pairs left for you in this session.")
+    else:
+        item = SessionItem(0, pair.row_id, pair.inputs, pair.reference, None)
+        for name, value in item.inputs.items():
+            st.caption(escape_markdown(str(name)))
+            show_text(
+                value if isinstance(value, str) else repr(value), key=f"pin{name}", collapse_at=1500
+            )
+        if pair.reference:
+            st.caption("reference")
+            show_text(pair.reference, key="pref", collapse_at=1500)
+        left, right = st.columns(2)
+        with left.container(border=True):
+            st.markdown("**Left**")
+            show_text(pair.left, key="left", collapse_at=4000)
+        with right.container(border=True):
+            st.markdown("**Right**")
+            show_text(pair.right, key="right", collapse_at=4000)
+        b = st.columns([3, 3, 2, 2, 2])
+        b[0].button(
+            "Left is better",
+            key="rate.vote_left",
+            icon=":material/arrow_back:",
+            on_click=_vote,
+            args=(pair, "left", session.id, rater),
+            type="primary",
+        )
+        b[1].button(
+            "Right is better",
+            key="rate.vote_right",
+            icon=":material/arrow_forward:",
+            on_click=_vote,
+            args=(pair, "right", session.id, rater),
+            type="primary",
+        )
+        b[2].button(
+            "Tie",
+            key="rate.vote_tie",
+            icon=":material/drag_handle:",
+            on_click=_vote,
+            args=(pair, "tie", session.id, rater),
+        )
+        b[3].button(
+            "Both bad",
+            key="rate.vote_both_bad",
+            icon=":material/thumb_down:",
+            on_click=_vote,
+            args=(pair, "both_bad", session.id, rater),
+        )
+        if b[4].button("Skip", key="rate.pair_skip", icon=":material/skip_next:"):
+            skipped.append(pair.row_id)
+            st.rerun()
+    with st.expander("Results so far (reveals the variants)"):
+        standings = ratings.pairwise_results(ws, summary.run_id, session.id)
+        if not standings:
+            st.caption("No votes yet.")
+        else:
+            st.dataframe(
+                [
+                    {
+                        "variant": s.label,
+                        "comparisons": s.comparisons,
+                        "wins": s.wins,
+                        "losses": s.losses,
+                        "ties": s.ties,
+                        "both bad": s.both_bad,
+                        "win rate": f"{s.win_rate:.0%}",
+                        "95% CI": f"{s.ci_low:.0%} – {s.ci_high:.0%}",
+                        "Bradley-Terry": round(s.bt_elo),
+                    }
+                    for s in standings
+                ],
+                hide_index=True,
+            )
+
+
+def _agreement() -> None:
+    reports = run_agreement(ws, run_id)
+    if not reports:
+        st.info("No ratings in this run yet.")
+        return
+    st.dataframe(
+        [
+            {
+                "scheme": r.scheme,
+                "raters": len(r.raters),
+                "cells rated": r.cells_rated,
+                "cells with 2+ raters": r.cells_shared,
+                "method": r.method if r.cells_shared else "—",
+                "Cohen's κ": r.cohen_kappa,
+                "Fleiss' κ": r.fleiss_kappa,
+                "Krippendorff's α": r.krippendorff_alpha,
+            }
+            for r in reports
+        ],
+        hide_index=True,
+    )
+    for r in reports:
+        if r.disputed:
+            st.markdown(f"**Most disputed: {escape_markdown(r.scheme)}**")
+            st.dataframe(
+                [
+                    {
+                        "cell": d.cell_id,
+                        "row": d.row_id,
+                        "variant": d.variant,
+                        "dispute": round(d.dispute, 2),
+                        "values": ", ".join(f"{k}: {v}" for k, v in d.values.items()),
+                    }
+                    for d in r.disputed
+                ],
+                hide_index=True,
+            )
+
+
+if mode == "Agreement":
+    _agreement()
+elif not rater:
+    st.info("Type your name above to start rating.")
+elif mode == "Rate cells":
+    _rate_cells(rater)
+else:
+    _blind_pairs(rater)

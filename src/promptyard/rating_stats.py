@@ -1,0 +1,180 @@
+"""The statistics of human judgement: pure functions, no database.
+
+Wilson intervals for win rates, Bradley-Terry strengths fitted by the MM algorithm
+(Hunter 2004), and agreement between raters: Cohen's kappa (two raters), Fleiss' kappa
+(any number of raters per item) and Krippendorff's alpha (missing ratings allowed,
+nominal or interval distances).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+Z_95 = 1.959963984540054
+
+
+def wilson_interval(successes: float, n: float, z: float = Z_95) -> tuple[float, float]:
+    """The Wilson score interval (95% by default) of a proportion; (0, 1) when n is 0.
+
+    `successes` may be fractional (a tie counts as half a win).
+    """
+    if n <= 0:
+        return 0.0, 1.0
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def bradley_terry(
+    wins: np.ndarray, prior: float = 0.5, iterations: int = 1000, tol: float = 1e-10
+) -> np.ndarray:
+    """Bradley-Terry strengths from a wins matrix (`wins[i, j]` = times i beat j).
+
+    Fitted with Hunter's MM algorithm. `prior` adds that many virtual wins each way
+    between every pair that met, so a variant that won every comparison still gets a
+    finite strength. Returns strengths that sum to 1 (uniform when nothing was compared).
+    """
+    w = np.asarray(wins, dtype=float)
+    k = w.shape[0]
+    if k == 0:
+        return np.zeros(0)
+    games = w + w.T
+    met = games > 0
+    w = w + prior * met
+    games = w + w.T
+    total_wins = w.sum(axis=1)
+    p = np.full(k, 1.0 / k)
+    for _ in range(iterations):
+        denom = np.where(games > 0, games / (p[:, None] + p[None, :]), 0.0).sum(axis=1)
+        new = np.where(denom > 0, total_wins / np.where(denom > 0, denom, 1.0), p)
+        new = new / new.sum() if new.sum() > 0 else np.full(k, 1.0 / k)
+        if np.max(np.abs(new - p)) < tol:
+            p = new
+            break
+        p = new
+    return p
+
+
+def elo_like(strengths: np.ndarray, base: float = 1000.0) -> np.ndarray:
+    """Strengths on an Elo-like scale: 400 points = 10:1 odds, the mean player at `base`."""
+    s = np.asarray(strengths, dtype=float)
+    if s.size == 0:
+        return s
+    logs = np.log10(np.clip(s, 1e-12, None))
+    return base + 400.0 * (logs - logs.mean())
+
+
+def cohen_kappa(a: Sequence[Hashable], b: Sequence[Hashable]) -> float | None:
+    """Cohen's kappa of two raters' labels of the same items (None with no items).
+
+    1.0 when both raters always agree (also when they only ever used one label).
+    """
+    if len(a) != len(b):
+        raise ValueError("both raters must rate the same items")
+    n = len(a)
+    if n == 0:
+        return None
+    observed = sum(1 for x, y in zip(a, b, strict=True) if x == y) / n
+    ca, cb = Counter(a), Counter(b)
+    expected = sum(ca[label] * cb[label] for label in ca) / (n * n)
+    if expected >= 1.0:
+        return 1.0 if observed >= 1.0 else 0.0
+    return (observed - expected) / (1 - expected)
+
+
+def fleiss_kappa(items: Sequence[Sequence[Hashable]]) -> float | None:
+    """Fleiss' kappa over items, each a list of the labels its raters gave.
+
+    Items with fewer than two ratings are left out; the number of raters may vary per
+    item (each item's agreement is averaged with equal weight). None when nothing is left.
+    """
+    usable = [list(x) for x in items if len(x) >= 2]
+    if not usable:
+        return None
+    totals: Counter[Hashable] = Counter()
+    n_ratings = 0
+    p_items = []
+    for labels in usable:
+        counts = Counter(labels)
+        n = len(labels)
+        totals.update(counts)
+        n_ratings += n
+        p_items.append((sum(c * c for c in counts.values()) - n) / (n * (n - 1)))
+    p_bar = sum(p_items) / len(p_items)
+    p_e = sum((c / n_ratings) ** 2 for c in totals.values())
+    if p_e >= 1.0:
+        return 1.0 if p_bar >= 1.0 else 0.0
+    return (p_bar - p_e) / (1 - p_e)
+
+
+def krippendorff_alpha(items: Sequence[Sequence[Any]], level: str = "nominal") -> float | None:
+    """Krippendorff's alpha over items, each the list of values its raters gave.
+
+    `level` is "nominal" (labels) or "interval" (numbers). Missing ratings are fine:
+    items with one value are left out. None when fewer than two values are pairable.
+    """
+    usable = [list(x) for x in items if len(x) >= 2]
+    if not usable:
+        return None
+    values = sorted({v for item in usable for v in item}, key=lambda v: (str(type(v)), v))
+    index = {v: i for i, v in enumerate(values)}
+    k = len(values)
+    o = np.zeros((k, k))
+    for item in usable:
+        m = len(item)
+        counts = Counter(item)
+        for v, cv in counts.items():
+            for u, cu in counts.items():
+                pairs = cv * (cu - 1) if v == u else cv * cu
+                o[index[v], index[u]] += pairs / (m - 1)
+    n_c = o.sum(axis=1)
+    n = n_c.sum()
+    if n <= 1:
+        return None
+    if level == "interval":
+        nums = np.array([float(v) for v in values])
+        delta = (nums[:, None] - nums[None, :]) ** 2
+    elif level == "nominal":
+        delta = 1.0 - np.eye(k)
+    else:
+        raise ValueError(f"unknown level {level!r}: use 'nominal' or 'interval'")
+    d_o = float((o * delta).sum()) / n
+    d_e = float((np.outer(n_c, n_c) * delta).sum()) / (n * (n - 1))
+    if d_e == 0:
+        return 1.0 if d_o == 0 else 0.0
+    return 1.0 - d_o / d_e
+
+
+def dispute(values: Sequence[Any], level: str = "nominal", span: float | None = None) -> float:
+    """How much raters of one item disagree, 0 (all agree) to 1.
+
+    Nominal: the share of ratings outside the most common value, scaled so that an even
+    split of two raters is 1. Interval: the spread (max - min) over the scale's `span`.
+    """
+    vals = list(values)
+    if len(vals) < 2:
+        return 0.0
+    if level == "interval":
+        nums = [float(v) for v in vals]
+        width = span if span and span > 0 else (max(nums) - min(nums)) or 1.0
+        return min(1.0, (max(nums) - min(nums)) / width)
+    top = Counter(vals).most_common(1)[0][1]
+    share_outside = 1 - top / len(vals)
+    worst = 1 - 1 / len(vals)
+    return share_outside / worst if worst > 0 else 0.0
+
+
+def majority_share(values: Mapping[Hashable, int] | Sequence[Hashable]) -> float:
+    """The share of the most common value (1.0 when all agree); 1.0 for nothing."""
+    counts = Counter(values) if not isinstance(values, Mapping) else Counter(dict(values))
+    total = sum(counts.values())
+    if total == 0:
+        return 1.0
+    return counts.most_common(1)[0][1] / total
