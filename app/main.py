@@ -1,4 +1,4 @@
-"""The Streamlit entry point: one st.Page per file in app/pages/."""
+"""The Streamlit entry point: one st.Page per file in app/views/."""
 
 from __future__ import annotations
 
@@ -18,19 +18,30 @@ st.set_page_config(page_title="Promptyard", page_icon="🌱", layout="wide")
 
 PAGES = {
     "Workbench": [
-        st.Page(_APP_DIR / "pages" / "home.py", title="Home", icon="🏠", default=True),
-        st.Page(_APP_DIR / "pages" / "prompts.py", title="Prompts", icon="📝", url_path="prompts"),
-        st.Page(_APP_DIR / "pages" / "datasets.py", title="Datasets", icon="🗂️", url_path="datasets"),
-        st.Page(_APP_DIR / "pages" / "playground.py", title="Playground", icon="🧪", url_path="playground"),
-        st.Page(_APP_DIR / "pages" / "runs.py", title="Runs", icon="🚀", url_path="runs"),
+        st.Page(_APP_DIR / "views" / "home.py", title="Home", icon="🏠", default=True),
+        st.Page(_APP_DIR / "views" / "prompts.py", title="Prompts", icon="📝", url_path="prompts"),
+        st.Page(
+            _APP_DIR / "views" / "datasets.py", title="Datasets", icon="🗂️", url_path="datasets"
+        ),
+        st.Page(
+            _APP_DIR / "views" / "playground.py",
+            title="Playground",
+            icon="🧪",
+            url_path="playground",
+        ),
+        st.Page(_APP_DIR / "views" / "runs.py", title="Runs", icon="🚀", url_path="runs"),
     ],
     "Judge": [
-        st.Page(_APP_DIR / "pages" / "compare.py", title="Compare", icon="🔍", url_path="compare"),
-        st.Page(_APP_DIR / "pages" / "rate.py", title="Rate", icon="⭐", url_path="rate"),
-        st.Page(_APP_DIR / "pages" / "dashboard.py", title="Dashboard", icon="📊", url_path="dashboard"),
+        st.Page(_APP_DIR / "views" / "compare.py", title="Compare", icon="🔍", url_path="compare"),
+        st.Page(_APP_DIR / "views" / "rate.py", title="Rate", icon="⭐", url_path="rate"),
+        st.Page(
+            _APP_DIR / "views" / "dashboard.py", title="Dashboard", icon="📊", url_path="dashboard"
+        ),
     ],
     "Workspace": [
-        st.Page(_APP_DIR / "pages" / "settings.py", title="Settings", icon="⚙️", url_path="settings"),
+        st.Page(
+            _APP_DIR / "views" / "settings.py", title="Settings", icon="⚙️", url_path="settings"
+        ),
     ],
 }
 

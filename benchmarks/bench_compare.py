@@ -128,7 +128,7 @@ def measure(args: argparse.Namespace, tmp: Path) -> None:
     from streamlit.testing.v1 import AppTest
 
     def render() -> None:
-        at = AppTest.from_file(str(ROOT / "app" / "pages" / "compare.py"), default_timeout=120)
+        at = AppTest.from_file(str(ROOT / "app" / "views" / "compare.py"), default_timeout=120)
         at.run()
         assert not at.exception, [e.value for e in at.exception]
 

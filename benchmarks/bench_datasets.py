@@ -116,7 +116,7 @@ def page_runs(root: Path, name: str, repeats: int) -> tuple[Timing, Timing, Timi
     from streamlit.testing.v1 import AppTest
 
     os.environ["PROMPTYARD_HOME"] = str(root)
-    page = str(ROOT / "app" / "pages" / "datasets.py")
+    page = str(ROOT / "app" / "views" / "datasets.py")
     first: Timing = ([], [])
     second: Timing = ([], [])
     filtered: Timing = ([], [])

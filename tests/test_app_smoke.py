@@ -12,13 +12,13 @@ from promptyard.workspace import Workspace
 
 APP = Path(__file__).resolve().parents[1] / "app"
 MAIN = str(APP / "main.py")
-PAGES = sorted(p.name for p in (APP / "pages").glob("*.py"))
+PAGES = sorted(p.name for p in (APP / "views").glob("*.py"))
 
 
 def _open(page: str) -> AppTest:
     at = AppTest.from_file(MAIN, default_timeout=90).run()
     assert not at.exception, [e.value for e in at.exception]
-    return at.switch_page(f"pages/{page}").run()
+    return at.switch_page(f"views/{page}").run()
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from promptyard import ratings
 from tests.ratings_seed import seed_run
 
-PAGE = str(Path(__file__).resolve().parent.parent / "app" / "pages" / "compare.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "app" / "views" / "compare.py")
 EVIL = '<script>window.__pwned=1</script><img src=x onerror="alert(1)"> ![x](http://evil.example/p.png)'
 
 

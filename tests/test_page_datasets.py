@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from promptyard import datasets as ds
 from promptyard.workspace import Workspace
 
-PAGE = str(Path(__file__).resolve().parent.parent / "app" / "pages" / "datasets.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "app" / "views" / "datasets.py")
 
 
 def _app() -> AppTest:

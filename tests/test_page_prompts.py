@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from promptyard import prompts
 from promptyard.workspace import Workspace
 
-PAGE = str(Path(__file__).resolve().parents[1] / "app" / "pages" / "prompts.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "app" / "views" / "prompts.py")
 
 
 def _open(name: str = "summarize") -> AppTest:

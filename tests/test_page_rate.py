@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from promptyard import ratings
 from tests.ratings_seed import seed_run
 
-PAGE = str(Path(__file__).resolve().parent.parent / "app" / "pages" / "rate.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "app" / "views" / "rate.py")
 
 
 def _app(name: str | None = "ann") -> AppTest:

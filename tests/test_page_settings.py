@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from promptyard import ratings
 from promptyard.store import Store
 
-PAGE = str(Path(__file__).resolve().parent.parent / "app" / "pages" / "settings.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "app" / "views" / "settings.py")
 
 
 def _app() -> AppTest:

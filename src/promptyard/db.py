@@ -120,7 +120,9 @@ def migrate(engine: Engine) -> list[str]:
     done_now: list[str] = []
     with engine.begin() as conn:
         conn.execute(
-            text("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TIMESTAMP)")
+            text(
+                "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TIMESTAMP)"
+            )
         )
         done = {r[0] for r in conn.execute(text("SELECT name FROM _migrations"))}
         for name, fn in MIGRATIONS:

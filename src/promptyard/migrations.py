@@ -166,8 +166,52 @@ def m003_labeling_session_options(conn: Connection) -> None:
     )
 
 
+def m004_dashboard_indexes(conn: Connection) -> None:
+    # Covering indexes for the dashboard's aggregates (analytics.py): per-variant cell
+    # sums, nearest-rank latency walks, and current ratings grouped by cell.
+    conn.execute(
+        text(
+            "CREATE INDEX ix_cell_stats ON cell"
+            " (variant_id, status, prompt_tokens, completion_tokens, cost_usd)"
+        )
+    )
+    conn.execute(
+        text("CREATE INDEX ix_cell_latency ON cell (status, cached, variant_id, latency_ms)")
+    )
+    conn.execute(
+        text(
+            "CREATE INDEX ix_rating_by_cell ON rating (superseded_by, cell_id, run_id, scheme, score)"
+        )
+    )
+
+
+def m005_compare_indexes(conn: Connection) -> None:
+    # Compare pages by distinct row ids (a covering index walks them in order) and the
+    # next labeling cell walks a run in dataset order, stopping at the first one due.
+    conn.execute(
+        text("CREATE INDEX ix_cell_run_row ON cell (run_id, row_id, row_index, status, repeat)")
+    )
+    conn.execute(
+        text("CREATE INDEX ix_cell_run_order ON cell (run_id, row_index, variant_id, repeat)")
+    )
+    conn.execute(
+        text(
+            "CREATE INDEX ix_rating_raters ON rating (run_id, scheme, superseded_by, cell_id, rater)"
+        )
+    )
+
+
+def m006_cell_variant_of(conn: Connection) -> None:
+    # cell id -> variant without reading the wide cell row: the dashboard joins ratings
+    # and evaluator scores to their variant through it.
+    conn.execute(text("CREATE INDEX ix_cell_variant_of ON cell (id, variant_id)"))
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", m001_initial),
     ("002_rating_indexes", m002_rating_indexes),
     ("003_labeling_session_options", m003_labeling_session_options),
+    ("004_dashboard_indexes", m004_dashboard_indexes),
+    ("005_compare_indexes", m005_compare_indexes),
+    ("006_cell_variant_of", m006_cell_variant_of),
 ]

@@ -24,6 +24,7 @@ Each message renders in a Jinja2 `SandboxedEnvironment` with `StrictUndefined`.
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 from dataclasses import dataclass, field
@@ -176,7 +177,7 @@ class PromptTemplate:
 
 def _render_one(message: MessageTemplate, values: dict[str, Any], source: str) -> str:
     try:
-        text = _ENV.from_string(message.text).render(values)
+        text = _compiled(message.text).render(values)
     except SecurityError as exc:
         raise TemplateError(f"refused by the sandbox: {exc}", source=source) from None
     except UndefinedError as exc:
@@ -190,14 +191,21 @@ def _render_one(message: MessageTemplate, values: dict[str, Any], source: str) -
     return text.strip("\n")
 
 
-def _variables_in_order(text: str) -> list[str]:
+@functools.lru_cache(maxsize=512)
+def _compiled(text: str) -> Any:
+    # Compiling is most of a render's cost; a run renders one template for every row.
+    return _ENV.from_string(text)
+
+
+@functools.lru_cache(maxsize=512)
+def _variables_in_order(text: str) -> tuple[str, ...]:
     ast = _ENV.parse(text)
     undeclared = meta.find_undeclared_variables(ast)
     ordered: dict[str, None] = {}
     for node in ast.find_all(nodes.Name):
         if node.name in undeclared:
             ordered.setdefault(node.name, None)
-    return [n for n in ordered if n not in _ENV.globals]
+    return tuple(n for n in ordered if n not in _ENV.globals)
 
 
 # --- parsing ---------------------------------------------------------------------------

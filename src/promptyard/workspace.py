@@ -129,7 +129,10 @@ class Workspace:
 
 
 def _read_secrets(root: Path) -> dict[str, str]:
-    for candidate in (root / ".streamlit" / "secrets.toml", Path.home() / ".streamlit" / "secrets.toml"):
+    for candidate in (
+        root / ".streamlit" / "secrets.toml",
+        Path.home() / ".streamlit" / "secrets.toml",
+    ):
         if candidate.is_file():
             try:
                 data: dict[str, Any] = tomllib.loads(candidate.read_text(encoding="utf-8"))

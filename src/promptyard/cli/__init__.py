@@ -24,6 +24,7 @@ def _register() -> None:
         ratings_cmds,
         report_cmds,
         run_cmds,
+        simulate_cmds,
         workspace_cmds,
     )
 
@@ -35,6 +36,7 @@ def _register() -> None:
         ratings_cmds,
         eval_cmds,
         report_cmds,
+        simulate_cmds,
     ):
         module.register(app)
 

@@ -29,7 +29,9 @@ def list_cmd(
         emit_json([p.to_dict() for p in found])
         return
     if not found:
-        typer.echo("No prompts yet. Create one with `promptyard prompt save NAME --file FILE -m MSG`.")
+        typer.echo(
+            "No prompts yet. Create one with `promptyard prompt save NAME --file FILE -m MSG`."
+        )
         return
     width = max(len(p.name) for p in found)
     for p in found:
@@ -40,8 +42,10 @@ def list_cmd(
 
 
 @prompt_app.command("show")
-def show_cmd(spec: str = typer.Argument(..., metavar="NAME[@REF]"),
-             as_json: bool = typer.Option(False, "--json")) -> None:
+def show_cmd(
+    spec: str = typer.Argument(..., metavar="NAME[@REF]"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
     """Print a prompt file (at a version, sha prefix or label)."""
     name, ref = split_ref(spec)
     store = Store(current_workspace())
@@ -50,18 +54,20 @@ def show_cmd(spec: str = typer.Argument(..., metavar="NAME[@REF]"),
     text = template.source_text
     if as_json:
         version = template.version
-        emit_json({
-            "name": name,
-            "version": version.to_dict() if version else None,
-            "description": template.description,
-            "model": template.model,
-            "parameters": template.parameters,
-            "variables": template.variables,
-            "inputs": template.inputs,
-            "response_schema": template.response_schema,
-            "labels": {k: v.tag for k, v in store.labels(path).items()},
-            "text": text,
-        })
+        emit_json(
+            {
+                "name": name,
+                "version": version.to_dict() if version else None,
+                "description": template.description,
+                "model": template.model,
+                "parameters": template.parameters,
+                "variables": template.variables,
+                "inputs": template.inputs,
+                "response_schema": template.response_schema,
+                "labels": {k: v.tag for k, v in store.labels(path).items()},
+                "text": text,
+            }
+        )
         return
     typer.echo(text, nl=not text.endswith("\n"))
 
@@ -99,7 +105,9 @@ def history_cmd(name: str, as_json: bool = typer.Option(False, "--json")) -> Non
     for v in versions:
         labels = f" [{', '.join(v.labels)}]" if v.labels else ""
         gone = " (deleted)" if v.deleted else ""
-        typer.echo(f"{v.tag:>4}  {v.short_sha}  {v.date:%Y-%m-%d %H:%M}  {v.author:<16}  {v.message}{gone}{labels}")
+        typer.echo(
+            f"{v.tag:>4}  {v.short_sha}  {v.date:%Y-%m-%d %H:%M}  {v.author:<16}  {v.message}{gone}{labels}"
+        )
 
 
 @prompt_app.command("diff")
@@ -111,7 +119,9 @@ def diff_cmd(name: str, ref_a: str, ref_b: str) -> None:
 
 @prompt_app.command("label")
 def label_cmd(
-    name: str, ref: str, label: str,
+    name: str,
+    ref: str,
+    label: str,
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Point LABEL (e.g. production) at version REF of prompt NAME."""
@@ -139,7 +149,9 @@ def labels_cmd(name: str, as_json: bool = typer.Option(False, "--json")) -> None
 def render_cmd(
     spec: str = typer.Argument(..., metavar="NAME[@REF]"),
     var: list[str] = typer.Option([], "--var", help="KEY=VALUE (repeat)"),
-    samples: bool = typer.Option(False, "--samples", help="Fill unset variables with the sample inputs"),
+    samples: bool = typer.Option(
+        False, "--samples", help="Fill unset variables with the sample inputs"
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Render a prompt's chat messages with the given variables."""

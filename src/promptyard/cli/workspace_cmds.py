@@ -35,8 +35,14 @@ def register(app: typer.Typer) -> None:
         """
         result = init_workspace_report(directory, examples=not no_examples)
         if as_json:
-            emit_json({"root": str(result.workspace.root), "created_repo": result.created_repo,
-                       "added": result.added, "skipped": result.skipped})
+            emit_json(
+                {
+                    "root": str(result.workspace.root),
+                    "created_repo": result.created_repo,
+                    "added": result.added,
+                    "skipped": result.skipped,
+                }
+            )
             return
         typer.echo(f"Workspace: {result.workspace.root}")
         if result.created_repo:
@@ -57,9 +63,19 @@ def register(app: typer.Typer) -> None:
         env = {**os.environ, HOME_ENV: str(ws.root)}
         config_dir = examples_root()
         command = [
-            sys.executable, "-m", "streamlit", "run", str(app_entry()),
-            "--server.port", str(port), "--server.address", host,
-            "--server.headless", "true", "--browser.gatherUsageStats", "false",
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(app_entry()),
+            "--server.port",
+            str(port),
+            "--server.address",
+            host,
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
         ]
         typer.echo(f"Promptyard on http://{host}:{port}  (workspace {ws.root})", err=True)
         # Streamlit reads .streamlit/config.toml from the cwd: run from where it ships.

@@ -36,31 +36,31 @@ with left:
             "📝",
             "Open a prompt",
             "Edit it, watch the live preview, save a version, diff it with the last.",
-            "pages/prompts.py",
+            "views/prompts.py",
         ),
         (
             "🧪",
             "Try it in the playground",
             "Two versions or two models side by side on one input.",
-            "pages/playground.py",
+            "views/playground.py",
         ),
         (
             "🚀",
             "Run it on a dataset",
             "Every version × model × row, many calls at a time, with cost and latency.",
-            "pages/runs.py",
+            "views/runs.py",
         ),
         (
             "🔍",
             "Compare and rate",
             "Read outputs side by side, rate them, vote in blind A/B pairs.",
-            "pages/compare.py",
+            "views/compare.py",
         ),
         (
             "📊",
             "Decide on the dashboard",
             "Quality, latency and cost per version and model.",
-            "pages/dashboard.py",
+            "views/dashboard.py",
         ),
     ]
     for icon, title, text, target in steps:
@@ -83,7 +83,7 @@ with right:
                 st.caption(description)
             if st.button("Edit", key=f"home.open::{name}"):
                 st.session_state[state.PROMPT_SELECTED] = name
-                st.switch_page("pages/prompts.py")
+                st.switch_page("views/prompts.py")
 
 st.caption(
     "No API key? Everything runs on the built-in simulated models (labelled *simulated*), "

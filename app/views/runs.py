@@ -1,0 +1,240 @@
+"""Runs: build a plan, see its estimate, start it; follow, cancel and resume runs."""
+
+from __future__ import annotations
+
+import pandas as pd
+import state
+import streamlit as st
+from components.context import workspace
+from components.model_picker import model_picker
+
+from promptyard import engine
+from promptyard.datasets import list_datasets
+from promptyard.errors import PromptyardError
+from promptyard.planning import PlanError
+
+ACTIVE = ("running", "pending")
+RESUMABLE = ("interrupted", "cancelled", "failed", "completed")
+SLICES = {"All rows": "all", "First N rows": "head", "Random N rows": "random", "Filter": "filter"}
+
+ws = workspace()
+st.title("🚀 Runs")
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    seconds = max(0.0, seconds)
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _slice_text() -> str | None:
+    kind = SLICES[st.session_state.get(state.RUNS_SLICE_KIND, "All rows")]
+    n = int(st.session_state.get(state.RUNS_SLICE_N, 10))
+    if kind == "head":
+        return f"head:{n}"
+    if kind == "random":
+        return f"random:{n}:{int(st.session_state.get(state.RUNS_SLICE_SEED, 0))}"
+    if kind == "filter":
+        expr = (st.session_state.get(state.RUNS_SLICE_FILTER) or "").strip()
+        return f"filter:{expr}" if expr else None
+    return None
+
+
+def _request() -> engine.RunRequest | None:
+    specs = st.session_state.get(state.RUNS_PROMPTS) or []
+    models = st.session_state.get(state.RUNS_MODELS) or []
+    dataset = st.session_state.get(state.RUNS_DATASET)
+    if not specs or not models or not dataset:
+        return None
+    budget = float(st.session_state.get(state.RUNS_BUDGET) or 0.0)
+    return engine.RunRequest(
+        prompts=[(s.split("@", 1)[0], s.split("@", 1)[1]) for s in specs],
+        models=list(models),
+        dataset=(dataset, None),
+        slice=_slice_text(),
+        repeats=int(st.session_state.get(state.RUNS_REPEATS, 1)),
+        concurrency=int(st.session_state.get(state.RUNS_CONCURRENCY, 8)),
+        max_cost=budget if budget > 0 else None,
+        use_cache=bool(st.session_state.get(state.RUNS_USE_CACHE, True)),
+    )
+
+
+def _new_run_form(expanded: bool) -> None:
+    with st.expander("➕ New run", expanded=expanded):
+        choices = engine.version_choices(ws)
+        labels = {c.spec: c.label for c in choices}
+        if state.RUNS_PROMPTS not in st.session_state:
+            prompt_spec, dataset_name = engine.suggest_plan(ws)
+            st.session_state[state.RUNS_PROMPTS] = [prompt_spec] if prompt_spec else []
+            if dataset_name:
+                st.session_state[state.RUNS_DATASET] = dataset_name
+        left, right = st.columns(2)
+        with left:
+            st.multiselect(
+                "Prompt versions",
+                list(labels),
+                key=state.RUNS_PROMPTS,
+                format_func=lambda s: labels.get(s, s),
+            )
+            model_picker(ws, "Models", key=state.RUNS_MODELS)
+            datasets = [d.name for d in list_datasets(ws)]
+            if not datasets:
+                st.info("No datasets yet: add one on the Datasets page.")
+            st.selectbox("Dataset", datasets, key=state.RUNS_DATASET)
+        with right:
+            st.radio("Rows", list(SLICES), key=state.RUNS_SLICE_KIND, horizontal=True)
+            kind = SLICES[st.session_state.get(state.RUNS_SLICE_KIND, "All rows")]
+            if kind in ("head", "random"):
+                st.number_input("N rows", min_value=1, value=10, key=state.RUNS_SLICE_N)
+            if kind == "random":
+                st.number_input("Seed", min_value=0, value=0, key=state.RUNS_SLICE_SEED)
+            if kind == "filter":
+                st.text_input(
+                    "Filter",
+                    key=state.RUNS_SLICE_FILTER,
+                    placeholder="category == billing and text contains refund",
+                )
+            a, b, c = st.columns(3)
+            a.number_input("Repeats", min_value=1, max_value=50, value=1, key=state.RUNS_REPEATS)
+            b.number_input(
+                "Concurrency", min_value=1, max_value=256, value=8, key=state.RUNS_CONCURRENCY
+            )
+            c.number_input(
+                "Budget (USD, 0 = none)",
+                min_value=0.0,
+                value=0.0,
+                step=0.5,
+                format="%.2f",
+                key=state.RUNS_BUDGET,
+            )
+            st.checkbox("Use the response cache", value=True, key=state.RUNS_USE_CACHE)
+
+        request = _request()
+        if request is None:
+            st.caption("Pick at least one prompt version, one model and a dataset.")
+            return
+        try:
+            est = engine.preview(ws, request)
+        except PlanError as exc:
+            st.error(f"This plan cannot run ({len(exc.problems)} problem(s)); nothing was sent.")
+            st.text("\n".join(exc.problems[:50]))
+            return
+        except PromptyardError as exc:
+            st.error(str(exc))
+            return
+        m1, m2, m3, m4 = st.columns(4)
+        m1.metric("Calls", f"{est.calls:,}")
+        m2.metric("Prompt tokens", f"{est.prompt_tokens:,}")
+        m3.metric(
+            "Cost (estimate)",
+            "unknown" if est.cost_usd is None else f"${est.cost_usd:.4f}",
+            help="Prompt tokens by tiktoken, completions guessed from max_tokens.",
+        )
+        m4.metric("Time (estimate)", _duration(est.seconds))
+        if est.unknown_price_models:
+            st.caption(f"Unknown price: {', '.join(est.unknown_price_models)}")
+        if st.button("Start run", type="primary", key="runs.start"):
+            try:
+                run_id = engine.launch(ws, request)
+            except PromptyardError as exc:
+                st.error(str(exc))
+                return
+            st.session_state[state.RUNS_SELECTED] = run_id
+            st.session_state[state.RUNS_FLASH] = f"Run {run_id} started."
+            st.rerun()
+
+
+def _progress_panel(run_id: int) -> None:
+    try:
+        p = engine.run_progress(ws, run_id)
+    except PromptyardError as exc:
+        st.warning(str(exc))
+        return
+    active = p.status in ACTIVE
+
+    @st.fragment(run_every=1.0 if active else None)
+    def live() -> None:
+        progress = engine.run_progress(ws, run_id)
+        st.subheader(f"Run {run_id} · {progress.status}")
+        st.progress(progress.fraction, text=f"{progress.done}/{progress.total} cells")
+        c1, c2, c3, c4 = st.columns(4)
+        c1.metric("Errors", progress.errors)
+        c2.metric("Spend", f"${progress.cost_usd:.4f}")
+        c3.metric("Elapsed", _duration(progress.elapsed_s))
+        c4.metric("Time left", _duration(progress.eta_s) if progress.status in ACTIVE else "–")
+        if progress.cached:
+            st.caption(f"{progress.cached} cell(s) served from the cache")
+        if progress.message:
+            st.info(progress.message)
+        if progress.status in ACTIVE:
+            if progress.cancel_requested:
+                st.caption("Cancelling…")
+            elif st.button("Cancel run", key=f"runs.cancel.{run_id}"):
+                engine.cancel_run(ws, run_id)
+                st.rerun(scope="fragment")
+        elif active:
+            st.rerun()  # the run just ended: redraw the page without polling
+        elif (
+            progress.status in RESUMABLE
+            and progress.done < progress.total
+            and st.button("Resume run", type="primary", key=f"runs.resume.{run_id}")
+        ):
+            try:
+                engine.resume_in_background(ws, run_id)
+            except PromptyardError as exc:
+                st.error(str(exc))
+            else:
+                st.rerun()
+
+    live()
+
+
+def _past_runs(runs: list[engine.RunSummary]) -> None:
+    st.subheader("Past runs")
+    if not runs:
+        st.caption("No runs yet.")
+        return
+    frame = pd.DataFrame(
+        [
+            {
+                "id": r.run_id,
+                "created": r.created_at.strftime("%Y-%m-%d %H:%M"),
+                "status": r.status,
+                "cells": r.cells,
+                "ok": r.ok,
+                "errors": r.errors,
+                "cost (USD)": round(r.cost_usd, 6),
+                "wall time": _duration(r.wall_s),
+                "dataset": r.dataset or "",
+                "variants": ", ".join(r.variants),
+            }
+            for r in runs
+        ]
+    )
+    st.dataframe(frame, hide_index=True, width="stretch")
+
+
+flash = st.session_state.pop(state.RUNS_FLASH, None)
+if flash:
+    st.success(flash, icon="✅")
+
+runs = engine.list_runs(ws)
+_new_run_form(expanded=not runs)
+if runs:
+    ids = [r.run_id for r in runs]
+    if st.session_state.get(state.RUNS_SELECTED) not in ids:
+        st.session_state[state.RUNS_SELECTED] = ids[0]
+    by_id = {r.run_id: r for r in runs}
+    st.selectbox(
+        "Run",
+        ids,
+        key=state.RUNS_SELECTED,
+        format_func=lambda i: f"Run {i} · {by_id[i].status} · {', '.join(by_id[i].variants)[:80]}",
+    )
+    _progress_panel(int(st.session_state[state.RUNS_SELECTED]))
+_past_runs(runs)

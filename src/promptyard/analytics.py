@@ -1,0 +1,836 @@
+"""The dashboard's numbers: every aggregate is computed in SQL and returned as a DataFrame.
+
+A *variant key* is (prompt name, prompt version, model): the unit the dashboard compares.
+Cells of the same key in several runs are pooled. Version 0 means an unsaved draft.
+
+The SQL keeps to what SQLite and PostgreSQL both run: percentiles are nearest-rank,
+picked with ROW_NUMBER() / COUNT() window functions (no percentile_cont, which SQLite
+lacks); the rank ceil(p * n / 100) is the integer division (p * n + 99) / 100.
+
+Definitions (docs/dashboard.md says the same for users):
+- n_cells counts finished cells (ok or error); error_rate = errors / finished cells.
+- latency percentiles cover successful calls not served from the cache.
+- tokens and cost per call are means over successful cells; a cell whose price is
+  unknown (cost_usd NULL) is left out of the cost mean, never counted as free.
+- the human score is the mean over rated cells of each cell's mean current rating
+  (superseded_by IS NULL) in 0..1, with a 95% Student-t interval.
+- the pairwise win rate counts a win as 1, a tie or "both bad" as 1/2, a loss as 0 (95%
+  Wilson interval); Bradley-Terry strengths come from promptyard.rating_stats.
+- the evaluator pass rate is passed / scored over every evaluator score with a verdict.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from functools import partial
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import DateTime, Engine, bindparam, text
+from sqlalchemy.sql.elements import TextClause
+
+from promptyard import db
+from promptyard.workspace import Workspace
+
+KEY = ["prompt_name", "prompt_version", "model"]
+DEFAULT_KINDS = ("run", "eval")
+LATENCY_SAMPLE_CAP = 2_000
+_WORKERS = max(2, min(6, os.cpu_count() or 2))
+T = TypeVar("T")
+
+LEADERBOARD_COLUMNS = [
+    "label",
+    "prompt_name",
+    "prompt_version",
+    "model",
+    "n_runs",
+    "n_cells",
+    "n_errors",
+    "error_rate",
+    "quality",
+    "quality_low",
+    "quality_high",
+    "quality_metric",
+    "mean_score",
+    "score_ci_low",
+    "score_ci_high",
+    "n_rated",
+    "n_ratings",
+    "win_rate",
+    "win_ci_low",
+    "win_ci_high",
+    "bt_score",
+    "n_votes",
+    "pass_rate",
+    "pass_ci_low",
+    "pass_ci_high",
+    "n_scores",
+    "latency_p50",
+    "latency_p95",
+    "latency_p99",
+    "latency_mean",
+    "n_latency",
+    "mean_prompt_tokens",
+    "mean_completion_tokens",
+    "cost_per_call",
+    "cost_per_1k",
+    "n_cost_known",
+    "total_cost",
+    "run_id",
+    "variant_id",
+]
+
+QUALITY_METRICS = ("human", "evaluator", "win_rate")
+METRIC_TITLES = {
+    "human": "mean human score",
+    "evaluator": "evaluator pass rate",
+    "win_rate": "pairwise win rate",
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the dashboard looks at. Empty means "everything"."""
+
+    prompt: str | None = None
+    dataset: str | None = None
+    models: tuple[str, ...] = ()
+    run_ids: tuple[int, ...] = ()
+    since: date | datetime | None = None  # runs created on or after (a date includes the day)
+    until: date | datetime | None = None  # runs created on or before
+    scheme: str | None = None  # rating scheme; None pools every scheme with a 0..1 score
+    kinds: tuple[str, ...] = field(default=DEFAULT_KINDS)  # run kinds; playground/judge left out
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    """The values the dashboard's filter widgets offer."""
+
+    prompts: list[str]
+    datasets: list[str]
+    models: list[str]
+    schemes: list[str]
+    runs: pd.DataFrame  # id, name, created_at, dataset_name, status, kind, n_cells
+    first_date: date | None
+    last_date: date | None
+
+    @property
+    def empty(self) -> bool:
+        return self.runs.empty
+
+
+# --- SQL building ---------------------------------------------------------------------
+
+
+def _naive_utc(value: date | datetime, end_of_day: bool) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        moment = datetime.combine(value, time.min, tzinfo=UTC)
+        if end_of_day:
+            moment += timedelta(days=1)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def _variant_filter(filters: Filters) -> tuple[str, dict[str, Any], list[Any]]:
+    """The WHERE clause over `variant v JOIN run r`, its params and expanding bindparams."""
+    where = ["r.kind IN :kinds"]
+    params: dict[str, Any] = {"kinds": list(filters.kinds) or list(DEFAULT_KINDS)}
+    expanding: list[Any] = [bindparam("kinds", expanding=True)]
+    if filters.prompt:
+        where.append("v.prompt_name = :prompt")
+        params["prompt"] = filters.prompt
+    if filters.dataset:
+        where.append("r.dataset_name = :dataset")
+        params["dataset"] = filters.dataset
+    if filters.models:
+        where.append("v.model IN :models")
+        params["models"] = list(filters.models)
+        expanding.append(bindparam("models", expanding=True))
+    if filters.run_ids:
+        where.append("v.run_id IN :run_ids")
+        params["run_ids"] = [int(r) for r in filters.run_ids]
+        expanding.append(bindparam("run_ids", expanding=True))
+    if filters.since is not None:
+        where.append("r.created_at >= :since")
+        params["since"] = _naive_utc(filters.since, end_of_day=False)
+        expanding.append(bindparam("since", type_=DateTime()))
+    if filters.until is not None:
+        # A date means the whole day; a datetime is taken as given.
+        op = "<" if not isinstance(filters.until, datetime) else "<="
+        where.append(f"r.created_at {op} :until")
+        params["until"] = _naive_utc(filters.until, end_of_day=True)
+        expanding.append(bindparam("until", type_=DateTime()))
+    return " AND ".join(where), params, expanding
+
+
+def _fv_cte(filters: Filters) -> tuple[str, dict[str, Any], list[Any]]:
+    where, params, binds = _variant_filter(filters)
+    cte = f"""fv AS (
+        SELECT v.id AS variant_id, v.run_id AS run_id, v.prompt_name AS prompt_name,
+               COALESCE(v.prompt_version, 0) AS prompt_version, v.model AS model
+        FROM variant v JOIN run r ON r.id = v.run_id
+        WHERE {where}
+    )"""
+    return cte, params, binds
+
+
+def _query(engine: Engine, sql: str, params: dict[str, Any], binds: list[Any]) -> pd.DataFrame:
+    stmt: TextClause = text(sql)
+    names = {b.key for b in binds}
+    stmt = stmt.bindparams(*[b for b in binds if b.key in params and b.key in names])
+    with engine.connect() as conn:
+        result = conn.execute(stmt, params)
+        df = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    # PostgreSQL returns AVG and friends as Decimal; the dashboard works in floats.
+    for col in df.columns:
+        if df[col].dtype == object and df[col].map(lambda x: isinstance(x, Decimal)).any():
+            df[col] = df[col].map(lambda x: float(x) if isinstance(x, Decimal) else x)
+    return df
+
+
+def _engine(ws: Workspace | str) -> Engine:
+    return db.get_engine(ws)
+
+
+# --- statistics helpers ---------------------------------------------------------------
+
+# Two-sided 95% Student-t critical values for 1..30 degrees of freedom.
+_T975 = (
+    12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
+    2.2010, 2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860,
+    2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423,
+)  # fmt: skip
+_Z975 = 1.959963984540054
+
+
+def t_critical(dof: int) -> float:
+    """The 97.5% quantile of Student's t with `dof` degrees of freedom (NaN below 1)."""
+    if dof < 1:
+        return math.nan
+    if dof <= len(_T975):
+        return _T975[dof - 1]
+    # Cornish-Fisher expansion around the normal quantile: < 1e-4 off for dof > 30.
+    z, d = _Z975, float(dof)
+    return (
+        z
+        + (z**3 + z) / (4 * d)
+        + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * d**2)
+        + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * d**3)
+    )
+
+
+def mean_interval(n: int, total: float, total_sq: float) -> tuple[float, float, float]:
+    """(mean, low, high): the mean of n values from their sum and sum of squares, 95% t CI."""
+    if n <= 0:
+        return math.nan, math.nan, math.nan
+    mean = total / n
+    if n < 2:
+        return mean, math.nan, math.nan
+    var = max(total_sq - n * mean * mean, 0.0) / (n - 1)
+    half = t_critical(n - 1) * math.sqrt(var / n)
+    return mean, mean - half, mean + half
+
+
+def wilson_interval(successes: float, n: int) -> tuple[float, float]:
+    """The 95% Wilson score interval of a proportion."""
+    if n <= 0:
+        return math.nan, math.nan
+    z = _Z975
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def variant_label(prompt_name: str, prompt_version: int, model: str) -> str:
+    version = f"v{int(prompt_version)}" if prompt_version else "draft"
+    return f"{prompt_name} {version} · {model}"
+
+
+# --- the aggregates -------------------------------------------------------------------
+
+
+def filtered_variants(ws: Workspace | str, filters: Filters | None = None) -> pd.DataFrame:
+    """The variants the filters select: variant_id, run_id, prompt_name, prompt_version, model."""
+    cte, params, binds = _fv_cte(filters or Filters())
+    sql = f"WITH {cte} SELECT * FROM fv ORDER BY variant_id"
+    return _query(_engine(ws), sql, params, binds)
+
+
+def cell_stats(ws: Workspace | str, filters: Filters | None = None) -> pd.DataFrame:
+    """Per variant key: cells, errors, mean tokens, cost per call, total cost.
+
+    Cells are summed per variant first (a scan of the covering index ix_cell_stats), then
+    the few per-variant rows are rolled up per key.
+    """
+    cte, params, binds = _fv_cte(filters or Filters())
+    ok = "CASE WHEN pv.status = 'ok' THEN {} END"
+    sql = f"""WITH {cte},
+    pv AS (
+        SELECT c.variant_id, c.status, COUNT(*) AS n,
+            SUM(c.prompt_tokens) AS pt, COUNT(c.prompt_tokens) AS n_pt,
+            SUM(c.completion_tokens) AS ct, COUNT(c.completion_tokens) AS n_ct,
+            SUM(c.cost_usd) AS cost, COUNT(c.cost_usd) AS n_cost
+        FROM cell c
+        WHERE c.variant_id IN (SELECT variant_id FROM fv) AND c.status IN ('ok', 'error')
+        GROUP BY c.variant_id, c.status
+    )
+    SELECT fv.prompt_name, fv.prompt_version, fv.model,
+        COUNT(DISTINCT fv.run_id) AS n_runs,
+        SUM(pv.n) AS n_cells,
+        SUM(CASE WHEN pv.status = 'error' THEN pv.n ELSE 0 END) AS n_errors,
+        SUM({ok.format("pv.pt")}) * 1.0 / NULLIF(SUM({ok.format("pv.n_pt")}), 0)
+            AS mean_prompt_tokens,
+        SUM({ok.format("pv.ct")}) * 1.0 / NULLIF(SUM({ok.format("pv.n_ct")}), 0)
+            AS mean_completion_tokens,
+        SUM({ok.format("pv.cost")}) / NULLIF(SUM({ok.format("pv.n_cost")}), 0) AS cost_per_call,
+        COALESCE(SUM({ok.format("pv.n_cost")}), 0) AS n_cost_known,
+        SUM(pv.cost) AS total_cost,
+        MAX(fv.variant_id) AS variant_id
+    FROM pv JOIN fv ON fv.variant_id = pv.variant_id
+    GROUP BY fv.prompt_name, fv.prompt_version, fv.model"""
+    return _query(_engine(ws), sql, params, binds)
+
+
+_LIVE_OK = "c.status = 'ok' AND c.cached = :no AND c.latency_ms IS NOT NULL"
+
+
+def _latency_counts(ws: Workspace | str, filters: Filters) -> pd.DataFrame:
+    """Per variant: the live ok calls with a latency, their count and sum (ix_cell_latency)."""
+    cte, params, binds = _fv_cte(filters)
+    params["no"] = False
+    sql = f"""WITH {cte},
+    pv AS (
+        SELECT c.variant_id, COUNT(*) AS n, SUM(c.latency_ms) AS total
+        FROM cell c
+        WHERE {_LIVE_OK} AND c.variant_id IN (SELECT variant_id FROM fv)
+        GROUP BY c.variant_id
+    )
+    SELECT fv.prompt_name, fv.prompt_version, fv.model, fv.variant_id, pv.n, pv.total
+    FROM pv JOIN fv ON fv.variant_id = pv.variant_id"""
+    return _query(_engine(ws), sql, params, binds)
+
+
+def _nth_latency(
+    conn: Any,
+    variant_ids: list[int],
+    offset: int,
+    descending: bool,
+    band: tuple[float, float] | None = None,
+) -> float:
+    """The latency at `offset` (0-based) in ascending or descending order, within `band`."""
+    order = "DESC" if descending else "ASC"
+    within = "AND c.latency_ms >= :lo AND c.latency_ms <= :hi" if band else ""
+    stmt = text(
+        f"""SELECT c.latency_ms FROM cell c
+        WHERE {_LIVE_OK} AND c.variant_id IN :ids {within}
+        ORDER BY c.latency_ms {order} LIMIT 1 OFFSET :offset"""
+    ).bindparams(bindparam("ids", expanding=True))
+    params: dict[str, Any] = {"no": False, "ids": variant_ids, "offset": offset}
+    if band:
+        params["lo"], params["hi"] = band
+    value = conn.execute(stmt, params).scalar()
+    return float(value) if value is not None else math.nan
+
+
+def _count_beyond(conn: Any, variant_ids: list[int], bound: float, above: bool) -> int:
+    """How many live ok latencies of these variants lie strictly above (or below) `bound`."""
+    op = ">" if above else "<"
+    stmt = text(
+        f"""SELECT COUNT(*) FROM cell c
+        WHERE {_LIVE_OK} AND c.variant_id IN :ids AND c.latency_ms {op} :bound"""
+    ).bindparams(bindparam("ids", expanding=True))
+    return int(conn.execute(stmt, {"no": False, "ids": variant_ids, "bound": bound}).scalar())
+
+
+def nearest_rank(p: int, n: int) -> int:
+    """The 1-based rank of the p-th percentile of n sorted values: ceil(p * n / 100)."""
+    return (p * n + 99) // 100
+
+
+def _percentile(conn: Any, counts: dict[int, int], p: int) -> float:
+    """The nearest-rank p-th percentile of the pooled live ok latencies of some variants.
+
+    One variant: walk its index entries from the nearer end to the rank. Several: the
+    pooled percentile lies between the smallest and the largest of the variants' own
+    p-th percentiles, so only the rows in that band are sorted; the rows beyond the band
+    on the walking side are counted (an index range count) to place the rank inside it.
+    """
+    n = sum(counts.values())
+    rank = nearest_rank(p, n)
+    descending = rank > n // 2
+    offset = n - rank if descending else rank - 1
+    ids = list(counts)
+    if len(ids) == 1:
+        return _nth_latency(conn, ids, offset, descending)
+    own = []
+    for vid, n_i in counts.items():
+        r_i = nearest_rank(p, n_i)
+        own.append(_nth_latency(conn, [vid], n_i - r_i if descending else r_i - 1, descending))
+    lo, hi = min(own), max(own)
+    skipped = _count_beyond(conn, ids, hi if descending else lo, above=descending)
+    return _nth_latency(conn, ids, offset - skipped, descending, band=(lo, hi))
+
+
+def latency_percentiles(ws: Workspace | str, filters: Filters | None = None) -> pd.DataFrame:
+    """Per variant key: nearest-rank p50, p95, p99 and the mean latency (ms) of live ok calls.
+
+    The database picks each percentile's row (ORDER BY latency LIMIT 1 OFFSET rank - 1,
+    walked from the nearer end along ix_cell_latency); see `_percentile` for keys pooled
+    over several runs.
+    """
+    counts = _latency_counts(ws, filters or Filters())
+    rows: list[dict[str, Any]] = []
+    if counts.empty:
+        return pd.DataFrame(
+            columns=[*KEY, "latency_p50", "latency_p95", "latency_p99", "latency_mean", "n_latency"]
+        )
+    with _engine(ws).connect() as conn:
+        for key, group in counts.groupby(KEY, sort=True):
+            per_variant = {
+                int(v): int(k) for v, k in zip(group["variant_id"], group["n"], strict=True)
+            }
+            row: dict[str, Any] = dict(zip(KEY, key, strict=True))
+            for p in (50, 95, 99):
+                row[f"latency_p{p}"] = _percentile(conn, per_variant, p)
+            n = sum(per_variant.values())
+            row["latency_mean"] = float(group["total"].sum()) / n
+            row["n_latency"] = n
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def human_scores(ws: Workspace | str, filters: Filters | None = None) -> pd.DataFrame:
+    """Per variant key: mean human score (0..1) over rated cells, its 95% t interval, n."""
+    f = filters or Filters()
+    cte, params, binds = _fv_cte(f)
+    scheme = ""
+    if f.scheme:
+        scheme = "AND ra.scheme = :scheme"
+        params["scheme"] = f.scheme
+    sql = f"""WITH {cte},
+    per_cell AS (
+        SELECT ra.cell_id, AVG(ra.score) AS s, COUNT(*) AS k
+        FROM rating ra
+        WHERE ra.superseded_by IS NULL AND ra.score IS NOT NULL {scheme}
+          AND ra.run_id IN (SELECT run_id FROM fv)
+        GROUP BY ra.cell_id
+    )
+    SELECT fv.prompt_name, fv.prompt_version, fv.model,
+        COUNT(*) AS n_rated, SUM(pc.k) AS n_ratings,
+        SUM(pc.s) AS score_sum, SUM(pc.s * pc.s) AS score_sum_sq
+    FROM per_cell pc JOIN cell c ON c.id = pc.cell_id
+    JOIN fv ON fv.variant_id = c.variant_id
+    GROUP BY fv.prompt_name, fv.prompt_version, fv.model"""
+    df = _query(_engine(ws), sql, params, binds)
+    stats = [
+        mean_interval(int(n), float(t), float(t2))
+        for n, t, t2 in zip(
+            df["n_rated"].tolist(),
+            df["score_sum"].tolist(),
+            df["score_sum_sq"].tolist(),
+            strict=True,
+        )
+    ]
+    df["mean_score"] = [s[0] for s in stats]
+    # Scores live in 0..1, so the interval is clipped to it.
+    df["score_ci_low"] = [max(0.0, s[1]) if not math.isnan(s[1]) else s[1] for s in stats]
+    df["score_ci_high"] = [min(1.0, s[2]) if not math.isnan(s[2]) else s[2] for s in stats]
+    return df.drop(columns=["score_sum", "score_sum_sq"])
+
+
+def win_rates(ws: Workspace | str, filters: Filters | None = None) -> pd.DataFrame:
+    """Per variant key: pairwise votes, wins, ties, losses and the win rate (ties count 1/2)."""
+    cte, params, binds = _fv_cte(filters or Filters())
+    sql = f"""WITH {cte},
+    sides AS (
+        SELECT variant_a_id AS variant_id,
+            CASE choice WHEN 'a' THEN 1 ELSE 0 END AS win,
+            CASE choice WHEN 'b' THEN 1 ELSE 0 END AS loss
+        FROM pairwise_vote WHERE run_id IN (SELECT run_id FROM fv)
+        UNION ALL
+        SELECT variant_b_id AS variant_id,
+            CASE choice WHEN 'b' THEN 1 ELSE 0 END AS win,
+            CASE choice WHEN 'a' THEN 1 ELSE 0 END AS loss
+        FROM pairwise_vote WHERE run_id IN (SELECT run_id FROM fv)
+    )
+    SELECT fv.prompt_name, fv.prompt_version, fv.model,
+        COUNT(*) AS n_votes, SUM(s.win) AS wins, SUM(s.loss) AS losses,
+        COUNT(*) - SUM(s.win) - SUM(s.loss) AS ties,
+        (SUM(s.win) + 0.5 * (COUNT(*) - SUM(s.win) - SUM(s.loss))) / COUNT(*) AS win_rate
+    FROM sides s JOIN fv ON fv.variant_id = s.variant_id
+    GROUP BY fv.prompt_name, fv.prompt_version, fv.model"""
+    engine = _engine(ws)
+    df = _query(engine, sql, params, binds)
+    bounds = [
+        wilson_interval(float(w) + 0.5 * float(t), int(n))
+        for w, t, n in zip(
+            df["wins"].tolist(), df["ties"].tolist(), df["n_votes"].tolist(), strict=True
+        )
+    ]
+    df["win_ci_low"] = [b[0] for b in bounds]
+    df["win_ci_high"] = [b[1] for b in bounds]
+    df["bt_score"] = _bradley_terry(engine, cte, params, binds, df)
+    return df
+
+
+def _bradley_terry(
+    engine: Engine, cte: str, params: dict[str, Any], binds: list[Any], keys: pd.DataFrame
+) -> list[float]:
+    """Bradley-Terry strengths of the keys on an Elo-like scale (1000 = the average),
+    fitted (promptyard.rating_stats) on the votes between variants the filters keep."""
+    if keys.empty:
+        return []
+    from promptyard.rating_stats import bradley_terry, elo_like
+
+    a_key = "va.prompt_name, va.prompt_version, va.model"
+    b_key = "vb.prompt_name, vb.prompt_version, vb.model"
+    sql = f"""WITH {cte}
+    SELECT va.prompt_name AS a_name, va.prompt_version AS a_version, va.model AS a_model,
+        vb.prompt_name AS b_name, vb.prompt_version AS b_version, vb.model AS b_model,
+        SUM(CASE pv.choice WHEN 'a' THEN 1.0 WHEN 'b' THEN 0.0 ELSE 0.5 END) AS a_points,
+        SUM(CASE pv.choice WHEN 'b' THEN 1.0 WHEN 'a' THEN 0.0 ELSE 0.5 END) AS b_points
+    FROM pairwise_vote pv
+    JOIN fv va ON va.variant_id = pv.variant_a_id
+    JOIN fv vb ON vb.variant_id = pv.variant_b_id
+    WHERE pv.run_id IN (SELECT run_id FROM fv)
+    GROUP BY {a_key}, {b_key}"""
+    pairs = _query(engine, sql, params, binds)
+    index = {
+        k: i
+        for i, k in enumerate(
+            zip(keys["prompt_name"], keys["prompt_version"], keys["model"], strict=True)
+        )
+    }
+    wins = np.zeros((len(index), len(index)))
+    for row in pairs.itertuples(index=False):
+        a, b = index.get(tuple(row[0:3])), index.get(tuple(row[3:6]))
+        if a is None or b is None or a == b:
+            continue
+        wins[a, b] += float(row[6])
+        wins[b, a] += float(row[7])
+    return [float(x) for x in elo_like(bradley_terry(wins))]
+
+
+def evaluator_pass_rates(ws: Workspace | str, filters: Filters | None = None) -> pd.DataFrame:
+    """Per variant key: evaluator scores with a verdict, passes, pass rate (95% Wilson)."""
+    cte, params, binds = _fv_cte(filters or Filters())
+    sql = f"""WITH {cte}
+    SELECT fv.prompt_name, fv.prompt_version, fv.model,
+        COUNT(*) AS n_scores,
+        SUM(CASE WHEN s.passed THEN 1 ELSE 0 END) AS n_passed,
+        AVG(s.value) AS mean_eval_value
+    FROM score s JOIN cell c ON c.id = s.cell_id JOIN fv ON fv.variant_id = c.variant_id
+    WHERE s.passed IS NOT NULL AND s.run_id IN (SELECT run_id FROM fv)
+    GROUP BY fv.prompt_name, fv.prompt_version, fv.model"""
+    df = _query(_engine(ws), sql, params, binds)
+    df["pass_rate"] = df["n_passed"] / df["n_scores"]
+    bounds = [
+        wilson_interval(float(k), int(n))
+        for k, n in zip(df["n_passed"].tolist(), df["n_scores"].tolist(), strict=True)
+    ]
+    df["pass_ci_low"] = [b[0] for b in bounds]
+    df["pass_ci_high"] = [b[1] for b in bounds]
+    return df
+
+
+def _empty_leaderboard() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in LEADERBOARD_COLUMNS})
+
+
+def choose_quality_metric(df: pd.DataFrame, metric: str = "auto") -> str:
+    """`metric` when given; else human scores if any, else evaluator pass rate, else win rate."""
+    if metric != "auto":
+        if metric not in QUALITY_METRICS:
+            raise ValueError(f"quality metric {metric!r} is not one of {QUALITY_METRICS}")
+        return metric
+    if "mean_score" in df and df["mean_score"].notna().any():
+        return "human"
+    if "pass_rate" in df and df["pass_rate"].notna().any():
+        return "evaluator"
+    if "win_rate" in df and df["win_rate"].notna().any():
+        return "win_rate"
+    return "human"
+
+
+def leaderboard(
+    ws: Workspace | str, filters: Filters | None = None, quality: str = "auto"
+) -> pd.DataFrame:
+    """One row per variant key, best quality first (columns: LEADERBOARD_COLUMNS).
+
+    `quality`/`quality_low`/`quality_high` hold the chosen metric (`quality_metric`):
+    the human score (t interval), the evaluator pass rate or the pairwise win rate (Wilson
+    intervals). `bt_score` is the Bradley-Terry strength on an Elo-like scale.
+    `run_id`/`variant_id` name the latest variant of the key, for opening it in Compare.
+    """
+    f = filters or Filters()
+    cells, latency, scores, wins, passes, variants = _parallel(
+        [
+            partial(cell_stats, ws, f),
+            partial(latency_percentiles, ws, f),
+            partial(human_scores, ws, f),
+            partial(win_rates, ws, f),
+            partial(evaluator_pass_rates, ws, f),
+            partial(filtered_variants, ws, f),
+        ]
+    )
+    if cells.empty:
+        return _empty_leaderboard()
+    df = cells
+    for part in (
+        latency,
+        scores,
+        wins.drop(columns=["wins", "losses", "ties"]),
+        passes.drop(columns=["n_passed", "mean_eval_value"]),
+    ):
+        df = df.merge(part, on=KEY, how="left") if not part.empty else _add_missing(df, part)
+    df["prompt_version"] = df["prompt_version"].astype(int)
+    df["error_rate"] = df["n_errors"] / df["n_cells"]
+    df["cost_per_1k"] = df["cost_per_call"] * 1000
+    for col in ("n_rated", "n_ratings", "n_votes", "n_scores", "n_latency"):
+        df[col] = df[col].fillna(0).astype(int)
+    run_of = dict(zip(variants["variant_id"].tolist(), variants["run_id"].tolist(), strict=True))
+    df["run_id"] = [int(run_of[v]) for v in df["variant_id"].tolist()]
+    df["label"] = [
+        variant_label(p, v, m)
+        for p, v, m in zip(df["prompt_name"], df["prompt_version"], df["model"], strict=True)
+    ]
+    metric = choose_quality_metric(df, quality)
+    source = {
+        "human": ("mean_score", "score_ci_low", "score_ci_high"),
+        "evaluator": ("pass_rate", "pass_ci_low", "pass_ci_high"),
+        "win_rate": ("win_rate", "win_ci_low", "win_ci_high"),
+    }[metric]
+    df["quality"] = df[source[0]]
+    df["quality_low"] = df[source[1]]
+    df["quality_high"] = df[source[2]]
+    df["quality_metric"] = metric
+    df = df.sort_values(
+        ["quality", "prompt_name", "prompt_version", "model"],
+        ascending=[False, True, False, True],
+        na_position="last",
+    )
+    return df[LEADERBOARD_COLUMNS].reset_index(drop=True)
+
+
+def _parallel(tasks: list[Callable[[], T]]) -> list[T]:
+    """Run independent queries at once, each on its own pooled connection.
+
+    The database does the work outside the GIL, so on two or more cores the dashboard
+    waits for its slowest query rather than for the sum of them.
+    """
+    if len(tasks) < 2:
+        return [t() for t in tasks]
+    with ThreadPoolExecutor(max_workers=min(len(tasks), _WORKERS)) as pool:
+        return list(pool.map(lambda t: t(), tasks))
+
+
+def _add_missing(df: pd.DataFrame, part: pd.DataFrame) -> pd.DataFrame:
+    for col in part.columns:
+        if col not in KEY:
+            df[col] = math.nan
+    return df
+
+
+def versions_of(board: pd.DataFrame, prompt: str) -> pd.DataFrame:
+    """The rows of one prompt in a leaderboard, by model then version (drafts left out)."""
+    if board.empty:
+        return board
+    rows = board[(board["prompt_name"] == prompt) & (board["prompt_version"].astype(int) > 0)]
+    return rows.sort_values(["model", "prompt_version"]).reset_index(drop=True)
+
+
+def quality_by_version(
+    ws: Workspace | str, prompt: str, filters: Filters | None = None, quality: str = "auto"
+) -> pd.DataFrame:
+    """Quality of one prompt's versions v1..vN per model (leaderboard rows and columns)."""
+    f = filters or Filters()
+    return versions_of(leaderboard(ws, _replace(f, prompt=prompt), quality=quality), prompt)
+
+
+@dataclass(frozen=True)
+class DashboardData:
+    """Everything the Dashboard page draws, computed at once."""
+
+    board: pd.DataFrame  # the leaderboard plus `monthly_cost` and `on_frontier`
+    samples: pd.DataFrame  # latency samples per variant key
+    by_version: pd.DataFrame  # quality across versions of `versions_prompt`
+    versions_prompt: str | None
+    calls_per_month: float
+
+    @property
+    def empty(self) -> bool:
+        return self.board.empty
+
+
+def dashboard_data(
+    ws: Workspace | str,
+    filters: Filters | None = None,
+    quality: str = "auto",
+    calls_per_month: float = 1_000_000,
+    versions_prompt: str | None = None,
+) -> DashboardData:
+    """The leaderboard, latency samples and quality across versions for the filters.
+
+    `versions_prompt` defaults to the filtered prompt, else the prompt with most versions.
+    """
+    f = filters or Filters()
+    board, samples = _parallel(
+        [partial(leaderboard, ws, f, quality=quality), partial(latency_samples, ws, f)]
+    )
+    if board.empty:
+        board = board.assign(monthly_cost=pd.Series(dtype=float), on_frontier=pd.Series(dtype=bool))
+        return DashboardData(board, samples, board, None, calls_per_month)
+    board = pareto_frontier(project_monthly_cost(board, calls_per_month))
+    prompts = board.groupby("prompt_name")["prompt_version"].nunique().sort_values(ascending=False)
+    prompt = versions_prompt if versions_prompt in prompts.index else None
+    prompt = prompt or f.prompt or str(prompts.index[0])
+    return DashboardData(
+        board=board,
+        samples=samples,
+        by_version=versions_of(board, prompt),
+        versions_prompt=prompt,
+        calls_per_month=calls_per_month,
+    )
+
+
+def latency_samples(
+    ws: Workspace | str, filters: Filters | None = None, cap: int = LATENCY_SAMPLE_CAP
+) -> pd.DataFrame:
+    """Latencies (ms) of live ok calls per variant key, about `cap` at most per key.
+
+    Above the cap, every k-th cell by id is kept (k = ceil(n / cap)): ids are unrelated to
+    latency, so this is a fair, repeatable sample of the distribution.
+    """
+    counts = _latency_counts(ws, filters or Filters())
+    frames: list[pd.DataFrame] = []
+    with _engine(ws).connect() as conn:
+        for key, group in counts.groupby(KEY, sort=True):
+            n = int(group["n"].sum())
+            step = max(1, -(-n // max(1, cap)))
+            stmt = text(
+                f"""SELECT c.latency_ms FROM cell c
+                WHERE {_LIVE_OK} AND c.variant_id IN :ids AND c.id % :step = 0
+                ORDER BY c.latency_ms"""
+            ).bindparams(bindparam("ids", expanding=True))
+            ids = [int(v) for v in group["variant_id"]]
+            values = conn.execute(stmt, {"no": False, "ids": ids, "step": step}).scalars().all()
+            name, version, model = (str(key[0]), int(key[1]), str(key[2]))  # type: ignore[call-overload]
+            frame = pd.DataFrame({"latency_ms": [float(v) for v in values]})
+            frame["prompt_name"], frame["prompt_version"], frame["model"] = name, version, model
+            frame["label"] = variant_label(name, version, model)
+            frames.append(frame)
+    columns = [*KEY, "latency_ms", "label"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+def pareto_frontier(
+    df: pd.DataFrame, quality: str = "quality", cost: str = "cost_per_call"
+) -> pd.DataFrame:
+    """`df` with an `on_frontier` column: True where no other row has at least the quality
+    at no more cost and is strictly better on one of them. Rows lacking either are False."""
+    out = df.copy()
+    out["on_frontier"] = False
+    known = out[out[quality].notna() & out[cost].notna()]
+    q = known[quality].to_numpy(dtype=float)
+    c = known[cost].to_numpy(dtype=float)
+    for idx, qi, ci in zip(known.index, q, c, strict=True):
+        dominated = ((q >= qi) & (c <= ci) & ((q > qi) | (c < ci))).any()
+        out.at[idx, "on_frontier"] = not bool(dominated)
+    return out
+
+
+def project_monthly_cost(df: pd.DataFrame, calls_per_month: float) -> pd.DataFrame:
+    """`df` (a leaderboard) with `monthly_cost`: cost per call times the monthly volume."""
+    out = df.copy()
+    out["monthly_cost"] = out["cost_per_call"].astype(float) * float(calls_per_month)
+    return out
+
+
+def format_volume(calls: float) -> str:
+    """1_000_000 -> "1M", 250_000 -> "250k", 1_500 -> "1.5k"."""
+    for unit, size in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if calls >= size:
+            return f"{calls / size:.3g}{unit}"
+    return f"{calls:.0f}"
+
+
+def format_usd(amount: float) -> str:
+    if amount is None or math.isnan(amount):
+        return "unknown"
+    if amount >= 100:
+        return f"${amount:,.0f}"
+    if amount >= 1:
+        return f"${amount:,.2f}"
+    return f"${amount:.4g}"
+
+
+def monthly_cost_sentence(row: pd.Series | dict[str, Any], calls_per_month: float) -> str:
+    """ "At 1M calls a month, summarize v2 · sim-fast costs $41.20." (or says it's unknown)."""
+    cost = row["cost_per_call"]
+    volume = format_volume(calls_per_month)
+    if cost is None or (isinstance(cost, float) and math.isnan(cost)):
+        return (
+            f"The price of {row['label']} is unknown, so its cost at {volume} calls a month is too."
+        )
+    return (
+        f"At {volume} calls a month, {row['label']} costs "
+        f"{format_usd(float(cost) * calls_per_month)}."
+    )
+
+
+def filter_options(ws: Workspace | str, kinds: tuple[str, ...] = DEFAULT_KINDS) -> FilterOptions:
+    """The prompts, datasets, models, rating schemes and runs the filters can choose from."""
+    engine = _engine(ws)
+    params = {"kinds": list(kinds)}
+    binds: list[Any] = [bindparam("kinds", expanding=True)]
+    runs = _query(
+        engine,
+        """SELECT r.id, r.name, r.created_at, r.dataset_name, r.status, r.kind,
+               (SELECT COUNT(*) FROM cell c WHERE c.run_id = r.id) AS n_cells
+           FROM run r WHERE r.kind IN :kinds ORDER BY r.id DESC""",
+        params,
+        binds,
+    )
+    variants = _query(
+        engine,
+        """SELECT DISTINCT v.prompt_name, v.model FROM variant v JOIN run r ON r.id = v.run_id
+           WHERE r.kind IN :kinds""",
+        params,
+        binds,
+    )
+    schemes = _query(
+        engine,
+        "SELECT DISTINCT scheme FROM rating WHERE score IS NOT NULL ORDER BY scheme",
+        {},
+        [],
+    )
+    dates = pd.to_datetime(runs["created_at"]) if not runs.empty else pd.Series(dtype=object)
+    return FilterOptions(
+        prompts=sorted(variants["prompt_name"].unique().tolist()) if not variants.empty else [],
+        datasets=sorted(runs["dataset_name"].dropna().unique().tolist()) if not runs.empty else [],
+        models=sorted(variants["model"].unique().tolist()) if not variants.empty else [],
+        schemes=schemes["scheme"].tolist(),
+        runs=runs,
+        first_date=dates.min().date() if len(dates) else None,
+        last_date=dates.max().date() if len(dates) else None,
+    )
+
+
+def _replace(filters: Filters, **changes: Any) -> Filters:
+    from dataclasses import replace
+
+    return replace(filters, **changes)

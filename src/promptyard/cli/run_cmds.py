@@ -1,0 +1,190 @@
+"""`promptyard run`, `promptyard runs list` and `promptyard results`."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import sys
+from typing import Any
+
+import typer
+
+from promptyard.cli._common import emit_json, fail, is_tty, split_ref, workspace
+from promptyard.errors import PromptyardError
+
+
+def _summary_dict(summary: Any) -> dict[str, Any]:
+    return {
+        "run_id": summary.run_id,
+        "status": summary.status,
+        "cells": summary.cells,
+        "ok": summary.ok,
+        "errors": summary.errors,
+        "pending": summary.pending,
+        "cached": summary.cached,
+        "cost_usd": round(summary.cost_usd, 8),
+        "wall_s": round(summary.wall_s or 0.0, 3),
+        "message": summary.message,
+        "variants": summary.variants,
+    }
+
+
+def _execute(ws: Any, run_id: int, as_json: bool) -> None:
+    from promptyard import engine
+
+    bar: Any = None
+    if is_tty() and not as_json:
+        total = engine.run_summary(ws, run_id).cells
+        bar = typer.progressbar(length=total, label=f"run {run_id}", file=sys.stderr, show_pos=True)
+        bar.__enter__()
+    last = 0
+
+    def progress(done: int, total: int) -> None:
+        nonlocal last
+        if bar is not None and done > last:
+            bar.update(done - last)
+            last = done
+
+    try:
+        summary = engine.run_sync(ws, run_id, on_progress=progress)
+    except KeyboardInterrupt:
+        fail(f"run {run_id} interrupted; resume it with: promptyard run --resume {run_id}", 130)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    if as_json:
+        emit_json(_summary_dict(summary))
+        return
+    cost = f"${summary.cost_usd:.4f}"
+    line = (
+        f"run {summary.run_id} {summary.status}: {summary.ok}/{summary.cells} ok, "
+        f"{summary.errors} errors, {summary.cached} cached, {cost}, {summary.wall_s or 0:.1f} s"
+    )
+    typer.echo(line)
+    if summary.message:
+        typer.echo(summary.message)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `run`, `runs list` and `results` to the `promptyard` app."""
+
+    @app.command("run")
+    def run(
+        prompt: list[str] = typer.Option(
+            [], "--prompt", "-p", help="NAME[@REF] (vN, sha, label); repeat for several versions"
+        ),
+        model: list[str] = typer.Option(
+            [], "--model", "-m", help="models.yaml name, simulator model or litellm string; repeats"
+        ),
+        dataset: str | None = typer.Option(None, "--dataset", "-d", help="NAME[@REF]"),
+        limit: int | None = typer.Option(None, "--limit", min=1, help="use the first N rows"),
+        repeats: int = typer.Option(1, "--repeats", min=1, help="calls per row and variant"),
+        concurrency: int = typer.Option(8, "--concurrency", min=1, help="calls at a time"),
+        max_cost: float | None = typer.Option(None, "--max-cost", help="budget cap in USD"),
+        no_cache: bool = typer.Option(
+            False, "--no-cache", help="call the model even for cached cells"
+        ),
+        resume: int | None = typer.Option(None, "--resume", help="finish run RUN_ID"),
+        as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    ) -> None:
+        """Run prompt versions x models on a dataset, or resume a run."""
+        from promptyard import engine, planning
+
+        ws = workspace()
+        if resume is not None:
+            if prompt or model or dataset:
+                fail("--resume takes no --prompt, --model or --dataset: the run has its plan")
+            engine.run_summary(ws, resume)  # a clear error for an unknown run
+            _execute(ws, resume, as_json)
+            return
+        if not prompt:
+            fail("give at least one --prompt NAME[@REF]")
+        if not dataset:
+            fail("give --dataset NAME[@REF]")
+        if not model:
+            from promptyard.models import default_models
+
+            model = default_models(ws)[:1]
+        try:
+            plan = planning.plan_run(
+                ws,
+                [split_ref(p) for p in prompt],
+                model,
+                split_ref(dataset),
+                slice=f"head:{limit}" if limit else None,
+                repeats=repeats,
+            )
+        except planning.PlanError as exc:
+            for problem in exc.problems:
+                typer.echo(f"error: {problem}", err=True)
+            raise typer.Exit(1) from None
+        run_id = engine.create_run(
+            ws, plan, concurrency=concurrency, max_cost=max_cost, use_cache=not no_cache
+        )
+        if is_tty() and not as_json:
+            est = planning.estimate(plan, concurrency)
+            cost = "unknown" if est.cost_usd is None else f"~${est.cost_usd:.4f}"
+            typer.echo(
+                f"run {run_id}: {est.calls} calls, {est.prompt_tokens} prompt tokens, "
+                f"cost {cost}, ~{est.seconds:.0f} s",
+                err=True,
+            )
+        _execute(ws, run_id, as_json)
+
+    runs_app = typer.Typer(help="Past and current runs.", no_args_is_help=True)
+
+    @runs_app.command("list")
+    def runs_list(
+        as_json: bool = typer.Option(False, "--json", help="print a JSON list"),
+        kind: str = typer.Option("run", "--kind", help="run, playground, or all"),
+    ) -> None:
+        """Runs, newest first, with status, size, cost and wall time."""
+        from promptyard import engine
+
+        runs = engine.list_runs(workspace(), kind=None if kind == "all" else kind)
+        if as_json:
+            emit_json([r.to_dict() for r in runs])
+            return
+        if not runs:
+            typer.echo("no runs yet")
+            return
+        for r in runs:
+            typer.echo(
+                f"{r.run_id:>5}  {r.created_at:%Y-%m-%d %H:%M}  {r.status:<11} "
+                f"{r.ok + r.errors:>6}/{r.cells:<6} ${r.cost_usd:<9.4f} "
+                f"{(r.wall_s or 0):>7.1f}s  {', '.join(r.variants)[:60]}"
+            )
+
+    app.add_typer(runs_app, name="runs")
+
+    @app.command("results")
+    def results(
+        run_id: int = typer.Argument(..., help="the run's id"),
+        fmt: str = typer.Option("jsonl", "--format", help="jsonl or csv"),
+    ) -> None:
+        """Every cell of a run on stdout, as JSON lines or CSV."""
+        from promptyard import engine
+
+        if fmt not in ("jsonl", "csv"):
+            fail(f"--format must be jsonl or csv, not {fmt!r}")
+        ws = workspace()
+        try:
+            rows = engine.iter_results(ws, run_id)
+            first = next(rows, None)
+        except PromptyardError as exc:
+            fail(str(exc))
+        if first is None:
+            return
+        out = sys.stdout
+        if fmt == "jsonl":
+            out.write(json.dumps(first, ensure_ascii=False, default=str) + "\n")
+            for row in rows:
+                out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+            return
+        writer = csv.DictWriter(out, fieldnames=list(engine.RESULT_FIELDS))
+        writer.writeheader()
+        for row in itertools.chain([first], rows):
+            row = dict(row)
+            row["inputs"] = json.dumps(row["inputs"], ensure_ascii=False)
+            writer.writerow(row)

@@ -1,0 +1,105 @@
+"""The Playground: columns stream side by side; an edit runs unsaved and can be saved."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from promptyard import engine, prompts
+from promptyard.planning import PlanError
+from promptyard.playground import PlaygroundColumn, start_playground, wait_playground
+from promptyard.simulator import SimulatorHandle, start_simulator
+
+PAGE = str(Path(__file__).resolve().parent.parent / "app" / "views" / "playground.py")
+
+
+@pytest.fixture
+def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimulatorHandle]:
+    handle = start_simulator(latency_ms=5)
+    monkeypatch.setenv("PROMPTYARD_SIMULATOR_URL", handle.url)
+    yield handle
+    handle.stop()
+
+
+def test_columns_stream_and_are_stored_as_a_playground_run(
+    workspace: Any, sim: SimulatorHandle
+) -> None:
+    edit = prompts.get_prompt("summarize", workspace=workspace).source_text.replace(
+        "at most three sentences", "one sentence"
+    )
+    columns = [
+        PlaygroundColumn("summarize", "sim-fast", ref="v1"),
+        PlaygroundColumn("summarize", "sim-smart", ref="v2"),
+        PlaygroundColumn("summarize", "sim-fast", text=edit),
+    ]
+    session = start_playground(workspace, columns, {"text": "The desk arrived with a cracked leg."})
+    snap = wait_playground(session, 60)
+    assert snap.finished and sim.calls == 3
+    assert [c.label for c in snap.columns] == [
+        "summarize v1 · sim-fast",
+        "summarize v2 · sim-smart",
+        "summarize draft · sim-fast",
+    ]
+    for col in snap.columns:
+        assert col.done and col.text and col.error_kind is None
+        assert col.completion_tokens and col.cost_usd and col.latency_ms and col.ttft_ms is not None
+    # Streamed via the simulator's SSE: every request asked for a stream.
+    assert all(r.get("stream") for r in sim.requests)
+    runs = engine.list_runs(workspace, kind="playground")
+    assert len(runs) == 1 and runs[0].ok == 3
+    rows = list(engine.iter_results(workspace, runs[0].run_id))
+    assert [r["output"] for r in rows] == [c.text for c in snap.columns]
+    assert engine.list_runs(workspace) == []  # playground calls stay out of the Runs list
+
+
+def test_missing_input_is_reported_before_sending(workspace: Any, sim: SimulatorHandle) -> None:
+    columns = [
+        PlaygroundColumn("support_reply", "sim-fast"),
+        PlaygroundColumn("support_reply", "sim-smart"),
+    ]
+    with pytest.raises(PlanError) as info:
+        start_playground(workspace, columns, {"customer_name": "Dana"})
+    assert "'message'" in str(info.value.problems) and "'product'" in str(info.value.problems)
+    assert sim.calls == 0
+
+
+def test_page_runs_two_columns_side_by_side(workspace: Any, sim: SimulatorHandle) -> None:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    at.selectbox(key="playground.prompt").set_value("summarize").run()
+    assert at.text_area(key="playground.input.text").value  # the sample fills the input
+    at.selectbox(key="playground.col1.model").set_value("sim-smart").run()
+    at.button(key="playground.run").click().run()
+    assert not at.exception, at.exception
+    deadline = time.monotonic() + 60
+    while sim.calls < 2 or engine.list_runs(workspace, kind="playground")[0].ok != 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    at.run()
+    captions = " ".join(c.value for c in at.caption)
+    assert captions.count("tokens") == 2 and "$" in captions and " ms" in captions
+    labels = " ".join(m.value for m in at.markdown)
+    assert "sim\\-fast" in labels and "sim\\-smart" in labels
+
+
+def test_page_saves_an_edit_as_a_new_version(workspace: Any, sim: SimulatorHandle) -> None:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.run()
+    at.selectbox(key="playground.prompt").set_value("summarize").run()
+    before = len(prompts.prompt_history("summarize", workspace=workspace))
+    text = at.text_area(key="playground.col0.text").value
+    at.text_area(key="playground.col0.text").set_value(text.replace("three", "two")).run()
+    at.text_input(key="playground.col0.save_message").set_value("Two sentences").run()
+    at.button(key="playground.col0.save").click().run()
+    assert not at.exception, at.exception
+    history = prompts.prompt_history("summarize", workspace=workspace)
+    assert len(history) == before + 1 and history[-1].message == "Two sentences"
+    assert (
+        "at most two sentences" in prompts.get_prompt("summarize", workspace=workspace).source_text
+    )
