@@ -14,9 +14,24 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["", "prompts", "datasets", "playground", "runs", "compare", "rate", "dashboard", "settings"]
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+PAGES = [
+    "",
+    "prompts",
+    "datasets",
+    "playground",
+    "runs",
+    "compare",
+    "rate",
+    "dashboard",
+    "settings",
+]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def main() -> None:

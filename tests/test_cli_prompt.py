@@ -14,13 +14,18 @@ import pytest
 from promptyard.workspace import Workspace
 
 
-def cli(*args: str, home: Path | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, home: Path | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     env = os.environ.copy()
     if home is not None:
         env["PROMPTYARD_HOME"] = str(home)
     result = subprocess.run(
         [sys.executable, "-m", "promptyard", *args],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     if check and result.returncode != 0:
         raise AssertionError(f"exit {result.returncode}: {result.stderr}")
@@ -57,14 +62,18 @@ def test_list_show_render_json(workspace: Workspace) -> None:
     shown = json.loads(cli("prompt", "show", "summarize@v1", "--json").stdout)
     assert shown["version"]["version"] == "v1"
     assert shown["variables"] == ["text"]
-    messages = json.loads(cli("prompt", "render", "summarize", "--var", "text=Ship it", "--json").stdout)
+    messages = json.loads(
+        cli("prompt", "render", "summarize", "--var", "text=Ship it", "--json").stdout
+    )
     assert messages[-1]["role"] == "user" and "Ship it" in messages[-1]["content"]
 
 
 def test_save_label_and_render_by_label(workspace: Workspace, tmp_path: Path) -> None:
     edited = tmp_path / "new.prompty"
     edited.write_text("---\nmodel: sim-fast\n---\nuser:\nTL;DR: {{ text }}\n")
-    out = cli("prompt", "save", "summarize", "--file", str(edited), "-m", "Shorter", "--base", "v2").stdout
+    out = cli(
+        "prompt", "save", "summarize", "--file", str(edited), "-m", "Shorter", "--base", "v2"
+    ).stdout
     assert "v3" in out
     cli("prompt", "label", "summarize", "v3", "production")
     rendered = cli("prompt", "render", "summarize@production", "--var", "text=hello").stdout
@@ -96,7 +105,9 @@ def test_diff_shows_changed_lines(workspace: Workspace) -> None:
         (("prompt", "render", "summarize", "--var", "oops"), "KEY=VALUE"),
     ],
 )
-def test_errors_exit_nonzero_with_one_line(workspace: Workspace, args: tuple[str, ...], needle: str) -> None:
+def test_errors_exit_nonzero_with_one_line(
+    workspace: Workspace, args: tuple[str, ...], needle: str
+) -> None:
     result = cli(*args, check=False)
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
@@ -119,7 +130,9 @@ def test_conflicting_save_is_refused(workspace: Workspace, tmp_path: Path) -> No
     f.write_text("user:\nfirst {{ text }}\n")
     cli("prompt", "save", "summarize", "--file", str(f), "-m", "one", "--base", "v2")
     f.write_text("user:\nsecond {{ text }}\n")
-    result = cli("prompt", "save", "summarize", "--file", str(f), "-m", "two", "--base", "v2", check=False)
+    result = cli(
+        "prompt", "save", "summarize", "--file", str(f), "-m", "two", "--base", "v2", check=False
+    )
     assert result.returncode == 1
     assert "conflict" in result.stderr
     assert "first" in (workspace.root / "prompts" / "summarize.prompty").read_text()

@@ -25,11 +25,13 @@ def test_old_database_gets_only_the_missing_migrations(tmp_path: Path) -> None:
         name, first = MIGRATIONS[0]
         first(conn)
         conn.execute(text("INSERT INTO _migrations (name) VALUES (:n)"), {"n": name})
-        conn.execute(text(
-            "INSERT INTO run (name, created_at, status, slice_json, repeats, concurrency, use_cache,"
-            " total_cells, cancel_requested, kind) VALUES ('kept', '2024-01-01', 'completed', '{}',"
-            " 1, 1, 1, 0, 0, 'run')"
-        ))
+        conn.execute(
+            text(
+                "INSERT INTO run (name, created_at, status, slice_json, repeats, concurrency, use_cache,"
+                " total_cells, cancel_requested, kind) VALUES ('kept', '2024-01-01', 'completed', '{}',"
+                " 1, 1, 1, 0, 0, 'run')"
+            )
+        )
     applied = db.migrate(engine)
     assert applied == [name for name, _ in MIGRATIONS[1:]]
     with engine.connect() as conn:

@@ -47,11 +47,22 @@ def test_runs_and_cells_round_trip_on_postgres(postgres_url: str) -> None:
         run = Run(name="pg", dataset_name="tickets")
         session.add(run)
         session.flush()
-        variant = Variant(run_id=run.id, prompt_name="summarize", prompt_version=2, model="sim-fast")
+        variant = Variant(
+            run_id=run.id, prompt_name="summarize", prompt_version=2, model="sim-fast"
+        )
         session.add(variant)
         session.flush()
-        session.add(Cell(run_id=run.id, variant_id=variant.id, row_id="r1", output="ünïcode ✓",
-                         cost_usd=None, latency_ms=12.5, cached=False))
+        session.add(
+            Cell(
+                run_id=run.id,
+                variant_id=variant.id,
+                row_id="r1",
+                output="ünïcode ✓",
+                cost_usd=None,
+                latency_ms=12.5,
+                cached=False,
+            )
+        )
         return run.id
 
     run_id = db.write(postgres_url, add)

@@ -36,10 +36,26 @@ def test_deleted_prompt_is_reported_and_old_versions_still_load(workspace: Works
 
 def test_public_api_is_pinned() -> None:
     assert set(promptyard.__all__) == {
-        "ConflictError", "MissingVariablesError", "NotFoundError", "PromptTemplate",
-        "PromptyardError", "Store", "TemplateError", "Version", "Workspace", "__version__",
-        "current_workspace", "delete_prompt", "diff_prompt", "get_prompt", "label_prompt",
-        "list_prompts", "prompt_history", "render_prompt", "restore_prompt", "save_prompt",
+        "ConflictError",
+        "MissingVariablesError",
+        "NotFoundError",
+        "PromptTemplate",
+        "PromptyardError",
+        "Store",
+        "TemplateError",
+        "Version",
+        "Workspace",
+        "__version__",
+        "current_workspace",
+        "delete_prompt",
+        "diff_prompt",
+        "get_prompt",
+        "label_prompt",
+        "list_prompts",
+        "prompt_history",
+        "render_prompt",
+        "restore_prompt",
+        "save_prompt",
     }
     for name in promptyard.__all__:
         assert hasattr(promptyard, name)

@@ -47,7 +47,9 @@ def test_save_commits_only_that_file(store: Store, empty_workspace: Workspace) -
     assert "scratch.txt" in repo.untracked_files
 
 
-def test_author_comes_from_settings_then_git_config(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_author_comes_from_settings_then_git_config(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store.save(P, "a\n", "by git config")
     assert store.history(P)[-1].author == "Test User"
     monkeypatch.setenv("PROMPTYARD_AUTHOR_NAME", "Ada Settings")
@@ -55,7 +57,9 @@ def test_author_comes_from_settings_then_git_config(store: Store, monkeypatch: p
     assert store.history(P)[-1].author == "Ada Settings"
 
 
-def test_author_falls_back_to_promptyard(store: Store, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_author_falls_back_to_promptyard(
+    store: Store, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     empty = tmp_path / "empty.gitconfig"
     empty.write_text("")
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))
@@ -141,7 +145,10 @@ def test_labels_move_with_an_audit_trail(store: Store) -> None:
     store.set_label(P, "v2", "production", who="bob")
     assert store.labels(P)["production"].sha == v2.sha
     moves = store.label_moves(P)
-    assert [(m.from_sha, m.to_sha, m.who) for m in moves] == [(None, v1.sha, "alice"), (v1.sha, v2.sha, "bob")]
+    assert [(m.from_sha, m.to_sha, m.who) for m in moves] == [
+        (None, v1.sha, "alice"),
+        (v1.sha, v2.sha, "bob"),
+    ]
     assert store.history(P)[-1].labels == ("production",)
 
 

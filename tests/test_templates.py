@@ -69,7 +69,11 @@ def test_body_without_role_lines_is_one_user_message() -> None:
 
 def test_every_field_is_optional() -> None:
     t = parse_prompt("---\n---\nuser:\nhello\n", "x")
-    assert t.model is None and t.parameters == {} and t.render() == [{"role": "user", "content": "hello"}]
+    assert (
+        t.model is None
+        and t.parameters == {}
+        and t.render() == [{"role": "user", "content": "hello"}]
+    )
 
 
 def test_assistant_turns_make_few_shot_examples() -> None:
@@ -175,10 +179,21 @@ def test_empty_body_is_refused() -> None:
 
 
 def test_dump_then_parse_round_trips() -> None:
-    text = dump_prompt("user:\n{{ q }}", name="x", description="d", model="sim-fast",
-                       parameters={"temperature": 0.5}, inputs={"q": {"sample": "why?"}})
+    text = dump_prompt(
+        "user:\n{{ q }}",
+        name="x",
+        description="d",
+        model="sim-fast",
+        parameters={"temperature": 0.5},
+        inputs={"q": {"sample": "why?"}},
+    )
     t = parse_prompt(text, "x")
-    assert (t.description, t.model, t.parameters, t.samples) == ("d", "sim-fast", {"temperature": 0.5}, {"q": "why?"})
+    assert (t.description, t.model, t.parameters, t.samples) == (
+        "d",
+        "sim-fast",
+        {"temperature": 0.5},
+        {"q": "why?"},
+    )
 
 
 def test_with_changes_keeps_samples_of_used_variables_only() -> None:
