@@ -53,3 +53,18 @@ def empty_workspace(tmp_path: Path):  # type: ignore[no-untyped-def]
     root.mkdir()
     git.Repo.init(root, initial_branch="main")
     return Workspace(root.resolve())
+
+
+@pytest.fixture
+def sim(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A simulator of this test's own (5 ms latency), on a free port of 127.0.0.1.
+
+    Simulated models resolve to it in this process and in the processes it starts.
+    """
+    from promptyard.simulator import start_simulator
+
+    handle = start_simulator(latency_ms=5)
+    monkeypatch.setenv("PROMPTYARD_SIMULATOR_URL", handle.url)
+    yield handle
+    handle.faults.clear()
+    handle.stop()

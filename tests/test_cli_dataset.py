@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from promptyard.workspace import Workspace
+from tests.cli import run_cli
 
 
 def cli(
     *args: str, home: Path, check: bool = True, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = os.environ.copy()
-    env["PROMPTYARD_HOME"] = str(home)
-    result = subprocess.run(
-        [sys.executable, "-m", "promptyard", "dataset", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        input=stdin,
-        cwd=home,
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"exit {result.returncode}: {result.stderr}")
-    return result
+    return run_cli("dataset", *args, home=home, check=check, stdin=stdin, timeout=120)
 
 
 def test_import_list_show_history(workspace: Workspace, tmp_path: Path) -> None:

@@ -3,39 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from promptyard.simulator import SimulatorHandle, start_simulator
+from promptyard.simulator import SimulatorHandle
+from tests.cli import run_cli
 from tests.test_gate import GUARD, truncate_in_working_tree
 
 
-@pytest.fixture
-def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimulatorHandle]:
-    handle = start_simulator(latency_ms=2)
-    monkeypatch.setenv("PROMPTYARD_SIMULATOR_URL", handle.url)
-    yield handle
-    handle.stop()
-
-
 def cli(ws: Any, *args: str) -> subprocess.CompletedProcess[str]:
-    env = os.environ.copy()
-    env["PROMPTYARD_HOME"] = str(ws.root)
-    return subprocess.run(
-        [sys.executable, "-m", "promptyard", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        cwd=ws.root,
-    )
+    return run_cli(*args, home=ws.root)
 
 
 def test_eval_passes_and_writes_reports(

@@ -3,33 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import git
 import pytest
 
 from promptyard.workspace import Workspace
+from tests.cli import run_cli
 
 
 def cli(
     *args: str, home: Path | None = None, check: bool = True
 ) -> subprocess.CompletedProcess[str]:
-    env = os.environ.copy()
-    if home is not None:
-        env["PROMPTYARD_HOME"] = str(home)
-    result = subprocess.run(
-        [sys.executable, "-m", "promptyard", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"exit {result.returncode}: {result.stderr}")
-    return result
+    return run_cli(*args, home=home, check=check, timeout=120)
 
 
 def test_init_makes_a_repository_with_two_versions_of_each_example(tmp_path: Path) -> None:

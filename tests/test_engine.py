@@ -6,7 +6,6 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,16 +16,6 @@ from promptyard.simulator import SimulatorHandle, request_key, start_simulator
 from promptyard.tables import Cell, CellStatus, Run, RunStatus
 
 FAST = {"backoff_base_s": 0.01, "max_backoff_s": 0.5}
-
-
-@pytest.fixture
-def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimulatorHandle]:
-    """A simulator of our own; simulated models resolve to it in this process and children."""
-    handle = start_simulator(latency_ms=5)
-    monkeypatch.setenv("PROMPTYARD_SIMULATOR_URL", handle.url)
-    yield handle
-    handle.faults.clear()
-    handle.stop()
 
 
 def _plan(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,7 +21,7 @@ from promptyard.gate import (
     run_gate,
     table,
 )
-from promptyard.simulator import SimulatorHandle, start_simulator
+from promptyard.simulator import SimulatorHandle
 from promptyard.store import Store
 from promptyard.tables import Run
 
@@ -63,14 +62,6 @@ def truncate_in_working_tree(ws: Any) -> None:
     text = path.read_text()
     assert "max_tokens: 200" in text
     path.write_text(text.replace("max_tokens: 200", "max_tokens: 2"))
-
-
-@pytest.fixture
-def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimulatorHandle]:
-    handle = start_simulator(latency_ms=2)
-    monkeypatch.setenv("PROMPTYARD_SIMULATOR_URL", handle.url)
-    yield handle
-    handle.stop()
 
 
 def _runs(ws: Any) -> int:

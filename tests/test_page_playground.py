@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,17 +12,9 @@ from streamlit.testing.v1 import AppTest
 from promptyard import engine, prompts
 from promptyard.planning import PlanError
 from promptyard.playground import PlaygroundColumn, start_playground, wait_playground
-from promptyard.simulator import SimulatorHandle, start_simulator
+from promptyard.simulator import SimulatorHandle
 
 PAGE = str(Path(__file__).resolve().parent.parent / "app" / "views" / "playground.py")
-
-
-@pytest.fixture
-def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimulatorHandle]:
-    handle = start_simulator(latency_ms=5)
-    monkeypatch.setenv("PROMPTYARD_SIMULATOR_URL", handle.url)
-    yield handle
-    handle.stop()
 
 
 def test_columns_stream_and_are_stored_as_a_playground_run(

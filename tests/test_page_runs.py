@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from promptyard import db, engine, planning
-from promptyard.simulator import SimulatorHandle, start_simulator
+from promptyard.simulator import SimulatorHandle
 from promptyard.tables import Run, RunStatus
 
 PAGE = str(Path(__file__).resolve().parent.parent / "app" / "views" / "runs.py")
-
-
-@pytest.fixture
-def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimulatorHandle]:
-    handle = start_simulator(latency_ms=5)
-    monkeypatch.setenv("PROMPTYARD_SIMULATOR_URL", handle.url)
-    yield handle
-    handle.stop()
 
 
 def _page() -> AppTest:

@@ -5,26 +5,18 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from promptyard import ratings
+from tests.cli import run_cli
 from tests.ratings_seed import seed_run
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _cli(ws, *args: str) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
-    env = {**os.environ, "PROMPTYARD_HOME": str(ws.root), "PYTHONPATH": str(ROOT / "src")}
-    return subprocess.run(
-        [sys.executable, "-m", "promptyard", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    return run_cli(*args, home=ws.root, timeout=120)
 
 
 def test_ratings_export_csv_jsonl_and_history(workspace, tmp_path) -> None:

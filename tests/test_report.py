@@ -4,24 +4,20 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from promptyard.errors import NotFoundError, PromptyardError
 from promptyard.report import build_report
+from tests.cli import run_cli
 from tests.dashboard_seed import seed_small
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "promptyard", "report", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=120,
-        env={**__import__("os").environ, "PYTHONPATH": str(ROOT / "src")},
-    )  # fmt: skip
+    return run_cli("report", *args, home=cwd, timeout=120)
 
 
 def test_markdown_report_has_the_leaderboard_with_latency_and_cost(empty_workspace) -> None:  # type: ignore[no-untyped-def]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from promptyard.calibration import calibrate, cohen_kappa
 from promptyard.errors import NotFoundError
 from promptyard.evaluators import Assertion
 from promptyard.scoring import score_run
-from promptyard.simulator import SimulatorHandle, start_simulator
+from promptyard.simulator import SimulatorHandle
 from promptyard.suites import Suite, SuiteError, list_suites, load_suite, parse_suite
 from promptyard.tables import Cell, Rating, Score
 
@@ -39,14 +38,6 @@ threshold: 0.8
 def plus(extra: str) -> str:
     """GOOD with more assertions (their first line is line 12)."""
     return GOOD.replace("row_threshold:", extra + "row_threshold:")
-
-
-@pytest.fixture
-def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimulatorHandle]:
-    handle = start_simulator(latency_ms=2)
-    monkeypatch.setenv("PROMPTYARD_SIMULATOR_URL", handle.url)
-    yield handle
-    handle.stop()
 
 
 def _run(
