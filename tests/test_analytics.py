@@ -15,14 +15,16 @@ import math
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from sqlmodel import Session, select
 
-from promptyard import analytics
+from promptyard import analytics, db
 from promptyard.analytics import Filters
+from promptyard.tables import Cell, Rating, Run
 from tests.dashboard_seed import seed_small
 
 
@@ -152,6 +154,48 @@ def test_evaluator_pass_rate_with_wilson_interval(seeded) -> None:  # type: igno
     assert v1.quality == v1.pass_rate and v1.quality_metric == "evaluator"
     assert board["label"].iloc[0] == "summarize v2 · sim-fast"  # 2 of 2
     assert math.isnan(_row(board, 2, "sim-smart").pass_rate)
+
+
+def test_summaries_follow_new_ratings_resumed_runs_and_running_ones(seeded) -> None:  # type: ignore[no-untyped-def]
+    ws, s = seeded
+    quality = Filters(scheme="quality")
+    before = _row(analytics.leaderboard(ws, quality), 1, "sim-fast")  # summaries stored
+    assert (before.mean_score, before.n_rated, before.latency_p50) == (
+        pytest.approx(2 / 3),
+        3,
+        300.0,
+    )
+
+    def change(sess: Session) -> None:
+        cell = sess.exec(select(Cell).where(Cell.variant_id == s.v1, Cell.row_index == 3)).one()
+        sess.add(Rating(cell_id=cell.id, run_id=s.run1, scheme="quality", rater="carol",
+                        value_json="0", score=0.0))  # fmt: skip
+        # Run 2 is resumed and finishes again with a slow new cell.
+        sess.add(Cell(run_id=s.run2, variant_id=s.v4, row_id="r9", row_index=9, status="ok",
+                      latency_ms=10_000.0, cost_usd=0.001, prompt_tokens=10,
+                      completion_tokens=20))  # fmt: skip
+        run2 = sess.get(Run, s.run2)
+        assert run2 is not None
+        run2.finished_at = datetime(2026, 11, 21, tzinfo=UTC)
+        sess.add(run2)
+
+    db.write(ws, change)
+    after = _row(analytics.leaderboard(ws, quality), 1, "sim-fast")
+    # Cells 1.0, 0.5, 0.5 and now 0.0; latencies 100..600 and 10,000: ranks 4 and 7.
+    assert (after.mean_score, after.n_rated) == (pytest.approx(0.5), 4)
+    assert (after.latency_p50, after.latency_p95, after.n_cells) == (400.0, 10_000.0, 8)
+
+    def start_again(sess: Session) -> None:
+        run2 = sess.get(Run, s.run2)
+        assert run2 is not None
+        run2.status = "running"
+        sess.add(run2)
+        sess.add(Cell(run_id=s.run2, variant_id=s.v4, row_id="r10", row_index=10,
+                      status="error", error_kind="timeout"))  # fmt: skip
+
+    db.write(ws, start_again)
+    running = _row(analytics.leaderboard(ws, quality), 1, "sim-fast")
+    assert (running.n_cells, running.n_errors) == (9, 2)  # counted live while it runs
 
 
 def test_t_critical_values() -> None:

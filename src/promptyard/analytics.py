@@ -3,9 +3,17 @@
 A *variant key* is (prompt name, prompt version, model): the unit the dashboard compares.
 Cells of the same key in several runs are pooled. Version 0 means an unsaved draft.
 
-The SQL keeps to what SQLite and PostgreSQL both run: percentiles are nearest-rank,
-picked with ROW_NUMBER() / COUNT() window functions (no percentile_cont, which SQLite
-lacks); the rank ceil(p * n / 100) is the integer division (p * n + 99) / 100.
+The SQL keeps to what SQLite and PostgreSQL both run: percentiles are nearest-rank (the
+rank ceil(p * n / 100) is the integer division (p * n + 99) / 100), each picked by the
+database with ORDER BY latency LIMIT 1 OFFSET rank - 1 along an index (no percentile_cont,
+which SQLite lacks).
+
+For speed the aggregates add up small per-variant summaries rather than reading every cell:
+`variant_stats` (cells, tokens, cost, latency count/sum/percentiles and a sample per variant
+of a run, valid while the run's id, status and finished_at are unchanged; refreshed by the
+engine when a run ends and lazily when stale; running runs are counted live) and
+`variant_rating_stats` (current human ratings per run, variant and scheme, recomputed when
+the run's ratings change). The numbers are the same as computed from the cells directly.
 
 Definitions (docs/dashboard.md says the same for users):
 - n_cells counts finished cells (ok or error); error_rate = errors / finished cells.
@@ -21,6 +29,7 @@ Definitions (docs/dashboard.md says the same for users):
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Callable
@@ -34,6 +43,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 from sqlalchemy import DateTime, Engine, bindparam, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import TextClause
 
 from promptyard import db
@@ -41,7 +51,7 @@ from promptyard.workspace import Workspace
 
 KEY = ["prompt_name", "prompt_version", "model"]
 DEFAULT_KINDS = ("run", "eval")
-LATENCY_SAMPLE_CAP = 2_000
+LATENCY_SAMPLE_CAP = 1_000
 _WORKERS = max(2, min(6, os.cpu_count() or 2))
 T = TypeVar("T")
 
@@ -117,7 +127,7 @@ class FilterOptions:
     datasets: list[str]
     models: list[str]
     schemes: list[str]
-    runs: pd.DataFrame  # id, name, created_at, dataset_name, status, kind, n_cells
+    runs: pd.DataFrame  # id, name, created_at, dataset_name, status, kind, n_cells (planned)
     first_date: date | None
     last_date: date | None
 
@@ -258,6 +268,233 @@ def variant_label(prompt_name: str, prompt_version: int, model: str) -> str:
     return f"{prompt_name} {version} · {model}"
 
 
+# --- per-variant summaries (table variant_stats) -----------------------------------------
+
+STORED_SAMPLE_CAP = 500
+TERMINAL_STATUSES = ("completed", "cancelled", "failed")
+_STATS_COLUMNS = [
+    "n_ok",
+    "n_error",
+    "prompt_tokens_sum",
+    "n_prompt_tokens",
+    "completion_tokens_sum",
+    "n_completion_tokens",
+    "cost_ok_sum",
+    "n_cost_ok",
+    "cost_sum",
+    "n_latency",
+    "latency_sum",
+    "latency_p50",
+    "latency_p95",
+    "latency_p99",
+    "latency_sample_json",
+]
+_COUNT_COLUMNS = [c for c in _STATS_COLUMNS if c.startswith("n_")]
+
+
+def _signature(run_id: Any, status: Any, finished_at: Any) -> str:
+    """What a variant's summary was computed against: its run's id, status and finish."""
+    return f"{int(run_id)}|{status}|{finished_at}"
+
+
+def variant_rows(ws: Workspace | str, filters: Filters | None = None) -> pd.DataFrame:
+    """One row per variant the filters select: KEY, run_id, variant_id and its summary.
+
+    A summary is read from `variant_stats` while its signature still matches the run
+    (a finished run's cells change only when it is run again, which refinishes it).
+    Missing or stale summaries are computed from the cells; those of finished runs are
+    stored for next time, those of running runs are not (they change as cells finish).
+    """
+    engine = _engine(ws)
+    cte, params, binds = _fv_cte(filters or Filters())
+    stored = ", ".join(f"vs.{c}" for c in _STATS_COLUMNS)
+    sql = f"""WITH {cte}
+    SELECT fv.variant_id, fv.run_id, fv.prompt_name, fv.prompt_version, fv.model,
+        r.status AS run_status, r.finished_at AS run_finished_at,
+        vs.signature AS stored_signature, {stored}
+    FROM fv JOIN run r ON r.id = fv.run_id
+    LEFT JOIN variant_stats vs ON vs.variant_id = fv.variant_id
+    ORDER BY fv.variant_id"""
+    rows = _query(engine, sql, params, binds)
+    if rows.empty:
+        return rows.drop(columns=["run_status", "run_finished_at", "stored_signature"])
+    signatures = [
+        _signature(r, s, f)
+        for r, s, f in zip(rows["run_id"], rows["run_status"], rows["run_finished_at"], strict=True)
+    ]
+    fresh = (rows["stored_signature"] == pd.Series(signatures, index=rows.index)) & rows[
+        "run_status"
+    ].isin(TERMINAL_STATUSES)
+    stale = rows[~fresh]
+    if not stale.empty:
+        ids = [int(v) for v in stale["variant_id"]]
+        computed = compute_variant_stats(engine, ids).set_index("variant_id")
+        idx = rows.index[~fresh]
+        for col in _STATS_COLUMNS:
+            rows[col] = rows[col].astype(object)
+            fill: list[Any] = [computed.at[int(v), col] for v in stale["variant_id"]]
+            rows.loc[idx, col] = pd.Series(fill, index=idx, dtype=object)
+        done = stale[stale["run_status"].isin(TERMINAL_STATUSES)]
+        if not done.empty:
+            sig = dict(zip(rows["variant_id"], signatures, strict=True))
+            _store_stats(
+                ws,
+                computed.loc[[int(v) for v in done["variant_id"]]].reset_index(),
+                {
+                    int(v): (int(r), sig[v])
+                    for v, r in zip(done["variant_id"], done["run_id"], strict=True)
+                },
+            )
+    for col in _COUNT_COLUMNS:
+        rows[col] = rows[col].fillna(0).astype(int)
+    for col in _STATS_COLUMNS:
+        if col not in _COUNT_COLUMNS and col != "latency_sample_json":
+            rows[col] = pd.to_numeric(rows[col], errors="coerce").astype(float)
+    rows["prompt_version"] = rows["prompt_version"].astype(int)
+    return rows.drop(columns=["run_status", "run_finished_at", "stored_signature"])
+
+
+def compute_variant_stats(engine: Engine, variant_ids: list[int]) -> pd.DataFrame:
+    """The summaries of some variants computed from their cells (columns: variant_id and
+    the variant_stats columns): sums over ix_cell_stats, latency count and sum over
+    ix_cell_latency, each nearest-rank percentile an index walk, and a sample."""
+    frames = []
+    for start in range(0, len(variant_ids), 500):
+        chunk = variant_ids[start : start + 500]
+        frames.append(_compute_chunk(engine, chunk))
+    if not frames:
+        return pd.DataFrame(columns=["variant_id", *_STATS_COLUMNS])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _compute_chunk(engine: Engine, ids: list[int]) -> pd.DataFrame:
+    ok = "CASE WHEN c.status = 'ok' THEN {} END"
+    cells_sql = f"""SELECT c.variant_id,
+        SUM(CASE WHEN c.status = 'ok' THEN 1 ELSE 0 END) AS n_ok,
+        SUM(CASE WHEN c.status = 'error' THEN 1 ELSE 0 END) AS n_error,
+        SUM({ok.format("c.prompt_tokens")}) AS prompt_tokens_sum,
+        COUNT({ok.format("c.prompt_tokens")}) AS n_prompt_tokens,
+        SUM({ok.format("c.completion_tokens")}) AS completion_tokens_sum,
+        COUNT({ok.format("c.completion_tokens")}) AS n_completion_tokens,
+        SUM({ok.format("c.cost_usd")}) AS cost_ok_sum,
+        COUNT({ok.format("c.cost_usd")}) AS n_cost_ok,
+        SUM(c.cost_usd) AS cost_sum
+    FROM cell c WHERE c.variant_id IN :ids AND c.status IN ('ok', 'error')
+    GROUP BY c.variant_id"""
+    latency_sql = f"""SELECT c.variant_id, COUNT(*) AS n_latency, SUM(c.latency_ms) AS latency_sum
+    FROM cell c WHERE {_LIVE_OK} AND c.variant_id IN :ids GROUP BY c.variant_id"""
+    ids_bind: list[Any] = [bindparam("ids", expanding=True)]
+    cells = {
+        int(r["variant_id"]): r
+        for r in _query(engine, cells_sql, {"ids": ids}, ids_bind).to_dict("records")
+    }
+    latency = {
+        int(r["variant_id"]): r
+        for r in _query(engine, latency_sql, {"ids": ids, "no": False}, ids_bind).to_dict("records")
+    }
+    # Every k-th cell by id per variant, k = ceil(n / STORED_SAMPLE_CAP): one query per k.
+    # (No ORDER BY: SQLite would then walk the wide table instead of ix_cell_latency.)
+    sample_stmt = text(
+        f"""SELECT c.variant_id, c.id, c.latency_ms FROM cell c
+        WHERE {_LIVE_OK} AND c.variant_id IN :ids AND c.id % :step = 0"""
+    ).bindparams(bindparam("ids", expanding=True))
+    by_step: dict[int, list[int]] = {}
+    for vid, r in latency.items():
+        by_step.setdefault(max(1, -(-int(r["n_latency"]) // STORED_SAMPLE_CAP)), []).append(vid)
+    picked: dict[int, list[tuple[int, float]]] = {}
+    with engine.connect() as conn:
+        for step, step_ids in by_step.items():
+            params = {"no": False, "ids": step_ids, "step": step}
+            for vid, cid, ms in conn.execute(sample_stmt, params):
+                picked.setdefault(int(vid), []).append((int(cid), float(ms)))
+    out: list[dict[str, Any]] = []
+    with engine.connect() as conn:
+        for vid in ids:
+            row: dict[str, Any] = {"variant_id": vid}
+            for col in _STATS_COLUMNS[:9]:
+                row[col] = cells[vid][col] if vid in cells else None
+            n = int(latency[vid]["n_latency"]) if vid in latency else 0
+            row["n_latency"] = n
+            row["latency_sum"] = float(latency[vid]["latency_sum"]) if n else None
+            for p in (50, 95, 99):
+                value: float | None = None
+                if n:
+                    rank = nearest_rank(p, n)
+                    descending = rank > n // 2
+                    offset = n - rank if descending else rank - 1
+                    value = _nth_latency(conn, [vid], offset, descending)
+                row[f"latency_p{p}"] = value
+            sample = [ms for _, ms in sorted(picked.get(vid, []))]
+            row["latency_sample_json"] = json.dumps(sample)
+            out.append(row)
+    df = pd.DataFrame(out, columns=["variant_id", *_STATS_COLUMNS])
+    for col in _COUNT_COLUMNS:
+        df[col] = df[col].fillna(0).astype(int)
+    return df
+
+
+def _store_stats(
+    ws: Workspace | str, computed: pd.DataFrame, runs: dict[int, tuple[int, str]]
+) -> None:
+    """Save summaries (best effort: a busy or read-only database just means no cache)."""
+    columns = ["variant_id", "run_id", "signature", *_STATS_COLUMNS, "computed_at"]
+    now = datetime.now(UTC).replace(tzinfo=None)
+    records = []
+    for rec in computed.to_dict("records"):
+        vid = int(rec["variant_id"])
+        values = {c: _plain(rec[c]) for c in _STATS_COLUMNS}
+        records.append(
+            {
+                "variant_id": vid,
+                "run_id": runs[vid][0],
+                "signature": runs[vid][1],
+                **values,
+                "computed_at": now,
+            }
+        )
+    if not records:
+        return
+    insert = text(
+        f"INSERT INTO variant_stats ({', '.join(columns)})"
+        f" VALUES ({', '.join(':' + c for c in columns)})"
+    ).bindparams(bindparam("computed_at", type_=DateTime()))
+    delete = text("DELETE FROM variant_stats WHERE variant_id IN :ids").bindparams(
+        bindparam("ids", expanding=True)
+    )
+
+    def save(s: Any) -> None:
+        s.execute(delete, {"ids": [r["variant_id"] for r in records]})
+        s.execute(insert, records)
+
+    try:
+        db.write(ws, save)
+    except SQLAlchemyError:
+        pass
+
+
+def _plain(value: Any) -> Any:
+    """A value a database driver takes: numpy scalars to Python, NaN to NULL."""
+    if value is None:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def refresh_variant_stats(ws: Workspace | str, run_id: int) -> None:
+    """Recompute and store the summaries of one run's variants (the engine calls this
+    when a run finishes). Best effort: a failure leaves the dashboard to compute them."""
+    try:
+        variant_rows(ws, Filters(run_ids=(int(run_id),), kinds=_ALL_KINDS))
+    except Exception:  # noqa: BLE001 - the run is done; its summary can wait
+        pass
+
+
+_ALL_KINDS = ("run", "eval", "playground", "judge")
+
+
 # --- the aggregates -------------------------------------------------------------------
 
 
@@ -271,55 +508,51 @@ def filtered_variants(ws: Workspace | str, filters: Filters | None = None) -> pd
 def cell_stats(ws: Workspace | str, filters: Filters | None = None) -> pd.DataFrame:
     """Per variant key: cells, errors, mean tokens, cost per call, total cost.
 
-    Cells are summed per variant first (a scan of the covering index ix_cell_stats), then
-    the few per-variant rows are rolled up per key.
+    Rolled up from the per-variant summaries (`variant_rows`): a few hundred rows, not
+    the cells themselves.
     """
-    cte, params, binds = _fv_cte(filters or Filters())
-    ok = "CASE WHEN pv.status = 'ok' THEN {} END"
-    sql = f"""WITH {cte},
-    pv AS (
-        SELECT c.variant_id, c.status, COUNT(*) AS n,
-            SUM(c.prompt_tokens) AS pt, COUNT(c.prompt_tokens) AS n_pt,
-            SUM(c.completion_tokens) AS ct, COUNT(c.completion_tokens) AS n_ct,
-            SUM(c.cost_usd) AS cost, COUNT(c.cost_usd) AS n_cost
-        FROM cell c
-        WHERE c.variant_id IN (SELECT variant_id FROM fv) AND c.status IN ('ok', 'error')
-        GROUP BY c.variant_id, c.status
-    )
-    SELECT fv.prompt_name, fv.prompt_version, fv.model,
-        COUNT(DISTINCT fv.run_id) AS n_runs,
-        SUM(pv.n) AS n_cells,
-        SUM(CASE WHEN pv.status = 'error' THEN pv.n ELSE 0 END) AS n_errors,
-        SUM({ok.format("pv.pt")}) * 1.0 / NULLIF(SUM({ok.format("pv.n_pt")}), 0)
-            AS mean_prompt_tokens,
-        SUM({ok.format("pv.ct")}) * 1.0 / NULLIF(SUM({ok.format("pv.n_ct")}), 0)
-            AS mean_completion_tokens,
-        SUM({ok.format("pv.cost")}) / NULLIF(SUM({ok.format("pv.n_cost")}), 0) AS cost_per_call,
-        COALESCE(SUM({ok.format("pv.n_cost")}), 0) AS n_cost_known,
-        SUM(pv.cost) AS total_cost,
-        MAX(fv.variant_id) AS variant_id
-    FROM pv JOIN fv ON fv.variant_id = pv.variant_id
-    GROUP BY fv.prompt_name, fv.prompt_version, fv.model"""
-    return _query(_engine(ws), sql, params, binds)
+    return _cell_stats(variant_rows(ws, filters or Filters()))
+
+
+def _cell_stats(rows: pd.DataFrame) -> pd.DataFrame:
+    columns = [
+        *KEY,
+        "n_runs",
+        "n_cells",
+        "n_errors",
+        "mean_prompt_tokens",
+        "mean_completion_tokens",
+        "cost_per_call",
+        "n_cost_known",
+        "total_cost",
+        "variant_id",
+    ]
+    rows = rows[(rows["n_ok"] + rows["n_error"]) > 0]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    g = rows.groupby(KEY, sort=False)
+
+    def ratio(total: str, count: str) -> pd.Series:
+        n = g[count].sum()
+        return (g[total].sum(min_count=1) / n.where(n > 0)).astype(float)
+
+    out = pd.DataFrame(
+        {
+            "n_runs": g["run_id"].nunique(),
+            "n_cells": g["n_ok"].sum() + g["n_error"].sum(),
+            "n_errors": g["n_error"].sum(),
+            "mean_prompt_tokens": ratio("prompt_tokens_sum", "n_prompt_tokens"),
+            "mean_completion_tokens": ratio("completion_tokens_sum", "n_completion_tokens"),
+            "cost_per_call": ratio("cost_ok_sum", "n_cost_ok"),
+            "n_cost_known": g["n_cost_ok"].sum(),
+            "total_cost": g["cost_sum"].sum(min_count=1).astype(float),
+            "variant_id": g["variant_id"].max(),
+        }
+    ).reset_index()
+    return out[columns]
 
 
 _LIVE_OK = "c.status = 'ok' AND c.cached = :no AND c.latency_ms IS NOT NULL"
-
-
-def _latency_counts(ws: Workspace | str, filters: Filters) -> pd.DataFrame:
-    """Per variant: the live ok calls with a latency, their count and sum (ix_cell_latency)."""
-    cte, params, binds = _fv_cte(filters)
-    params["no"] = False
-    sql = f"""WITH {cte},
-    pv AS (
-        SELECT c.variant_id, COUNT(*) AS n, SUM(c.latency_ms) AS total
-        FROM cell c
-        WHERE {_LIVE_OK} AND c.variant_id IN (SELECT variant_id FROM fv)
-        GROUP BY c.variant_id
-    )
-    SELECT fv.prompt_name, fv.prompt_version, fv.model, fv.variant_id, pv.n, pv.total
-    FROM pv JOIN fv ON fv.variant_id = pv.variant_id"""
-    return _query(_engine(ws), sql, params, binds)
 
 
 def _nth_latency(
@@ -359,81 +592,190 @@ def nearest_rank(p: int, n: int) -> int:
     return (p * n + 99) // 100
 
 
-def _percentile(conn: Any, counts: dict[int, int], p: int) -> float:
-    """The nearest-rank p-th percentile of the pooled live ok latencies of some variants.
+def _percentile(conn: Any, own: dict[int, tuple[int, float]], p: int) -> float:
+    """The nearest-rank p-th percentile of the pooled live ok latencies of some variants,
+    given each variant's count and own p-th percentile (`own`: id -> (n, percentile)).
 
-    One variant: walk its index entries from the nearer end to the rank. Several: the
-    pooled percentile lies between the smallest and the largest of the variants' own
-    p-th percentiles, so only the rows in that band are sorted; the rows beyond the band
-    on the walking side are counted (an index range count) to place the rank inside it.
+    One variant: its own. Several: the pooled percentile lies between the smallest and
+    the largest of the variants' own p-th percentiles, so only the rows in that band are
+    sorted; the rows beyond the band on the walking side are counted (an index range
+    count) to place the rank inside it.
     """
-    n = sum(counts.values())
+    own = {v: (n, q) for v, (n, q) in own.items() if n > 0}
+    if not own:
+        return math.nan
+    if len(own) == 1:
+        return next(iter(own.values()))[1]
+    n = sum(k for k, _ in own.values())
     rank = nearest_rank(p, n)
     descending = rank > n // 2
     offset = n - rank if descending else rank - 1
-    ids = list(counts)
-    if len(ids) == 1:
-        return _nth_latency(conn, ids, offset, descending)
-    own = []
-    for vid, n_i in counts.items():
-        r_i = nearest_rank(p, n_i)
-        own.append(_nth_latency(conn, [vid], n_i - r_i if descending else r_i - 1, descending))
-    lo, hi = min(own), max(own)
+    ids = list(own)
+    lo, hi = min(q for _, q in own.values()), max(q for _, q in own.values())
+    if lo == hi:
+        return lo
     skipped = _count_beyond(conn, ids, hi if descending else lo, above=descending)
     return _nth_latency(conn, ids, offset - skipped, descending, band=(lo, hi))
+
+
+_LATENCY_COLUMNS = [*KEY, "latency_p50", "latency_p95", "latency_p99", "latency_mean", "n_latency"]
 
 
 def latency_percentiles(ws: Workspace | str, filters: Filters | None = None) -> pd.DataFrame:
     """Per variant key: nearest-rank p50, p95, p99 and the mean latency (ms) of live ok calls.
 
-    The database picks each percentile's row (ORDER BY latency LIMIT 1 OFFSET rank - 1,
-    walked from the nearer end along ix_cell_latency); see `_percentile` for keys pooled
-    over several runs.
+    Each variant's own percentiles come from its summary (`variant_rows`, where the
+    database picked them with ORDER BY latency LIMIT 1 OFFSET rank - 1 along
+    ix_cell_latency); see `_percentile` for keys pooled over several runs.
     """
-    counts = _latency_counts(ws, filters or Filters())
-    rows: list[dict[str, Any]] = []
-    if counts.empty:
-        return pd.DataFrame(
-            columns=[*KEY, "latency_p50", "latency_p95", "latency_p99", "latency_mean", "n_latency"]
-        )
+    return _latency_percentiles(ws, variant_rows(ws, filters or Filters()))
+
+
+def _latency_percentiles(ws: Workspace | str, rows: pd.DataFrame) -> pd.DataFrame:
+    rows = rows[rows["n_latency"] > 0]
+    if rows.empty:
+        return pd.DataFrame(columns=_LATENCY_COLUMNS)
+    out: list[dict[str, Any]] = []
     with _engine(ws).connect() as conn:
-        for key, group in counts.groupby(KEY, sort=True):
-            per_variant = {
-                int(v): int(k) for v, k in zip(group["variant_id"], group["n"], strict=True)
-            }
+        for key, group in rows.groupby(KEY, sort=True):
+            ids = [int(v) for v in group["variant_id"]]
+            counts = [int(k) for k in group["n_latency"]]
             row: dict[str, Any] = dict(zip(KEY, key, strict=True))
             for p in (50, 95, 99):
-                row[f"latency_p{p}"] = _percentile(conn, per_variant, p)
-            n = sum(per_variant.values())
-            row["latency_mean"] = float(group["total"].sum()) / n
+                own = dict(zip(ids, zip(counts, group[f"latency_p{p}"], strict=True), strict=True))
+                row[f"latency_p{p}"] = _percentile(conn, own, p)
+            n = sum(counts)
+            row["latency_mean"] = float(group["latency_sum"].sum()) / n
             row["n_latency"] = n
-            rows.append(row)
-    return pd.DataFrame(rows)
+            out.append(row)
+    return pd.DataFrame(out, columns=_LATENCY_COLUMNS)
+
+
+def _rating_signatures(engine: Engine, run_ids: list[int]) -> dict[int, str]:
+    if not run_ids:
+        return {}
+    stmt = text(
+        "SELECT run_id, COUNT(*), MAX(id) FROM rating WHERE run_id IN :runs GROUP BY run_id"
+    ).bindparams(bindparam("runs", expanding=True))
+    with engine.connect() as conn:
+        found = {int(r): f"{n}|{m}" for r, n, m in conn.execute(stmt, {"runs": run_ids})}
+    return {r: found.get(r, "0|None") for r in run_ids}
+
+
+_RATING_SUMS = ["n_rated", "n_ratings", "score_sum", "score_sum_sq"]
+
+
+def _rating_rows(ws: Workspace | str, run_ids: list[int], scheme: str) -> pd.DataFrame:
+    """Per (run, variant): current human ratings of one scheme ('*' = all) summed:
+    n_rated, n_ratings, score_sum, score_sum_sq of each rated cell's mean score.
+
+    Read from `variant_rating_stats` for runs whose rating signature (count, max id) is
+    unchanged; recomputed (and stored, best effort) for the others. A new or changed
+    rating is a new row, so it always changes its run's signature.
+    """
+    engine = _engine(ws)
+    columns = ["run_id", "variant_id", "scheme", *_RATING_SUMS]
+    current = _rating_signatures(engine, run_ids)
+    if not current:
+        return pd.DataFrame(columns=columns)
+    runs_bind: list[Any] = [bindparam("runs", expanding=True)]
+    stored = _query(
+        engine,
+        "SELECT run_id, signature FROM variant_rating_stats"
+        " WHERE variant_id = 0 AND run_id IN :runs",
+        {"runs": run_ids},
+        runs_bind,
+    )
+    known = dict(zip(stored["run_id"].astype(int), stored["signature"].astype(str), strict=True))
+    stale = [r for r in run_ids if known.get(r) != current[r]]
+    fresh = [r for r in run_ids if known.get(r) == current[r]]
+    parts = []
+    if fresh:
+        parts.append(
+            _query(
+                engine,
+                f"""SELECT {", ".join(columns)} FROM variant_rating_stats
+                WHERE run_id IN :runs AND variant_id <> 0 AND scheme = :scheme""",
+                {"runs": fresh, "scheme": scheme},
+                runs_bind,
+            )
+        )
+    if stale:
+        per_cell = """SELECT ra.cell_id, {scheme} AS scheme, AVG(ra.score) AS s, COUNT(*) AS k
+            FROM rating ra
+            WHERE ra.superseded_by IS NULL AND ra.score IS NOT NULL AND ra.run_id IN :runs
+            GROUP BY ra.cell_id{group}"""
+        sql = f"""WITH per_cell AS (
+            {per_cell.format(scheme="ra.scheme", group=", ra.scheme")}
+            UNION ALL
+            {per_cell.format(scheme="'*'", group="")}
+        )
+        SELECT c.run_id, c.variant_id, pc.scheme, COUNT(*) AS n_rated, SUM(pc.k) AS n_ratings,
+            SUM(pc.s) AS score_sum, SUM(pc.s * pc.s) AS score_sum_sq
+        FROM per_cell pc JOIN cell c ON c.id = pc.cell_id
+        GROUP BY c.run_id, c.variant_id, pc.scheme"""
+        computed = _query(engine, sql, {"runs": stale}, runs_bind)
+        _store_rating_stats(ws, computed, {r: current[r] for r in stale})
+        parts.append(computed[computed["scheme"] == scheme])
+    df = pd.concat([p for p in parts if not p.empty] or [pd.DataFrame(columns=columns)])
+    return df[columns].reset_index(drop=True)
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return df.to_dict("records")  # type: ignore[return-value]
+
+
+def _store_rating_stats(ws: Workspace | str, computed: pd.DataFrame, runs: dict[int, str]) -> None:
+    records: list[dict[str, Any]] = [
+        {
+            "run_id": int(r["run_id"]),
+            "variant_id": int(r["variant_id"]),
+            "scheme": str(r["scheme"]),
+            "signature": runs[int(r["run_id"])],
+            "n_rated": int(r["n_rated"]),
+            "n_ratings": int(r["n_ratings"]),
+            "score_sum": float(r["score_sum"]),
+            "score_sum_sq": float(r["score_sum_sq"]),
+        }
+        for r in _records(computed)
+    ]
+    records += [
+        {"run_id": r, "variant_id": 0, "scheme": "", "signature": sig, "n_rated": 0,
+         "n_ratings": 0, "score_sum": 0.0, "score_sum_sq": 0.0}
+        for r, sig in runs.items()
+    ]  # fmt: skip
+    columns = list(records[0])
+    insert = text(
+        f"INSERT INTO variant_rating_stats ({', '.join(columns)})"
+        f" VALUES ({', '.join(':' + c for c in columns)})"
+    )
+    delete = text("DELETE FROM variant_rating_stats WHERE run_id IN :runs").bindparams(
+        bindparam("runs", expanding=True)
+    )
+
+    def save(s: Any) -> None:
+        s.execute(delete, {"runs": list(runs)})
+        s.execute(insert, records)
+
+    try:
+        db.write(ws, save)
+    except SQLAlchemyError:
+        pass  # a busy or read-only database: computed again next time
 
 
 def human_scores(ws: Workspace | str, filters: Filters | None = None) -> pd.DataFrame:
-    """Per variant key: mean human score (0..1) over rated cells, its 95% t interval, n."""
+    """Per variant key: mean human score (0..1) over rated cells, its 95% t interval, n.
+
+    Each rated cell counts once, at the mean of its current ratings; the per-variant sums
+    come from `_rating_rows` (a small table kept in step with the ratings).
+    """
     f = filters or Filters()
-    cte, params, binds = _fv_cte(f)
-    scheme = ""
-    if f.scheme:
-        scheme = "AND ra.scheme = :scheme"
-        params["scheme"] = f.scheme
-    sql = f"""WITH {cte},
-    per_cell AS (
-        SELECT ra.cell_id, AVG(ra.score) AS s, COUNT(*) AS k
-        FROM rating ra
-        WHERE ra.superseded_by IS NULL AND ra.score IS NOT NULL {scheme}
-          AND ra.run_id IN (SELECT run_id FROM fv)
-        GROUP BY ra.cell_id
-    )
-    SELECT fv.prompt_name, fv.prompt_version, fv.model,
-        COUNT(*) AS n_rated, SUM(pc.k) AS n_ratings,
-        SUM(pc.s) AS score_sum, SUM(pc.s * pc.s) AS score_sum_sq
-    FROM per_cell pc JOIN cell c ON c.id = pc.cell_id
-    JOIN fv ON fv.variant_id = c.variant_id
-    GROUP BY fv.prompt_name, fv.prompt_version, fv.model"""
-    df = _query(_engine(ws), sql, params, binds)
+    fv = filtered_variants(ws, f)
+    rows = _rating_rows(ws, sorted({int(r) for r in fv["run_id"]}), f.scheme or "*")
+    sums = rows.merge(fv, on=["run_id", "variant_id"])
+    for col in _RATING_SUMS:
+        sums[col] = pd.to_numeric(sums[col])
+    df = sums.groupby(KEY, as_index=False)[_RATING_SUMS].sum()
     stats = [
         mean_interval(int(n), float(t), float(t2))
         for n, t, t2 in zip(
@@ -525,14 +867,23 @@ def _bradley_terry(
 
 def evaluator_pass_rates(ws: Workspace | str, filters: Filters | None = None) -> pd.DataFrame:
     """Per variant key: evaluator scores with a verdict, passes, pass rate (95% Wilson)."""
+    # Scores are counted per variant first (CROSS JOIN keeps SQLite's join order: each
+    # score finds its cell by id), then the few per-variant rows are rolled up per key.
     cte, params, binds = _fv_cte(filters or Filters())
-    sql = f"""WITH {cte}
+    sql = f"""WITH {cte},
+    pv AS (
+        SELECT c.variant_id, COUNT(*) AS n,
+            SUM(CASE WHEN s.passed THEN 1 ELSE 0 END) AS k,
+            SUM(s.value) AS total, COUNT(s.value) AS n_value
+        FROM score s CROSS JOIN cell c
+        WHERE c.id = s.cell_id AND s.passed IS NOT NULL AND s.run_id IN (SELECT run_id FROM fv)
+        GROUP BY c.variant_id
+    )
     SELECT fv.prompt_name, fv.prompt_version, fv.model,
-        COUNT(*) AS n_scores,
-        SUM(CASE WHEN s.passed THEN 1 ELSE 0 END) AS n_passed,
-        AVG(s.value) AS mean_eval_value
-    FROM score s JOIN cell c ON c.id = s.cell_id JOIN fv ON fv.variant_id = c.variant_id
-    WHERE s.passed IS NOT NULL AND s.run_id IN (SELECT run_id FROM fv)
+        SUM(pv.n) AS n_scores,
+        SUM(pv.k) AS n_passed,
+        SUM(pv.total) * 1.0 / NULLIF(SUM(pv.n_value), 0) AS mean_eval_value
+    FROM pv JOIN fv ON fv.variant_id = pv.variant_id
     GROUP BY fv.prompt_name, fv.prompt_version, fv.model"""
     df = _query(_engine(ws), sql, params, binds)
     df["pass_rate"] = df["n_passed"] / df["n_scores"]
@@ -574,19 +925,26 @@ def leaderboard(
     intervals). `bt_score` is the Bradley-Terry strength on an Elo-like scale.
     `run_id`/`variant_id` name the latest variant of the key, for opening it in Compare.
     """
-    f = filters or Filters()
-    cells, latency, scores, wins, passes, variants = _parallel(
+    return _leaderboard(ws, filters or Filters(), quality)[0]
+
+
+def _leaderboard(
+    ws: Workspace | str, f: Filters, quality: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The leaderboard and the variant rows it was rolled up from."""
+    rows, scores, wins, passes = _parallel(
         [
-            partial(cell_stats, ws, f),
-            partial(latency_percentiles, ws, f),
+            partial(variant_rows, ws, f),
             partial(human_scores, ws, f),
             partial(win_rates, ws, f),
             partial(evaluator_pass_rates, ws, f),
-            partial(filtered_variants, ws, f),
         ]
     )
+    cells = _cell_stats(rows)
     if cells.empty:
-        return _empty_leaderboard()
+        return _empty_leaderboard(), rows
+    latency = _latency_percentiles(ws, rows)
+    variants = rows
     df = cells
     for part in (
         latency,
@@ -621,7 +979,7 @@ def leaderboard(
         ascending=[False, True, False, True],
         na_position="last",
     )
-    return df[LEADERBOARD_COLUMNS].reset_index(drop=True)
+    return df[LEADERBOARD_COLUMNS].reset_index(drop=True), rows
 
 
 def _parallel(tasks: list[Callable[[], T]]) -> list[T]:
@@ -686,9 +1044,8 @@ def dashboard_data(
     `versions_prompt` defaults to the filtered prompt, else the prompt with most versions.
     """
     f = filters or Filters()
-    board, samples = _parallel(
-        [partial(leaderboard, ws, f, quality=quality), partial(latency_samples, ws, f)]
-    )
+    board, rows = _leaderboard(ws, f, quality)
+    samples = _latency_samples(rows, LATENCY_SAMPLE_CAP)
     if board.empty:
         board = board.assign(monthly_cost=pd.Series(dtype=float), on_frontier=pd.Series(dtype=bool))
         return DashboardData(board, samples, board, None, calls_per_month)
@@ -708,33 +1065,49 @@ def dashboard_data(
 def latency_samples(
     ws: Workspace | str, filters: Filters | None = None, cap: int = LATENCY_SAMPLE_CAP
 ) -> pd.DataFrame:
-    """Latencies (ms) of live ok calls per variant key, about `cap` at most per key.
+    """Latencies (ms) of live ok calls per variant key, at most `cap` per key.
 
-    Above the cap, every k-th cell by id is kept (k = ceil(n / cap)): ids are unrelated to
-    latency, so this is a fair, repeatable sample of the distribution.
+    Each variant's summary keeps the latencies of every k-th cell by id (k = ceil(n /
+    STORED_SAMPLE_CAP)): ids are unrelated to latency, so this is a fair, repeatable
+    sample. A key pooled over several variants takes from each in proportion to its
+    calls, evenly spaced in id order.
     """
-    counts = _latency_counts(ws, filters or Filters())
-    frames: list[pd.DataFrame] = []
-    with _engine(ws).connect() as conn:
-        for key, group in counts.groupby(KEY, sort=True):
-            n = int(group["n"].sum())
-            step = max(1, -(-n // max(1, cap)))
-            stmt = text(
-                f"""SELECT c.latency_ms FROM cell c
-                WHERE {_LIVE_OK} AND c.variant_id IN :ids AND c.id % :step = 0
-                ORDER BY c.latency_ms"""
-            ).bindparams(bindparam("ids", expanding=True))
-            ids = [int(v) for v in group["variant_id"]]
-            values = conn.execute(stmt, {"no": False, "ids": ids, "step": step}).scalars().all()
-            name, version, model = (str(key[0]), int(key[1]), str(key[2]))  # type: ignore[call-overload]
-            frame = pd.DataFrame({"latency_ms": [float(v) for v in values]})
-            frame["prompt_name"], frame["prompt_version"], frame["model"] = name, version, model
-            frame["label"] = variant_label(name, version, model)
-            frames.append(frame)
+    return _latency_samples(variant_rows(ws, filters or Filters()), cap)
+
+
+def _latency_samples(rows: pd.DataFrame, cap: int) -> pd.DataFrame:
     columns = [*KEY, "latency_ms", "label"]
+    rows = rows[rows["n_latency"] > 0]
+    frames: list[pd.DataFrame] = []
+    for key, group in rows.groupby(KEY, sort=True):
+        samples = [json.loads(js) for js in group["latency_sample_json"]]
+        counts = [int(k) for k in group["n_latency"]]
+        values: list[float] = []
+        for sample, take in zip(samples, _allocate(counts, cap), strict=True):
+            take = min(take, len(sample))
+            values.extend(float(sample[(j * len(sample)) // take]) for j in range(take))
+        name, version, model = (str(key[0]), int(key[1]), str(key[2]))  # type: ignore[call-overload]
+        frame = pd.DataFrame({"latency_ms": sorted(values)})
+        frame["prompt_name"], frame["prompt_version"], frame["model"] = name, version, model
+        frame["label"] = variant_label(name, version, model)
+        frames.append(frame)
     if not frames:
         return pd.DataFrame(columns=columns)
     return pd.concat(frames, ignore_index=True)[columns]
+
+
+def _allocate(counts: list[int], cap: int) -> list[int]:
+    """How many of `cap` sample values each of several variants gives, in proportion to
+    its calls (largest remainders), never more than `cap` in all."""
+    total = sum(counts)
+    budget = min(max(0, cap), total)
+    if total == 0:
+        return [0 for _ in counts]
+    raw = [k * budget / total for k in counts]
+    out = [math.floor(x) for x in raw]
+    for i in sorted(range(len(raw)), key=lambda i: out[i] - raw[i])[: budget - sum(out)]:
+        out[i] += 1
+    return out
 
 
 def pareto_frontier(
@@ -800,7 +1173,7 @@ def filter_options(ws: Workspace | str, kinds: tuple[str, ...] = DEFAULT_KINDS) 
     runs = _query(
         engine,
         """SELECT r.id, r.name, r.created_at, r.dataset_name, r.status, r.kind,
-               (SELECT COUNT(*) FROM cell c WHERE c.run_id = r.id) AS n_cells
+               r.total_cells AS n_cells
            FROM run r WHERE r.kind IN :kinds ORDER BY r.id DESC""",
         params,
         binds,

@@ -868,6 +868,9 @@ async def execute_run(
         raise
     status, message = _final_state(outcome, budget)
     await asyncio.to_thread(_finish, ws, run_id, time.monotonic() - t0, status, message)
+    from promptyard.analytics import refresh_variant_stats  # the dashboard's summaries
+
+    await asyncio.to_thread(refresh_variant_stats, ws, run_id)
     return run_summary(ws, run_id)
 
 

@@ -207,6 +207,58 @@ def m006_cell_variant_of(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX ix_cell_variant_of ON cell (id, variant_id)"))
 
 
+def m007_variant_stats(conn: Connection) -> None:
+    # The dashboard's per-variant summary (promptyard.analytics.refresh_variant_stats):
+    # cell counts and sums, latency count, sum, nearest-rank percentiles and a small
+    # sample, valid while `signature` (run id, status, finished_at) matches the run.
+    # No foreign key: deleting a run must not trip over its summary.
+    conn.execute(
+        text(
+            """CREATE TABLE variant_stats (
+                variant_id INTEGER PRIMARY KEY,
+                run_id INTEGER NOT NULL,
+                signature TEXT NOT NULL,
+                n_ok INTEGER NOT NULL,
+                n_error INTEGER NOT NULL,
+                prompt_tokens_sum DOUBLE PRECISION,
+                n_prompt_tokens INTEGER NOT NULL,
+                completion_tokens_sum DOUBLE PRECISION,
+                n_completion_tokens INTEGER NOT NULL,
+                cost_ok_sum DOUBLE PRECISION,
+                n_cost_ok INTEGER NOT NULL,
+                cost_sum DOUBLE PRECISION,
+                n_latency INTEGER NOT NULL,
+                latency_sum DOUBLE PRECISION,
+                latency_p50 DOUBLE PRECISION,
+                latency_p95 DOUBLE PRECISION,
+                latency_p99 DOUBLE PRECISION,
+                latency_sample_json TEXT NOT NULL,
+                computed_at TIMESTAMP NOT NULL
+            )"""
+        )
+    )
+
+
+def m008_variant_rating_stats(conn: Connection) -> None:
+    # Current human ratings summed per variant and scheme ('*' = every scheme pooled), per
+    # run; the row with variant_id 0 holds the run's rating signature (count, max id).
+    conn.execute(
+        text(
+            """CREATE TABLE variant_rating_stats (
+                run_id INTEGER NOT NULL,
+                variant_id INTEGER NOT NULL,
+                scheme TEXT NOT NULL,
+                signature TEXT NOT NULL,
+                n_rated INTEGER NOT NULL,
+                n_ratings INTEGER NOT NULL,
+                score_sum DOUBLE PRECISION NOT NULL,
+                score_sum_sq DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (run_id, variant_id, scheme)
+            )"""
+        )
+    )
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", m001_initial),
     ("002_rating_indexes", m002_rating_indexes),
@@ -214,4 +266,6 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("004_dashboard_indexes", m004_dashboard_indexes),
     ("005_compare_indexes", m005_compare_indexes),
     ("006_cell_variant_of", m006_cell_variant_of),
+    ("007_variant_stats", m007_variant_stats),
+    ("008_variant_rating_stats", m008_variant_rating_stats),
 ]

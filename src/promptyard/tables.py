@@ -187,4 +187,61 @@ class Score(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-ALL_TABLES = (Run, Variant, Cell, Rating, PairwiseVote, LabelingSession, Score)
+class VariantStats(SQLModel, table=True):
+    """The dashboard's summary of one variant's finished cells (promptyard.analytics).
+
+    Valid while `signature` matches its run (id, status, finished_at); recomputed when a
+    run finishes and lazily when stale. Latencies are of live (uncached) ok calls.
+    """
+
+    __tablename__ = "variant_stats"
+
+    variant_id: int = Field(primary_key=True)
+    run_id: int
+    signature: str
+    n_ok: int = 0
+    n_error: int = 0
+    prompt_tokens_sum: float | None = None
+    n_prompt_tokens: int = 0
+    completion_tokens_sum: float | None = None
+    n_completion_tokens: int = 0
+    cost_ok_sum: float | None = None
+    n_cost_ok: int = 0
+    cost_sum: float | None = None
+    n_latency: int = 0
+    latency_sum: float | None = None
+    latency_p50: float | None = None
+    latency_p95: float | None = None
+    latency_p99: float | None = None
+    latency_sample_json: str = "[]"  # latencies of every k-th cell by id, in id order
+    computed_at: datetime = Field(default_factory=utcnow)
+
+
+class VariantRatingStats(SQLModel, table=True):
+    """Current human ratings of one variant summed per scheme ("*" pools every scheme),
+    for the dashboard. Per run, the row with variant_id 0 holds the signature (rating
+    count and max id) the run's rows were computed against."""
+
+    __tablename__ = "variant_rating_stats"
+
+    run_id: int = Field(primary_key=True)
+    variant_id: int = Field(primary_key=True)
+    scheme: str = Field(primary_key=True)
+    signature: str
+    n_rated: int = 0  # cells with a current rating
+    n_ratings: int = 0
+    score_sum: float = 0.0  # of each rated cell's mean score
+    score_sum_sq: float = 0.0
+
+
+ALL_TABLES = (
+    Run,
+    Variant,
+    Cell,
+    Rating,
+    PairwiseVote,
+    LabelingSession,
+    Score,
+    VariantStats,
+    VariantRatingStats,
+)

@@ -71,8 +71,13 @@ def app_url(workspace: Any, tmp_path: Path) -> Iterator[str]:
             proc.kill()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one test module.
+
+    Playwright's sync API keeps an event loop running in this thread while it is open, so
+    it must close before tests that call asyncio.run() (a session-wide browser breaks them).
+    """
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
