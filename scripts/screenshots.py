@@ -7,6 +7,7 @@ Uses Debian's Chromium through Playwright; the pages are the app's URL paths.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -53,7 +54,7 @@ def main() -> None:
                 " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
                 timeout=60_000,
             )
-            time.sleep(2.5)
+            time.sleep(float(os.environ.get("SHOT_WAIT", "2.5")))
             target = out / f"{name or 'home'}.png"
             page.screenshot(path=str(target), full_page=True)
             print(target.relative_to(ROOT))

@@ -341,3 +341,22 @@ def test_execute_run_inside_a_running_loop(workspace: Any, sim: SimulatorHandle)
 
     summary = asyncio.run(go())
     assert summary.ok == 2 and seen[-1] == (2, 2)
+
+
+def test_a_finished_run_is_scored_by_the_code_only_suites_that_fit(
+    workspace: Any, sim: SimulatorHandle
+) -> None:
+    """extract_invoice's suite has only code assertions: its scores appear after the run."""
+    from promptyard.scoring import stored_results
+
+    plan = planning.plan_run(
+        workspace, [("extract_invoice", None)], ["sim-json"], ("invoices", None), slice="head:3"
+    )
+    run_id, summary = _run(workspace, plan)
+    assert summary.ok == 3
+    results = stored_results(workspace, run_id)
+    assert [r.suite for r in results] == ["extract_invoice"]
+    assert results[0].cells == 3
+    # summarize's suite runs workspace code (keeps_numbers.py): never without being asked.
+    summarize_run, _ = _run(workspace, _plan(workspace, limit=2))
+    assert stored_results(workspace, summarize_run) == []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import random
 import time
@@ -37,6 +38,8 @@ from promptyard.planning import (
 )
 from promptyard.tables import Cell, CellStatus, Run, RunStatus, Variant, utcnow
 from promptyard.workspace import Workspace
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from promptyard.models import ModelEndpoint
@@ -868,10 +871,22 @@ async def execute_run(
         raise
     status, message = _final_state(outcome, budget)
     await asyncio.to_thread(_finish, ws, run_id, time.monotonic() - t0, status, message)
+    if status == RunStatus.COMPLETED:
+        await _score_finished(ws, run_id)
     from promptyard.analytics import refresh_variant_stats  # the dashboard's summaries
 
     await asyncio.to_thread(refresh_variant_stats, ws, run_id)
     return run_summary(ws, run_id)
+
+
+async def _score_finished(ws: Workspace, run_id: int) -> None:
+    """Grade a completed run with the code-only suites that fit it; never fails the run."""
+    from promptyard.scoring import score_finished_run
+
+    try:
+        await score_finished_run(ws, run_id)
+    except Exception as exc:  # a broken suite must not turn a finished run into a failure
+        log.warning("run %s: scoring after the run failed: %s", run_id, exc)
 
 
 def _failure_message(exc: BaseException) -> str:

@@ -390,6 +390,20 @@ def score_after_run(ws: Workspace, run_id: int, *, include_custom: bool = False)
     return out
 
 
+async def score_finished_run(ws: Workspace, run_id: int) -> list[RunScores]:
+    """Score a run that just finished with the suites that fit it and cost nothing to run.
+
+    Suites with LLM judges (they spend money) or custom Python evaluators (they run
+    workspace code) are left for `promptyard score RUN_ID --suite NAME`.
+    """
+    out = []
+    for suite in await asyncio.to_thread(suites_for_run, ws, run_id):
+        if suite.uses_custom_code() or any(a.base_type == "llm-rubric" for a in suite.assertions):
+            continue
+        out.append(await score_run_async(ws, run_id, suite))
+    return out
+
+
 @dataclass
 class StoredSuiteResult:
     """A suite's stored scores on one variant of a run, as pages show them."""
