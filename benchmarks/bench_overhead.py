@@ -1,8 +1,18 @@
-"""Per-call overhead of `providers.complete` (litellm) against the plain `openai` SDK.
+"""Per-call overhead of Promptyard's model calls (litellm) against the plain `openai` SDK.
 
-The simulator runs in its own process at 50 ms latency; both clients make the same
-2,000 chat calls at concurrency 32, in the same run, alternating rounds. Prints a table
-with calls per second and the ratio (target: >= 0.8).
+The simulator runs in its own process at 50 ms latency; every client makes the same
+2,000 chat calls at concurrency 32, in the same run, in alternating rounds:
+
+- `AsyncOpenAI`: the plain SDK, `chat.completions.create` (the baseline);
+- `providers.complete`: what the engine calls (litellm; for OpenAI-compatible endpoints
+  such as the simulator, the fast path straight into litellm's OpenAI handler);
+- `providers.complete` with `PROMPTYARD_LITELLM_FAST_PATH=0`: through the public
+  `litellm.acompletion` (what the fast path saves);
+- the engine: `engine.run_sync` of a 2,000-cell run (one template, cache off), so
+  rendering, scheduling, retries bookkeeping and the batched SQLite writer count too.
+
+Prints a table with calls per second, client CPU ms per call and the ratios (target: the
+engine >= 0.8 of the SDK's throughput).
 
     PYTHONPATH=src .venv/bin/python benchmarks/bench_overhead.py [--calls 2000] [--concurrency 32]
 """
@@ -15,18 +25,26 @@ import dataclasses
 import multiprocessing
 import os
 import statistics
+import tempfile
 import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
 
 from promptyard._env import configure_offline_defaults
 
-MESSAGES = [
-    {"role": "system", "content": "Summarize the support ticket in one sentence."},
-    {
-        "role": "user",
-        "content": "My order #1234 arrived with a cracked screen. I want a replacement, "
-        "not a refund, and I need it before Friday because it is a birthday present.",
-    },
-]
+SYSTEM = "Summarize the support ticket in one sentence."
+TICKET = (
+    "My order #{i} arrived with a cracked screen. I want a replacement, not a refund, "
+    "and I need it before Friday because it is a birthday present."
+)
+TEMPLATE = f"---\nname: bench\n---\nsystem:\n{SYSTEM}\n\nuser:\n{TICKET.format(i='{{ i }}')}\n"
+FAST_ENV = "PROMPTYARD_LITELLM_FAST_PATH"
+Result = tuple[float, int, float]  # wall s, errors, client CPU ms per call
+
+
+def messages(i: int) -> list[dict[str, str]]:
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": TICKET.format(i=i)}]
 
 
 def _serve(port_queue: multiprocessing.Queue, latency_ms: float) -> None:  # type: ignore[type-arg]
@@ -38,8 +56,7 @@ def _serve(port_queue: multiprocessing.Queue, latency_ms: float) -> None:  # typ
     handle.serve_forever()
 
 
-async def _run(call_one, calls: int, concurrency: int) -> tuple[float, int, float]:  # type: ignore[no-untyped-def]
-    """Wall seconds, errors, and this process's CPU ms per call."""
+async def _gather(call_one: Callable[[int], Awaitable[bool]], calls: int, concurrency: int) -> int:
     sem = asyncio.Semaphore(concurrency)
     errors = 0
 
@@ -49,54 +66,112 @@ async def _run(call_one, calls: int, concurrency: int) -> tuple[float, int, floa
             if not await call_one(i):
                 errors += 1
 
-    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(one(i) for i in range(calls)))
+    return errors
+
+
+def _timed(fn: Callable[[], int], calls: int) -> Result:
+    started, cpu = time.perf_counter(), time.process_time()
+    errors = fn()
     return time.perf_counter() - started, errors, (time.process_time() - cpu) * 1000 / calls
 
 
-async def bench(url: str, calls: int, concurrency: int, rounds: int) -> None:
+def run_sdk(url: str, calls: int, concurrency: int) -> int:
     from openai import AsyncOpenAI
 
+    async def main() -> int:
+        client = AsyncOpenAI(base_url=url, api_key="sim-key", max_retries=0, timeout=60)
+
+        async def plain(i: int) -> bool:
+            r = await client.chat.completions.create(
+                model="sim-fast",
+                messages=messages(i),  # type: ignore[arg-type]
+                temperature=0.7,
+                extra_headers={"X-Promptyard-Repeat": "0"},
+            )
+            return bool(r.choices[0].message.content)
+
+        try:
+            return await _gather(plain, calls, concurrency)
+        finally:
+            await client.close()
+
+    return asyncio.run(main())
+
+
+def run_complete(url: str, calls: int, concurrency: int, fast: bool) -> int:
     from promptyard.models import simulated_endpoint
     from promptyard.providers import ModelCall, complete
 
-    client = AsyncOpenAI(base_url=url, api_key="sim-key", max_retries=0, timeout=60)
     endpoint = dataclasses.replace(simulated_endpoint("sim-fast"), api_base=url)
 
-    async def plain(i: int) -> bool:
-        r = await client.chat.completions.create(
-            model="sim-fast",
-            messages=MESSAGES,  # type: ignore[arg-type]
-            temperature=0.7,
-            extra_headers={"X-Promptyard-Repeat": str(i)},
-        )
-        return bool(r.choices[0].message.content)
-
     async def ours(i: int) -> bool:
-        c = await complete(ModelCall(endpoint, MESSAGES, {"temperature": 0.7}, repeat=i))
+        c = await complete(ModelCall(endpoint, messages(i), {"temperature": 0.7}))
         return c.ok
 
-    # warm both paths (imports, connection pools, tokenizers)
-    await _run(plain, 64, concurrency)
-    await _run(ours, 64, concurrency)
-    results: dict[str, list[tuple[float, int, float]]] = {
-        "AsyncOpenAI": [],
-        "providers.complete": [],
+    os.environ[FAST_ENV] = "1" if fast else "0"
+    try:
+        return asyncio.run(_gather(ours, calls, concurrency))
+    finally:
+        os.environ.pop(FAST_ENV, None)
+
+
+def run_engine(ws: Any, plan: Any, concurrency: int) -> int:
+    from promptyard import engine
+
+    run_id = engine.create_run(ws, plan, concurrency=concurrency, use_cache=False)
+    summary = engine.run_sync(ws, run_id)
+    return int(summary.errors)
+
+
+def bench(url: str, ws: Any, calls: int, concurrency: int, rounds: int) -> None:
+    from promptyard import planning
+    from promptyard.models import resolve_model
+    from promptyard.templates import parse_prompt
+
+    plan = planning.build_plan(
+        [
+            planning.VariantSpec(
+                parse_prompt(TEMPLATE, "bench"), resolve_model(ws, "sim-fast"), {"temperature": 0.7}
+            )
+        ],
+        [planning.RowInput(f"r{i}", {"i": i}) for i in range(calls)],
+    )
+    warm = planning.build_plan(
+        [planning.VariantSpec(parse_prompt(TEMPLATE, "bench"), resolve_model(ws, "sim-fast"))],
+        [planning.RowInput(f"w{i}", {"i": i}) for i in range(64)],
+    )
+    clients: dict[str, Callable[[], int]] = {
+        "AsyncOpenAI (plain SDK)": lambda: run_sdk(url, calls, concurrency),
+        "providers.complete": lambda: run_complete(url, calls, concurrency, fast=True),
+        f"providers.complete, {FAST_ENV}=0 (litellm.acompletion)": lambda: run_complete(
+            url, calls, concurrency, fast=False
+        ),
+        "engine.run_sync (cache off, cells stored)": lambda: run_engine(ws, plan, concurrency),
     }
+    # warm every path (imports, connection pools, tokenizers, the database)
+    run_sdk(url, 64, concurrency)
+    run_complete(url, 64, concurrency, fast=True)
+    run_complete(url, 64, concurrency, fast=False)
+    run_engine(ws, warm, concurrency)
+    results: dict[str, list[Result]] = {name: [] for name in clients}
     for _ in range(rounds):
-        results["AsyncOpenAI"].append(await _run(plain, calls, concurrency))
-        results["providers.complete"].append(await _run(ours, calls, concurrency))
+        for name, fn in clients.items():
+            results[name].append(_timed(fn, calls))
     ideal = calls / concurrency * 0.05
     print(
         f"\n{calls} calls, concurrency {concurrency}, simulator at 50 ms in its own process, "
-        f"{rounds} alternating round(s); ideal wall {ideal:.2f} s; load average {os.getloadavg()[0]:.1f}\n"
+        f"{rounds} alternating round(s); ideal wall {ideal:.2f} s; "
+        f"load average {os.getloadavg()[0]:.1f}\n"
     )
     print(
-        "| client | wall s (median) | calls/s | client CPU ms/call (median) | errors | throughput ratio | CPU ratio |"
+        "| client | wall s (median) | calls/s | client CPU ms/call (median) | errors "
+        "| throughput ratio | CPU ratio |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|")
-    base_wall = statistics.median(w for w, _, _ in results["AsyncOpenAI"])
-    base_cpu = statistics.median(c for _, _, c in results["AsyncOpenAI"])
+    base = results["AsyncOpenAI (plain SDK)"]
+    base_wall = statistics.median(w for w, _, _ in base)
+    base_cpu = statistics.median(c for _, _, c in base)
     for name, runs in results.items():
         wall = statistics.median(w for w, _, _ in runs)
         cpu = statistics.median(c for _, _, c in runs)
@@ -105,7 +180,6 @@ async def bench(url: str, calls: int, concurrency: int, rounds: int) -> None:
             f"| {name} | {wall:.2f} | {calls / wall:.0f} | {cpu:.2f} | {errs} | "
             f"{base_wall / wall:.2f} | {base_cpu / cpu:.2f} |"
         )
-    await client.close()
 
 
 def main() -> None:
@@ -122,7 +196,13 @@ def main() -> None:
     server.start()
     try:
         port = queue.get(timeout=60)
-        asyncio.run(bench(f"http://127.0.0.1:{port}/v1", args.calls, args.concurrency, args.rounds))
+        url = f"http://127.0.0.1:{port}/v1"
+        os.environ["PROMPTYARD_SIMULATOR_URL"] = url  # the engine's simulator models use it
+        from promptyard.init import init_workspace
+
+        with tempfile.TemporaryDirectory() as tmp:
+            ws = init_workspace(Path(tmp) / "ws")
+            bench(url, ws, args.calls, args.concurrency, args.rounds)
     finally:
         server.terminate()
         server.join(5)

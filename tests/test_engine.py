@@ -151,6 +151,7 @@ def test_rate_limit_retry_after_is_honoured(workspace: Any, sim: SimulatorHandle
     def lift_after_two_calls() -> None:
         while sim.calls < 2:
             time.sleep(0.005)
+        time.sleep(0.1)  # `calls` counts on arrival: let the 2nd request pass its fault check
         sim.faults.rate_limit = False
 
     threading.Thread(target=lift_after_two_calls, daemon=True).start()

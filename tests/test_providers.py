@@ -307,3 +307,71 @@ def test_a_filtered_answer_is_a_content_filter_error(sim: SimulatorHandle) -> No
     assert c.finish_reason == "content_filter"
     assert c.error_kind == "content_filter" and not c.retryable
     assert c.prompt_tokens and c.cost_usd is not None  # the call was billed
+
+
+# --- the fast path for OpenAI-compatible endpoints (see providers._fast_acompletion) ------
+
+
+def test_the_litellm_internals_of_the_fast_path_exist() -> None:
+    """Fails loudly when a litellm upgrade moves what the fast path calls (pinned: 1.110.x)."""
+    from promptyard import providers
+
+    providers._fast_handler.cache_clear()
+    assert providers._fast_handler() is not None, (
+        "litellm.main.openai_chat_completions / Logging / exception_type moved: "
+        "update providers._fast_acompletion or the litellm pin in pyproject.toml"
+    )
+
+
+def test_simulator_and_local_endpoints_take_the_fast_path_others_do_not(
+    sim: SimulatorHandle,
+) -> None:
+    from promptyard.providers import _fast_path
+
+    local = ModelEndpoint("local", "openai/my-model", api_base=sim.url, source="models.yaml")
+    assert _fast_path(ModelCall(endpoint(sim), MESSAGES, {"temperature": 0.5}))
+    assert _fast_path(ModelCall(local, MESSAGES, {"max_tokens": 5, "seed": 1}))
+    assert not _fast_path(ModelCall(endpoint(sim), MESSAGES, {}, stream=True))
+    assert not _fast_path(ModelCall(endpoint(sim), MESSAGES, {"tools": []}))
+    hosted = ModelEndpoint("openai/gpt-4o-mini", "openai/gpt-4o-mini", provider="openai")
+    assert not _fast_path(ModelCall(hosted, MESSAGES, {}))
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        None,
+        "rate_limit",
+        "server_error",
+        "malformed_json",
+        "auth",
+        "bad_request",
+        "context_window",
+        "content_filter",
+        "no_usage",
+        "filtered_output",
+    ],
+)
+def test_the_fast_path_and_litellm_acompletion_give_the_same_completion(
+    sim: SimulatorHandle, monkeypatch: pytest.MonkeyPatch, fault: str | None
+) -> None:
+    seen = {}
+    for fast in ("1", "0"):
+        monkeypatch.setenv("PROMPTYARD_LITELLM_FAST_PATH", fast)
+        sim.faults.clear()
+        if fault == "server_error":
+            sim.faults.server_error = 503
+        elif fault:
+            setattr(sim.faults, fault, True)
+        c = run(sim)
+        seen[fast] = (
+            c.text,
+            c.finish_reason,
+            c.prompt_tokens,
+            c.completion_tokens,
+            c.cost_usd,
+            c.tokens_estimated,
+            c.error_kind,
+            c.retry_after_s,
+        )
+    assert seen["1"] == seen["0"]

@@ -349,6 +349,136 @@ def _call_kwargs(call: ModelCall, key: str | None) -> dict[str, Any]:
     return kwargs
 
 
+# Parameters an OpenAI-compatible server takes as they are (litellm's OpenAI mapping passes
+# them through unchanged for a model it has no special rules for).
+_FAST_PARAMS = frozenset(
+    {
+        "temperature",
+        "top_p",
+        "max_tokens",
+        "max_completion_tokens",
+        "seed",
+        "stop",
+        "presence_penalty",
+        "frequency_penalty",
+        "response_format",
+        "n",
+        "logit_bias",
+        "user",
+        "logprobs",
+        "top_logprobs",
+    }
+)
+
+
+def _fast_path(call: ModelCall) -> bool:
+    """Whether `call` can skip `litellm.acompletion`'s request building (see `_fast_acompletion`).
+
+    Only non-streaming calls to an OpenAI-compatible server litellm has no rules for (the
+    simulator, a models.yaml `openai/...` endpoint with an `api_base`: vLLM, llama.cpp,
+    LM Studio, Ollama's /v1, a LiteLLM proxy), with plain parameters. Everything else,
+    and every call when `PROMPTYARD_LITELLM_FAST_PATH=0`, takes `litellm.acompletion`.
+    """
+    endpoint = call.endpoint
+    return (
+        not call.stream
+        and endpoint.litellm_model.startswith("openai/")
+        and bool(endpoint.api_base or endpoint.simulated)
+        and model_info(endpoint.litellm_model) is None
+        and call.parameters.keys() <= _FAST_PARAMS
+        and isinstance(call.parameters.get("response_format", {}), dict)
+        and os.environ.get("PROMPTYARD_LITELLM_FAST_PATH", "1") != "0"
+        and _fast_handler() is not None
+    )
+
+
+@lru_cache(maxsize=1)
+def _fast_handler() -> tuple[Any, Any, Any] | None:
+    """litellm's internals the fast path calls, or None (fast path off) if they moved.
+
+    Internal API: pyproject.toml pins litellm to 1.110.x and
+    tests/test_providers.py::test_the_litellm_internals_of_the_fast_path_exist fails
+    when a litellm upgrade removes or renames them.
+    """
+    import inspect
+    import logging
+
+    try:
+        from litellm.litellm_core_utils.exception_mapping_utils import exception_type
+        from litellm.litellm_core_utils.litellm_logging import Logging
+        from litellm.main import openai_chat_completions
+
+        params = inspect.signature(openai_chat_completions.completion).parameters
+    except (ImportError, AttributeError, TypeError, ValueError) as exc:
+        logging.getLogger(__name__).warning("litellm fast path off: %s", exc)
+        return None
+    needed = {"model", "messages", "headers", "model_response", "api_key", "api_base"}
+    needed |= {"acompletion", "logging_obj", "optional_params", "litellm_params", "timeout"}
+    needed |= {"client", "custom_llm_provider", "drop_params"}
+    if not needed <= params.keys():
+        logging.getLogger(__name__).warning("litellm fast path off: handler signature changed")
+        return None
+    return openai_chat_completions, Logging, exception_type
+
+
+async def _fast_acompletion(litellm: Any, kwargs: dict[str, Any]) -> Any:
+    """litellm's OpenAI chat handler, called the way `litellm.completion` calls it.
+
+    `litellm.acompletion` spends about 1.5 ms of CPU per call before and after the HTTP
+    request (a worker-thread hop into `completion()`, provider and parameter mapping,
+    model-map look-ups, message rewriting, logging objects, response metadata): close
+    to the `openai` SDK's whole call. For an OpenAI-compatible endpoint that mapping is
+    the identity, so this goes straight to the handler `completion()` picks for it
+    (`litellm.main.openai_chat_completions`: litellm's pooled clients and transport, its
+    request transform and response conversion) and maps errors with litellm's
+    `exception_type`, as `acompletion` does.
+    """
+    import datetime
+    import uuid
+
+    handler = _fast_handler()
+    assert handler is not None  # checked by `_fast_path`
+    openai_chat_completions, logging_cls, exception_type = handler
+    model = kwargs["model"].split("/", 1)[1]
+    messages = kwargs["messages"]
+    optional_params = {k: v for k, v in kwargs.items() if k in _FAST_PARAMS}
+    optional_params["max_retries"] = 0
+    logging_obj = logging_cls(
+        model=model,
+        messages=messages,
+        stream=False,
+        call_type="acompletion",
+        start_time=datetime.datetime.now(),
+        litellm_call_id=str(uuid.uuid4()),
+        function_id="",
+    )
+    try:
+        return await openai_chat_completions.completion(
+            model=model,
+            messages=messages,
+            headers=kwargs["extra_headers"],
+            model_response=litellm.ModelResponse(),
+            api_key=kwargs.get("api_key"),
+            api_base=kwargs.get("api_base"),
+            acompletion=True,
+            logging_obj=logging_obj,
+            optional_params=optional_params,
+            litellm_params={},
+            timeout=float(kwargs["timeout"]),
+            client=None,
+            custom_llm_provider="openai",
+            drop_params=True,
+        )
+    except Exception as exc:
+        raise exception_type(
+            model=model,
+            custom_llm_provider="openai",
+            original_exception=exc,
+            completion_kwargs={"model": model, "messages": messages, **optional_params},
+            extra_kwargs={},
+        ) from exc
+
+
 async def complete(call: ModelCall, on_delta: Callable[[str], None] | None = None) -> Completion:
     """Send `call`; return its `Completion`. Provider failures come back as `error_kind`."""
     litellm = _litellm()
@@ -395,7 +525,10 @@ async def complete(call: ModelCall, on_delta: Callable[[str], None] | None = Non
                 return _success(
                     call, text, finish, usage, latency, ttft, _raw_dict(raw), streamed=True
                 )
-            response = await litellm.acompletion(**kwargs)
+            if _fast_path(call):
+                response = await _fast_acompletion(litellm, kwargs)
+            else:
+                response = await litellm.acompletion(**kwargs)
             latency = (time.perf_counter() - started) * 1000
             choices = getattr(response, "choices", None) or []
             if not choices:
