@@ -16,6 +16,18 @@ from tests.e2e.conftest import screenshot, wait_idle
 pytestmark = pytest.mark.e2e
 
 
+def _wait_for_one_editor(page: Any) -> None:
+    """The editor of the prompt just opened: stale iframes of the one before must be gone."""
+    count = "document.querySelectorAll('iframe[title*=\"streamlit_ace\"]').length"
+    for _ in range(60):
+        if page.evaluate(count) == 1:
+            page.wait_for_timeout(700)
+            if page.evaluate(count) == 1:
+                return
+        page.wait_for_timeout(250)
+    raise AssertionError("the code editor did not settle to one instance")
+
+
 def test_edit_save_and_see_v3_in_history_and_diff(page: Any, app_url: str, workspace: Any) -> None:
     page.goto(app_url)
     wait_idle(page)
@@ -27,9 +39,9 @@ def test_edit_save_and_see_v3_in_history_and_diff(page: Any, app_url: str, works
     screenshot(page, "prompts")
 
     # Type into the code editor (Ace, inside the component's iframe).
-    page.wait_for_function(
-        "document.querySelectorAll('iframe[title*=\"streamlit_ace\"]').length === 1"
-    )
+    page.get_by_role("heading", name=re.compile(r"^summarize")).wait_for()
+    wait_idle(page)
+    _wait_for_one_editor(page)
     editor = page.frame_locator('iframe[title*="streamlit_ace"]').locator(".ace_content")
     editor.click()
     page.keyboard.press("Control+End")
