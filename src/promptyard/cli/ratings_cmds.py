@@ -6,8 +6,6 @@ from pathlib import Path
 
 import typer
 
-from promptyard import ratings
-from promptyard.agreement import run_agreement
 from promptyard.cli._common import emit_json
 from promptyard.workspace import current_workspace
 
@@ -26,6 +24,8 @@ def export_cmd(
     output: Path | None = typer.Option(None, "--output", "-o", help="Write here, not stdout"),
 ) -> None:
     """Export a run's ratings: rater, time, scheme and its version, value, score."""
+    from promptyard import ratings  # numpy and the database: only when asked
+
     body = ratings.export_ratings(current_workspace(), run_id, fmt, history=history)
     if output is None:
         typer.echo(body, nl=False)
@@ -37,6 +37,8 @@ def export_cmd(
 @ratings_app.command("schemes")
 def schemes_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
     """List the rating schemes of the workspace (ratings.yaml)."""
+    from promptyard import ratings
+
     schemes = ratings.load_schemes(current_workspace())
     if as_json:
         emit_json([s.to_dict() for s in schemes])
@@ -51,6 +53,8 @@ def agreement_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Agreement between raters per scheme, and the most disputed cells."""
+    from promptyard.agreement import run_agreement
+
     reports = run_agreement(current_workspace(), run_id)
     if as_json:
         emit_json(
@@ -88,6 +92,8 @@ def pairwise_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Blind pairwise results: win rate with a 95% interval and Bradley-Terry score."""
+    from promptyard import ratings
+
     standings = ratings.pairwise_results(current_workspace(), run_id)
     if as_json:
         emit_json([s.__dict__ for s in standings])

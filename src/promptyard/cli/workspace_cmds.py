@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -79,5 +78,7 @@ def register(app: typer.Typer) -> None:
         ]
         typer.echo(f"Promptyard on http://{host}:{port}  (workspace {ws.root})", err=True)
         # Streamlit reads .streamlit/config.toml from the cwd: run from where it ships.
-        cwd = config_dir if (config_dir / ".streamlit" / "config.toml").is_file() else None
-        raise typer.Exit(subprocess.call(command, env=env, cwd=cwd))
+        if (config_dir / ".streamlit" / "config.toml").is_file():
+            os.chdir(config_dir)
+        # Become the Streamlit server (no child process): stopping `promptyard ui` stops it.
+        os.execve(sys.executable, command, env)
