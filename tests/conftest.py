@@ -68,3 +68,29 @@ def sim(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     yield handle
     handle.faults.clear()
     handle.stop()
+
+
+@pytest.fixture
+def postgres_url():  # type: ignore[no-untyped-def]
+    """A fresh, empty PostgreSQL database for this test, dropped afterwards.
+
+    scripts/test.sh starts a throwaway server and sets PROMPTYARD_TEST_POSTGRES_URL.
+    """
+    import uuid
+
+    import sqlalchemy as sa
+
+    server = os.environ.get("PROMPTYARD_TEST_POSTGRES_URL")
+    if not server:
+        pytest.skip("PROMPTYARD_TEST_POSTGRES_URL is not set (scripts/test.sh sets it)")
+    name = f"py_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield sa.engine.make_url(server).set(database=name).render_as_string(hide_password=False)
+    from promptyard import db
+
+    db.dispose_engines()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()

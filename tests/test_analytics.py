@@ -12,14 +12,10 @@ The seed (tests/dashboard_seed.py), by variant key:
 from __future__ import annotations
 
 import math
-import os
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from promptyard import analytics, db
@@ -263,25 +259,6 @@ def test_filter_options_list_what_exists(seeded) -> None:  # type: ignore[no-unt
     assert options.schemes == ["quality", "thumbs"]
     assert options.runs["id"].tolist() == [s.run2, s.run1]
     assert (options.first_date, options.last_date) == (date(2026, 11, 1), date(2026, 11, 20))
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database (scripts/test.sh sets PROMPTYARD_TEST_POSTGRES_URL)."""
-    server = os.environ.get("PROMPTYARD_TEST_POSTGRES_URL")
-    if not server:
-        pytest.skip("PROMPTYARD_TEST_POSTGRES_URL is not set (scripts/test.sh sets it)")
-    name = f"dash_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield sa.engine.make_url(server).set(database=name).render_as_string(hide_password=False)
-    from promptyard import db
-
-    db.dispose_engines()
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.mark.postgres

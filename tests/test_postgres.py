@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
-
 import pytest
 import sqlalchemy as sa
 from sqlmodel import select
@@ -15,24 +11,6 @@ from promptyard.migrations import MIGRATIONS
 from promptyard.tables import Cell, Run, Variant
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for this test."""
-    server = os.environ.get("PROMPTYARD_TEST_POSTGRES_URL")
-    if not server:
-        pytest.skip("PROMPTYARD_TEST_POSTGRES_URL is not set (scripts/test.sh sets it)")
-    name = f"py_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(server).set(database=name).render_as_string(hide_password=False)
-    yield url
-    db.dispose_engines()
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def test_migrations_apply_on_postgres(postgres_url: str) -> None:
@@ -71,3 +49,22 @@ def test_runs_and_cells_round_trip_on_postgres(postgres_url: str) -> None:
     assert cell.output == "ünïcode ✓"
     assert cell.cost_usd is None  # unknown price stays unknown
     assert cell.latency_ms == 12.5
+
+
+def test_a_run_and_its_dashboard_on_postgres(
+    workspace, postgres_url: str, sim, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """PROMPTYARD_DATABASE_URL points the whole workbench at PostgreSQL."""
+    from promptyard import analytics, engine, planning
+
+    monkeypatch.setenv("PROMPTYARD_DATABASE_URL", postgres_url)
+    plan = planning.plan_run(
+        workspace, [("summarize", None)], ["sim-fast"], ("summaries", None), slice="head:4"
+    )
+    run_id = engine.create_run(workspace, plan)
+    summary = engine.run_sync(workspace, run_id)
+    assert (summary.ok, summary.errors) == (4, 0)
+    again = engine.run_sync(workspace, engine.create_run(workspace, plan))
+    assert again.cached == 4  # the cache is read from PostgreSQL too
+    board = analytics.leaderboard(workspace, analytics.Filters())
+    assert board["n_cells"].sum() == 8
