@@ -142,6 +142,14 @@ COMPARE_FLASH = "compare.flash"
 # Hand-off from other pages (the Dashboard): open Compare on this run, this variant pinned.
 COMPARE_RUN_ID = "compare.open_run_id"
 COMPARE_VARIANT_ID = "compare.open_variant_id"
+COMPARE_SUITE = "compare.suite"
+COMPARE_SCORE = "compare.score"
+COMPARE_SCORED = "compare.scored"  # (run, suite, job start) already announced
+
+
+def for_run(key: str, run_id: int) -> str:
+    """A widget key per run, so a picker starts fresh when another run is chosen."""
+    return f"{key}::{run_id}"
 
 
 def compare_rating_key(cell_id: int, scheme: str, rater: str) -> str:

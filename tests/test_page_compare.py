@@ -128,3 +128,61 @@ def test_escaped_markdown_keeps_every_character_and_makes_no_link() -> None:
     assert segments is not None
     md = diff_markdown(segments)
     assert ":red-background[~~old~~]" in md and ":green-background[\\<new\\>]" in md
+
+
+def test_score_a_run_with_a_suite_from_the_page(workspace, sim) -> None:  # type: ignore[no-untyped-def]
+    """Pick a suite, score the run in the background, and see the pass rates."""
+    import time
+
+    import state
+
+    from promptyard import engine, planning
+    from promptyard.scoring import stored_results
+    from promptyard.scoring_jobs import scoring_job
+
+    plan = planning.plan_run(
+        workspace, [("summarize", None)], ["sim-fast"], ("summaries", None), slice="head:4"
+    )
+    run_id = engine.create_run(workspace, plan)
+    engine.run_sync(workspace, run_id)
+    assert stored_results(workspace, run_id) == []  # summarize's suite runs code: not automatic
+
+    at = _app()
+    suite_box = at.selectbox(key=state.for_run(state.COMPARE_SUITE, run_id))
+    assert suite_box.value == "summarize"
+    assert any("evaluators/" in w.value for w in at.warning)  # it says code will run
+    at.button(key=state.for_run(state.COMPARE_SCORE, run_id)).click().run()
+    deadline = time.monotonic() + 60
+    while (job := scoring_job(workspace, run_id, "summarize")) is None or job.running:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert job.error is None
+    at.run()
+    results = stored_results(workspace, run_id)
+    assert [(r.suite, r.cells) for r in results] == [("summarize", 4)]
+    assert not at.exception
+    assert "Judge calibration" in [m.value.strip("*") for m in at.markdown]
+
+
+def test_judge_calibration_appears_once_people_and_the_judge_scored(workspace, sim) -> None:  # type: ignore[no-untyped-def]
+    from sqlmodel import select
+
+    from promptyard import db, engine, planning
+    from promptyard.scoring import score_run
+    from promptyard.tables import Cell
+
+    plan = planning.plan_run(
+        workspace, [("support_reply", None)], ["sim-smart"], ("tickets", None), slice="head:3"
+    )
+    run_id = engine.create_run(workspace, plan)
+    engine.run_sync(workspace, run_id)
+    with db.session(workspace) as s:
+        cells = s.exec(select(Cell).where(Cell.run_id == run_id)).all()
+    for cell, value in zip(cells, (5, 1, 3), strict=True):
+        ratings.rate_cell(workspace, cell.id, "quality", value, "dana")
+    score_run(workspace, run_id, "support_reply")  # its llm-rubric asks the simulated judge
+
+    at = _app()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Cells both scored"] == "3"
+    assert not at.exception

@@ -7,6 +7,7 @@ from typing import Any
 import state
 import streamlit as st
 from components.context import workspace
+from components.evaluate import evaluate_panel
 from components.output_cell import escape_markdown, grid_cell, show_text, trace_view, widget_value
 from components.rater import rater_field
 
@@ -191,6 +192,8 @@ st.caption(
     f"{grid.total_rows:,} rows × {len(grid.columns)} columns · page {grid.page + 1} of {grid.pages}"
     f" · ratings {summary}"
 )
+with st.expander("🧪 Evaluate this run: eval suites and judge calibration"):
+    evaluate_panel(ws, run_id)
 
 trace_id = st.session_state.get(state.COMPARE_TRACE)
 if trace_id:
