@@ -27,6 +27,7 @@ from types import ModuleType
 from typing import Any
 
 from promptyard.errors import PromptyardError
+from promptyard.tokens import count_tokens
 
 
 class AssertionConfigError(PromptyardError):
@@ -416,26 +417,11 @@ def json_field(output: str, ctx: EvalContext, a: Assertion) -> Grade:
 _UNITS = ("chars", "words", "tokens")
 
 
-def count_tokens(text: str, model: str | None = None) -> int:
-    """Tokens in `text` as tiktoken counts them for `model` (cl100k_base otherwise)."""
-    try:
-        from promptyard.providers import count_tokens as provider_count
-
-        return int(provider_count(text, model or "gpt-4o-mini"))
-    except ImportError:
-        from promptyard._env import configure_offline_defaults
-
-        configure_offline_defaults()
-        import tiktoken
-
-        return len(tiktoken.get_encoding("cl100k_base").encode(text, disallowed_special=()))
-
-
 def measure(output: str, unit: str, model: str | None = None) -> int:
     if unit == "words":
         return len(output.split())
     if unit == "tokens":
-        return count_tokens(output, model)
+        return count_tokens(output, model or "gpt-4o-mini")
     return len(output)
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from promptyard.models import PROVIDER_KEY_ENV, ModelEndpoint, api_key
 from promptyard.simulator import REPEAT_HEADER, SIMULATED_MODELS
+from promptyard.tokens import count_tokens
 
 ERROR_KINDS = (
     "rate_limit",
@@ -89,55 +90,6 @@ class Completion:
 
 # ---------------------------------------------------------------------------------------
 # tokens and prices (no litellm import)
-
-
-_ENCODINGS = {"cl100k_base", "o200k_base"}  # the ones bundled for offline use
-
-
-@lru_cache(maxsize=16)
-def _encoding_name(model: str) -> str:
-    import tiktoken
-
-    bare = model.rsplit("/", 1)[-1]
-    try:
-        name = tiktoken.encoding_name_for_model(bare)
-    except KeyError:
-        return "cl100k_base"
-    return name if name in _ENCODINGS else "cl100k_base"
-
-
-@lru_cache(maxsize=4)
-def _get_encoding(name: str) -> Any:
-    import tiktoken
-
-    from promptyard._env import configure_offline_defaults
-
-    configure_offline_defaults()
-    return tiktoken.get_encoding(name)
-
-
-_encoding_lock = threading.Lock()
-
-
-def _encoding(model: str) -> Any:
-    with _encoding_lock:  # the first load reads a file; do it once
-        return _get_encoding(_encoding_name(model))
-
-
-def count_tokens(messages_or_text: str | list[dict[str, Any]], model: str) -> int:
-    """Tokens of a text or chat messages, counted offline with tiktoken (cl100k_base fallback)."""
-    enc = _encoding(model)
-    if isinstance(messages_or_text, str):
-        return len(enc.encode(messages_or_text, disallowed_special=()))
-    total = 3  # every reply is primed with <|start|>assistant<|message|>
-    for message in messages_or_text:
-        total += 3
-        for key, value in message.items():
-            if isinstance(value, str):
-                total += len(enc.encode(value, disallowed_special=()))
-            if key == "name":
-                total += 1
-    return total
 
 
 @lru_cache(maxsize=1)

@@ -26,6 +26,8 @@ from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Any
 
+from promptyard.tokens import count_tokens, truncate_to_tokens
+
 SIMULATOR_URL_ENV = "PROMPTYARD_SIMULATOR_URL"
 SIMULATOR_LATENCY_ENV = "PROMPTYARD_SIMULATOR_LATENCY_MS"
 REPEAT_USER_PREFIX = "promptyard-repeat-"
@@ -347,14 +349,10 @@ def simulated_answer(
 
 
 def _count_tokens(text: str) -> int:
-    from promptyard.providers import count_tokens
-
     return count_tokens(text, "gpt-4o-mini")
 
 
 def _prompt_tokens(messages: list[dict[str, Any]]) -> int:
-    from promptyard.providers import count_tokens
-
     return count_tokens(
         [
             {"role": str(m.get("role", "")), "content": _content_text(m.get("content"))}
@@ -672,7 +670,7 @@ class SimulatorHandle:
         finish = "stop"
         max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
         if isinstance(max_tokens, int) and 0 < max_tokens < completion_tokens:
-            text = _truncate_to_tokens(text, max_tokens)
+            text = truncate_to_tokens(text, max_tokens, "gpt-4o-mini")
             completion_tokens = max_tokens
             finish = "length"
         if f.filtered_output:
@@ -800,15 +798,6 @@ def _rate_limited(
             "retry-after-ms": str(int(retry_after_s * 1000)),
         },
     )
-
-
-def _truncate_to_tokens(text: str, max_tokens: int) -> str:
-    import tiktoken
-
-    from promptyard.providers import _encoding
-
-    enc: tiktoken.Encoding = _encoding("gpt-4o-mini")
-    return enc.decode(enc.encode(text)[:max_tokens])
 
 
 def start_simulator(
