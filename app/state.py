@@ -114,11 +114,6 @@ def play_column(field: str, index: int) -> str:
 RUNS_SELECTED = "runs.selected"  # the run id shown in the progress panel
 RUNS_PROMPTS = "runs.prompts"  # ["name@vN", ...]
 RUNS_MODELS = "runs.models"
-RUNS_DATASET = "runs.dataset"
-RUNS_SLICE_KIND = "runs.slice_kind"
-RUNS_SLICE_N = "runs.slice_n"
-RUNS_SLICE_SEED = "runs.slice_seed"
-RUNS_SLICE_FILTER = "runs.slice_filter"
 RUNS_REPEATS = "runs.repeats"
 RUNS_CONCURRENCY = "runs.concurrency"
 RUNS_BUDGET = "runs.budget"

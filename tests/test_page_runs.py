@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import state
 from streamlit.testing.v1 import AppTest
 
 from promptyard import db, engine, planning
@@ -36,9 +37,9 @@ def test_page_shows_estimate_and_starts_a_run(workspace: Any, sim: SimulatorHand
     at = _page()
     at.multiselect(key="runs.prompts").set_value(["summarize@v2", "summarize@v1"]).run()
     at.multiselect(key="runs.models").set_value(["sim-fast"]).run()
-    at.selectbox(key="runs.dataset").set_value("summaries").run()
-    at.radio(key="runs.slice_kind").set_value("First N rows").run()
-    at.number_input(key="runs.slice_n").set_value(4).run()
+    at.selectbox(key=state.dataset_pick_key("runs", "name")).set_value("summaries").run()
+    at.radio(key=state.dataset_pick_key("runs", "slice_kind")).set_value("head").run()
+    at.number_input(key=state.dataset_pick_key("runs", "slice_n")).set_value(4).run()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Calls"] == "8"
     assert metrics["Cost (estimate)"].startswith("$")
@@ -63,7 +64,7 @@ def test_page_shows_estimate_and_starts_a_run(workspace: Any, sim: SimulatorHand
 def test_missing_variables_block_the_start(workspace: Any, sim: SimulatorHandle) -> None:
     at = _page()
     at.multiselect(key="runs.prompts").set_value(["support_reply@v2"]).run()
-    at.selectbox(key="runs.dataset").set_value("summaries").run()
+    at.selectbox(key=state.dataset_pick_key("runs", "name")).set_value("summaries").run()
     text = _texts(at)
     assert "cannot run" in text and "'customer_name'" in text
     assert not [b for b in at.button if b.key == "runs.start"]

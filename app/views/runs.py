@@ -6,16 +6,16 @@ import pandas as pd
 import state
 import streamlit as st
 from components.context import workspace
+from components.dataset_picker import DatasetPick, dataset_picker
 from components.model_picker import model_picker
 
 from promptyard import engine
-from promptyard.datasets import list_datasets
 from promptyard.errors import PromptyardError
 from promptyard.planning import PlanError
 
 ACTIVE = ("running", "pending")
 RESUMABLE = ("interrupted", "cancelled", "failed", "completed")
-SLICES = {"All rows": "all", "First N rows": "head", "Random N rows": "random", "Filter": "filter"}
+DATASET_PICKER = "runs"  # the prefix of the shared dataset picker's keys on this page
 
 ws = workspace()
 st.title("🚀 Runs")
@@ -32,31 +32,17 @@ def _duration(seconds: float | None) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _slice_text() -> str | None:
-    kind = SLICES[st.session_state.get(state.RUNS_SLICE_KIND, "All rows")]
-    n = int(st.session_state.get(state.RUNS_SLICE_N, 10))
-    if kind == "head":
-        return f"head:{n}"
-    if kind == "random":
-        return f"random:{n}:{int(st.session_state.get(state.RUNS_SLICE_SEED, 0))}"
-    if kind == "filter":
-        expr = (st.session_state.get(state.RUNS_SLICE_FILTER) or "").strip()
-        return f"filter:{expr}" if expr else None
-    return None
-
-
-def _request() -> engine.RunRequest | None:
+def _request(pick: DatasetPick | None) -> engine.RunRequest | None:
     specs = st.session_state.get(state.RUNS_PROMPTS) or []
     models = st.session_state.get(state.RUNS_MODELS) or []
-    dataset = st.session_state.get(state.RUNS_DATASET)
-    if not specs or not models or not dataset:
+    if not specs or not models or pick is None:
         return None
     budget = float(st.session_state.get(state.RUNS_BUDGET) or 0.0)
     return engine.RunRequest(
         prompts=[(s.split("@", 1)[0], s.split("@", 1)[1]) for s in specs],
         models=list(models),
-        dataset=(dataset, None),
-        slice=_slice_text(),
+        dataset=(pick.name, pick.ref),
+        slice=pick.slice.describe(),
         repeats=int(st.session_state.get(state.RUNS_REPEATS, 1)),
         concurrency=int(st.session_state.get(state.RUNS_CONCURRENCY, 8)),
         max_cost=budget if budget > 0 else None,
@@ -72,7 +58,7 @@ def _new_run_form(expanded: bool) -> None:
             prompt_spec, dataset_name = engine.suggest_plan(ws)
             st.session_state[state.RUNS_PROMPTS] = [prompt_spec] if prompt_spec else []
             if dataset_name:
-                st.session_state[state.RUNS_DATASET] = dataset_name
+                st.session_state[state.dataset_pick_key(DATASET_PICKER, "name")] = dataset_name
         left, right = st.columns(2)
         with left:
             st.multiselect(
@@ -82,23 +68,8 @@ def _new_run_form(expanded: bool) -> None:
                 format_func=lambda s: labels.get(s, s),
             )
             model_picker(ws, "Models", key=state.RUNS_MODELS)
-            datasets = [d.name for d in list_datasets(ws)]
-            if not datasets:
-                st.info("No datasets yet: add one on the Datasets page.")
-            st.selectbox("Dataset", datasets, key=state.RUNS_DATASET)
         with right:
-            st.radio("Rows", list(SLICES), key=state.RUNS_SLICE_KIND, horizontal=True)
-            kind = SLICES[st.session_state.get(state.RUNS_SLICE_KIND, "All rows")]
-            if kind in ("head", "random"):
-                st.number_input("N rows", min_value=1, value=10, key=state.RUNS_SLICE_N)
-            if kind == "random":
-                st.number_input("Seed", min_value=0, value=0, key=state.RUNS_SLICE_SEED)
-            if kind == "filter":
-                st.text_input(
-                    "Filter",
-                    key=state.RUNS_SLICE_FILTER,
-                    placeholder="category == billing and text contains refund",
-                )
+            pick = dataset_picker(ws, key=DATASET_PICKER)
             a, b, c = st.columns(3)
             a.number_input("Repeats", min_value=1, max_value=50, value=1, key=state.RUNS_REPEATS)
             b.number_input(
@@ -114,7 +85,7 @@ def _new_run_form(expanded: bool) -> None:
             )
             st.checkbox("Use the response cache", value=True, key=state.RUNS_USE_CACHE)
 
-        request = _request()
+        request = _request(pick)
         if request is None:
             st.caption("Pick at least one prompt version, one model and a dataset.")
             return
