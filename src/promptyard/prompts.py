@@ -63,7 +63,7 @@ def list_prompts(workspace: Workspace | None = None, search: str = "") -> list[P
         name = file.stem
         path = f"prompts/{file.name}"
         versions = store.history(path)
-        labels = {label: v.tag for label, v in store.labels(path).items()}
+        labels = {label: v.tag for v in versions for label in v.labels}  # history has them
         try:
             template = parse_prompt(store.read(path), name)
             summary = PromptSummary(
