@@ -100,10 +100,12 @@ def test_model_output_is_inert(workspace: Any, page: Any, app_url: str) -> None:
     wait_idle(page)
     page.get_by_text("2 rows × 2 columns").wait_for()
     # plain text view: the markup is shown as characters
-    assert page.get_by_text("<script>window.__pwned = 1</script>", exact=False).count() >= 1
+    page.get_by_text(
+        "<script>window.__pwned = 1</script>", exact=False
+    ).first.wait_for()  # shown as characters
     # the word-diff view goes through escaped markdown
     _pick(page, "Pin a baseline column (highlight differences from it)", "summarize v1 · sim-fast")
-    assert page.get_by_text("![pixel](http", exact=False).count() >= 1
+    page.get_by_text("![pixel](http", exact=False).first.wait_for()  # shown as characters
     assert page.locator('[data-testid="stMain"] a[href*="evil.example"]').count() == 0
     screenshot(page, "compare-inert-diff")
     # the trace view
@@ -118,7 +120,7 @@ def test_model_output_is_inert(workspace: Any, page: Any, app_url: str) -> None:
     page.get_by_role("button", name="Start labeling session").click()
     page.get_by_role("button", name="Skip").wait_for()
     wait_idle(page)
-    assert page.get_by_text("<iframe", exact=False).count() >= 1
+    page.get_by_text("<iframe", exact=False).first.wait_for()  # shown as characters
     page.wait_for_timeout(1000)
 
     assert page.evaluate("typeof window.__pwned") == "undefined"
