@@ -35,10 +35,12 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert  # noqa: E402
 
-from promptyard import compare, db, ratings  # noqa: E402
-from promptyard.compare import GridFilters  # noqa: E402
-from promptyard.init import init_workspace  # noqa: E402
-from promptyard.tables import Rating  # noqa: E402
+from promptyard import ratings  # noqa: E402
+from promptyard.reading import compare  # noqa: E402
+from promptyard.reading.compare import GridFilters  # noqa: E402
+from promptyard.storage import db  # noqa: E402
+from promptyard.storage.tables import Rating  # noqa: E402
+from promptyard.versioning.init import init_workspace  # noqa: E402
 from tests.ratings_seed import seed_run  # noqa: E402
 
 ROWS: list[tuple[str, str, str]] = []

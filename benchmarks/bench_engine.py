@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _serve(port_queue: multiprocessing.Queue, latency_ms: float) -> None:  # type: ignore[type-arg]
-    from promptyard.simulator import start_simulator
+    from promptyard.models.simulator import start_simulator
 
     handle = start_simulator(latency_ms=latency_ms)
     handle.keep_requests = False
@@ -55,9 +55,9 @@ def _peak_rss_mb() -> float:
 
 
 def _plan(ws: Any, cells: int) -> Any:
-    from promptyard import planning
-    from promptyard.models import resolve_model
-    from promptyard.prompts import get_prompt
+    from promptyard.models.catalog import resolve_model
+    from promptyard.prompts.api import get_prompt
+    from promptyard.runs import planning
 
     template = get_prompt("summarize", workspace=ws)
     specs = [
@@ -77,7 +77,7 @@ def _plan(ws: Any, cells: int) -> Any:
 
 
 def bench_big_run(ws: Any, url: str, cells: int, concurrency: int) -> list[tuple[str, str]]:
-    from promptyard import engine
+    from promptyard.runs import engine
 
     out: list[tuple[str, str]] = []
     rss0 = _rss_mb()
@@ -127,8 +127,8 @@ def bench_big_run(ws: Any, url: str, cells: int, concurrency: int) -> list[tuple
 
 
 async def _bare(url: str, calls: int, concurrency: int) -> float:
-    from promptyard.models import simulated_endpoint
-    from promptyard.providers import ModelCall, complete
+    from promptyard.models.catalog import simulated_endpoint
+    from promptyard.models.providers import ModelCall, complete
 
     endpoint = simulated_endpoint("sim-fast")
     sem = asyncio.Semaphore(concurrency)
@@ -155,9 +155,9 @@ def bench_overhead(
     """Bare `providers.complete` vs the engine (plan stored, cells written), alternating."""
     import statistics
 
-    from promptyard import engine, planning
-    from promptyard.models import resolve_model
-    from promptyard.templates import parse_prompt
+    from promptyard.models.catalog import resolve_model
+    from promptyard.prompts.template import parse_prompt
+    from promptyard.runs import engine, planning
 
     template = parse_prompt(
         "---\nname: b\n---\nuser:\n{{ i }} Summarize: the parcel arrived damaged.\n", "b"
@@ -262,7 +262,7 @@ def main() -> None:
     url = f"http://127.0.0.1:{queue.get(timeout=60)}/v1"
     os.environ["PROMPTYARD_SIMULATOR_URL"] = url
 
-    from promptyard.init import init_workspace
+    from promptyard.versioning.init import init_workspace
 
     rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory() as tmp:

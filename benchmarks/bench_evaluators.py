@@ -30,11 +30,11 @@ from promptyard._env import configure_offline_defaults  # noqa: E402
 configure_offline_defaults()
 
 from promptyard import db  # noqa: E402
-from promptyard.evaluators import Assertion, EvalContext, check_assertion, evaluate  # noqa: E402
-from promptyard.init import init_workspace  # noqa: E402
-from promptyard.scoring import score_run  # noqa: E402
-from promptyard.suites import Suite  # noqa: E402
-from promptyard.tables import Cell, Run, Variant  # noqa: E402
+from promptyard.evals.evaluators import Assertion, EvalContext, check_assertion, evaluate  # noqa: E402
+from promptyard.evals.scoring import score_run  # noqa: E402
+from promptyard.evals.suites import Suite  # noqa: E402
+from promptyard.storage.tables import Cell, Run, Variant  # noqa: E402
+from promptyard.versioning.init import init_workspace  # noqa: E402
 
 WORDS = [
     "the",
@@ -162,7 +162,7 @@ def bench_score_run(ws: object, cells: int) -> None:
 
 
 def bench_judges(ws: object, judged: int) -> None:
-    from promptyard.simulator import start_simulator
+    from promptyard.models.simulator import start_simulator
 
     handle = start_simulator(latency_ms=0)
     os.environ["PROMPTYARD_SIMULATOR_URL"] = handle.url

@@ -48,7 +48,7 @@ def messages(i: int) -> list[dict[str, str]]:
 
 
 def _serve(port_queue: multiprocessing.Queue, latency_ms: float) -> None:  # type: ignore[type-arg]
-    from promptyard.simulator import start_simulator
+    from promptyard.models.simulator import start_simulator
 
     handle = start_simulator(latency_ms=latency_ms)
     handle.keep_requests = False
@@ -100,8 +100,8 @@ def run_sdk(url: str, calls: int, concurrency: int) -> int:
 
 
 def run_complete(url: str, calls: int, concurrency: int, fast: bool) -> int:
-    from promptyard.models import simulated_endpoint
-    from promptyard.providers import ModelCall, complete
+    from promptyard.models.catalog import simulated_endpoint
+    from promptyard.models.providers import ModelCall, complete
 
     endpoint = dataclasses.replace(simulated_endpoint("sim-fast"), api_base=url)
 
@@ -117,7 +117,7 @@ def run_complete(url: str, calls: int, concurrency: int, fast: bool) -> int:
 
 
 def run_engine(ws: Any, plan: Any, concurrency: int) -> int:
-    from promptyard import engine
+    from promptyard.runs import engine
 
     run_id = engine.create_run(ws, plan, concurrency=concurrency, use_cache=False)
     summary = engine.run_sync(ws, run_id)
@@ -125,9 +125,9 @@ def run_engine(ws: Any, plan: Any, concurrency: int) -> int:
 
 
 def bench(url: str, ws: Any, calls: int, concurrency: int, rounds: int) -> None:
-    from promptyard import planning
-    from promptyard.models import resolve_model
-    from promptyard.templates import parse_prompt
+    from promptyard.models.catalog import resolve_model
+    from promptyard.prompts.template import parse_prompt
+    from promptyard.runs import planning
 
     plan = planning.build_plan(
         [
@@ -198,7 +198,7 @@ def main() -> None:
         port = queue.get(timeout=60)
         url = f"http://127.0.0.1:{port}/v1"
         os.environ["PROMPTYARD_SIMULATOR_URL"] = url  # the engine's simulator models use it
-        from promptyard.init import init_workspace
+        from promptyard.versioning.init import init_workspace
 
         with tempfile.TemporaryDirectory() as tmp:
             ws = init_workspace(Path(tmp) / "ws")

@@ -29,7 +29,7 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
     monkeypatch.delenv("PROMPTYARD_AUTHOR_EMAIL", raising=False)
     monkeypatch.setenv("PROMPTYARD_HOME", str(tmp_path / "ws"))
     yield
-    from promptyard import db
+    from promptyard.storage import db
 
     db.dispose_engines()
 
@@ -37,7 +37,7 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
 @pytest.fixture
 def workspace(tmp_path: Path):  # type: ignore[no-untyped-def]
     """A fresh workspace made by `promptyard init`: examples committed, own database."""
-    from promptyard.init import init_workspace
+    from promptyard.versioning.init import init_workspace
 
     return init_workspace(tmp_path / "ws")
 
@@ -61,7 +61,7 @@ def sim(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
 
     Simulated models resolve to it in this process and in the processes it starts.
     """
-    from promptyard.simulator import start_simulator
+    from promptyard.models.simulator import start_simulator
 
     handle = start_simulator(latency_ms=5)
     monkeypatch.setenv("PROMPTYARD_SIMULATOR_URL", handle.url)
@@ -88,7 +88,7 @@ def postgres_url():  # type: ignore[no-untyped-def]
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     yield sa.engine.make_url(server).set(database=name).render_as_string(hide_password=False)
-    from promptyard import db
+    from promptyard.storage import db
 
     db.dispose_engines()
     with admin.connect() as conn:

@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from promptyard import db
-from promptyard.tables import Cell, PairwiseVote, Rating, Run, Score, Variant
+from promptyard.storage import db
+from promptyard.storage.tables import Cell, PairwiseVote, Rating, Run, Score, Variant
 
 
 @dataclass

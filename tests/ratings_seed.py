@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from promptyard import db
-from promptyard.tables import Cell, Run, RunStatus, Variant
+from promptyard.storage import db
+from promptyard.storage.tables import Cell, Run, RunStatus, Variant
 from promptyard.workspace import Workspace
 
 DEFAULT_VARIANTS = (("summarize", 1, "sim-fast"), ("summarize", 2, "sim-smart"))

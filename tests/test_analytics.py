@@ -18,9 +18,10 @@ import pandas as pd
 import pytest
 from sqlmodel import Session, select
 
-from promptyard import analytics, db
-from promptyard.analytics import Filters
-from promptyard.tables import Cell, Rating, Run
+from promptyard.reading import analytics
+from promptyard.reading.analytics import Filters
+from promptyard.storage import db
+from promptyard.storage.tables import Cell, Rating, Run
 from tests.dashboard_seed import seed_small
 
 

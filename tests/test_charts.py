@@ -7,8 +7,8 @@ import re
 import pandas as pd
 import pytest
 
-from promptyard import analytics, charts
-from promptyard.analytics import Filters
+from promptyard.reading import analytics, charts
+from promptyard.reading.analytics import Filters
 from tests.dashboard_seed import seed_small, seed_versions
 
 

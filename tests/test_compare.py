@@ -8,11 +8,12 @@ import json
 
 import pytest
 
-from promptyard import compare, ratings
-from promptyard.compare import GridFilters
+from promptyard import ratings
 from promptyard.errors import NotFoundError, PromptyardError
-from promptyard.store import Store
-from promptyard.tables import Score
+from promptyard.reading import compare
+from promptyard.reading.compare import GridFilters
+from promptyard.storage.tables import Score
+from promptyard.versioning.store import Store
 from tests.ratings_seed import seed_run
 
 
@@ -86,7 +87,7 @@ def test_rated_unrated_low_rated_and_search(ws) -> None:
 
 
 def test_cells_carry_ratings_scores_and_the_raters_own_value(ws) -> None:
-    from promptyard import db
+    from promptyard.storage import db
 
     seeded = seed_run(ws, rows=1)
     cell = seeded.cell_id(0)

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from promptyard import db, engine, planning
-from promptyard.simulator import SimulatorHandle, request_key, start_simulator
-from promptyard.tables import Cell, CellStatus, Run, RunStatus
+from promptyard.models.simulator import SimulatorHandle, request_key, start_simulator
+from promptyard.runs import engine, planning
+from promptyard.storage import db
+from promptyard.storage.tables import Cell, CellStatus, Run, RunStatus
 
 FAST = {"backoff_base_s": 0.01, "max_backoff_s": 0.5}
 
@@ -78,8 +79,8 @@ def test_plan_reports_every_missing_variable_and_sends_nothing(
         {"id": "b", "customer_name": "Bo", "product": "Lamp"},  # lacks message
         {"id": "c", "customer_name": "Cy", "product": "Lamp", "message": "hi"},
     ]
-    from promptyard.models import resolve_model
-    from promptyard.prompts import get_prompt
+    from promptyard.models.catalog import resolve_model
+    from promptyard.prompts.api import get_prompt
 
     spec = planning.VariantSpec(
         get_prompt("support_reply", workspace=workspace), resolve_model(workspace, "sim-fast")
@@ -282,7 +283,7 @@ def test_per_model_concurrency_and_rpm(
     )
     in_flight = 0
     peak: dict[str, int] = {}
-    from promptyard import providers
+    from promptyard.models import providers
 
     real = providers.complete
 
@@ -348,7 +349,7 @@ def test_a_finished_run_is_scored_by_the_code_only_suites_that_fit(
     workspace: Any, sim: SimulatorHandle
 ) -> None:
     """extract_invoice's suite has only code assertions: its scores appear after the run."""
-    from promptyard.scoring import stored_results
+    from promptyard.evals.scoring import stored_results
 
     plan = planning.plan_run(
         workspace, [("extract_invoice", None)], ["sim-json"], ("invoices", None), slice="head:3"

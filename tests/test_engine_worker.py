@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from promptyard import db, engine, planning
-from promptyard.simulator import SimulatorHandle, request_key, start_simulator
-from promptyard.tables import Cell, CellStatus, RunStatus
+from promptyard.models.simulator import SimulatorHandle, request_key, start_simulator
+from promptyard.runs import engine, planning
+from promptyard.storage import db
+from promptyard.storage.tables import Cell, CellStatus, RunStatus
 
 FAKE_KEY = "sk-promptyard-test-7f3a9c1e5b2d4f60a8e1c3b5d7f9a2c4"
 
@@ -84,7 +85,7 @@ def test_kill_9_then_resume_sends_no_completed_cell_again(
 
 
 def _variants(ws: Any, run_id: int) -> list[Any]:
-    from promptyard.tables import Variant
+    from promptyard.storage.tables import Variant
 
     with db.session(ws) as s:
         return list(s.execute(select(Variant).where(Variant.run_id == run_id)).scalars())

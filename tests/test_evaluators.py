@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from promptyard.evaluators import (
+from promptyard.evals.evaluators import (
     EVALUATORS,
     Assertion,
     AssertionConfigError,
@@ -17,7 +17,7 @@ from promptyard.evaluators import (
     fill_value,
     rouge_l,
 )
-from promptyard.judges import parse_judge_answer
+from promptyard.evals.judges import parse_judge_answer
 
 CTX = EvalContext(
     inputs={"name": "Zoë", "expected": {"total": 1250.0, "items": [{"sku": "A-1"}]}},

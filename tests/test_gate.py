@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 from sqlmodel import func, select
 
-from promptyard import db
-from promptyard.gate import (
+from promptyard.evals.gate import (
     EXIT_FAIL,
     EXIT_PASS,
     GateConfigError,
@@ -21,9 +20,10 @@ from promptyard.gate import (
     run_gate,
     table,
 )
-from promptyard.simulator import SimulatorHandle
-from promptyard.store import Store
-from promptyard.tables import Run
+from promptyard.models.simulator import SimulatorHandle
+from promptyard.storage import db
+from promptyard.storage.tables import Run
+from promptyard.versioning.store import Store
 
 # Still a valid prompt, but it no longer asks for a summary: answers get long.
 REWRITE = """\
@@ -96,7 +96,7 @@ def test_uncommitted_edit_that_breaks_an_assertion_regresses(
     assert c.newly_failing and all(not cell.grades["short"].passed for cell in c.newly_failing)
     assert any("fell from" in p for p in result.problems)
     # the working-tree variant was run from the edited text, not from git
-    from promptyard.tables import Variant
+    from promptyard.storage.tables import Variant
 
     with db.session(workspace) as s:
         variants = s.exec(select(Variant).where(Variant.run_id == result.run_id)).all()

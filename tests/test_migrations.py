@@ -7,8 +7,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, inspect, text
 from sqlmodel import SQLModel
 
-from promptyard import db, tables
-from promptyard.migrations import MIGRATIONS
+from promptyard.storage import db, tables
+from promptyard.storage.migrations import MIGRATIONS
 
 
 def test_fresh_database_gets_every_migration(tmp_path: Path) -> None:

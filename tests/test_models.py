@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from promptyard.models import (
+from promptyard.models.catalog import (
     ModelConfigError,
     UnknownModelError,
     api_key,
@@ -16,7 +16,7 @@ from promptyard.models import (
     load_endpoints,
     resolve_model,
 )
-from promptyard.simulator import SIMULATED_MODELS, start_simulator
+from promptyard.models.simulator import SIMULATED_MODELS, start_simulator
 from promptyard.workspace import Workspace
 
 ISSUE_EXAMPLE = """\
@@ -34,7 +34,7 @@ models:
 
 @pytest.fixture(autouse=True)
 def _no_provider_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    from promptyard.models import PROVIDER_KEY_ENV
+    from promptyard.models.catalog import PROVIDER_KEY_ENV
 
     for env in PROVIDER_KEY_ENV.values():
         monkeypatch.delenv(env, raising=False)
@@ -148,7 +148,7 @@ def test_unknown_or_ill_formed_names_are_clear_errors(
 def test_a_models_yaml_endpoint_is_called_with_its_key(
     empty_workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from promptyard.providers import ModelCall, complete
+    from promptyard.models.providers import ModelCall, complete
 
     with start_simulator() as sim:
         write_models(

@@ -115,7 +115,7 @@ def test_page_size(workspace, size: int) -> None:
 def test_escaped_markdown_keeps_every_character_and_makes_no_link() -> None:
     from components.output_cell import WORD_JOINER, diff_markdown, escape_markdown
 
-    from promptyard.compare import word_diff
+    from promptyard.reading.compare import word_diff
 
     text = "<b>x</b> ![i](https://e.example/p.png) [l](javascript:alert(1)) mail a@b.co www.x.io"
     escaped = escape_markdown(text)
@@ -136,9 +136,9 @@ def test_score_a_run_with_a_suite_from_the_page(workspace, sim) -> None:  # type
 
     import state
 
-    from promptyard import engine, planning
-    from promptyard.scoring import stored_results
-    from promptyard.scoring_jobs import scoring_job
+    from promptyard.evals.jobs import scoring_job
+    from promptyard.evals.scoring import stored_results
+    from promptyard.runs import engine, planning
 
     plan = planning.plan_run(
         workspace, [("summarize", None)], ["sim-fast"], ("summaries", None), slice="head:4"
@@ -167,9 +167,10 @@ def test_score_a_run_with_a_suite_from_the_page(workspace, sim) -> None:  # type
 def test_judge_calibration_appears_once_people_and_the_judge_scored(workspace, sim) -> None:  # type: ignore[no-untyped-def]
     from sqlmodel import select
 
-    from promptyard import db, engine, planning
-    from promptyard.scoring import score_run
-    from promptyard.tables import Cell
+    from promptyard.evals.scoring import score_run
+    from promptyard.runs import engine, planning
+    from promptyard.storage import db
+    from promptyard.storage.tables import Cell
 
     plan = planning.plan_run(
         workspace, [("support_reply", None)], ["sim-smart"], ("tickets", None), slice="head:3"

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from promptyard import engine, prompts
-from promptyard.planning import PlanError
-from promptyard.playground import PlaygroundColumn, start_playground, wait_playground
-from promptyard.simulator import SimulatorHandle
+from promptyard import prompts
+from promptyard.models.simulator import SimulatorHandle
+from promptyard.runs import engine
+from promptyard.runs.planning import PlanError
+from promptyard.runs.playground import PlaygroundColumn, start_playground, wait_playground
 
 PAGE = str(Path(__file__).resolve().parent.parent / "app" / "views" / "playground.py")
 

@@ -9,9 +9,10 @@ from typing import Any
 import state
 from streamlit.testing.v1 import AppTest
 
-from promptyard import db, engine, planning
-from promptyard.simulator import SimulatorHandle
-from promptyard.tables import Run, RunStatus
+from promptyard.models.simulator import SimulatorHandle
+from promptyard.runs import engine, planning
+from promptyard.storage import db
+from promptyard.storage.tables import Run, RunStatus
 
 PAGE = str(Path(__file__).resolve().parent.parent / "app" / "views" / "runs.py")
 

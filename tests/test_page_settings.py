@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from promptyard import ratings
-from promptyard.store import Store
+from promptyard.versioning.store import Store
 
 PAGE = str(Path(__file__).resolve().parent.parent / "app" / "views" / "settings.py")
 

@@ -6,9 +6,9 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from promptyard import db
-from promptyard.migrations import MIGRATIONS
-from promptyard.tables import Cell, Run, Variant
+from promptyard.storage import db
+from promptyard.storage.migrations import MIGRATIONS
+from promptyard.storage.tables import Cell, Run, Variant
 
 pytestmark = pytest.mark.postgres
 
@@ -55,7 +55,8 @@ def test_a_run_and_its_dashboard_on_postgres(
     workspace, postgres_url: str, sim, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
     """PROMPTYARD_DATABASE_URL points the whole workbench at PostgreSQL."""
-    from promptyard import analytics, engine, planning
+    from promptyard.reading import analytics
+    from promptyard.runs import engine, planning
 
     monkeypatch.setenv("PROMPTYARD_DATABASE_URL", postgres_url)
     plan = planning.plan_run(

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from promptyard.models import ModelEndpoint, simulated_endpoint
-from promptyard.providers import (
+from promptyard.models.catalog import ModelEndpoint, simulated_endpoint
+from promptyard.models.providers import (
     Completion,
     ModelCall,
     complete,
@@ -19,7 +19,7 @@ from promptyard.providers import (
     estimate_cost,
     scrub,
 )
-from promptyard.simulator import SIMULATED_MODELS, SimulatorHandle, start_simulator
+from promptyard.models.simulator import SIMULATED_MODELS, SimulatorHandle, start_simulator
 
 FAKE_KEY = "sk-test-SECRET-0123456789abcdef"
 MESSAGES = [
@@ -269,7 +269,7 @@ def test_importing_the_model_layer_does_not_import_litellm() -> None:
 
     src = Path(__file__).resolve().parent.parent / "src"
     code = (
-        "import sys; import promptyard.providers, promptyard.models, promptyard.simulator; "
+        "import sys; import promptyard.models.providers, promptyard.models.catalog, promptyard.models.simulator; "
         "print('litellm' in sys.modules)"
     )
     out = subprocess.run(
@@ -314,7 +314,7 @@ def test_a_filtered_answer_is_a_content_filter_error(sim: SimulatorHandle) -> No
 
 def test_the_litellm_internals_of_the_fast_path_exist() -> None:
     """Fails loudly when a litellm upgrade moves what the fast path calls (pinned: 1.110.x)."""
-    from promptyard import providers
+    from promptyard.models import providers
 
     providers._fast_handler.cache_clear()
     assert providers._fast_handler() is not None, (
@@ -326,7 +326,7 @@ def test_the_litellm_internals_of_the_fast_path_exist() -> None:
 def test_simulator_and_local_endpoints_take_the_fast_path_others_do_not(
     sim: SimulatorHandle,
 ) -> None:
-    from promptyard.providers import _fast_path
+    from promptyard.models.providers import _fast_path
 
     local = ModelEndpoint("local", "openai/my-model", api_base=sim.url, source="models.yaml")
     assert _fast_path(ModelCall(endpoint(sim), MESSAGES, {"temperature": 0.5}))

@@ -6,11 +6,12 @@ import threading
 
 import pytest
 
-from promptyard import db, ratings
+from promptyard import ratings
 from promptyard.errors import NotFoundError, PromptyardError
-from promptyard.ratings import RatingError, SchemeError
-from promptyard.store import ConflictError, Store
-from promptyard.tables import Cell
+from promptyard.ratings.core import RatingError, SchemeError
+from promptyard.storage import db
+from promptyard.storage.tables import Cell
+from promptyard.versioning.store import ConflictError, Store
 from tests.ratings_seed import seed_run
 
 

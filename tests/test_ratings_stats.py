@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from promptyard import rating_stats as st
+from promptyard import stats as st
 
 
 def test_wilson_interval_matches_the_textbook() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from promptyard.errors import NotFoundError, PromptyardError
-from promptyard.report import build_report
+from promptyard.reading.report import build_report
 from tests.cli import run_cli
 from tests.dashboard_seed import seed_small
 
@@ -49,8 +49,8 @@ def test_html_report_embeds_plotly_once_and_draws_charts(empty_workspace) -> Non
 
 
 def test_names_are_escaped_in_html(empty_workspace) -> None:  # type: ignore[no-untyped-def]
-    from promptyard import db
-    from promptyard.tables import Cell, Run, Variant
+    from promptyard.storage import db
+    from promptyard.storage.tables import Cell, Run, Variant
 
     def fill(session):  # type: ignore[no-untyped-def]
         run = Run(name="<script>alert(1)</script>", status="completed")

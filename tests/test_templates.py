@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from promptyard.templates import (
+from promptyard.prompts.template import (
     MissingVariablesError,
     TemplateError,
     dump_prompt,

@@ -6,11 +6,11 @@ import pandas as pd
 import state
 import streamlit as st
 
-from promptyard.calibration import calibrate
 from promptyard.errors import PromptyardError
-from promptyard.scoring import stored_results, suites_for_run
-from promptyard.scoring_jobs import scoring_job, start_scoring
-from promptyard.suites import list_suites, load_suite
+from promptyard.evals.calibration import calibrate
+from promptyard.evals.jobs import scoring_job, start_scoring
+from promptyard.evals.scoring import stored_results, suites_for_run
+from promptyard.evals.suites import list_suites, load_suite
 from promptyard.workspace import Workspace
 
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import streamlit as st
 
-from promptyard.compare import CellTrace, Column, GridCell, RatingSummary, Segment
-from promptyard.ratings import RatingScheme
+from promptyard.ratings.core import RatingScheme
+from promptyard.reading.compare import CellTrace, Column, GridCell, RatingSummary, Segment
 
 COLLAPSE_AT = 600
 _PUNCT = re.compile(r"([!-/:-@\[-`{-~])")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from promptyard.store import Version
+from promptyard.versioning.store import Version
 
 
 def version_label(version: Version) -> str:

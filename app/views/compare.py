@@ -11,9 +11,11 @@ from components.evaluate import evaluate_panel
 from components.output_cell import escape_markdown, grid_cell, show_text, trace_view, widget_value
 from components.rater import rater_field
 
-from promptyard import compare, engine, ratings
-from promptyard.compare import GridFilters
+from promptyard import ratings
 from promptyard.errors import PromptyardError
+from promptyard.reading import compare
+from promptyard.reading.compare import GridFilters
+from promptyard.runs import engine
 
 ws = workspace()
 st.title("🔍 Compare")

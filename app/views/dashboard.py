@@ -11,8 +11,8 @@ import state
 import streamlit as st
 from components.context import workspace
 
-from promptyard import analytics, charts
-from promptyard.analytics import METRIC_TITLES, DashboardData, FilterOptions, Filters
+from promptyard.reading import analytics, charts
+from promptyard.reading.analytics import METRIC_TITLES, DashboardData, FilterOptions, Filters
 
 ws = workspace()
 

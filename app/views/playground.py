@@ -11,15 +11,15 @@ from components.output_cell import escape_markdown
 
 from promptyard import prompts
 from promptyard.errors import PromptyardError
-from promptyard.planning import PlanError
-from promptyard.playground import (
+from promptyard.runs.planning import PlanError
+from promptyard.runs.playground import (
     MAX_COLUMNS,
     MIN_COLUMNS,
     PlaygroundColumn,
     playground_snapshot,
     start_playground,
 )
-from promptyard.store import ConflictError
+from promptyard.versioning.store import ConflictError
 
 ws = workspace()
 st.title("🧪 Playground")

@@ -12,16 +12,16 @@ from components.context import workspace
 from components.versions import version_label, version_picker
 
 from promptyard import prompts
-from promptyard.diffs import diff_stats, side_by_side
 from promptyard.errors import PromptyardError
-from promptyard.store import ConflictError, Store
-from promptyard.templates import (
+from promptyard.prompts.template import (
     PromptTemplate,
     TemplateError,
     dump_prompt,
     split_front_matter,
     with_changes,
 )
+from promptyard.versioning.diffs import diff_stats, side_by_side
+from promptyard.versioning.store import ConflictError, Store
 
 try:  # the code editor; a plain text area when the component is missing
     from streamlit_ace import st_ace

@@ -8,11 +8,12 @@ from components.context import workspace
 from components.output_cell import escape_markdown, rating_input, show_text, widget_value
 from components.rater import rater_field
 
-from promptyard import engine, ratings
-from promptyard.agreement import run_agreement
-from promptyard.compare import columns_for
+from promptyard import ratings
 from promptyard.errors import PromptyardError
-from promptyard.ratings import Pair, RatingScheme, SessionItem
+from promptyard.ratings.agreement import run_agreement
+from promptyard.ratings.core import Pair, RatingScheme, SessionItem
+from promptyard.reading.compare import columns_for
+from promptyard.runs import engine
 
 ws = workspace()
 st.title("⭐ Rate")

@@ -9,9 +9,9 @@ from components.context import workspace
 from components.dataset_picker import DatasetPick, dataset_picker
 from components.model_picker import model_picker
 
-from promptyard import engine
 from promptyard.errors import PromptyardError
-from promptyard.planning import PlanError
+from promptyard.runs import engine
+from promptyard.runs.planning import PlanError
 
 ACTIVE = ("running", "pending")
 RESUMABLE = ("interrupted", "cancelled", "failed", "completed")

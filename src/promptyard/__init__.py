@@ -1,7 +1,7 @@
 """Promptyard: git-versioned prompts, runs across models, ratings, judges and charts."""
 
 from promptyard.errors import NotFoundError, PromptyardError
-from promptyard.prompts import (
+from promptyard.prompts.api import (
     delete_prompt,
     diff_prompt,
     get_prompt,
@@ -12,8 +12,8 @@ from promptyard.prompts import (
     restore_prompt,
     save_prompt,
 )
-from promptyard.store import ConflictError, Store, Version
-from promptyard.templates import MissingVariablesError, PromptTemplate, TemplateError
+from promptyard.prompts.template import MissingVariablesError, PromptTemplate, TemplateError
+from promptyard.versioning.store import ConflictError, Store, Version
 from promptyard.workspace import Workspace, current_workspace
 
 __version__ = "0.1.0"

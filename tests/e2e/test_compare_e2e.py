@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from promptyard import engine, planning, ratings
+from promptyard import ratings
+from promptyard.runs import engine, planning
 from tests.e2e.conftest import screenshot, wait_idle
 from tests.ratings_seed import seed_run
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from promptyard import engine
+from promptyard.runs import engine
 from tests.e2e.conftest import screenshot, wait_idle
 
 pytestmark = pytest.mark.e2e

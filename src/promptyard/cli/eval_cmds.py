@@ -56,8 +56,8 @@ def eval_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON"),
 ) -> None:
     """Run a suite on the working tree and on the baseline; exit 0 pass, 1 fail, 2 config error."""
-    from promptyard import gate
-    from promptyard.suites import load_suite
+    from promptyard.evals import gate
+    from promptyard.evals.suites import load_suite
 
     if max_cost is not None and max_cost <= 0:
         fail("--max-cost must be more than 0", gate.EXIT_CONFIG)
@@ -99,8 +99,8 @@ def score_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Score an existing run with a suite's assertions (stored cells are not changed)."""
-    from promptyard.scoring import score_run
-    from promptyard.suites import load_suite
+    from promptyard.evals.scoring import score_run
+    from promptyard.evals.suites import load_suite
 
     ws = current_workspace()
     try:
@@ -140,7 +140,7 @@ def calibrate_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """How far a judge agrees with human ratings on the cells both scored."""
-    from promptyard.calibration import calibrate
+    from promptyard.evals.calibration import calibrate
 
     cal = calibrate(
         current_workspace(), evaluator, run_id=run_id, scheme=scheme, name=name, top=top
@@ -168,7 +168,7 @@ def calibrate_cmd(
 
 def suites_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
     """List the workspace's eval suites and whether each one is valid."""
-    from promptyard.suites import list_suites, load_suite
+    from promptyard.evals.suites import list_suites, load_suite
 
     ws = current_workspace()
     found = []
@@ -190,7 +190,7 @@ def suites_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
 
 def evaluators_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
     """List the assertion types a suite can use."""
-    from promptyard.evaluators import CUSTOM_NOTE, describe
+    from promptyard.evals.evaluators import CUSTOM_NOTE, describe
 
     items = describe()
     if as_json:

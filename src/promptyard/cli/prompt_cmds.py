@@ -8,7 +8,7 @@ import typer
 
 from promptyard import prompts
 from promptyard.cli._common import emit_json, fail, split_ref
-from promptyard.store import ConflictError, Store, _decode
+from promptyard.versioning.store import ConflictError, Store, _decode
 from promptyard.workspace import current_workspace
 
 prompt_app = typer.Typer(help="Versioned prompt templates.", no_args_is_help=True)

@@ -53,7 +53,7 @@ def agreement_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Agreement between raters per scheme, and the most disputed cells."""
-    from promptyard.agreement import run_agreement
+    from promptyard.ratings.agreement import run_agreement
 
     reports = run_agreement(current_workspace(), run_id)
     if as_json:

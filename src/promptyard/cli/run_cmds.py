@@ -31,7 +31,7 @@ def _summary_dict(summary: Any) -> dict[str, Any]:
 
 
 def _execute(ws: Any, run_id: int, as_json: bool) -> None:
-    from promptyard import engine
+    from promptyard.runs import engine
 
     bar: Any = None
     if is_tty() and not as_json:
@@ -89,7 +89,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
     ) -> None:
         """Run prompt versions x models on a dataset, or resume a run."""
-        from promptyard import engine, planning
+        from promptyard.runs import engine, planning
 
         ws = workspace()
         if resume is not None:
@@ -103,7 +103,7 @@ def register(app: typer.Typer) -> None:
         if not dataset:
             fail("give --dataset NAME[@REF]")
         if not model:
-            from promptyard.models import default_models
+            from promptyard.models.catalog import default_models
 
             model = default_models(ws)[:1]
         try:
@@ -140,7 +140,7 @@ def register(app: typer.Typer) -> None:
         kind: str = typer.Option("run", "--kind", help="run, playground, or all"),
     ) -> None:
         """Runs, newest first, with status, size, cost and wall time."""
-        from promptyard import engine
+        from promptyard.runs import engine
 
         runs = engine.list_runs(workspace(), kind=None if kind == "all" else kind)
         if as_json:
@@ -164,7 +164,7 @@ def register(app: typer.Typer) -> None:
         fmt: str = typer.Option("jsonl", "--format", help="jsonl or csv"),
     ) -> None:
         """Every cell of a run on stdout, as JSON lines or CSV."""
-        from promptyard import engine
+        from promptyard.runs import engine
 
         if fmt not in ("jsonl", "csv"):
             fail(f"--format must be jsonl or csv, not {fmt!r}")

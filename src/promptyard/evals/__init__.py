@@ -1,0 +1,1 @@
+"""Evaluators, LLM judges, suites, scoring, calibration and the CI gate."""

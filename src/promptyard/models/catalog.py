@@ -1,0 +1,397 @@
+"""The model catalog: which models a user can pick, where they live, what they cost.
+
+Three sources, in this order of precedence for a name:
+
+1. named endpoints in the workspace's `models.yaml` (local servers, proxies, overrides);
+2. the simulator's models (`sim-fast`, `sim-smart`, `sim-json`), always there;
+3. litellm model strings (`openai/gpt-4o-mini`): any well-formed one resolves; the catalog
+   lists the chat models of the providers whose API key is present (env or
+   `.streamlit/secrets.toml`).
+
+Nothing here imports litellm: its price map is read as JSON (see `providers.price_map`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from promptyard.errors import NotFoundError, PromptyardError
+from promptyard.models.simulator import SIMULATED_MODELS, SIMULATOR_URL_ENV
+from promptyard.workspace import Workspace
+
+#: The env var that holds each provider's key, as litellm reads them.
+PROVIDER_KEY_ENV: dict[str, str] = {
+    "openai": "OPENAI_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
+    "gemini": "GEMINI_API_KEY",
+    "mistral": "MISTRAL_API_KEY",
+    "groq": "GROQ_API_KEY",
+    "deepseek": "DEEPSEEK_API_KEY",
+    "xai": "XAI_API_KEY",
+    "cohere": "COHERE_API_KEY",
+    "together_ai": "TOGETHERAI_API_KEY",
+    "openrouter": "OPENROUTER_API_KEY",
+    "fireworks_ai": "FIREWORKS_AI_API_KEY",
+    "perplexity": "PERPLEXITYAI_API_KEY",
+    "deepinfra": "DEEPINFRA_API_KEY",
+}
+
+#: A cheap, capable default per provider, used by `default_models` when that key is present.
+PROVIDER_DEFAULT_MODEL: dict[str, str] = {
+    "openai": "openai/gpt-4o-mini",
+    "anthropic": "anthropic/claude-3-5-haiku-latest",
+    "gemini": "gemini/gemini-2.0-flash",
+    "mistral": "mistral/mistral-small-latest",
+    "groq": "groq/llama-3.1-8b-instant",
+    "deepseek": "deepseek/deepseek-chat",
+}
+
+# Providers that need no entry in the price map to be valid (local servers, proxies).
+_EXTRA_PROVIDERS = frozenset(
+    {
+        "openai",
+        "azure",
+        "ollama",
+        "ollama_chat",
+        "hosted_vllm",
+        "vllm",
+        "lm_studio",
+        "litellm_proxy",
+        "openrouter",
+        "huggingface",
+        "custom_openai",
+        "llamafile",
+        "text-completion-openai",
+    }
+)
+
+_FIELDS = {
+    "model",
+    "api_base",
+    "api_key_env",
+    "max_concurrency",
+    "rpm",
+    "input_cost_per_token",
+    "output_cost_per_token",
+    "description",
+}
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_MODEL_STRING = re.compile(r"^[A-Za-z0-9_\-.]+/\S+$")
+_ENDPOINT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@/\-]*$")
+
+
+class ModelConfigError(PromptyardError):
+    """`models.yaml` is malformed: the message names the file, the model and the field."""
+
+
+class UnknownModelError(NotFoundError):
+    """A model name that is neither configured, simulated, nor a well-formed litellm string."""
+
+
+@dataclass(frozen=True)
+class ModelEndpoint:
+    """A model a run can call, and how to reach it. Holds the key's env var name, never the key."""
+
+    name: str
+    litellm_model: str
+    api_base: str | None = None
+    api_key_env: str | None = None
+    max_concurrency: int | None = None
+    rpm: int | None = None
+    input_cost_per_token: float | None = None
+    output_cost_per_token: float | None = None
+    simulated: bool = False
+    source: str = "litellm"  # "simulator" | "models.yaml" | "litellm"
+    provider: str | None = None
+    description: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How the UI names it: simulated models say so."""
+        return f"{self.name} (simulated)" if self.simulated else self.name
+
+
+def _provider_of(model: str) -> str | None:
+    return model.split("/", 1)[0] if "/" in model else None
+
+
+def simulated_endpoint(name: str) -> ModelEndpoint:
+    """The catalog entry of simulator model `name`; its api_base is filled at call time."""
+    spec = SIMULATED_MODELS[name]
+    return ModelEndpoint(
+        name=name,
+        litellm_model=f"openai/{name}",
+        api_base=os.environ.get(SIMULATOR_URL_ENV) or None,
+        api_key_env=None,
+        input_cost_per_token=spec.input_cost_per_token,
+        output_cost_per_token=spec.output_cost_per_token,
+        simulated=True,
+        source="simulator",
+        provider="simulator",
+        description=spec.description,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# models.yaml
+
+
+def _line_of(node_map: dict[str, int], name: str) -> str:
+    line = node_map.get(name)
+    return f" (line {line})" if line else ""
+
+
+def load_endpoints(ws: Workspace) -> dict[str, ModelEndpoint]:
+    """The named endpoints of `models.yaml` (empty when the file does not exist)."""
+    import yaml
+
+    path = ws.models_file
+    if not path.is_file():
+        return {}
+    where = path.name
+    try:
+        text = path.read_text(encoding="utf-8")
+        root_node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        at = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ModelConfigError(f"{where}{at}: not valid YAML: {exc.problem}") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ModelConfigError(f"{where}: cannot be read: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict) or "models" not in data:
+        raise ModelConfigError(f"{where}: must be a mapping with a top-level 'models:' key")
+    models = data["models"]
+    if models is None:
+        return {}
+    if not isinstance(models, dict):
+        raise ModelConfigError(f"{where}: 'models' must map names to endpoints")
+    lines: dict[str, int] = {}
+    if isinstance(root_node, yaml.MappingNode):
+        for k, v in root_node.value:
+            if k.value == "models" and isinstance(v, yaml.MappingNode):
+                lines = {str(mk.value): mk.start_mark.line + 1 for mk, _ in v.value}
+    out: dict[str, ModelEndpoint] = {}
+    for name, entry in models.items():
+        name = str(name)
+        ctx = f"{where}: model '{name}'{_line_of(lines, name)}"
+        if not _ENDPOINT_NAME.match(name) or len(name) > 100:
+            raise ModelConfigError(f"{ctx}: the name may only hold letters, digits and _ . : @ / -")
+        if name in SIMULATED_MODELS:
+            raise ModelConfigError(f"{ctx}: '{name}' is a simulator model name; choose another")
+        if not isinstance(entry, dict):
+            raise ModelConfigError(f"{ctx}: must be a mapping with at least a 'model' field")
+        out[name] = _endpoint_from_entry(name, entry, ctx)
+    return out
+
+
+def _endpoint_from_entry(name: str, entry: dict[str, Any], ctx: str) -> ModelEndpoint:
+    model = entry.get("model")
+    if not isinstance(model, str) or not model.strip():
+        raise ModelConfigError(
+            f"{ctx}: field 'model' is required: a litellm model string such as openai/my-model"
+        )
+    model = model.strip()
+    if any(c.isspace() for c in model):
+        raise ModelConfigError(f"{ctx}: field 'model' must not contain spaces, got {model!r}")
+    api_base = entry.get("api_base")
+    if api_base is not None and (
+        not isinstance(api_base, str) or not re.match(r"^https?://\S+$", api_base)
+    ):
+        raise ModelConfigError(f"{ctx}: field 'api_base' must be an http(s) URL, got {api_base!r}")
+    key_env = entry.get("api_key_env")
+    if key_env is not None and (not isinstance(key_env, str) or not _ENV_NAME.match(key_env)):
+        raise ModelConfigError(
+            f"{ctx}: field 'api_key_env' must be the NAME of an environment variable (such as MY_KEY), not the key"
+        )
+    if "api_key" in entry:
+        raise ModelConfigError(
+            f"{ctx}: field 'api_key' is not allowed: keys never go in files; set 'api_key_env' to the name of an environment variable"
+        )
+
+    def positive_int(field: str) -> int | None:
+        value = entry.get(field)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ModelConfigError(
+                f"{ctx}: field '{field}' must be a positive integer, got {value!r}"
+            )
+        return value
+
+    def price(field: str) -> float | None:
+        value = entry.get(field)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ModelConfigError(
+                f"{ctx}: field '{field}' must be a number >= 0 (USD per token), got {value!r}"
+            )
+        return float(value)
+
+    description = entry.get("description")
+    return ModelEndpoint(
+        name=name,
+        litellm_model=model,
+        api_base=api_base.rstrip("/") if isinstance(api_base, str) else None,
+        api_key_env=key_env,
+        max_concurrency=positive_int("max_concurrency"),
+        rpm=positive_int("rpm"),
+        input_cost_per_token=price("input_cost_per_token"),
+        output_cost_per_token=price("output_cost_per_token"),
+        source="models.yaml",
+        provider=_provider_of(model),
+        description=str(description) if description is not None else None,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# keys
+
+
+def api_key(endpoint: ModelEndpoint, ws: Workspace | None = None) -> str | None:
+    """The key for `endpoint`, read now from the env, else `.streamlit/secrets.toml`."""
+    env = endpoint.api_key_env or PROVIDER_KEY_ENV.get(endpoint.provider or "")
+    if not env:
+        return None
+    value = os.environ.get(env)
+    if value:
+        return value
+    if ws is not None:
+        return ws.settings.secrets.get(env) or None
+    from promptyard.workspace import current_workspace
+
+    try:
+        return current_workspace().settings.secrets.get(env) or None
+    except OSError:
+        return None
+
+
+def providers_with_keys(ws: Workspace) -> list[str]:
+    """The providers whose key is present in the env or the workspace's secrets."""
+    secrets = ws.settings.secrets
+    return [p for p, env in PROVIDER_KEY_ENV.items() if os.environ.get(env) or secrets.get(env)]
+
+
+# ---------------------------------------------------------------------------------------
+# the catalog
+
+
+def _litellm_chat_models(provider: str) -> list[str]:
+    from promptyard.models.providers import price_map
+
+    out = []
+    for key, info in price_map().items():
+        if not isinstance(info, dict) or info.get("litellm_provider") != provider:
+            continue
+        if info.get("mode") not in (None, "chat"):
+            continue
+        out.append(key if key.startswith(provider + "/") else f"{provider}/{key}")
+    return sorted(set(out))
+
+
+def _litellm_endpoint(model: str) -> ModelEndpoint:
+    provider = _provider_of(model)
+    return ModelEndpoint(
+        name=model,
+        litellm_model=model,
+        api_key_env=PROVIDER_KEY_ENV.get(provider or ""),
+        source="litellm",
+        provider=provider,
+    )
+
+
+def load_catalog(ws: Workspace) -> list[ModelEndpoint]:
+    """Every model a user can pick now: simulator, `models.yaml`, then keyed providers' models."""
+    catalog = [simulated_endpoint(n) for n in SIMULATED_MODELS]
+    configured = load_endpoints(ws)
+    catalog.extend(configured.values())
+    seen = {e.name for e in catalog}
+    for provider in providers_with_keys(ws):
+        for model in _litellm_chat_models(provider):
+            if model not in seen:
+                seen.add(model)
+                catalog.append(_litellm_endpoint(model))
+    return catalog
+
+
+def _known_providers() -> set[str]:
+    from promptyard.models.providers import price_map
+
+    found = {
+        str(info.get("litellm_provider"))
+        for info in price_map().values()
+        if isinstance(info, dict) and info.get("litellm_provider")
+    }
+    return found | _EXTRA_PROVIDERS | set(PROVIDER_KEY_ENV)
+
+
+def resolve_model(ws: Workspace, name: str) -> ModelEndpoint:
+    """The endpoint for `name`: a models.yaml name, a simulator model, or a litellm string."""
+    name = (name or "").strip()
+    if not name:
+        raise UnknownModelError("model name is empty")
+    configured = load_endpoints(ws)
+    if name in configured:
+        return configured[name]
+    bare = name.removeprefix("simulator/")
+    if bare in SIMULATED_MODELS:
+        return simulated_endpoint(bare)
+    if "/" in name:
+        if not _MODEL_STRING.match(name) or name.endswith("/"):
+            raise UnknownModelError(
+                f"model {name!r} is not a well-formed litellm model string (provider/model, no spaces)"
+            )
+        provider = name.split("/", 1)[0]
+        known = _known_providers()
+        if provider not in known:
+            hint = _suggest(provider, known)
+            raise UnknownModelError(
+                f"model {name!r}: unknown provider {provider!r}{hint}; use a name from models.yaml, "
+                f"a simulator model ({', '.join(SIMULATED_MODELS)}) or provider/model"
+            )
+        return _litellm_endpoint(name)
+    from promptyard.models.providers import price_map
+
+    info = price_map().get(name)
+    if isinstance(info, dict) and info.get("litellm_provider"):
+        provider = str(info["litellm_provider"])
+        return _litellm_endpoint(f"{provider}/{name}")
+    candidates = list(configured) + list(SIMULATED_MODELS)
+    hint = _suggest(name, candidates)
+    raise UnknownModelError(
+        f"unknown model {name!r}{hint}; use a name from models.yaml, a simulator model "
+        f"({', '.join(SIMULATED_MODELS)}) or a litellm model string such as openai/gpt-4o-mini"
+    )
+
+
+def _suggest(name: str, candidates: Any) -> str:
+    try:
+        from rapidfuzz import process
+
+        match = process.extractOne(name, list(candidates), score_cutoff=70)
+    except ImportError:
+        return ""
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+def default_models(ws: Workspace) -> list[str]:
+    """Models to preselect: configured and keyed ones when there are any, else the simulator's."""
+    picks: list[str] = []
+    try:
+        configured = load_endpoints(ws)
+    except ModelConfigError:
+        configured = {}
+    for endpoint in configured.values():
+        if endpoint.api_key_env is None or api_key(endpoint, ws):
+            picks.append(endpoint.name)
+    for provider in providers_with_keys(ws):
+        model = PROVIDER_DEFAULT_MODEL.get(provider)
+        if model:
+            picks.append(model)
+    return picks or list(SIMULATED_MODELS)

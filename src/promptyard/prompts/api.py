@@ -1,0 +1,220 @@
+"""Prompts: the `.prompty` format (templates) on top of git versioning (store).
+
+This is the API applications use without Streamlit:
+
+    import promptyard
+    prompt = promptyard.get_prompt("summarize", label="production")
+    messages = prompt.render(text="...")
+    prompt.model, prompt.parameters
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from promptyard.errors import NotFoundError
+from promptyard.prompts.template import PromptTemplate, TemplateError, parse_prompt
+from promptyard.versioning.store import LabelMove, Store, Version
+from promptyard.workspace import Workspace, current_workspace, validate_name
+
+EXTENSION = ".prompty"
+
+
+def prompt_path(name: str) -> str:
+    """The workspace-relative path of prompt `name` (validated as a safe file name)."""
+    return f"prompts/{validate_name(name, 'prompt')}{EXTENSION}"
+
+
+@dataclass(frozen=True)
+class PromptSummary:
+    name: str
+    description: str
+    model: str | None
+    variables: list[str]
+    versions: int
+    latest: Version | None
+    labels: dict[str, str]  # label -> vN
+    error: str | None = None  # set when the file does not parse
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "model": self.model,
+            "variables": self.variables,
+            "versions": self.versions,
+            "latest": self.latest.to_dict() if self.latest else None,
+            "labels": self.labels,
+            "error": self.error,
+        }
+
+
+def _ws(workspace: Workspace | None) -> Workspace:
+    return workspace or current_workspace()
+
+
+def list_prompts(workspace: Workspace | None = None, search: str = "") -> list[PromptSummary]:
+    """Every prompt file in the workspace, by name; `search` filters name and description."""
+    ws = _ws(workspace)
+    store = Store(ws)
+    found = []
+    for file in sorted(ws.prompts_dir.glob(f"*{EXTENSION}")):
+        name = file.stem
+        path = f"prompts/{file.name}"
+        versions = store.history(path)
+        labels = {label: v.tag for v in versions for label in v.labels}  # history has them
+        try:
+            template = parse_prompt(store.read(path), name)
+            summary = PromptSummary(
+                name,
+                template.description,
+                template.model,
+                template.variables,
+                len(versions),
+                versions[-1] if versions else None,
+                labels,
+            )
+        except Exception as exc:  # one broken file must not hide the others
+            summary = PromptSummary(
+                name,
+                "",
+                None,
+                [],
+                len(versions),
+                versions[-1] if versions else None,
+                labels,
+                error=str(exc),
+            )
+        needle = search.strip().lower()
+        if needle and needle not in name.lower() and needle not in summary.description.lower():
+            continue
+        found.append(summary)
+    return found
+
+
+def get_prompt(
+    name: str,
+    ref: str | None = None,
+    *,
+    label: str | None = None,
+    workspace: Workspace | None = None,
+) -> PromptTemplate:
+    """The prompt `name` at `ref` (vN, sha prefix, label) or `label`; else the file as it is.
+
+    The returned template's `.version` is the store Version it was read at (None for a
+    working-tree file with unsaved edits).
+    """
+    ws = _ws(workspace)
+    store = Store(ws)
+    path = prompt_path(name)
+    chosen = label or ref
+    if chosen is not None:
+        version = store.resolve(path, chosen)
+        template = parse_prompt(store.read_version(version), name, source=f"{path}@{version.tag}")
+        template.version = version
+        return template
+    if not store.abs_path(path).is_file():
+        if store.history(path):
+            raise NotFoundError(f"prompt {name!r} was deleted; show an old version with {name}@vN")
+        raise NotFoundError(f"no prompt named {name!r} in {ws.prompts_dir}")
+    text = store.read(path)
+    template = parse_prompt(text, name, source=path)
+    versions = store.history(path)
+    if versions and not versions[-1].deleted and store.read_version(versions[-1]) == text:
+        template.version = versions[-1]
+    return template
+
+
+def save_prompt(
+    name: str,
+    text: str,
+    message: str,
+    *,
+    base: str | None = None,
+    author: str | None = None,
+    workspace: Workspace | None = None,
+) -> Version:
+    """Validate `text` as a prompt and commit it as the next version of `name`.
+
+    Raises TemplateError (with line and column) for a broken template and ConflictError
+    when `base` is not the latest version; nothing is written in either case.
+    """
+    ws = _ws(workspace)
+    path = prompt_path(name)
+    parse_prompt(text, name, source=path)
+    if not text.endswith("\n"):
+        text += "\n"
+    return Store(ws).save(path, text, message or f"Update {name}", base=base, author=author)
+
+
+def delete_prompt(
+    name: str,
+    message: str | None = None,
+    *,
+    base: str | None = None,
+    workspace: Workspace | None = None,
+) -> Version:
+    return Store(_ws(workspace)).delete(prompt_path(name), message or f"Delete prompt {name}", base)
+
+
+def restore_prompt(
+    name: str, ref: str, message: str | None = None, *, workspace: Workspace | None = None
+) -> Version:
+    return Store(_ws(workspace)).restore(prompt_path(name), ref, message)
+
+
+def prompt_history(name: str, workspace: Workspace | None = None) -> list[Version]:
+    versions = Store(_ws(workspace)).history(prompt_path(name))
+    if not versions:
+        raise NotFoundError(f"no prompt named {name!r}")
+    return versions
+
+
+def diff_prompt(name: str, ref_a: str, ref_b: str, workspace: Workspace | None = None) -> str:
+    return Store(_ws(workspace)).diff(prompt_path(name), ref_a, ref_b)
+
+
+def label_prompt(
+    name: str, ref: str, label: str, who: str | None = None, workspace: Workspace | None = None
+) -> LabelMove:
+    return Store(_ws(workspace)).set_label(prompt_path(name), ref, label, who)
+
+
+def prompt_label_moves(name: str, workspace: Workspace | None = None) -> list[LabelMove]:
+    return Store(_ws(workspace)).label_moves(prompt_path(name))
+
+
+def render_prompt(
+    name: str, values: dict[str, Any], ref: str | None = None, workspace: Workspace | None = None
+) -> list[dict[str, str]]:
+    return get_prompt(name, ref, workspace=workspace).render(values)
+
+
+@dataclass
+class PromptPreview:
+    """What the editor shows: the parsed template, its rendered messages and token counts."""
+
+    template: PromptTemplate | None
+    messages: list[dict[str, str]]
+    tokens: list[int]
+    error: TemplateError | None = None
+
+    @property
+    def total_tokens(self) -> int:
+        return sum(self.tokens)
+
+
+def preview_prompt(text: str, name: str, values: dict[str, Any]) -> PromptPreview:
+    """Parse `text` and render it with `values`; errors are returned, not raised."""
+    from promptyard.prompts.tokens import count_message_tokens
+
+    try:
+        template = parse_prompt(text, name, source=f"{name}.prompty")
+    except TemplateError as exc:
+        return PromptPreview(None, [], [], exc)
+    try:
+        messages = template.render(values)
+    except TemplateError as exc:
+        return PromptPreview(template, [], [], exc)
+    return PromptPreview(template, messages, count_message_tokens(messages, template.model))

@@ -1,0 +1,1 @@
+"""Reading results: compare, traces, analytics, charts and reports."""

@@ -1,0 +1,577 @@
+"""The side-by-side view of runs: a paged grid of rows x variants, diffs, exports, traces.
+
+Paging happens in SQL on distinct row ids (LIMIT/OFFSET over `GROUP BY row_id`), so the
+first page of a 10,000-row run costs one grouped scan and a handful of indexed lookups,
+never a pass in pandas over the whole run.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, text
+from sqlmodel import col, select
+
+from promptyard.errors import NotFoundError, PromptyardError
+from promptyard.ratings.core import to_text
+from promptyard.stats import majority_share
+from promptyard.storage import db
+from promptyard.storage.tables import Cell, CellStatus, Rating, Run, Score, Variant
+from promptyard.workspace import Workspace
+
+PAGE_SIZES = (10, 20, 50, 100)
+MAX_DIFF_TOKENS = 4000
+RATED_FILTERS = ("any", "rated", "unrated")
+_TOKEN = re.compile(r"\s+|\w+|[^\w\s]", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One variant as a grid column."""
+
+    variant_id: int
+    run_id: int
+    position: int
+    prompt_name: str
+    prompt_version: int | None
+    prompt_sha: str | None
+    model: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A piece of a word diff: `kind` is same, added or removed."""
+
+    text: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class RatingSummary:
+    """The ratings in force of one cell under one scheme."""
+
+    scheme: str
+    count: int
+    mean_score: float | None
+    values: dict[str, Any]  # rater -> value
+
+
+@dataclass
+class GridCell:
+    cell_id: int
+    variant_id: int
+    repeat: int
+    status: str
+    output: str | None
+    error_kind: str | None
+    error_message: str | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    cost_usd: float | None
+    latency_ms: float | None
+    cached: bool
+    attempts: int
+    scores: dict[str, float | None] = field(default_factory=dict)
+    passed: dict[str, bool | None] = field(default_factory=dict)
+    ratings: dict[str, RatingSummary] = field(default_factory=dict)
+    mine: dict[str, Any] = field(default_factory=dict)  # scheme -> the given rater's value
+    repeats: list[GridCell] = field(default_factory=list)  # repeat 1.. of this cell
+    agreement: float | None = None  # share of repeats giving the most common output
+    diff: list[Segment] | None = None  # word diff from the baseline column
+
+    @property
+    def is_error(self) -> bool:
+        return self.status == CellStatus.ERROR
+
+
+@dataclass
+class GridRow:
+    row_id: str
+    row_index: int
+    inputs: dict[str, Any]
+    reference: str | None
+    cells: dict[int, GridCell]  # variant id -> the repeat-0 cell (with its repeats)
+
+
+@dataclass
+class GridFilters:
+    """Which rows to show. Every filter narrows; the defaults show every row."""
+
+    errors_only: bool = False
+    differ_only: bool = False  # rows whose columns gave different outputs
+    rated: str = "any"  # any, rated, unrated
+    low_rated: bool = False  # rows with a rating scored at or under low_threshold
+    low_threshold: float = 0.5
+    scheme: str | None = None  # restrict rated/unrated/low-rated to one scheme
+    search: str = ""  # in inputs, outputs, reference and row id (case-insensitive)
+
+
+@dataclass
+class GridPage:
+    columns: list[Column]
+    rows: list[GridRow]
+    total_rows: int
+    page: int
+    page_size: int
+    baseline: int | None
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total_rows // self.page_size))
+
+
+def word_diff(base: str | None, other: str | None) -> list[Segment] | None:
+    """Word-level differences turning `base` into `other` (None when too long to diff)."""
+    a, b = _TOKEN.findall(base or ""), _TOKEN.findall(other or "")
+    if len(a) > MAX_DIFF_TOKENS or len(b) > MAX_DIFF_TOKENS:
+        return None
+    out: list[Segment] = []
+
+    def push(tokens: list[str], kind: str) -> None:
+        if not tokens:
+            return
+        piece = "".join(tokens)
+        if out and out[-1].kind == kind:
+            out[-1] = Segment(out[-1].text + piece, kind)
+        else:
+            out.append(Segment(piece, kind))
+
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            push(b[j1:j2], "same")
+        else:
+            push(a[i1:i2], "removed")
+            push(b[j1:j2], "added")
+    return out
+
+
+# --- the grid --------------------------------------------------------------------------
+
+
+def columns_for(ws: Workspace, run_ids: Sequence[int]) -> list[Column]:
+    """The variants of the runs as columns, run by run in position order.
+
+    Two runs must be over the same dataset: rows are matched by their row id.
+    """
+    if not run_ids:
+        raise PromptyardError("pick a run to compare")
+    with db.session(ws) as s:
+        runs = []
+        for run_id in run_ids:
+            run = s.get(Run, run_id)
+            if run is None:
+                raise NotFoundError(f"run {run_id} does not exist")
+            runs.append(run)
+        datasets = {r.dataset_name for r in runs}
+        if len(datasets) > 1:
+            names = " and ".join(f"run {r.id} ({r.dataset_name or 'no dataset'})" for r in runs)
+            raise PromptyardError(f"cannot compare {names}: they are over different datasets")
+        variants = s.exec(
+            select(Variant)
+            .where(col(Variant.run_id).in_(list(run_ids)))
+            .order_by(col(Variant.run_id), col(Variant.position))
+        ).all()
+    prefix = len(run_ids) > 1
+    return [
+        Column(
+            variant_id=int(v.id or 0),
+            run_id=v.run_id,
+            position=v.position,
+            prompt_name=v.prompt_name,
+            prompt_version=v.prompt_version,
+            prompt_sha=v.prompt_sha,
+            model=v.model,
+            label=(f"#{v.run_id} " if prefix else "") + v.label,
+        )
+        for v in variants
+    ]
+
+
+def _filter_sql(filters: GridFilters, params: dict[str, Any]) -> str:
+    having = []
+    if filters.errors_only:
+        having.append("SUM(CASE WHEN c.status = 'error' THEN 1 ELSE 0 END) > 0")
+    if filters.differ_only:
+        having.append("COUNT(DISTINCT CASE WHEN c.repeat = 0 THEN COALESCE(c.output, '') END) > 1")
+    scheme = ""
+    if filters.scheme:
+        scheme = " AND r.scheme = :scheme"
+        params["scheme"] = filters.scheme
+    if filters.rated not in RATED_FILTERS:
+        raise PromptyardError(
+            f"unknown rated filter {filters.rated!r}: use {', '.join(RATED_FILTERS)}"
+        )
+    rated = (
+        "SUM(CASE WHEN EXISTS (SELECT 1 FROM rating r WHERE r.cell_id = c.id"
+        f" AND r.superseded_by IS NULL{scheme}) THEN 1 ELSE 0 END)"
+    )
+    if filters.rated == "rated":
+        having.append(f"{rated} > 0")
+    elif filters.rated == "unrated":
+        having.append(f"{rated} = 0")
+    if filters.low_rated:
+        params["low"] = filters.low_threshold
+        having.append(
+            "SUM(CASE WHEN EXISTS (SELECT 1 FROM rating r WHERE r.cell_id = c.id"
+            f" AND r.superseded_by IS NULL AND r.score IS NOT NULL AND r.score <= :low{scheme})"
+            " THEN 1 ELSE 0 END) > 0"
+        )
+    needle = filters.search.strip().lower()
+    if needle:
+        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params["q"] = f"%{escaped}%"
+        fields = ("c.output", "c.inputs_json", "c.reference", "c.row_id")
+        match = " OR ".join(f"lower(COALESCE({f}, '')) LIKE :q ESCAPE '\\'" for f in fields)
+        having.append(f"SUM(CASE WHEN {match} THEN 1 ELSE 0 END) > 0")
+    return (" HAVING " + " AND ".join(having)) if having else ""
+
+
+def _row_page(
+    ws: Workspace, run_ids: Sequence[int], filters: GridFilters, limit: int, offset: int
+) -> tuple[list[tuple[str, int]], int]:
+    params: dict[str, Any] = {"runs": list(run_ids), "limit": limit, "offset": offset}
+    base = (
+        "SELECT c.row_id AS row_id, MIN(c.row_index) AS ri FROM cell c"
+        " WHERE c.run_id IN :runs GROUP BY c.row_id" + _filter_sql(filters, params)
+    )
+    page_sql = text(base + " ORDER BY ri, row_id LIMIT :limit OFFSET :offset").bindparams(
+        bindparam("runs", expanding=True)
+    )
+    count_sql = text(f"SELECT COUNT(*) FROM ({base}) AS grouped").bindparams(
+        bindparam("runs", expanding=True)
+    )
+    with db.session(ws) as s:
+        rows = [(str(r[0]), int(r[1])) for r in s.connection().execute(page_sql, params)]
+        total = int(s.connection().execute(count_sql, params).scalar_one())
+    return rows, total
+
+
+def _grid_cell(c: Cell) -> GridCell:
+    return GridCell(
+        cell_id=int(c.id or 0),
+        variant_id=c.variant_id,
+        repeat=c.repeat,
+        status=c.status,
+        output=c.output,
+        error_kind=c.error_kind,
+        error_message=c.error_message,
+        prompt_tokens=c.prompt_tokens,
+        completion_tokens=c.completion_tokens,
+        cost_usd=c.cost_usd,
+        latency_ms=c.latency_ms,
+        cached=bool(c.cached),
+        attempts=c.attempts,
+    )
+
+
+def grid_page(
+    ws: Workspace,
+    run_ids: Sequence[int],
+    page: int = 0,
+    page_size: int = 20,
+    filters: GridFilters | None = None,
+    baseline: int | None = None,
+    rater: str | None = None,
+) -> GridPage:
+    """One page of the comparison grid: rows (dataset order) x variant columns.
+
+    Each cell carries its output, tokens, cost, latency, error, scores, ratings (and
+    `rater`'s own values), its repeats with how often they agree, and, when `baseline`
+    names a column, the word diff of its output from that column's.
+    """
+    filters = filters or GridFilters()
+    page_size = max(1, min(int(page_size), 500))
+    columns = columns_for(ws, run_ids)
+    if baseline is not None and baseline not in {c.variant_id for c in columns}:
+        raise PromptyardError(f"baseline column {baseline} is not a variant of these runs")
+    page = max(0, int(page))
+    row_keys, total = _row_page(ws, run_ids, filters, page_size, page * page_size)
+    if not row_keys and page > 0 and total:
+        page = (total - 1) // page_size
+        row_keys, total = _row_page(ws, run_ids, filters, page_size, page * page_size)
+    row_ids = [r for r, _ in row_keys]
+    variant_ids = [c.variant_id for c in columns]
+    cells: list[Cell] = []
+    scores: list[Score] = []
+    ratings: list[Rating] = []
+    if row_ids:
+        with db.session(ws) as s:
+            cells = list(
+                s.exec(
+                    select(Cell).where(
+                        col(Cell.variant_id).in_(variant_ids), col(Cell.row_id).in_(row_ids)
+                    )
+                ).all()
+            )
+            cell_ids = [c.id for c in cells]
+            scores = list(s.exec(select(Score).where(col(Score.cell_id).in_(cell_ids))).all())
+            ratings = list(
+                s.exec(
+                    select(Rating).where(
+                        col(Rating.cell_id).in_(cell_ids), col(Rating.superseded_by).is_(None)
+                    )
+                ).all()
+            )
+    views = {int(c.id or 0): _grid_cell(c) for c in cells}
+    for sc in scores:
+        view = views.get(sc.cell_id)
+        if view is not None:
+            view.scores[sc.name] = sc.value
+            view.passed[sc.name] = sc.passed
+    _attach_ratings(views, ratings, rater)
+    rows: dict[str, GridRow] = {
+        row_id: GridRow(row_id, ri, {}, None, {}) for row_id, ri in row_keys
+    }
+    grouped: dict[tuple[str, int], list[tuple[Cell, GridCell]]] = defaultdict(list)
+    for c in cells:
+        grouped[(c.row_id, c.variant_id)].append((c, views[int(c.id or 0)]))
+        row = rows[c.row_id]
+        if not row.inputs:
+            row.inputs = json.loads(c.inputs_json or "{}")
+        if row.reference is None:
+            row.reference = c.reference
+    for (row_id, variant_id), members in grouped.items():
+        members.sort(key=lambda m: m[0].repeat)
+        head = members[0][1]
+        head.repeats = [m[1] for m in members[1:]]
+        if head.repeats:
+            head.agreement = repeat_agreement([m[1].output for m in members])
+        rows[row_id].cells[variant_id] = head
+    if baseline is not None:
+        for row in rows.values():
+            base = row.cells.get(baseline)
+            for variant_id, view in row.cells.items():
+                if variant_id != baseline and base is not None and not view.is_error:
+                    view.diff = word_diff(base.output, view.output)
+    return GridPage(columns, list(rows.values()), total, page, page_size, baseline)
+
+
+def _attach_ratings(views: dict[int, GridCell], ratings: list[Rating], rater: str | None) -> None:
+    per: dict[tuple[int, str], list[Rating]] = defaultdict(list)
+    for r in ratings:
+        per[(r.cell_id, r.scheme)].append(r)
+    who = (rater or "").strip()
+    for (cell_id, scheme), group in per.items():
+        view = views.get(cell_id)
+        if view is None:
+            continue
+        scored = [r.score for r in group if r.score is not None]
+        view.ratings[scheme] = RatingSummary(
+            scheme,
+            len(group),
+            sum(scored) / len(scored) if scored else None,
+            {r.rater: json.loads(r.value_json) for r in group},
+        )
+        for r in group:
+            if who and r.rater == who:
+                view.mine[scheme] = json.loads(r.value_json)
+
+
+# --- export ----------------------------------------------------------------------------
+
+
+def iter_grid_records(
+    ws: Workspace, run_ids: Sequence[int], filters: GridFilters | None = None, chunk: int = 500
+) -> Iterator[dict[str, Any]]:
+    """Every cell of the (filtered) grid as a flat record, page by page."""
+    columns = {c.variant_id: c for c in columns_for(ws, run_ids)}
+    page = 0
+    while True:
+        grid = grid_page(ws, run_ids, page, chunk, filters)
+        for row in grid.rows:
+            for variant_id, head in row.cells.items():
+                column = columns[variant_id]
+                for view in [head, *head.repeats]:
+                    yield {
+                        "run_id": column.run_id,
+                        "row_id": row.row_id,
+                        "row_index": row.row_index,
+                        "variant": column.label,
+                        "prompt": column.prompt_name,
+                        "prompt_version": column.prompt_version,
+                        "model": column.model,
+                        "repeat": view.repeat,
+                        "cell_id": view.cell_id,
+                        "inputs": row.inputs,
+                        "reference": row.reference,
+                        "status": view.status,
+                        "output": view.output,
+                        "error_kind": view.error_kind,
+                        "error_message": view.error_message,
+                        "prompt_tokens": view.prompt_tokens,
+                        "completion_tokens": view.completion_tokens,
+                        "cost_usd": view.cost_usd,
+                        "latency_ms": view.latency_ms,
+                        "cached": view.cached,
+                        "scores": view.scores,
+                        "ratings": {k: v.values for k, v in view.ratings.items()},
+                    }
+        if page + 1 >= grid.pages:
+            return
+        page += 1
+
+
+def export_grid(
+    ws: Workspace, run_ids: Sequence[int], fmt: str = "csv", filters: GridFilters | None = None
+) -> str:
+    """The grid as CSV (nested values as JSON) or JSONL, one record per cell."""
+    if fmt not in ("csv", "jsonl"):
+        raise PromptyardError(f"unknown export format {fmt!r}: use csv or jsonl")
+    return to_text(list(iter_grid_records(ws, run_ids, filters)), fmt)
+
+
+# --- trace -----------------------------------------------------------------------------
+
+
+@dataclass
+class CellTrace:
+    """Everything about one model call, and the prompt version it used."""
+
+    cell_id: int
+    run_id: int
+    row_id: str
+    repeat: int
+    variant: str
+    prompt_name: str
+    prompt_version: int | None
+    prompt_sha: str | None
+    model: str
+    messages: list[dict[str, Any]]
+    parameters: dict[str, Any]
+    inputs: dict[str, Any]
+    reference: str | None
+    status: str
+    output: str | None
+    finish_reason: str | None
+    raw_response: Any
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    cost_usd: float | None
+    latency_ms: float | None
+    ttft_ms: float | None
+    attempts: int
+    error_kind: str | None
+    error_message: str | None
+    cached: bool
+    started_at: datetime | None
+    finished_at: datetime | None
+    scores: list[dict[str, Any]] = field(default_factory=list)
+    ratings: list[dict[str, Any]] = field(default_factory=list)  # with history
+    previous_version: int | None = None
+    prompt_diff: str | None = None  # unified diff from the previous version of the prompt
+
+    @property
+    def retries(self) -> int:
+        return max(0, self.attempts - 1)
+
+
+def _prompt_diff(ws: Workspace, name: str, sha: str | None) -> tuple[int | None, str | None]:
+    if not sha:
+        return None, None
+    try:
+        from promptyard.prompts.api import prompt_path
+        from promptyard.versioning.store import Store
+
+        store = Store(ws)
+        path = prompt_path(name)
+        history = store.history(path)
+        shas = [v.sha for v in history]
+        if sha not in shas:
+            return None, None
+        at = shas.index(sha)
+        if at == 0:
+            return None, None
+        return history[at - 1].number, store.diff(path, history[at - 1].sha, sha)
+    except PromptyardError:
+        return None, None
+
+
+def cell_trace(ws: Workspace, cell_id: int) -> CellTrace:
+    """The full trace of a cell: rendered messages, parameters, raw response, tokens,
+    cost, latency, attempts, error, cached flag, scores, rating history, and the diff of
+    its prompt version against the version before it."""
+    with db.session(ws) as s:
+        cell = s.get(Cell, cell_id)
+        if cell is None:
+            raise NotFoundError(f"cell {cell_id} does not exist")
+        variant = s.get(Variant, cell.variant_id)
+        assert variant is not None
+        scores = s.exec(select(Score).where(Score.cell_id == cell_id).order_by(col(Score.id))).all()
+        ratings = s.exec(
+            select(Rating).where(Rating.cell_id == cell_id).order_by(col(Rating.id))
+        ).all()
+    raw: Any = None
+    if cell.raw_response_json:
+        try:
+            raw = json.loads(cell.raw_response_json)
+        except ValueError:
+            raw = cell.raw_response_json
+    previous, diff = _prompt_diff(ws, variant.prompt_name, variant.prompt_sha)
+    return CellTrace(
+        cell_id=cell_id,
+        run_id=cell.run_id,
+        row_id=cell.row_id,
+        repeat=cell.repeat,
+        variant=variant.label,
+        prompt_name=variant.prompt_name,
+        prompt_version=variant.prompt_version,
+        prompt_sha=variant.prompt_sha,
+        model=variant.model,
+        messages=json.loads(cell.messages_json or "[]"),
+        parameters=json.loads(variant.parameters_json or "{}"),
+        inputs=json.loads(cell.inputs_json or "{}"),
+        reference=cell.reference,
+        status=cell.status,
+        output=cell.output,
+        finish_reason=cell.finish_reason,
+        raw_response=raw,
+        prompt_tokens=cell.prompt_tokens,
+        completion_tokens=cell.completion_tokens,
+        cost_usd=cell.cost_usd,
+        latency_ms=cell.latency_ms,
+        ttft_ms=cell.ttft_ms,
+        attempts=cell.attempts,
+        error_kind=cell.error_kind,
+        error_message=cell.error_message,
+        cached=bool(cell.cached),
+        started_at=cell.started_at,
+        finished_at=cell.finished_at,
+        scores=[
+            {
+                "name": sc.name,
+                "evaluator": sc.evaluator,
+                "value": sc.value,
+                "passed": sc.passed,
+                "reason": sc.reason,
+            }
+            for sc in scores
+        ],
+        ratings=[
+            {
+                "scheme": r.scheme,
+                "rater": r.rater,
+                "value": json.loads(r.value_json),
+                "comment": r.comment,
+                "created_at": r.created_at,
+                "current": r.superseded_by is None,
+                "scheme_version": r.scheme_version,
+            }
+            for r in ratings
+        ],
+        previous_version=previous,
+        prompt_diff=diff,
+    )
+
+
+def repeat_agreement(outputs: Sequence[str | None]) -> float:
+    """The share of repeats that gave the most common output (stripped)."""
+    return majority_share(Counter((o or "").strip() for o in outputs))

@@ -1,0 +1,1 @@
+"""Runs: planning, records, state, limits, the executor, the worker and the playground."""

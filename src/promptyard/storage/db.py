@@ -1,0 +1,137 @@
+"""The database: engine, sessions, migrations, and the one place writes go through.
+
+SQLite by default (`.promptyard/promptyard.db`, WAL, a busy timeout); any SQLAlchemy URL
+through `PROMPTYARD_DATABASE_URL`. Never hold a transaction open across a model call.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, create_engine
+
+from promptyard.storage.migrations import MIGRATIONS
+from promptyard.workspace import Workspace
+
+T = TypeVar("T")
+BUSY_TIMEOUT_MS = 30_000
+_WRITE_OPTION = "promptyard_write"
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+_write_locks: dict[str, threading.Lock] = {}
+
+
+def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    # isolation_level=None lets us issue BEGIN (IMMEDIATE for writes) ourselves.
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _on_sqlite_begin(conn: Any) -> None:
+    immediate = conn.get_execution_options().get(_WRITE_OPTION)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
+        )
+        event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "begin", _on_sqlite_begin)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    return engine
+
+
+def get_engine(workspace: Workspace | str) -> Engine:
+    """The migrated engine for a workspace (or a URL), made once per process."""
+    url = workspace if isinstance(workspace, str) else workspace.database_url
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = _make_engine(url)
+            migrate(engine)
+            _engines[url] = engine
+            _write_locks[url] = threading.Lock()
+        return engine
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection (tests, and before a fork)."""
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+        _write_locks.clear()
+
+
+@contextmanager
+def session(workspace: Workspace | str) -> Iterator[Session]:
+    """A session for reads (and small writes that commit themselves)."""
+    with Session(get_engine(workspace), expire_on_commit=False) as s:
+        yield s
+
+
+def write(workspace: Workspace | str, fn: Callable[[Session], T]) -> T:
+    """Run `fn(session)` as one write transaction and commit it.
+
+    In this process, writes to one database go one at a time; on SQLite the transaction
+    starts with BEGIN IMMEDIATE so a writer in another process waits (busy timeout)
+    instead of failing half-way.
+    """
+    engine = get_engine(workspace)
+    url = workspace if isinstance(workspace, str) else workspace.database_url
+    with _write_locks[url], engine.connect() as conn:
+        conn = conn.execution_options(**{_WRITE_OPTION: True})
+        with Session(bind=conn, expire_on_commit=False) as s:
+            result = fn(s)
+            s.commit()
+        conn.commit()
+        return result
+
+
+def applied_migrations(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("_migrations"):
+            return []
+        rows = conn.execute(text("SELECT name FROM _migrations ORDER BY name"))
+        return [r[0] for r in rows]
+
+
+def migrate(engine: Engine) -> list[str]:
+    """Apply the migrations this database lacks, in order; return the names applied."""
+    done_now: list[str] = []
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TIMESTAMP)"
+            )
+        )
+        done = {r[0] for r in conn.execute(text("SELECT name FROM _migrations"))}
+        for name, fn in MIGRATIONS:
+            if name in done:
+                continue
+            fn(conn)
+            conn.execute(
+                text("INSERT INTO _migrations (name, applied_at) VALUES (:n, :t)"),
+                {"n": name, "t": datetime.now(UTC).replace(tzinfo=None)},
+            )
+            done_now.append(name)
+    return done_now

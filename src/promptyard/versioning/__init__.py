@@ -1,0 +1,1 @@
+"""Git through gitpython: save = commit, history, diffs, restore, labels, conflicts."""
