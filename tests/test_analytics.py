@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 from sqlmodel import Session, select
 
+from promptyard import stats
 from promptyard.reading import analytics
 from promptyard.reading.analytics import Filters
 from promptyard.storage import db
@@ -196,11 +197,11 @@ def test_summaries_follow_new_ratings_resumed_runs_and_running_ones(seeded) -> N
 
 
 def test_t_critical_values() -> None:
-    assert analytics.t_critical(1) == pytest.approx(12.706, abs=1e-3)
-    assert analytics.t_critical(30) == pytest.approx(2.042, abs=1e-3)
-    assert analytics.t_critical(60) == pytest.approx(2.0003, abs=1e-3)
-    assert analytics.t_critical(10_000) == pytest.approx(1.960, abs=1e-3)
-    assert math.isnan(analytics.mean_interval(1, 0.5, 0.25)[1])
+    assert stats.t_critical(1) == pytest.approx(12.706, abs=1e-3)
+    assert stats.t_critical(30) == pytest.approx(2.042, abs=1e-3)
+    assert stats.t_critical(60) == pytest.approx(2.0003, abs=1e-3)
+    assert stats.t_critical(10_000) == pytest.approx(1.960, abs=1e-3)
+    assert math.isnan(stats.mean_interval(1, 0.5, 0.25)[1])
 
 
 def test_pareto_frontier_marks_what_nothing_beats() -> None:

@@ -46,6 +46,7 @@ from sqlalchemy import DateTime, Engine, bindparam, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.elements import TextClause
 
+from promptyard.stats import mean_interval, wilson_interval
 from promptyard.storage import db
 from promptyard.workspace import Workspace
 
@@ -213,54 +214,6 @@ def _engine(ws: Workspace | str) -> Engine:
 
 
 # --- statistics helpers ---------------------------------------------------------------
-
-# Two-sided 95% Student-t critical values for 1..30 degrees of freedom.
-_T975 = (
-    12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
-    2.2010, 2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860,
-    2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423,
-)  # fmt: skip
-_Z975 = 1.959963984540054
-
-
-def t_critical(dof: int) -> float:
-    """The 97.5% quantile of Student's t with `dof` degrees of freedom (NaN below 1)."""
-    if dof < 1:
-        return math.nan
-    if dof <= len(_T975):
-        return _T975[dof - 1]
-    # Cornish-Fisher expansion around the normal quantile: < 1e-4 off for dof > 30.
-    z, d = _Z975, float(dof)
-    return (
-        z
-        + (z**3 + z) / (4 * d)
-        + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * d**2)
-        + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * d**3)
-    )
-
-
-def mean_interval(n: int, total: float, total_sq: float) -> tuple[float, float, float]:
-    """(mean, low, high): the mean of n values from their sum and sum of squares, 95% t CI."""
-    if n <= 0:
-        return math.nan, math.nan, math.nan
-    mean = total / n
-    if n < 2:
-        return mean, math.nan, math.nan
-    var = max(total_sq - n * mean * mean, 0.0) / (n - 1)
-    half = t_critical(n - 1) * math.sqrt(var / n)
-    return mean, mean - half, mean + half
-
-
-def wilson_interval(successes: float, n: int) -> tuple[float, float]:
-    """The 95% Wilson score interval of a proportion."""
-    if n <= 0:
-        return math.nan, math.nan
-    z = _Z975
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def variant_label(prompt_name: str, prompt_version: int, model: str) -> str:
