@@ -64,6 +64,8 @@ class RatingSummary:
 
 @dataclass
 class GridCell:
+    """One model call as the grid shows it, with its scores, ratings and repeats."""
+
     cell_id: int
     variant_id: int
     repeat: int
@@ -92,6 +94,8 @@ class GridCell:
 
 @dataclass
 class GridRow:
+    """One dataset row across the columns."""
+
     row_id: str
     row_index: int
     inputs: dict[str, Any]
@@ -114,6 +118,8 @@ class GridFilters:
 
 @dataclass
 class GridPage:
+    """One page of the grid: its columns, rows, and where it sits among all pages."""
+
     columns: list[Column]
     rows: list[GridRow]
     total_rows: int
