@@ -36,8 +36,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert  # noqa: E402
 
 from promptyard import ratings  # noqa: E402
-from promptyard.reading import compare  # noqa: E402
-from promptyard.reading.compare import GridFilters  # noqa: E402
+from promptyard.reading import GridFilters, compare  # noqa: E402
 from promptyard.storage import db  # noqa: E402
 from promptyard.storage.tables import Rating  # noqa: E402
 from promptyard.versioning.init import init_workspace  # noqa: E402

@@ -10,8 +10,7 @@ import pytest
 
 from promptyard import ratings
 from promptyard.errors import NotFoundError, PromptyardError
-from promptyard.reading import compare
-from promptyard.reading.compare import GridFilters
+from promptyard.reading import GridFilters, cell_trace, compare, export_grid
 from promptyard.storage.tables import Score
 from promptyard.versioning.store import Store
 from tests.ratings_seed import seed_run
@@ -172,19 +171,17 @@ def test_two_runs_over_the_same_dataset_side_by_side(ws) -> None:
 def test_export_csv_and_jsonl(ws) -> None:
     seeded = seed_run(ws, rows=3, repeats=2, errors=[(1, 1)])
     ratings.rate_cell(ws, seeded.cell_id(0), "quality", 3, "ann")
-    records = [
-        json.loads(x) for x in compare.export_grid(ws, [seeded.run_id], "jsonl").splitlines()
-    ]
+    records = [json.loads(x) for x in export_grid(ws, [seeded.run_id], "jsonl").splitlines()]
     assert len(records) == 3 * 2 * 2
     first = next(r for r in records if r["cell_id"] == seeded.cell_id(0))
     assert first["ratings"] == {"quality": {"ann": 3}} and first["inputs"]["ticket"]
-    rows = list(csv.DictReader(io.StringIO(compare.export_grid(ws, [seeded.run_id], "csv"))))
+    rows = list(csv.DictReader(io.StringIO(export_grid(ws, [seeded.run_id], "csv"))))
     assert len(rows) == 12
     assert {r["status"] for r in rows} == {"ok", "error"}
-    errors_only = compare.export_grid(ws, [seeded.run_id], "jsonl", GridFilters(errors_only=True))
+    errors_only = export_grid(ws, [seeded.run_id], "jsonl", GridFilters(errors_only=True))
     assert {json.loads(x)["row_id"] for x in errors_only.splitlines()} == {"r00001"}
     with pytest.raises(PromptyardError, match="unknown export format"):
-        compare.export_grid(ws, [seeded.run_id], "xlsx")
+        export_grid(ws, [seeded.run_id], "xlsx")
 
 
 def test_trace_shows_the_call_and_the_prompt_diff(workspace) -> None:
@@ -199,13 +196,13 @@ def test_trace_shows_the_call_and_the_prompt_diff(workspace) -> None:
         prompt_shas=[v1.sha, v2.sha],
         errors=[(0, 0)],
     )
-    trace = compare.cell_trace(workspace, seeded.cell_id(0, 1))
+    trace = cell_trace(workspace, seeded.cell_id(0, 1))
     assert trace.messages[0]["role"] == "system" and trace.parameters == {"temperature": 0}
     assert trace.raw_response["choices"][0]["message"]["content"] == trace.output
     assert trace.prompt_version == 2 and trace.previous_version == 1
     assert trace.prompt_diff and trace.prompt_diff.startswith("---") and "\n+" in trace.prompt_diff
-    failed = compare.cell_trace(workspace, seeded.cell_id(0, 0))
+    failed = cell_trace(workspace, seeded.cell_id(0, 0))
     assert failed.error_kind == "rate_limit" and failed.attempts == 3 and failed.retries == 2
     assert failed.previous_version is None and failed.prompt_diff is None  # v1 has no parent
     with pytest.raises(NotFoundError, match="cell 4242 does not exist"):
-        compare.cell_trace(workspace, 4242)
+        cell_trace(workspace, 4242)

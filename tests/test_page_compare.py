@@ -115,7 +115,7 @@ def test_page_size(workspace, size: int) -> None:
 def test_escaped_markdown_keeps_every_character_and_makes_no_link() -> None:
     from components.output_cell import WORD_JOINER, diff_markdown, escape_markdown
 
-    from promptyard.reading.compare import word_diff
+    from promptyard.reading import word_diff
 
     text = "<b>x</b> ![i](https://e.example/p.png) [l](javascript:alert(1)) mail a@b.co www.x.io"
     escaped = escape_markdown(text)

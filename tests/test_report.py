@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from promptyard.errors import NotFoundError, PromptyardError
-from promptyard.reading.report import build_report
+from promptyard.reading import build_report
 from tests.cli import run_cli
 from tests.dashboard_seed import seed_small
 

@@ -15,7 +15,7 @@ from typing import Any
 import streamlit as st
 
 from promptyard.ratings.core import RatingScheme
-from promptyard.reading.compare import CellTrace, Column, GridCell, RatingSummary, Segment
+from promptyard.reading import CellTrace, Column, GridCell, RatingSummary, Segment
 
 COLLAPSE_AT = 600
 _PUNCT = re.compile(r"([!-/:-@\[-`{-~])")

@@ -13,8 +13,14 @@ from components.rater import rater_field
 
 from promptyard import ratings
 from promptyard.errors import PromptyardError
-from promptyard.reading import compare
-from promptyard.reading.compare import GridFilters
+from promptyard.reading import (
+    PAGE_SIZES,
+    GridFilters,
+    cell_trace,
+    columns_for,
+    export_grid,
+    grid_page,
+)
 from promptyard.runs import engine
 
 ws = workspace()
@@ -99,7 +105,7 @@ run_ids = [run_id] + ([run_b] if run_b else [])
 schemes = ratings.load_schemes(ws)
 scheme_by_name = {s.name: s for s in schemes}
 try:
-    columns = compare.columns_for(ws, run_ids)
+    columns = columns_for(ws, run_ids)
 except PromptyardError as exc:
     st.error(str(exc))
     st.stop()
@@ -154,7 +160,7 @@ with st.container(border=True):
     )
     page_size = g[2].selectbox(
         "Rows per page",
-        compare.PAGE_SIZES,
+        PAGE_SIZES,
         index=0,
         key=state.COMPARE_PAGE_SIZE,
         on_change=_reset_page,
@@ -171,7 +177,7 @@ filters = GridFilters(
 )
 page_number = int(st.session_state.get(state.COMPARE_PAGE, 1) or 1)
 try:
-    grid = compare.grid_page(
+    grid = grid_page(
         ws,
         run_ids,
         page=page_number - 1,
@@ -206,7 +212,7 @@ if trace_id:
             st.session_state[state.COMPARE_TRACE] = None
             st.rerun()
         try:
-            trace_view(compare.cell_trace(ws, int(trace_id)))
+            trace_view(cell_trace(ws, int(trace_id)))
         except PromptyardError as exc:
             st.error(str(exc))
 
@@ -280,7 +286,7 @@ nav[2].number_input(
 
 
 def _export(fmt: str) -> Any:
-    return lambda: compare.export_grid(ws, run_ids, fmt, filters)
+    return lambda: export_grid(ws, run_ids, fmt, filters)
 
 
 with nav[3]:

@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
 
         HTML carries one inline copy of plotly.js, so the file opens offline.
         """
-        from promptyard.reading.report import build_report
+        from promptyard.reading import build_report
 
         try:
             body = build_report(

@@ -1,1 +1,70 @@
-"""Reading results: compare, traces, analytics, charts and reports."""
+"""Reading results: the comparison grid, cell traces, exports, the dashboard's analytics,
+its charts and shareable reports.
+
+Pages and the CLI use the names here (`from promptyard import reading;
+reading.grid_page(...)`) or the subpackage modules named in `__all__`
+(`reading.analytics.leaderboard(...)`, `reading.charts.latency_chart(...)`).
+"""
+
+from promptyard.reading import analytics, charts, compare, export, report, trace
+from promptyard.reading.analytics import (
+    DashboardData,
+    FilterOptions,
+    Filters,
+    dashboard_data,
+    filter_options,
+    leaderboard,
+    refresh_variant_stats,
+)
+from promptyard.reading.compare import (
+    PAGE_SIZES,
+    RATED_FILTERS,
+    Column,
+    GridCell,
+    GridFilters,
+    GridPage,
+    GridRow,
+    RatingSummary,
+    Segment,
+    columns_for,
+    grid_page,
+    repeat_agreement,
+    word_diff,
+)
+from promptyard.reading.export import export_grid, iter_grid_records
+from promptyard.reading.report import build_report
+from promptyard.reading.trace import CellTrace, cell_trace
+
+__all__ = [
+    "PAGE_SIZES",
+    "RATED_FILTERS",
+    "CellTrace",
+    "Column",
+    "DashboardData",
+    "FilterOptions",
+    "Filters",
+    "GridCell",
+    "GridFilters",
+    "GridPage",
+    "GridRow",
+    "RatingSummary",
+    "Segment",
+    "analytics",
+    "build_report",
+    "cell_trace",
+    "charts",
+    "columns_for",
+    "compare",
+    "dashboard_data",
+    "export",
+    "export_grid",
+    "filter_options",
+    "grid_page",
+    "iter_grid_records",
+    "leaderboard",
+    "refresh_variant_stats",
+    "repeat_agreement",
+    "report",
+    "trace",
+    "word_diff",
+]

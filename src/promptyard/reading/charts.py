@@ -8,6 +8,7 @@ its points, so a page can open the cells behind a clicked point.
 from __future__ import annotations
 
 import importlib.util
+import logging
 import math
 from collections.abc import Iterable
 
@@ -16,6 +17,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from promptyard.reading.analytics import METRIC_TITLES, pareto_frontier
+
+log = logging.getLogger(__name__)
 
 # Okabe-Ito: tells apart for colour-blind readers, prints well.
 PALETTE = (
@@ -306,4 +309,5 @@ def figure_png(fig: go.Figure, scale: float = 2.0) -> bytes | None:
     try:
         return bytes(fig.to_image(format="png", scale=scale))
     except Exception:  # kaleido present but its browser is missing: no PNG, not a crash
+        log.warning("could not render a PNG with kaleido", exc_info=True)
         return None

@@ -1,4 +1,4 @@
-"""The side-by-side view of runs: a paged grid of rows x variants, diffs, exports, traces.
+"""The side-by-side view of runs: a paged grid of rows x variants, diffs and repeats.
 
 Paging happens in SQL on distinct row ids (LIMIT/OFFSET over `GROUP BY row_id`), so the
 first page of a 10,000-row run costs one grouped scan and a handful of indexed lookups,
@@ -11,16 +11,14 @@ import difflib
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, text
 from sqlmodel import col, select
 
 from promptyard.errors import NotFoundError, PromptyardError
-from promptyard.ratings.core import to_text
 from promptyard.stats import majority_share
 from promptyard.storage import db
 from promptyard.storage.tables import Cell, CellStatus, Rating, Run, Score, Variant
@@ -66,6 +64,8 @@ class RatingSummary:
 
 @dataclass
 class GridCell:
+    """One model call as the grid shows it, with its scores, ratings and repeats."""
+
     cell_id: int
     variant_id: int
     repeat: int
@@ -94,6 +94,8 @@ class GridCell:
 
 @dataclass
 class GridRow:
+    """One dataset row across the columns."""
+
     row_id: str
     row_index: int
     inputs: dict[str, Any]
@@ -116,6 +118,8 @@ class GridFilters:
 
 @dataclass
 class GridPage:
+    """One page of the grid: its columns, rows, and where it sits among all pages."""
+
     columns: list[Column]
     rows: list[GridRow]
     total_rows: int
@@ -298,29 +302,7 @@ def grid_page(
     if not row_keys and page > 0 and total:
         page = (total - 1) // page_size
         row_keys, total = _row_page(ws, run_ids, filters, page_size, page * page_size)
-    row_ids = [r for r, _ in row_keys]
-    variant_ids = [c.variant_id for c in columns]
-    cells: list[Cell] = []
-    scores: list[Score] = []
-    ratings: list[Rating] = []
-    if row_ids:
-        with db.session(ws) as s:
-            cells = list(
-                s.exec(
-                    select(Cell).where(
-                        col(Cell.variant_id).in_(variant_ids), col(Cell.row_id).in_(row_ids)
-                    )
-                ).all()
-            )
-            cell_ids = [c.id for c in cells]
-            scores = list(s.exec(select(Score).where(col(Score.cell_id).in_(cell_ids))).all())
-            ratings = list(
-                s.exec(
-                    select(Rating).where(
-                        col(Rating.cell_id).in_(cell_ids), col(Rating.superseded_by).is_(None)
-                    )
-                ).all()
-            )
+    cells, scores, ratings = _load_cells(ws, [c.variant_id for c in columns], row_keys)
     views = {int(c.id or 0): _grid_cell(c) for c in cells}
     for sc in scores:
         view = views.get(sc.cell_id)
@@ -328,6 +310,47 @@ def grid_page(
             view.scores[sc.name] = sc.value
             view.passed[sc.name] = sc.passed
     _attach_ratings(views, ratings, rater)
+    rows = _assemble_rows(row_keys, cells, views)
+    if baseline is not None:
+        for row in rows:
+            base = row.cells.get(baseline)
+            for variant_id, view in row.cells.items():
+                if variant_id != baseline and base is not None and not view.is_error:
+                    view.diff = word_diff(base.output, view.output)
+    return GridPage(columns, rows, total, page, page_size, baseline)
+
+
+def _load_cells(
+    ws: Workspace, variant_ids: list[int], row_keys: list[tuple[str, int]]
+) -> tuple[list[Cell], list[Score], list[Rating]]:
+    """The cells of these rows and columns, their scores and their ratings in force."""
+    row_ids = [r for r, _ in row_keys]
+    if not row_ids:
+        return [], [], []
+    with db.session(ws) as s:
+        cells = list(
+            s.exec(
+                select(Cell).where(
+                    col(Cell.variant_id).in_(variant_ids), col(Cell.row_id).in_(row_ids)
+                )
+            ).all()
+        )
+        cell_ids = [c.id for c in cells]
+        scores = list(s.exec(select(Score).where(col(Score.cell_id).in_(cell_ids))).all())
+        ratings = list(
+            s.exec(
+                select(Rating).where(
+                    col(Rating.cell_id).in_(cell_ids), col(Rating.superseded_by).is_(None)
+                )
+            ).all()
+        )
+    return cells, scores, ratings
+
+
+def _assemble_rows(
+    row_keys: list[tuple[str, int]], cells: list[Cell], views: dict[int, GridCell]
+) -> list[GridRow]:
+    """Rows in page order, each holding per column its repeat-0 cell with its repeats."""
     rows: dict[str, GridRow] = {
         row_id: GridRow(row_id, ri, {}, None, {}) for row_id, ri in row_keys
     }
@@ -346,13 +369,7 @@ def grid_page(
         if head.repeats:
             head.agreement = repeat_agreement([m[1].output for m in members])
         rows[row_id].cells[variant_id] = head
-    if baseline is not None:
-        for row in rows.values():
-            base = row.cells.get(baseline)
-            for variant_id, view in row.cells.items():
-                if variant_id != baseline and base is not None and not view.is_error:
-                    view.diff = word_diff(base.output, view.output)
-    return GridPage(columns, list(rows.values()), total, page, page_size, baseline)
+    return list(rows.values())
 
 
 def _attach_ratings(views: dict[int, GridCell], ratings: list[Rating], rater: str | None) -> None:
@@ -374,202 +391,6 @@ def _attach_ratings(views: dict[int, GridCell], ratings: list[Rating], rater: st
         for r in group:
             if who and r.rater == who:
                 view.mine[scheme] = json.loads(r.value_json)
-
-
-# --- export ----------------------------------------------------------------------------
-
-
-def iter_grid_records(
-    ws: Workspace, run_ids: Sequence[int], filters: GridFilters | None = None, chunk: int = 500
-) -> Iterator[dict[str, Any]]:
-    """Every cell of the (filtered) grid as a flat record, page by page."""
-    columns = {c.variant_id: c for c in columns_for(ws, run_ids)}
-    page = 0
-    while True:
-        grid = grid_page(ws, run_ids, page, chunk, filters)
-        for row in grid.rows:
-            for variant_id, head in row.cells.items():
-                column = columns[variant_id]
-                for view in [head, *head.repeats]:
-                    yield {
-                        "run_id": column.run_id,
-                        "row_id": row.row_id,
-                        "row_index": row.row_index,
-                        "variant": column.label,
-                        "prompt": column.prompt_name,
-                        "prompt_version": column.prompt_version,
-                        "model": column.model,
-                        "repeat": view.repeat,
-                        "cell_id": view.cell_id,
-                        "inputs": row.inputs,
-                        "reference": row.reference,
-                        "status": view.status,
-                        "output": view.output,
-                        "error_kind": view.error_kind,
-                        "error_message": view.error_message,
-                        "prompt_tokens": view.prompt_tokens,
-                        "completion_tokens": view.completion_tokens,
-                        "cost_usd": view.cost_usd,
-                        "latency_ms": view.latency_ms,
-                        "cached": view.cached,
-                        "scores": view.scores,
-                        "ratings": {k: v.values for k, v in view.ratings.items()},
-                    }
-        if page + 1 >= grid.pages:
-            return
-        page += 1
-
-
-def export_grid(
-    ws: Workspace, run_ids: Sequence[int], fmt: str = "csv", filters: GridFilters | None = None
-) -> str:
-    """The grid as CSV (nested values as JSON) or JSONL, one record per cell."""
-    if fmt not in ("csv", "jsonl"):
-        raise PromptyardError(f"unknown export format {fmt!r}: use csv or jsonl")
-    return to_text(list(iter_grid_records(ws, run_ids, filters)), fmt)
-
-
-# --- trace -----------------------------------------------------------------------------
-
-
-@dataclass
-class CellTrace:
-    """Everything about one model call, and the prompt version it used."""
-
-    cell_id: int
-    run_id: int
-    row_id: str
-    repeat: int
-    variant: str
-    prompt_name: str
-    prompt_version: int | None
-    prompt_sha: str | None
-    model: str
-    messages: list[dict[str, Any]]
-    parameters: dict[str, Any]
-    inputs: dict[str, Any]
-    reference: str | None
-    status: str
-    output: str | None
-    finish_reason: str | None
-    raw_response: Any
-    prompt_tokens: int | None
-    completion_tokens: int | None
-    cost_usd: float | None
-    latency_ms: float | None
-    ttft_ms: float | None
-    attempts: int
-    error_kind: str | None
-    error_message: str | None
-    cached: bool
-    started_at: datetime | None
-    finished_at: datetime | None
-    scores: list[dict[str, Any]] = field(default_factory=list)
-    ratings: list[dict[str, Any]] = field(default_factory=list)  # with history
-    previous_version: int | None = None
-    prompt_diff: str | None = None  # unified diff from the previous version of the prompt
-
-    @property
-    def retries(self) -> int:
-        return max(0, self.attempts - 1)
-
-
-def _prompt_diff(ws: Workspace, name: str, sha: str | None) -> tuple[int | None, str | None]:
-    if not sha:
-        return None, None
-    try:
-        from promptyard.prompts.api import prompt_path
-        from promptyard.versioning.store import Store
-
-        store = Store(ws)
-        path = prompt_path(name)
-        history = store.history(path)
-        shas = [v.sha for v in history]
-        if sha not in shas:
-            return None, None
-        at = shas.index(sha)
-        if at == 0:
-            return None, None
-        return history[at - 1].number, store.diff(path, history[at - 1].sha, sha)
-    except PromptyardError:
-        return None, None
-
-
-def cell_trace(ws: Workspace, cell_id: int) -> CellTrace:
-    """The full trace of a cell: rendered messages, parameters, raw response, tokens,
-    cost, latency, attempts, error, cached flag, scores, rating history, and the diff of
-    its prompt version against the version before it."""
-    with db.session(ws) as s:
-        cell = s.get(Cell, cell_id)
-        if cell is None:
-            raise NotFoundError(f"cell {cell_id} does not exist")
-        variant = s.get(Variant, cell.variant_id)
-        assert variant is not None
-        scores = s.exec(select(Score).where(Score.cell_id == cell_id).order_by(col(Score.id))).all()
-        ratings = s.exec(
-            select(Rating).where(Rating.cell_id == cell_id).order_by(col(Rating.id))
-        ).all()
-    raw: Any = None
-    if cell.raw_response_json:
-        try:
-            raw = json.loads(cell.raw_response_json)
-        except ValueError:
-            raw = cell.raw_response_json
-    previous, diff = _prompt_diff(ws, variant.prompt_name, variant.prompt_sha)
-    return CellTrace(
-        cell_id=cell_id,
-        run_id=cell.run_id,
-        row_id=cell.row_id,
-        repeat=cell.repeat,
-        variant=variant.label,
-        prompt_name=variant.prompt_name,
-        prompt_version=variant.prompt_version,
-        prompt_sha=variant.prompt_sha,
-        model=variant.model,
-        messages=json.loads(cell.messages_json or "[]"),
-        parameters=json.loads(variant.parameters_json or "{}"),
-        inputs=json.loads(cell.inputs_json or "{}"),
-        reference=cell.reference,
-        status=cell.status,
-        output=cell.output,
-        finish_reason=cell.finish_reason,
-        raw_response=raw,
-        prompt_tokens=cell.prompt_tokens,
-        completion_tokens=cell.completion_tokens,
-        cost_usd=cell.cost_usd,
-        latency_ms=cell.latency_ms,
-        ttft_ms=cell.ttft_ms,
-        attempts=cell.attempts,
-        error_kind=cell.error_kind,
-        error_message=cell.error_message,
-        cached=bool(cell.cached),
-        started_at=cell.started_at,
-        finished_at=cell.finished_at,
-        scores=[
-            {
-                "name": sc.name,
-                "evaluator": sc.evaluator,
-                "value": sc.value,
-                "passed": sc.passed,
-                "reason": sc.reason,
-            }
-            for sc in scores
-        ],
-        ratings=[
-            {
-                "scheme": r.scheme,
-                "rater": r.rater,
-                "value": json.loads(r.value_json),
-                "comment": r.comment,
-                "created_at": r.created_at,
-                "current": r.superseded_by is None,
-                "scheme_version": r.scheme_version,
-            }
-            for r in ratings
-        ],
-        previous_version=previous,
-        prompt_diff=diff,
-    )
 
 
 def repeat_agreement(outputs: Sequence[str | None]) -> float:

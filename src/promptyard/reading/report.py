@@ -19,13 +19,12 @@ from sqlalchemy import bindparam, text
 
 from promptyard.errors import NotFoundError, PromptyardError
 from promptyard.reading import analytics, charts
-from promptyard.reading.analytics import Filters
+from promptyard.reading.analytics import ALL_KINDS, Filters
 from promptyard.storage import db
 from promptyard.storage.tables import RunStatus
 from promptyard.workspace import Workspace
 
 FORMATS = ("md", "html")
-ALL_KINDS = ("run", "eval", "playground", "judge")
 DEFAULT_MONTHLY_CALLS = 1_000_000
 
 

@@ -1,0 +1,154 @@
+"""The trace of one model call: what was sent, what came back, what it cost, how it was
+judged, and how its prompt version differs from the version before it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import col, select
+
+from promptyard import prompts
+from promptyard.errors import NotFoundError, PromptyardError
+from promptyard.storage import db
+from promptyard.storage.tables import Cell, Rating, Score, Variant
+from promptyard.workspace import Workspace
+
+
+@dataclass
+class CellTrace:
+    """Everything about one model call, and the prompt version it used."""
+
+    cell_id: int
+    run_id: int
+    row_id: str
+    repeat: int
+    variant: str
+    prompt_name: str
+    prompt_version: int | None
+    prompt_sha: str | None
+    model: str
+    messages: list[dict[str, Any]]
+    parameters: dict[str, Any]
+    inputs: dict[str, Any]
+    reference: str | None
+    status: str
+    output: str | None
+    finish_reason: str | None
+    raw_response: Any
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    cost_usd: float | None
+    latency_ms: float | None
+    ttft_ms: float | None
+    attempts: int
+    error_kind: str | None
+    error_message: str | None
+    cached: bool
+    started_at: datetime | None
+    finished_at: datetime | None
+    scores: list[dict[str, Any]] = field(default_factory=list)
+    ratings: list[dict[str, Any]] = field(default_factory=list)  # with history
+    previous_version: int | None = None
+    prompt_diff: str | None = None  # unified diff from the previous version of the prompt
+
+    @property
+    def retries(self) -> int:
+        return max(0, self.attempts - 1)
+
+
+def _prompt_diff(ws: Workspace, name: str, sha: str | None) -> tuple[int | None, str | None]:
+    """The number of the version before `sha` and the diff from it (None, None for the
+    first version, an unsaved draft or a prompt no longer in git)."""
+    if not sha:
+        return None, None
+    try:
+        history = prompts.prompt_history(name, ws)
+        shas = [v.sha for v in history]
+        if sha not in shas:
+            return None, None
+        at = shas.index(sha)
+        if at == 0:
+            return None, None
+        return history[at - 1].number, prompts.diff_prompt(name, history[at - 1].sha, sha, ws)
+    except PromptyardError:
+        return None, None
+
+
+def cell_trace(ws: Workspace, cell_id: int) -> CellTrace:
+    """The full trace of a cell: rendered messages, parameters, raw response, tokens,
+    cost, latency, attempts, error, cached flag, scores, rating history, and the diff of
+    its prompt version against the version before it."""
+    with db.session(ws) as s:
+        cell = s.get(Cell, cell_id)
+        if cell is None:
+            raise NotFoundError(f"cell {cell_id} does not exist")
+        variant = s.get(Variant, cell.variant_id)
+        assert variant is not None
+        scores = s.exec(select(Score).where(Score.cell_id == cell_id).order_by(col(Score.id))).all()
+        ratings = s.exec(
+            select(Rating).where(Rating.cell_id == cell_id).order_by(col(Rating.id))
+        ).all()
+    raw: Any = None
+    if cell.raw_response_json:
+        try:
+            raw = json.loads(cell.raw_response_json)
+        except ValueError:
+            raw = cell.raw_response_json
+    previous, diff = _prompt_diff(ws, variant.prompt_name, variant.prompt_sha)
+    return CellTrace(
+        cell_id=cell_id,
+        run_id=cell.run_id,
+        row_id=cell.row_id,
+        repeat=cell.repeat,
+        variant=variant.label,
+        prompt_name=variant.prompt_name,
+        prompt_version=variant.prompt_version,
+        prompt_sha=variant.prompt_sha,
+        model=variant.model,
+        messages=json.loads(cell.messages_json or "[]"),
+        parameters=json.loads(variant.parameters_json or "{}"),
+        inputs=json.loads(cell.inputs_json or "{}"),
+        reference=cell.reference,
+        status=cell.status,
+        output=cell.output,
+        finish_reason=cell.finish_reason,
+        raw_response=raw,
+        prompt_tokens=cell.prompt_tokens,
+        completion_tokens=cell.completion_tokens,
+        cost_usd=cell.cost_usd,
+        latency_ms=cell.latency_ms,
+        ttft_ms=cell.ttft_ms,
+        attempts=cell.attempts,
+        error_kind=cell.error_kind,
+        error_message=cell.error_message,
+        cached=bool(cell.cached),
+        started_at=cell.started_at,
+        finished_at=cell.finished_at,
+        scores=[
+            {
+                "name": sc.name,
+                "evaluator": sc.evaluator,
+                "value": sc.value,
+                "passed": sc.passed,
+                "reason": sc.reason,
+            }
+            for sc in scores
+        ],
+        ratings=[
+            {
+                "scheme": r.scheme,
+                "rater": r.rater,
+                "value": json.loads(r.value_json),
+                "comment": r.comment,
+                "created_at": r.created_at,
+                "current": r.superseded_by is None,
+                "scheme_version": r.scheme_version,
+            }
+            for r in ratings
+        ],
+        previous_version=previous,
+        prompt_diff=diff,
+    )
