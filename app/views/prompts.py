@@ -21,7 +21,7 @@ from promptyard.prompts.template import (
     with_changes,
 )
 from promptyard.versioning.diffs import diff_stats, side_by_side
-from promptyard.versioning.store import ConflictError, Store
+from promptyard.versioning import ConflictError, Store
 
 try:  # the code editor; a plain text area when the component is missing
     from streamlit_ace import st_ace

@@ -13,7 +13,7 @@ from promptyard.prompts.api import (
     save_prompt,
 )
 from promptyard.prompts.template import MissingVariablesError, PromptTemplate, TemplateError
-from promptyard.versioning.store import ConflictError, Store, Version
+from promptyard.versioning import ConflictError, Store, Version
 from promptyard.workspace import Workspace, current_workspace
 
 __version__ = "0.1.0"

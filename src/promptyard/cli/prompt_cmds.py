@@ -8,7 +8,7 @@ import typer
 
 from promptyard import prompts
 from promptyard.cli._common import emit_json, fail, split_ref
-from promptyard.versioning.store import ConflictError, Store, _decode
+from promptyard.versioning import ConflictError, Store, decode_text
 from promptyard.workspace import current_workspace
 
 prompt_app = typer.Typer(help="Versioned prompt templates.", no_args_is_help=True)
@@ -83,7 +83,7 @@ def save_cmd(
     """Save FILE as the next version of prompt NAME (creating it if new)."""
     if not file.is_file():
         fail(f"{file}: no such file")
-    text = _decode(file.read_bytes(), str(file))
+    text = decode_text(file.read_bytes(), str(file))
     try:
         version = prompts.save_prompt(name, text, message, base=base)
     except ConflictError as exc:

@@ -15,7 +15,7 @@ from typing import Any
 
 from promptyard.errors import NotFoundError
 from promptyard.prompts.template import PromptTemplate, TemplateError, parse_prompt
-from promptyard.versioning.store import LabelMove, Store, Version
+from promptyard.versioning import LabelMove, Store, Version
 from promptyard.workspace import Workspace, current_workspace, validate_name
 
 EXTENSION = ".prompty"
