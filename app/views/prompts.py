@@ -13,15 +13,15 @@ from components.versions import version_label, version_picker
 
 from promptyard import prompts
 from promptyard.errors import PromptyardError
-from promptyard.prompts.template import (
+from promptyard.prompts import (
     PromptTemplate,
     TemplateError,
     dump_prompt,
     split_front_matter,
     with_changes,
 )
-from promptyard.versioning.diffs import diff_stats, side_by_side
 from promptyard.versioning import ConflictError, Store
+from promptyard.versioning.diffs import diff_stats, side_by_side
 
 try:  # the code editor; a plain text area when the component is missing
     from streamlit_ace import st_ace

@@ -277,7 +277,7 @@ def plan_gate(
     """The run plan (current and baseline variants) and, per (prompt, model), the indexes of
     its current and baseline variants with their descriptions."""
     from promptyard.models.catalog import resolve_model
-    from promptyard.prompts.template import parse_prompt
+    from promptyard.prompts import parse_prompt
     from promptyard.runs.planning import VariantSpec, build_plan
 
     endpoints = [resolve_model(ws, m) for m in suite.models]

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from promptyard.errors import NotFoundError
-from promptyard.prompts.template import PromptTemplate, TemplateError, parse_prompt
+from promptyard.prompts.errors import TemplateError
+from promptyard.prompts.format import parse_prompt
+from promptyard.prompts.template import PromptTemplate
 from promptyard.versioning import LabelMove, Store, Version
 from promptyard.workspace import Workspace, current_workspace, validate_name
 
