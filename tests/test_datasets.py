@@ -8,7 +8,7 @@ import git
 import pytest
 
 from promptyard import datasets as ds
-from promptyard.datasets.api import DatasetError, SliceSpec
+from promptyard.datasets import DatasetError, SliceSpec
 from promptyard.errors import NotFoundError, PromptyardError
 from promptyard.workspace import InvalidNameError, Workspace
 

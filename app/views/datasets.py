@@ -18,7 +18,7 @@ from components.dataset_picker import (
 )
 
 from promptyard import datasets
-from promptyard.datasets.api import DatasetVersion, RowsPage, SliceSpec
+from promptyard.datasets import DatasetVersion, RowsPage, SliceSpec
 from promptyard.errors import PromptyardError
 from promptyard.workspace import Workspace
 

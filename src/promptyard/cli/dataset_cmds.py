@@ -10,7 +10,7 @@ import typer
 
 from promptyard import datasets as ds
 from promptyard.cli._common import emit_json, fail, split_ref
-from promptyard.datasets.api import DatasetVersion, SliceSpec
+from promptyard.datasets import DatasetVersion, SliceSpec
 from promptyard.workspace import current_workspace
 
 dataset_app = typer.Typer(

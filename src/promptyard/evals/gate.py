@@ -252,7 +252,7 @@ def _git_rev_side(store: Any, prompt: str, path: str, rev: str, commit: Any) -> 
 
 
 def _rows(ws: Workspace, suite: Suite) -> tuple[list[Any], str | None]:
-    from promptyard.datasets.api import load_dataset, select_rows
+    from promptyard.datasets import load_dataset, select_rows
     from promptyard.datasets.slicing import SliceSpec
     from promptyard.runs.planning import RowInput
 

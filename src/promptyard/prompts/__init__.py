@@ -32,12 +32,12 @@ from promptyard.prompts.tokens import (
 __all__ = [
     "EXTENSION",
     "MAX_RENDERED_CHARS",
-    "ROLES",
     "MessageTemplate",
     "MissingVariablesError",
     "PromptPreview",
     "PromptSummary",
     "PromptTemplate",
+    "ROLES",
     "TemplateError",
     "count_message_tokens",
     "count_text_tokens",

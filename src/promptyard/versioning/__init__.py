@@ -14,8 +14,8 @@ from promptyard.versioning.store import Store
 from promptyard.versioning.writes import ConflictError
 
 __all__ = [
-    "DEFAULT_AUTHOR",
     "ConflictError",
+    "DEFAULT_AUTHOR",
     "DiffRow",
     "InitResult",
     "LabelMove",
