@@ -191,7 +191,7 @@ def check_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Which variables of a prompt the dataset provides; exits 1 when any is missing."""
-    from promptyard.prompts.api import get_prompt
+    from promptyard.prompts import get_prompt
 
     ws = current_workspace()
     name, ref = split_ref(spec)

@@ -10,6 +10,7 @@ This is the API applications use without Streamlit:
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,8 @@ from promptyard.versioning import LabelMove, Store, Version
 from promptyard.workspace import Workspace, current_workspace, validate_name
 
 EXTENSION = ".prompty"
+
+logger = logging.getLogger(__name__)
 
 
 def prompt_path(name: str) -> str:
@@ -78,6 +81,7 @@ def list_prompts(workspace: Workspace | None = None, search: str = "") -> list[P
                 labels,
             )
         except Exception as exc:  # one broken file must not hide the others
+            logger.debug("prompt %s does not parse: %s", name, exc)
             summary = PromptSummary(
                 name,
                 "",
