@@ -156,7 +156,7 @@ def bench_overhead(
     import statistics
 
     from promptyard.models.catalog import resolve_model
-    from promptyard.prompts.template import parse_prompt
+    from promptyard.prompts import parse_prompt
     from promptyard.runs import engine, planning
 
     template = parse_prompt(

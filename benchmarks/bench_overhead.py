@@ -126,7 +126,7 @@ def run_engine(ws: Any, plan: Any, concurrency: int) -> int:
 
 def bench(url: str, ws: Any, calls: int, concurrency: int, rounds: int) -> None:
     from promptyard.models.catalog import resolve_model
-    from promptyard.prompts.template import parse_prompt
+    from promptyard.prompts import parse_prompt
     from promptyard.runs import planning
 
     plan = planning.build_plan(

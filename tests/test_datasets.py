@@ -8,7 +8,7 @@ import git
 import pytest
 
 from promptyard import datasets as ds
-from promptyard.datasets.api import DatasetError, SliceSpec
+from promptyard.datasets import DatasetError, SliceSpec
 from promptyard.errors import NotFoundError, PromptyardError
 from promptyard.workspace import InvalidNameError, Workspace
 
@@ -194,7 +194,7 @@ def test_list_datasets_and_not_found(workspace: Workspace) -> None:
 
 
 def test_example_datasets_fit_the_example_prompts(workspace: Workspace) -> None:
-    from promptyard.prompts.api import get_prompt
+    from promptyard.prompts import get_prompt
 
     pairs = {"tickets": "support_reply", "summaries": "summarize", "invoices": "extract_invoice"}
     for dataset_name, prompt_name in pairs.items():

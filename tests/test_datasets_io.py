@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from promptyard.datasets.io import DatasetError, dumps_jsonl, loads_jsonl, parse_table
+from promptyard.datasets import DatasetError, dumps_jsonl, loads_jsonl, parse_table
 
 
 def test_csv_with_quoted_newlines_bom_and_semicolons() -> None:

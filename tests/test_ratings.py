@@ -11,7 +11,7 @@ from promptyard.errors import NotFoundError, PromptyardError
 from promptyard.ratings.core import RatingError, SchemeError
 from promptyard.storage import db
 from promptyard.storage.tables import Cell
-from promptyard.versioning.store import ConflictError, Store
+from promptyard.versioning import ConflictError, Store
 from tests.ratings_seed import seed_run
 
 

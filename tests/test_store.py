@@ -6,7 +6,7 @@ import git
 import pytest
 
 from promptyard.errors import NotFoundError, PromptyardError
-from promptyard.versioning.store import ConflictError, RepositoryStateError, Store
+from promptyard.versioning import ConflictError, RepositoryStateError, Store
 from promptyard.workspace import Workspace
 
 P = "prompts/greet.prompty"

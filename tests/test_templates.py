@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from promptyard.prompts.template import (
+from promptyard.prompts import (
     MissingVariablesError,
     TemplateError,
     dump_prompt,

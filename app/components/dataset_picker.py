@@ -14,7 +14,7 @@ import state
 import streamlit as st
 
 from promptyard import datasets
-from promptyard.datasets.api import Dataset, DatasetInfo, DatasetVersion, RowsPage, SliceSpec
+from promptyard.datasets import Dataset, DatasetInfo, DatasetVersion, RowsPage, SliceSpec
 from promptyard.errors import PromptyardError
 from promptyard.workspace import Workspace
 

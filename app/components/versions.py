@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from promptyard.versioning.store import Version
+from promptyard.versioning import Version
 
 
 def version_label(version: Version) -> str:

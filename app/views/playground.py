@@ -19,7 +19,7 @@ from promptyard.runs.playground import (
     playground_snapshot,
     start_playground,
 )
-from promptyard.versioning.store import ConflictError
+from promptyard.versioning import ConflictError
 
 ws = workspace()
 st.title("🧪 Playground")

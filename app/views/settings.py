@@ -10,7 +10,7 @@ from components.output_cell import escape_markdown
 from promptyard import ratings
 from promptyard.errors import PromptyardError
 from promptyard.ui_support.settings_info import workspace_overview
-from promptyard.versioning.store import ConflictError
+from promptyard.versioning import ConflictError
 
 ws = workspace()
 st.title("⚙️ Settings")

@@ -1,6 +1,7 @@
 """Promptyard: git-versioned prompts, runs across models, ratings, judges and charts."""
 
 from promptyard.errors import NotFoundError, PromptyardError
+from promptyard.prompts import MissingVariablesError, PromptTemplate, TemplateError
 from promptyard.prompts.api import (
     delete_prompt,
     diff_prompt,
@@ -12,8 +13,7 @@ from promptyard.prompts.api import (
     restore_prompt,
     save_prompt,
 )
-from promptyard.prompts.template import MissingVariablesError, PromptTemplate, TemplateError
-from promptyard.versioning.store import ConflictError, Store, Version
+from promptyard.versioning import ConflictError, Store, Version
 from promptyard.workspace import Workspace, current_workspace
 
 __version__ = "0.1.0"

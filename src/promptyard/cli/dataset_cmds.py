@@ -10,7 +10,7 @@ import typer
 
 from promptyard import datasets as ds
 from promptyard.cli._common import emit_json, fail, split_ref
-from promptyard.datasets.api import DatasetVersion, SliceSpec
+from promptyard.datasets import DatasetVersion, SliceSpec
 from promptyard.workspace import current_workspace
 
 dataset_app = typer.Typer(
@@ -191,7 +191,7 @@ def check_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Which variables of a prompt the dataset provides; exits 1 when any is missing."""
-    from promptyard.prompts.api import get_prompt
+    from promptyard.prompts import get_prompt
 
     ws = current_workspace()
     name, ref = split_ref(spec)

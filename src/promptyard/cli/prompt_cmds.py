@@ -8,8 +8,7 @@ import typer
 
 from promptyard import prompts
 from promptyard.cli._common import emit_json, fail, split_ref
-from promptyard.versioning.store import ConflictError, Store, _decode
-from promptyard.workspace import current_workspace
+from promptyard.versioning import ConflictError, decode_text
 
 prompt_app = typer.Typer(help="Versioned prompt templates.", no_args_is_help=True)
 
@@ -48,8 +47,6 @@ def show_cmd(
 ) -> None:
     """Print a prompt file (at a version, sha prefix or label)."""
     name, ref = split_ref(spec)
-    store = Store(current_workspace())
-    path = prompts.prompt_path(name)
     template = prompts.get_prompt(name, ref)
     text = template.source_text
     if as_json:
@@ -64,7 +61,7 @@ def show_cmd(
                 "variables": template.variables,
                 "inputs": template.inputs,
                 "response_schema": template.response_schema,
-                "labels": {k: v.tag for k, v in store.labels(path).items()},
+                "labels": {k: v.tag for k, v in prompts.prompt_labels(name).items()},
                 "text": text,
             }
         )
@@ -83,7 +80,7 @@ def save_cmd(
     """Save FILE as the next version of prompt NAME (creating it if new)."""
     if not file.is_file():
         fail(f"{file}: no such file")
-    text = _decode(file.read_bytes(), str(file))
+    text = decode_text(file.read_bytes(), str(file))
     try:
         version = prompts.save_prompt(name, text, message, base=base)
     except ConflictError as exc:

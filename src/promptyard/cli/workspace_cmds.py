@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from promptyard.cli._common import emit_json
-from promptyard.versioning.init import examples_root, init_workspace_report
+from promptyard.versioning import examples_root, init_workspace_report
 from promptyard.workspace import HOME_ENV, current_workspace
 
 

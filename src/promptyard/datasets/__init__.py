@@ -1,46 +1,35 @@
-"""Datasets: import and parsing, stable row ids, edits, slices and the filter language."""
+"""Datasets: import and parsing, stable row ids, edits, slices and the filter language.
 
-from promptyard.datasets.api import (
+`datasets/NAME.jsonl` in the workspace, versioned through the git store. Import (CSV,
+JSONL, a JSON array, pasted text), validate, give every row a stable `id`, load any
+version, summarize what changed between versions, check the fit to a prompt, and pick
+slices of rows for runs.
+"""
+
+from promptyard.datasets.edit import apply_edits, for_editor, json_columns
+from promptyard.datasets.fit import Fit, check_fit, select_rows
+from promptyard.datasets.ids import Change, changes_between
+from promptyard.datasets.importing import import_dataset, preview_import
+from promptyard.datasets.io import detect_format, parse_table
+from promptyard.datasets.json_table import dumps_jsonl, loads_jsonl
+from promptyard.datasets.loading import list_datasets, load_dataset, read_page
+from promptyard.datasets.records import (
     REFERENCE_GUESSES,
     Dataset,
     DatasetInfo,
     DatasetVersion,
-    Fit,
     RowsPage,
-    check_fit,
+    dataset_path,
+)
+from promptyard.datasets.saving import save_dataset, save_edits, set_reference
+from promptyard.datasets.slicing import SliceSpec, compile_filter
+from promptyard.datasets.table import ID, DatasetError, Format, ParsedTable, Row, columns_of
+from promptyard.datasets.versions import (
     compare_versions,
     dataset_history,
-    dataset_path,
     delete_dataset,
-    import_dataset,
-    list_datasets,
-    load_dataset,
-    preview_import,
-    read_page,
     restore_dataset,
-    save_dataset,
-    save_edits,
-    select_rows,
     set_dataset_label,
-    set_reference,
-)
-from promptyard.datasets.edit import (
-    apply_edits,
-    for_editor,
-    json_columns,
-)
-from promptyard.datasets.ids import (
-    Change,
-    changes_between,
-)
-from promptyard.datasets.io import (
-    DatasetError,
-    ParsedTable,
-    parse_table,
-)
-from promptyard.datasets.slicing import (
-    SliceSpec,
-    compile_filter,
 )
 
 __all__ = [
@@ -50,23 +39,30 @@ __all__ = [
     "DatasetInfo",
     "DatasetVersion",
     "Fit",
+    "Format",
+    "ID",
     "ParsedTable",
     "REFERENCE_GUESSES",
+    "Row",
     "RowsPage",
     "SliceSpec",
     "apply_edits",
     "changes_between",
     "check_fit",
+    "columns_of",
     "compare_versions",
     "compile_filter",
     "dataset_history",
     "dataset_path",
     "delete_dataset",
+    "detect_format",
+    "dumps_jsonl",
     "for_editor",
     "import_dataset",
     "json_columns",
     "list_datasets",
     "load_dataset",
+    "loads_jsonl",
     "parse_table",
     "preview_import",
     "read_page",

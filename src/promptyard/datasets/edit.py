@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from promptyard.datasets.io import ID, Row
+from promptyard.datasets.table import ID, Row
 
 
 def _plain(value: Any) -> Any:

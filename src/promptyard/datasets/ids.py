@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from promptyard.datasets.io import ID, DatasetError, ParsedTable, Row
+from promptyard.datasets.table import ID, DatasetError, ParsedTable, Row
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from promptyard.datasets.io import DatasetError, Row
+from promptyard.datasets.table import DatasetError, Row
 
 SliceKind = Literal["all", "head", "random", "filter"]
 SLICE_KINDS: tuple[SliceKind, ...] = ("all", "head", "random", "filter")

@@ -252,7 +252,7 @@ def _git_rev_side(store: Any, prompt: str, path: str, rev: str, commit: Any) -> 
 
 
 def _rows(ws: Workspace, suite: Suite) -> tuple[list[Any], str | None]:
-    from promptyard.datasets.api import load_dataset, select_rows
+    from promptyard.datasets import load_dataset, select_rows
     from promptyard.datasets.slicing import SliceSpec
     from promptyard.runs.planning import RowInput
 
@@ -277,7 +277,7 @@ def plan_gate(
     """The run plan (current and baseline variants) and, per (prompt, model), the indexes of
     its current and baseline variants with their descriptions."""
     from promptyard.models.catalog import resolve_model
-    from promptyard.prompts.template import parse_prompt
+    from promptyard.prompts import parse_prompt
     from promptyard.runs.planning import VariantSpec, build_plan
 
     endpoints = [resolve_model(ws, m) for m in suite.models]

@@ -10,38 +10,62 @@ from promptyard.prompts.api import (
     label_prompt,
     list_prompts,
     preview_prompt,
+    prompt_exists,
     prompt_history,
     prompt_label_moves,
+    prompt_labels,
     prompt_path,
+    prompt_text,
+    prompt_versions,
     render_prompt,
     restore_prompt,
     save_prompt,
 )
-from promptyard.prompts.template import (
-    MissingVariablesError,
-    PromptTemplate,
-    TemplateError,
-    parse_prompt,
+from promptyard.prompts.compose import dump_prompt, with_changes
+from promptyard.prompts.errors import MissingVariablesError, TemplateError
+from promptyard.prompts.format import parse_prompt, split_front_matter, split_messages
+from promptyard.prompts.render import MAX_RENDERED_CHARS
+from promptyard.prompts.template import ROLES, MessageTemplate, PromptTemplate
+from promptyard.prompts.tokens import (
+    count_message_tokens,
+    count_text_tokens,
+    count_tokens,
+    truncate_to_tokens,
 )
 
 __all__ = [
     "EXTENSION",
+    "MAX_RENDERED_CHARS",
+    "MessageTemplate",
     "MissingVariablesError",
     "PromptPreview",
     "PromptSummary",
     "PromptTemplate",
+    "ROLES",
     "TemplateError",
+    "count_message_tokens",
+    "count_text_tokens",
+    "count_tokens",
     "delete_prompt",
     "diff_prompt",
+    "dump_prompt",
     "get_prompt",
     "label_prompt",
     "list_prompts",
     "parse_prompt",
     "preview_prompt",
+    "prompt_exists",
     "prompt_history",
     "prompt_label_moves",
+    "prompt_labels",
     "prompt_path",
+    "prompt_text",
+    "prompt_versions",
     "render_prompt",
     "restore_prompt",
     "save_prompt",
+    "split_front_matter",
+    "split_messages",
+    "truncate_to_tokens",
+    "with_changes",
 ]

@@ -10,15 +10,20 @@ This is the API applications use without Streamlit:
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from promptyard.errors import NotFoundError
-from promptyard.prompts.template import PromptTemplate, TemplateError, parse_prompt
-from promptyard.versioning.store import LabelMove, Store, Version
+from promptyard.prompts.errors import TemplateError
+from promptyard.prompts.format import parse_prompt
+from promptyard.prompts.template import PromptTemplate
+from promptyard.versioning import LabelMove, Store, Version
 from promptyard.workspace import Workspace, current_workspace, validate_name
 
 EXTENSION = ".prompty"
+
+logger = logging.getLogger(__name__)
 
 
 def prompt_path(name: str) -> str:
@@ -76,6 +81,7 @@ def list_prompts(workspace: Workspace | None = None, search: str = "") -> list[P
                 labels,
             )
         except Exception as exc:  # one broken file must not hide the others
+            logger.debug("prompt %s does not parse: %s", name, exc)
             summary = PromptSummary(
                 name,
                 "",
@@ -155,39 +161,75 @@ def delete_prompt(
     base: str | None = None,
     workspace: Workspace | None = None,
 ) -> Version:
+    """Delete prompt `name` in a commit of its own (its history stays); the deleting version."""
     return Store(_ws(workspace)).delete(prompt_path(name), message or f"Delete prompt {name}", base)
 
 
 def restore_prompt(
     name: str, ref: str, message: str | None = None, *, workspace: Workspace | None = None
 ) -> Version:
+    """A new version of prompt `name` whose content is that of version `ref`."""
     return Store(_ws(workspace)).restore(prompt_path(name), ref, message)
 
 
 def prompt_history(name: str, workspace: Workspace | None = None) -> list[Version]:
+    """Every version of prompt `name`, oldest first; NotFoundError when it has none."""
     versions = Store(_ws(workspace)).history(prompt_path(name))
     if not versions:
         raise NotFoundError(f"no prompt named {name!r}")
     return versions
 
 
+def prompt_exists(name: str, workspace: Workspace | None = None) -> bool:
+    """Whether the file of prompt `name` is in the workspace now (saved or not)."""
+    return Store(_ws(workspace)).abs_path(prompt_path(name)).exists()
+
+
+def prompt_versions(name: str, workspace: Workspace | None = None) -> list[Version]:
+    """Every saved version of prompt `name`, oldest first; empty when it was never saved.
+
+    Unlike `prompt_history`, an unknown or unsaved prompt is not an error.
+    """
+    return Store(_ws(workspace)).history(prompt_path(name))
+
+
+def prompt_text(
+    name: str, version: Version | str | None = None, *, workspace: Workspace | None = None
+) -> str:
+    """The text of prompt `name`: at `version` (a Version, or a ref such as vN, a sha
+    prefix or a label), or the file as it is now when `version` is None."""
+    store = Store(_ws(workspace))
+    if isinstance(version, Version):
+        return store.read_version(version)
+    return store.read(prompt_path(name), version)
+
+
+def prompt_labels(name: str, workspace: Workspace | None = None) -> dict[str, Version]:
+    """Each label of prompt `name` and the version it points at now."""
+    return Store(_ws(workspace)).labels(prompt_path(name))
+
+
 def diff_prompt(name: str, ref_a: str, ref_b: str, workspace: Workspace | None = None) -> str:
+    """A unified diff of prompt `name` from version `ref_a` to version `ref_b`."""
     return Store(_ws(workspace)).diff(prompt_path(name), ref_a, ref_b)
 
 
 def label_prompt(
     name: str, ref: str, label: str, who: str | None = None, workspace: Workspace | None = None
 ) -> LabelMove:
+    """Point `label` at version `ref` of prompt `name`; the recorded move."""
     return Store(_ws(workspace)).set_label(prompt_path(name), ref, label, who)
 
 
 def prompt_label_moves(name: str, workspace: Workspace | None = None) -> list[LabelMove]:
+    """Every move of the labels of prompt `name`, oldest first."""
     return Store(_ws(workspace)).label_moves(prompt_path(name))
 
 
 def render_prompt(
     name: str, values: dict[str, Any], ref: str | None = None, workspace: Workspace | None = None
 ) -> list[dict[str, str]]:
+    """The chat messages of prompt `name` (at `ref`) rendered with `values`."""
     return get_prompt(name, ref, workspace=workspace).render(values)
 
 

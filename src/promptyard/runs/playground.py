@@ -88,8 +88,8 @@ _sessions_lock = threading.Lock()
 
 
 def _template(ws: Workspace, column: PlaygroundColumn) -> tuple[Any, str | None]:
+    from promptyard.prompts import parse_prompt
     from promptyard.prompts.api import get_prompt
-    from promptyard.prompts.template import parse_prompt
 
     if column.text is not None:
         return parse_prompt(column.text, column.prompt), column.text

@@ -1,0 +1,136 @@
+"""The git repository under a workspace: paths, the author, the save lock, one-file commits."""
+
+from __future__ import annotations
+
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import git
+
+from promptyard.errors import PromptyardError
+from promptyard.workspace import Workspace
+
+DEFAULT_AUTHOR = ("Promptyard", "promptyard@localhost")
+
+
+class RepositoryStateError(PromptyardError):
+    """The git repository is in a state where saving would be unsafe."""
+
+
+def decode_text(data: bytes, path: str) -> str:
+    """`data` as UTF-8 text; a PromptyardError naming `path` and the bad byte otherwise."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PromptyardError(
+            f"{path} is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start});"
+            " save it as UTF-8"
+        ) from None
+
+
+def git_reason(exc: git.GitCommandError) -> str:
+    """The last line git wrote to stderr: the reason a command failed, for people."""
+    text = (exc.stderr or str(exc)).strip().splitlines()
+    lines = [line.strip().removeprefix("stderr: ").strip("'") for line in text if line.strip()]
+    return lines[-1] if lines else "unknown error"
+
+
+class Repository:
+    """The git repository that holds one workspace, seen from the workspace's root."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        try:
+            self.repo = git.Repo(workspace.root, search_parent_directories=True)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            raise PromptyardError(
+                f"{workspace.root} is not inside a git repository; run `promptyard init` there"
+            ) from None
+        top = Path(self.repo.working_tree_dir or workspace.root).resolve()
+        self._prefix = workspace.root.resolve().relative_to(top).as_posix()
+        self._prefix = "" if self._prefix == "." else self._prefix + "/"
+
+    def repo_path(self, path: str) -> str:
+        """`path` (workspace-relative) relative to the repository root."""
+        return self._prefix + path
+
+    def abs_path(self, path: str) -> Path:
+        """The absolute path of workspace-relative `path`; an error if it leaves the workspace."""
+        target = (self.workspace.root / path).resolve()
+        if not target.is_relative_to(self.workspace.root.resolve()):
+            raise PromptyardError(f"{path} is outside the workspace")
+        return target
+
+    def check_writable(self) -> None:
+        """Raise RepositoryStateError when a commit now could corrupt or sweep in work."""
+        git_dir = Path(self.repo.git_dir)
+        if (git_dir / "index.lock").exists():
+            raise RepositoryStateError(
+                f"git's index is locked ({git_dir / 'index.lock'}): another git command is running"
+                " or crashed; remove the lock file once no git command runs"
+            )
+        for marker, what in (
+            ("MERGE_HEAD", "a merge"),
+            ("rebase-merge", "a rebase"),
+            ("rebase-apply", "a rebase or am"),
+            ("CHERRY_PICK_HEAD", "a cherry-pick"),
+            ("REVERT_HEAD", "a revert"),
+        ):
+            if (git_dir / marker).exists():
+                raise RepositoryStateError(
+                    f"the repository is in the middle of {what}; finish or abort it before saving"
+                )
+        if self.repo.head.is_detached:
+            raise RepositoryStateError(
+                "HEAD is detached (not on a branch); check out a branch before saving"
+            )
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        lock_path = Path(self.repo.git_dir) / "promptyard.lock"
+        with open(lock_path, "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _identity(self, author: str | None) -> tuple[str, str]:
+        settings = self.workspace.settings
+        if author:
+            return author, settings.author_email or DEFAULT_AUTHOR[1]
+        if settings.author_name:
+            return settings.author_name, settings.author_email or DEFAULT_AUTHOR[1]
+        name, email = self._git_config("user.name"), self._git_config("user.email")
+        if name:
+            return name, email or DEFAULT_AUTHOR[1]
+        return DEFAULT_AUTHOR
+
+    def _git_config(self, key: str) -> str:
+        # Ask git itself, so GIT_CONFIG_GLOBAL and includes are honoured.
+        try:
+            return str(self.repo.git.config("--get", key)).strip()
+        except git.GitCommandError:
+            return ""
+
+    def who(self, author: str | None = None) -> str:
+        """The name saves are recorded under: `author`, the workspace setting, or git's."""
+        return self._identity(author)[0]
+
+    def _commit_one(self, path: str, message: str, author: str | None, removed: bool) -> None:
+        name, email = self._identity(author)
+        env = {
+            "GIT_AUTHOR_NAME": name,
+            "GIT_AUTHOR_EMAIL": email,
+            "GIT_COMMITTER_NAME": name,
+            "GIT_COMMITTER_EMAIL": email,
+        }
+        repo_path = self.repo_path(path)
+        if removed:
+            self.repo.git.rm("--cached", "--quiet", "--", repo_path)
+        else:
+            self.repo.git.add("--", repo_path)
+        # --only commits just this path, leaving anything else staged as it was.
+        self.repo.git.commit("--only", "--no-verify", "-m", message, "--", repo_path, env=env)
