@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "app"))
 
-from promptyard.storage import db  # noqa: E402
 from promptyard.reading import analytics  # noqa: E402
+from promptyard.storage import db  # noqa: E402
 from promptyard.workspace import Workspace  # noqa: E402
 
 MODELS = ("sim-fast", "sim-smart", "gpt-4o-mini", "claude-3-5-haiku")
