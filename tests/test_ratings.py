@@ -8,7 +8,7 @@ import pytest
 
 from promptyard import ratings
 from promptyard.errors import NotFoundError, PromptyardError
-from promptyard.ratings.core import RatingError, SchemeError
+from promptyard.ratings import RatingError, SchemeError
 from promptyard.storage import db
 from promptyard.storage.tables import Cell
 from promptyard.versioning.store import ConflictError, Store

@@ -6,8 +6,8 @@ import pytest
 
 from promptyard import ratings
 from promptyard.errors import NotFoundError
-from promptyard.ratings.agreement import run_agreement, scheme_agreement
-from promptyard.ratings.core import RatingError
+from promptyard.ratings import run_agreement, scheme_agreement
+from promptyard.ratings import RatingError
 from tests.ratings_seed import seed_run
 
 THREE = [("summarize", 1, "sim-fast"), ("summarize", 2, "sim-fast"), ("summarize", 2, "sim-smart")]

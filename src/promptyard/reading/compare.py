@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, text
 from sqlmodel import col, select
 
 from promptyard.errors import NotFoundError, PromptyardError
-from promptyard.ratings.core import to_text
+from promptyard.ratings import to_text
 from promptyard.stats import majority_share
 from promptyard.storage import db
 from promptyard.storage.tables import Cell, CellStatus, Rating, Run, Score, Variant
