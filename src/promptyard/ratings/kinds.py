@@ -51,7 +51,7 @@ KIND_FIELDS = ("min", "max", "step", "level", "labels", "multiple", "label_score
 class Kind:
     """One kind of rating scheme. Subclasses set `name` and override what differs."""
 
-    name: ClassVar[RatingKind]
+    name: ClassVar[str]  # the `kind:` of ratings.yaml (a RatingKind for the built-in ones)
     # The measurement level agreement is computed at by default ("none": no agreement).
     default_level: ClassVar[str] = "nominal"
     levels: ClassVar[tuple[str, ...]] = ("nominal",)

@@ -22,7 +22,7 @@ from promptyard.workspace import Workspace
 logger = logging.getLogger(__name__)
 
 RATINGS_FILE = "ratings.yaml"
-KINDS = tuple(KINDS_BY_NAME)
+KINDS = tuple(KINDS_BY_NAME)  # the built-in kinds; register_kind adds others
 _SCHEME_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{0,49}$")
 _FIELDS = (
     "name",
@@ -86,7 +86,9 @@ class RatingScheme:
 
     def __post_init__(self) -> None:
         # frozen: set through object.__setattr__, once, at construction
-        object.__setattr__(self, "kind", RatingKind(self.kind))
+        kind_of(self.kind)  # KeyError for a kind nobody registered
+        if self.kind in RatingKind.__members__.values():
+            object.__setattr__(self, "kind", RatingKind(self.kind))
         if not self.level:
             object.__setattr__(self, "level", self.spec.default_level)
 
@@ -175,8 +177,9 @@ def _parse_one(item: Any, where: str) -> RatingScheme:
         )
     where = f"{where} ({name})"
     kind = item.get("kind")
-    if kind not in KINDS:
-        raise SchemeError(f"{where}: field 'kind' must be one of {', '.join(KINDS)}; got {kind!r}")
+    if not isinstance(kind, str) or kind not in KINDS_BY_NAME:
+        known = ", ".join(KINDS_BY_NAME)
+        raise SchemeError(f"{where}: field 'kind' must be one of {known}; got {kind!r}")
     instructions = item.get("instructions") or ""
     if not isinstance(instructions, str):
         raise SchemeError(f"{where}: field 'instructions' must be text")
