@@ -109,3 +109,19 @@ def test_agreement_tab(workspace) -> None:
     assert list(table["scheme"]) == ["quality"] and list(table["method"]) == ["Cohen's kappa"]
     disputed = at.dataframe[1].value
     assert list(disputed["cell"]) == [seeded.cell_id(0, 1)]
+
+
+def test_agreement_tab_shows_undefined_as_a_dash_with_why(workspace) -> None:
+    seeded = seed_run(workspace, rows=2)
+    for rater in ("ann", "bob"):
+        for i in range(4):  # one category used by everyone: kappa and alpha are undefined
+            ratings.rate_cell(workspace, seeded.cell_id(i // 2, i % 2), "thumbs", True, rater)
+    at = _app()
+    at.segmented_control(key="rate.mode").set_value("Agreement").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    row = table[table["scheme"] == "thumbs"].iloc[0]
+    assert (row["Cohen's κ"], row["Fleiss' κ"], row["Krippendorff's α"]) == ("—", "—", "—")
+    assert row["why —"] == "only one category was used, so agreement is undefined"
+    [note] = [c for c in at.caption if "undefined" in c.value]
+    assert "only one category was used" in note.help

@@ -8,7 +8,7 @@ import pytest
 
 from promptyard import ratings
 from promptyard.errors import NotFoundError, PromptyardError
-from promptyard.ratings.core import RatingError, SchemeError
+from promptyard.ratings import RatingError, SchemeError
 from promptyard.storage import db
 from promptyard.storage.tables import Cell
 from promptyard.versioning import ConflictError, Store
@@ -274,3 +274,63 @@ def test_session_needs_a_known_run_and_scheme(ws) -> None:
     seeded = seed_run(ws, rows=1)
     with pytest.raises(RatingError, match="unknown rating scheme"):
         ratings.open_session(ws, seeded.run_id, "rate", "stars")
+
+
+# --- kinds: a registry of classes ---------------------------------------------------------
+
+
+def test_each_kind_is_a_registered_class() -> None:
+    from promptyard.ratings.kinds import KINDS_BY_NAME
+
+    assert ratings.KINDS == ("numeric", "boolean", "categorical", "text")
+    schemes = {s.name: s for s in ratings.parse_schemes(ratings.DEFAULT_RATINGS_YAML)}
+    for scheme in schemes.values():
+        assert scheme.spec is KINDS_BY_NAME[scheme.kind] is ratings.kind_of(scheme.kind)
+        assert scheme.kind == ratings.RatingKind(scheme.kind)
+    assert ratings.kind_of("boolean").coerce("thumbs down") is False
+    assert ratings.kind_of("numeric").coerce(" 4 ") == 4.0
+    assert ratings.kind_of("numeric").coerce(True) is None
+
+
+def test_a_registered_kind_is_parsed_validated_and_described() -> None:
+    from promptyard.ratings.kinds import KINDS_BY_NAME
+
+    @ratings.register_kind
+    class Stars(ratings.Kind):
+        name = "stars"
+
+        def validate(self, scheme, value):  # type: ignore[no-untyped-def]
+            if value not in (1, 2, 3):
+                raise ratings.RatingError(f"scheme {scheme.name!r} takes 1 to 3 stars")
+            return value
+
+        def describe(self, scheme):  # type: ignore[no-untyped-def]
+            return "one to three stars"
+
+    try:
+        [scheme] = ratings.parse_schemes("schemes:\n  - name: s\n    kind: stars\n")
+        assert scheme.describe() == "one to three stars" and scheme.validate_value(2) == 2
+        with pytest.raises(RatingError, match="1 to 3 stars"):
+            scheme.validate_value(4)
+        with pytest.raises(SchemeError, match="'min' does not apply to a stars scheme"):
+            ratings.parse_schemes("schemes:\n  - name: s\n    kind: stars\n    min: 1\n")
+    finally:
+        del KINDS_BY_NAME["stars"]
+    with pytest.raises(SchemeError, match="field 'kind' must be one of"):
+        ratings.parse_schemes("schemes:\n  - name: s\n    kind: stars\n")
+
+
+def test_numeric_schemes_are_ordinal_unless_ratings_yaml_says_otherwise() -> None:
+    schemes = {s.name: s for s in ratings.parse_schemes(ratings.DEFAULT_RATINGS_YAML)}
+    assert schemes["quality"].level == "ordinal"  # Likert 1-5
+    assert (schemes["thumbs"].level, schemes["issues"].level) == ("nominal", "nominal")
+    assert schemes["comment"].level == "none"
+    assert "level" not in ratings.dump_schemes(list(schemes.values()))
+    wide = "schemes:\n  - name: score\n    kind: numeric\n    min: 0\n    max: 100\n    level: interval\n"
+    [scheme] = ratings.parse_schemes(wide)
+    assert scheme.level == "interval"
+    assert ratings.parse_schemes(ratings.dump_schemes([scheme])) == [scheme]
+    with pytest.raises(SchemeError, match="line 2, scheme #1 \\(score\\): field 'level' must be"):
+        ratings.parse_schemes(wide.replace("interval", "nominal"))
+    with pytest.raises(SchemeError, match="'level' does not apply to a text scheme"):
+        ratings.parse_schemes("schemes:\n  - name: t\n    kind: text\n    level: ordinal\n")

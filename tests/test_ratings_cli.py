@@ -69,6 +69,12 @@ def test_ratings_schemes_agreement_and_pairwise(workspace) -> None:
     out = _cli(workspace, "ratings", "agreement", str(seeded.run_id), "--json")
     report = json.loads(out.stdout)
     assert report[0]["scheme"] == "quality" and report[0]["disputed"][0]["dispute"] == 1.0
+    # one shared cell: agreement is undefined, shown as a dash with the reason
+    assert report[0]["cohen_kappa"] is None and report[0]["reasons"]["cohen_kappa"]
+    out = _cli(workspace, "ratings", "agreement", str(seeded.run_id))
+    line, why = out.stdout.splitlines()[:2]
+    assert "Cohen kappa=— ordinal alpha=—" in line
+    assert why.strip() == "— " + report[0]["reasons"]["cohen_kappa"]
     for pair in ratings.make_pairs(workspace, seeded.run_id):
         ratings.record_vote(workspace, pair, "a", "ann")
     out = _cli(workspace, "ratings", "pairwise", str(seeded.run_id))

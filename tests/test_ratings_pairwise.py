@@ -6,8 +6,7 @@ import pytest
 
 from promptyard import ratings
 from promptyard.errors import NotFoundError
-from promptyard.ratings.agreement import run_agreement, scheme_agreement
-from promptyard.ratings.core import RatingError
+from promptyard.ratings import RatingError, run_agreement, scheme_agreement
 from tests.ratings_seed import seed_run
 
 THREE = [("summarize", 1, "sim-fast"), ("summarize", 2, "sim-fast"), ("summarize", 2, "sim-smart")]
@@ -157,3 +156,42 @@ def test_agreement_three_raters_fleiss_and_label_sets(ws) -> None:
         ratings.rate_cell(ws, seeded.cell_id(0), "issues", ["too long", "off-topic"], rater)
     same_set = scheme_agreement(ws, seeded.run_id, ratings.get_scheme(ws, "issues"))
     assert same_set.disputed == []  # the same labels in any order agree
+
+
+def test_numeric_agreement_is_ordinal_krippendorff(ws) -> None:
+    from promptyard import stats
+
+    seeded = seed_run(ws, rows=3)
+    values = {"ann": [1, 2, 5, 4, 3, 3], "bob": [2, 2, 4, 4, 3, 1]}
+    for rater, row in values.items():
+        for i, v in enumerate(row):
+            ratings.rate_cell(ws, seeded.cell_id(i // 2, i % 2), "quality", v, rater)
+    report = scheme_agreement(ws, seeded.run_id, ratings.get_scheme(ws, "quality"))
+    items = [[a, b] for a, b in zip(values["ann"], values["bob"], strict=True)]
+    assert report.level == "ordinal"
+    assert report.krippendorff_alpha == pytest.approx(stats.krippendorff_alpha(items, "ordinal"))
+    assert report.krippendorff_alpha != pytest.approx(stats.krippendorff_alpha(items, "interval"))
+    assert report.reasons == {}
+
+
+def test_undefined_agreement_is_none_with_the_reason_never_one(ws) -> None:
+    seeded = seed_run(ws, rows=2)
+    for rater in ("ann", "bob"):
+        for i in range(4):  # everyone gives a thumbs up everywhere
+            ratings.rate_cell(ws, seeded.cell_id(i // 2, i % 2), "thumbs", True, rater)
+    report = scheme_agreement(ws, seeded.run_id, ratings.get_scheme(ws, "thumbs"))
+    assert report.method == "Cohen's kappa" and report.cells_shared == 4
+    assert report.cohen_kappa is None and report.fleiss_kappa is None
+    assert report.krippendorff_alpha is None and report.value is None
+    assert report.reason == "only one category was used, so agreement is undefined"
+    assert set(report.reasons) == {"cohen_kappa", "fleiss_kappa", "krippendorff_alpha"}
+    ratings.rate_cell(ws, seeded.cell_id(0), "quality", 3, "ann")  # nobody else rated it
+    lonely = scheme_agreement(ws, seeded.run_id, ratings.get_scheme(ws, "quality"))
+    assert (
+        lonely.value is None and lonely.reason and "no cell has two or more raters" in lonely.reason
+    )
+    ratings.rate_cell(ws, seeded.cell_id(0), "comment", "fine", "ann")
+    ratings.rate_cell(ws, seeded.cell_id(0), "comment", "meh", "bob")
+    text = scheme_agreement(ws, seeded.run_id, ratings.get_scheme(ws, "comment"))
+    assert text.krippendorff_alpha is None and text.reason == "free-text ratings have no agreement"
+    assert text.to_dict()["reasons"]["krippendorff_alpha"] == text.reason

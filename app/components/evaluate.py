@@ -118,9 +118,22 @@ def _calibration(ws: Workspace, run_id: int) -> None:
         return
     c = st.columns(4)
     c[0].metric("Cells both scored", report.n)
-    c[1].metric("Pearson r", "—" if report.pearson is None else f"{report.pearson:.2f}")
-    c[2].metric("Cohen's κ (pass/fail)", "—" if report.kappa is None else f"{report.kappa:.2f}")
-    c[3].metric("Agreement", "—" if report.agreement is None else f"{report.agreement:.0%}")
+    why = report.reasons  # the library says why a statistic is undefined ("—")
+    c[1].metric(
+        "Pearson r",
+        "—" if report.pearson is None else f"{report.pearson:.2f}",
+        help=why.get("pearson"),
+    )
+    c[2].metric(
+        "Cohen's κ (pass/fail)",
+        "—" if report.kappa is None else f"{report.kappa:.2f}",
+        help=why.get("kappa"),
+    )
+    c[3].metric(
+        "Agreement",
+        "—" if report.agreement is None else f"{report.agreement:.0%}",
+        help=why.get("agreement"),
+    )
     if report.disagreements:
         st.caption("Where the judge and people disagree most")
         st.dataframe(

@@ -14,7 +14,7 @@ from typing import Any
 
 import streamlit as st
 
-from promptyard.ratings.core import RatingScheme
+from promptyard.ratings import RatingScheme
 from promptyard.reading import CellTrace, Column, GridCell, RatingSummary, Segment
 
 COLLAPSE_AT = 600

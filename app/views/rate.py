@@ -10,8 +10,7 @@ from components.rater import rater_field
 
 from promptyard import ratings
 from promptyard.errors import PromptyardError
-from promptyard.ratings.agreement import run_agreement
-from promptyard.ratings.core import Pair, RatingScheme, SessionItem
+from promptyard.ratings import Pair, RatingScheme, SchemeAgreement, SessionItem
 from promptyard.reading.compare import columns_for
 from promptyard.runs import engine
 
@@ -301,7 +300,7 @@ def _blind_pairs(rater: str) -> None:
                         "ties": s.ties,
                         "both bad": s.both_bad,
                         "win rate": f"{s.win_rate:.0%}",
-                        "95% CI": f"{s.ci_low:.0%} – {s.ci_high:.0%}",
+                        "95% CI": _interval(s.ci_low, s.ci_high),
                         "Bradley-Terry": round(s.bt_elo),
                     }
                     for s in standings
@@ -310,8 +309,37 @@ def _blind_pairs(rater: str) -> None:
             )
 
 
+UNDEFINED = "—"
+STATISTICS = {
+    "Cohen's κ": "cohen_kappa",
+    "Fleiss' κ": "fleiss_kappa",
+    "Krippendorff's α": "krippendorff_alpha",
+}
+
+
+def _interval(low: float | None, high: float | None) -> str:
+    return UNDEFINED if low is None or high is None else f"{low:.0%} – {high:.0%}"
+
+
+def _statistic(report: SchemeAgreement, name: str) -> str:
+    value = getattr(report, name)
+    return UNDEFINED if value is None else f"{value:.3f}"
+
+
+def _why_undefined(report: SchemeAgreement) -> str:
+    """The library's reasons for each "—" of a report's row, one when they are all alike."""
+    why = {
+        label: report.reasons[name]
+        for label, name in STATISTICS.items()
+        if getattr(report, name) is None and name in report.reasons
+    }
+    if len(set(why.values())) == 1 and len(why) == len(STATISTICS):
+        return next(iter(why.values()))
+    return "; ".join(f"{label}: {reason}" for label, reason in why.items())
+
+
 def _agreement() -> None:
-    reports = run_agreement(ws, run_id)
+    reports = ratings.run_agreement(ws, run_id)
     if not reports:
         st.info("No ratings in this run yet.")
         return
@@ -322,15 +350,27 @@ def _agreement() -> None:
                 "raters": len(r.raters),
                 "cells rated": r.cells_rated,
                 "cells with 2+ raters": r.cells_shared,
-                "method": r.method if r.cells_shared else "—",
-                "Cohen's κ": r.cohen_kappa,
-                "Fleiss' κ": r.fleiss_kappa,
-                "Krippendorff's α": r.krippendorff_alpha,
+                "method": r.method if r.cells_shared else UNDEFINED,
+                **{label: _statistic(r, name) for label, name in STATISTICS.items()},
+                "why —": _why_undefined(r),
             }
             for r in reports
         ],
         hide_index=True,
+        column_config={
+            label: st.column_config.TextColumn(
+                help=f"{UNDEFINED}: undefined here; the column 'why —' says why"
+            )
+            for label in STATISTICS
+        }
+        | {"why —": st.column_config.TextColumn(help="Why a statistic of the row is undefined")},
     )
+    notes = [f"{r.scheme}: {_why_undefined(r)}" for r in reports if _why_undefined(r)]
+    if notes:
+        st.caption(
+            f"{UNDEFINED} marks agreement that is undefined (hover for why).",
+            help="\n\n".join(escape_markdown(n) for n in notes),
+        )
     for r in reports:
         if r.disputed:
             st.markdown(f"**Most disputed: {escape_markdown(r.scheme)}**")

@@ -55,7 +55,8 @@ source = st.text_area(
     "ratings.yaml",
     key=state.SETTINGS_SCHEMES_TEXT,
     height=360,
-    help="Kinds: numeric (min, max, step), boolean, categorical (labels, multiple), text",
+    help="Kinds: numeric (min, max, step; level: ordinal, interval or ratio for agreement), "
+    "boolean, categorical (labels, multiple), text",
 )
 try:
     preview = ratings.parse_schemes(source)
@@ -67,7 +68,13 @@ if problem:
 else:
     st.dataframe(
         [
-            {"name": s.name, "kind": s.kind, "values": s.describe(), "instructions": s.instructions}
+            {
+                "name": s.name,
+                "kind": str(s.kind),
+                "values": s.describe(),
+                "agreement level": s.level,
+                "instructions": s.instructions,
+            }
             for s in preview
         ],
         hide_index=True,

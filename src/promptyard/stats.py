@@ -1,9 +1,13 @@
-"""The statistics of human judgement: pure functions, no database.
+"""Every statistic of the project, once: pure functions, no database.
 
-Wilson intervals for win rates, Bradley-Terry strengths fitted by the MM algorithm
-(Hunter 2004), and agreement between raters: Cohen's kappa (two raters), Fleiss' kappa
-(any number of raters per item) and Krippendorff's alpha (missing ratings allowed,
-nominal or interval distances).
+Student-t and Wilson intervals, Bradley-Terry strengths fitted by the MM algorithm
+(Hunter 2004), agreement between raters (Cohen's kappa for two raters, Fleiss' kappa for
+any number per item, Krippendorff's alpha at the nominal, ordinal, interval and ratio
+levels with missing ratings allowed) and Pearson and Spearman correlations.
+
+Where a statistic is undefined it is None (NaN for the intervals, which feed tables of
+floats): never a made-up 1.0 or 0.0. The `*_estimate` functions also say why, in words a
+page can show beside its "—".
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -55,12 +60,13 @@ def mean_interval(n: int, total: float, total_sq: float) -> tuple[float, float, 
 
 
 def wilson_interval(successes: float, n: float, z: float = Z_95) -> tuple[float, float]:
-    """The Wilson score interval (95% by default) of a proportion; (0, 1) when n is 0.
+    """The Wilson score interval (95% by default) of a proportion; (NaN, NaN) when n is 0,
+    where no interval is defined.
 
     `successes` may be fractional (a tie counts as half a win).
     """
     if n <= 0:
-        return 0.0, 1.0
+        return math.nan, math.nan
     p = successes / n
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
@@ -107,33 +113,61 @@ def elo_like(strengths: np.ndarray, base: float = 1000.0) -> np.ndarray:
     return base + 400.0 * (logs - logs.mean())
 
 
-def cohen_kappa(a: Sequence[Hashable], b: Sequence[Hashable]) -> float | None:
-    """Cohen's kappa of two raters' labels of the same items (None with no items).
+# --- agreement and correlation -----------------------------------------------------------
 
-    1.0 when both raters always agree (also when they only ever used one label).
-    """
+LEVELS = ("nominal", "ordinal", "interval", "ratio")
+
+# Why a statistic is undefined, in the words a page shows beside its "—".
+FEW_ITEMS = "fewer than 2 items were rated by two or more raters, so agreement is undefined"
+ONE_CATEGORY = "only one category was used, so agreement is undefined"
+ONE_VALUE = "every rating had the same value, so agreement is undefined"
+FEW_PAIRS = "fewer than 2 pairs of scores, so correlation is undefined"
+CONSTANT = "one side gave the same score everywhere, so correlation is undefined"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A statistic's value, or None with the reason it is undefined."""
+
+    value: float | None
+    reason: str | None = None
+
+    @classmethod
+    def undefined(cls, reason: str) -> Estimate:
+        return cls(None, reason)
+
+
+def cohen_kappa_estimate(a: Sequence[Hashable], b: Sequence[Hashable]) -> Estimate:
+    """Cohen's kappa of two raters' labels of the same items, or why it is undefined
+    (fewer than 2 items, or both raters used one and the same category)."""
     if len(a) != len(b):
         raise ValueError("both raters must rate the same items")
     n = len(a)
-    if n == 0:
-        return None
+    if n < 2:
+        return Estimate.undefined(FEW_ITEMS)
     observed = sum(1 for x, y in zip(a, b, strict=True) if x == y) / n
     ca, cb = Counter(a), Counter(b)
     expected = sum(ca[label] * cb[label] for label in ca) / (n * n)
     if expected >= 1.0:
-        return 1.0 if observed >= 1.0 else 0.0
-    return (observed - expected) / (1 - expected)
+        return Estimate.undefined(ONE_CATEGORY)
+    return Estimate((observed - expected) / (1 - expected))
 
 
-def fleiss_kappa(items: Sequence[Sequence[Hashable]]) -> float | None:
-    """Fleiss' kappa over items, each a list of the labels its raters gave.
+def cohen_kappa(a: Sequence[Hashable], b: Sequence[Hashable]) -> float | None:
+    """Cohen's kappa of two raters' labels of the same items (None where undefined)."""
+    return cohen_kappa_estimate(a, b).value
+
+
+def fleiss_kappa_estimate(items: Sequence[Sequence[Hashable]]) -> Estimate:
+    """Fleiss' kappa over items, each a list of the labels its raters gave, or why it is
+    undefined.
 
     Items with fewer than two ratings are left out; the number of raters may vary per
-    item (each item's agreement is averaged with equal weight). None when nothing is left.
+    item (each item's agreement is averaged with equal weight).
     """
     usable = [list(x) for x in items if len(x) >= 2]
-    if not usable:
-        return None
+    if len(usable) < 2:
+        return Estimate.undefined(FEW_ITEMS)
     totals: Counter[Hashable] = Counter()
     n_ratings = 0
     p_items = []
@@ -146,23 +180,57 @@ def fleiss_kappa(items: Sequence[Sequence[Hashable]]) -> float | None:
     p_bar = sum(p_items) / len(p_items)
     p_e = sum((c / n_ratings) ** 2 for c in totals.values())
     if p_e >= 1.0:
-        return 1.0 if p_bar >= 1.0 else 0.0
-    return (p_bar - p_e) / (1 - p_e)
+        return Estimate.undefined(ONE_CATEGORY)
+    return Estimate((p_bar - p_e) / (1 - p_e))
 
 
-def krippendorff_alpha(items: Sequence[Sequence[Any]], level: str = "nominal") -> float | None:
-    """Krippendorff's alpha over items, each the list of values its raters gave.
+def fleiss_kappa(items: Sequence[Sequence[Hashable]]) -> float | None:
+    """Fleiss' kappa over items, each the labels its raters gave (None where undefined)."""
+    return fleiss_kappa_estimate(items).value
 
-    `level` is "nominal" (labels) or "interval" (numbers). Missing ratings are fine:
-    items with one value are left out. None when fewer than two values are pairable.
+
+def _distances(values: list[Any], n_c: np.ndarray, level: str) -> np.ndarray:
+    """Krippendorff's squared difference δ² between every pair of values (2011, p. 6)."""
+    k = len(values)
+    if level == "nominal":
+        return 1.0 - np.eye(k)
+    nums = np.array([float(v) for v in values])
+    if level == "interval":
+        return (nums[:, None] - nums[None, :]) ** 2
+    if level == "ratio":
+        total = nums[:, None] + nums[None, :]
+        diff = nums[:, None] - nums[None, :]
+        return np.divide(diff, total, out=np.zeros((k, k)), where=total != 0) ** 2
+    # ordinal: the frequencies from rank c to rank k, less half of the two ends
+    cum = np.concatenate([[0.0], np.cumsum(n_c)])
+    lo, hi = (
+        np.minimum.outer(np.arange(k), np.arange(k)),
+        np.maximum.outer(np.arange(k), np.arange(k)),
+    )
+    between = cum[hi + 1] - cum[lo] - (n_c[lo] + n_c[hi]) / 2
+    return between**2
+
+
+def krippendorff_alpha_estimate(items: Sequence[Sequence[Any]], level: str = "nominal") -> Estimate:
+    """Krippendorff's alpha over items, each the list of values its raters gave, or why
+    it is undefined (fewer than 2 items with two values, or a single value used).
+
+    `level` is "nominal" (labels), "ordinal" (ranks: Likert scales), "interval" or
+    "ratio" (numbers). Missing ratings are fine: items with one value are left out.
     """
+    if level not in LEVELS:
+        raise ValueError(f"unknown level {level!r}: use {', '.join(LEVELS)}")
     usable = [list(x) for x in items if len(x) >= 2]
-    if not usable:
-        return None
-    values = sorted({v for item in usable for v in item}, key=lambda v: (str(type(v)), v))
+    if len(usable) < 2:
+        return Estimate.undefined(FEW_ITEMS)
+    if level == "nominal":
+        values = sorted({v for item in usable for v in item}, key=lambda v: (str(type(v)), v))
+    else:
+        values = sorted({float(v) for item in usable for v in item})
+        usable = [[float(v) for v in item] for item in usable]
     index = {v: i for i, v in enumerate(values)}
     k = len(values)
-    o = np.zeros((k, k))
+    o = np.zeros((k, k))  # the coincidence matrix
     for item in usable:
         m = len(item)
         counts = Counter(item)
@@ -172,32 +240,66 @@ def krippendorff_alpha(items: Sequence[Sequence[Any]], level: str = "nominal") -
                 o[index[v], index[u]] += pairs / (m - 1)
     n_c = o.sum(axis=1)
     n = n_c.sum()
-    if n <= 1:
-        return None
-    if level == "interval":
-        nums = np.array([float(v) for v in values])
-        delta = (nums[:, None] - nums[None, :]) ** 2
-    elif level == "nominal":
-        delta = 1.0 - np.eye(k)
-    else:
-        raise ValueError(f"unknown level {level!r}: use 'nominal' or 'interval'")
+    delta = _distances(values, n_c, level)
     d_o = float((o * delta).sum()) / n
     d_e = float((np.outer(n_c, n_c) * delta).sum()) / (n * (n - 1))
     if d_e == 0:
-        return 1.0 if d_o == 0 else 0.0
-    return 1.0 - d_o / d_e
+        return Estimate.undefined(ONE_VALUE if level != "nominal" else ONE_CATEGORY)
+    return Estimate(1.0 - d_o / d_e)
+
+
+def krippendorff_alpha(items: Sequence[Sequence[Any]], level: str = "nominal") -> float | None:
+    """Krippendorff's alpha at `level` (nominal, ordinal, interval or ratio); None where
+    undefined. See `krippendorff_alpha_estimate`."""
+    return krippendorff_alpha_estimate(items, level).value
+
+
+def _correlation(xs: Sequence[float], ys: Sequence[float], ranked: bool) -> Estimate:
+    import pandas as pd  # only for ranks; not at import time of the library
+
+    if len(xs) != len(ys):
+        raise ValueError("both sides must score the same items")
+    if len(xs) < 2:
+        return Estimate.undefined(FEW_PAIRS)
+    x, y = pd.Series(xs, dtype=float), pd.Series(ys, dtype=float)
+    if ranked:  # Spearman's rho is Pearson's r of the ranks, ties sharing their mean rank
+        x, y = x.rank(method="average"), y.rank(method="average")
+    if x.nunique() < 2 or y.nunique() < 2:
+        return Estimate.undefined(CONSTANT)
+    return Estimate(float(np.corrcoef(x.to_numpy(), y.to_numpy())[0, 1]))
+
+
+def pearson_estimate(xs: Sequence[float], ys: Sequence[float]) -> Estimate:
+    """Pearson's r of paired scores, or why it is undefined (under 2 pairs, a constant side)."""
+    return _correlation(xs, ys, ranked=False)
+
+
+def spearman_estimate(xs: Sequence[float], ys: Sequence[float]) -> Estimate:
+    """Spearman's rho of paired scores (average ranks for ties), or why it is undefined."""
+    return _correlation(xs, ys, ranked=True)
+
+
+def pearson(xs: Sequence[float], ys: Sequence[float]) -> float | None:
+    """Pearson's r of paired scores (None where undefined)."""
+    return pearson_estimate(xs, ys).value
+
+
+def spearman(xs: Sequence[float], ys: Sequence[float]) -> float | None:
+    """Spearman's rho of paired scores (None where undefined)."""
+    return spearman_estimate(xs, ys).value
 
 
 def dispute(values: Sequence[Any], level: str = "nominal", span: float | None = None) -> float:
     """How much raters of one item disagree, 0 (all agree) to 1.
 
     Nominal: the share of ratings outside the most common value, scaled so that an even
-    split of two raters is 1. Interval: the spread (max - min) over the scale's `span`.
+    split of two raters is 1. Ordinal, interval, ratio: the spread (max - min) over the
+    scale's `span`.
     """
     vals = list(values)
     if len(vals) < 2:
         return 0.0
-    if level == "interval":
+    if level != "nominal":
         nums = [float(v) for v in vals]
         width = span if span and span > 0 else (max(nums) - min(nums)) or 1.0
         return min(1.0, (max(nums) - min(nums)) / width)

@@ -153,12 +153,14 @@ def calibrate_cmd(
         return
 
     def fmt(x: float | None) -> str:
-        return "n/a" if x is None else f"{x:.2f}"
+        return "—" if x is None else f"{x:.2f}"
 
     typer.echo(
         f"{cal.n} cells: Pearson {fmt(cal.pearson)}, Spearman {fmt(cal.spearman)}, "
         f"Cohen's kappa (pass/fail) {fmt(cal.kappa)}, agreement {fmt(cal.agreement)}"
     )
+    for statistic, reason in cal.reasons.items():
+        typer.echo(f"  — {statistic}: {reason}")
     for d in cal.disagreements:
         snippet = " ".join((d.output or "").split())[:60]
         typer.echo(

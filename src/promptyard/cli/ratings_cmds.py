@@ -9,6 +9,8 @@ import typer
 from promptyard.cli._common import emit_json
 from promptyard.workspace import current_workspace
 
+UNDEFINED = "—"  # how an undefined statistic is shown, as on the Rate page
+
 ratings_app = typer.Typer(help="Human ratings: schemes, exports, agreement.", no_args_is_help=True)
 
 
@@ -53,37 +55,27 @@ def agreement_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Agreement between raters per scheme, and the most disputed cells."""
-    from promptyard.ratings.agreement import run_agreement
+    from promptyard import ratings
 
-    reports = run_agreement(current_workspace(), run_id)
+    reports = ratings.run_agreement(current_workspace(), run_id)
     if as_json:
-        emit_json(
-            [
-                {
-                    "scheme": r.scheme,
-                    "raters": r.raters,
-                    "cells_rated": r.cells_rated,
-                    "cells_shared": r.cells_shared,
-                    "cohen_kappa": r.cohen_kappa,
-                    "fleiss_kappa": r.fleiss_kappa,
-                    "krippendorff_alpha": r.krippendorff_alpha,
-                    "disputed": [d.__dict__ for d in r.disputed],
-                }
-                for r in reports
-            ]
-        )
+        emit_json([r.to_dict() for r in reports])
         return
     if not reports:
         typer.echo(f"Run {run_id} has no ratings yet.")
         return
     for r in reports:
-        alpha = "n/a" if r.krippendorff_alpha is None else f"{r.krippendorff_alpha:.3f}"
-        kappa = r.cohen_kappa if r.cohen_kappa is not None else r.fleiss_kappa
-        shown = "n/a" if kappa is None else f"{kappa:.3f}"
+        kappa = "cohen_kappa" if len(r.raters) == 2 else "fleiss_kappa"
+        shown = {name: getattr(r, name) for name in (kappa, "krippendorff_alpha")}
+        text = {k: UNDEFINED if v is None else f"{v:.3f}" for k, v in shown.items()}
         typer.echo(
             f"{r.scheme:<12} raters={len(r.raters)} shared cells={r.cells_shared} "
-            f"{'Cohen' if r.cohen_kappa is not None else 'Fleiss'} kappa={shown} alpha={alpha}"
+            f"{'Cohen' if kappa == 'cohen_kappa' else 'Fleiss'} kappa={text[kappa]} "
+            f"{r.level} alpha={text['krippendorff_alpha']}"
         )
+        # each reason once: often both statistics are undefined for the same one
+        for reason in dict.fromkeys(r.reasons[k] for k in shown if k in r.reasons):
+            typer.echo(f"{'':<12} {UNDEFINED} {reason}")
 
 
 @ratings_app.command("pairwise")
@@ -102,7 +94,12 @@ def pairwise_cmd(
         typer.echo(f"Run {run_id} has no pairwise votes yet.")
         return
     for s in standings:
+        interval = (
+            UNDEFINED
+            if s.ci_low is None or s.ci_high is None
+            else f"{s.ci_low:.1%}, {s.ci_high:.1%}"
+        )
         typer.echo(
-            f"{s.label:<40} win {s.win_rate:6.1%} [{s.ci_low:.1%}, {s.ci_high:.1%}] "
+            f"{s.label:<40} win {s.win_rate:6.1%} [{interval}] "
             f"BT {s.bt_elo:7.1f}  n={s.comparisons}"
         )

@@ -3,21 +3,29 @@
 On the cells that carry both a human rating with a numeric score (current ratings only,
 averaged over raters) and a judge's Score, report Pearson and Spearman correlation,
 Cohen's kappa on pass/fail (human score >= 0.5 against the judge's verdict), raw agreement,
-and the cells where the two differ most.
+and the cells where the two differ most. The statistics are `promptyard.stats`'; one that
+is undefined is None, with the reason in `Calibration.reasons`.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlmodel import col, select
 
+from promptyard.stats import (
+    Estimate,
+    cohen_kappa,
+    cohen_kappa_estimate,
+    pearson_estimate,
+    spearman_estimate,
+)
 from promptyard.storage import db
 from promptyard.storage.tables import Cell, Rating, Score
 from promptyard.workspace import Workspace
+
+NO_CELLS = "no cell has both a human rating and a judge's score"
 
 
 @dataclass
@@ -42,49 +50,10 @@ class Calibration:
     kappa: float | None  # Cohen's kappa on pass/fail (human >= 0.5 vs the judge's verdict)
     agreement: float | None  # the fraction of cells where both say pass or both say fail
     disagreements: list[Disagreement]
+    reasons: dict[str, str] = field(default_factory=dict)  # statistic -> why it is None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _pearson(xs: Sequence[float], ys: Sequence[float]) -> float | None:
-    n = len(xs)
-    if n < 2:
-        return None
-    mx, my = sum(xs) / n, sum(ys) / n
-    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
-    sxx = sum((x - mx) ** 2 for x in xs)
-    syy = sum((y - my) ** 2 for y in ys)
-    if sxx == 0 or syy == 0:
-        return None
-    return sxy / math.sqrt(sxx * syy)
-
-
-def _ranks(values: Sequence[float]) -> list[float]:
-    order = sorted(range(len(values)), key=lambda i: values[i])
-    ranks = [0.0] * len(values)
-    i = 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
-            j += 1
-        for k in range(i, j + 1):
-            ranks[order[k]] = (i + j) / 2 + 1
-        i = j + 1
-    return ranks
-
-
-def cohen_kappa(a: Sequence[bool], b: Sequence[bool]) -> float | None:
-    """Cohen's kappa of two pass/fail raters (None when undefined)."""
-    n = len(a)
-    if n == 0:
-        return None
-    observed = sum(1 for x, y in zip(a, b, strict=True) if x == y) / n
-    pa, pb = sum(a) / n, sum(b) / n
-    expected = pa * pb + (1 - pa) * (1 - pb)
-    if expected >= 1.0:
-        return 1.0 if observed == 1.0 else None
-    return (observed - expected) / (1 - expected)
 
 
 def calibrate(
@@ -132,17 +101,28 @@ def calibrate(
         for c, h, j in pairs[:top]
         if c in cells
     ]
+    agreement = (
+        Estimate(sum(1 for x, y in zip(h_pass, j_pass, strict=True) if x == y) / len(both))
+        if both
+        else Estimate.undefined(NO_CELLS)
+    )
+    estimates = {
+        "pearson": pearson_estimate(hs, js),
+        "spearman": spearman_estimate(hs, js),
+        "kappa": cohen_kappa_estimate(h_pass, j_pass),
+        "agreement": agreement,
+    }
     return Calibration(
         evaluator=evaluator,
         n=len(both),
-        pearson=_pearson(hs, js),
-        spearman=_pearson(_ranks(hs), _ranks(js)) if len(both) >= 2 else None,
-        kappa=cohen_kappa(h_pass, j_pass),
-        agreement=(sum(1 for x, y in zip(h_pass, j_pass, strict=True) if x == y) / len(both))
-        if both
-        else None,
+        pearson=estimates["pearson"].value,
+        spearman=estimates["spearman"].value,
+        kappa=estimates["kappa"].value,
+        agreement=estimates["agreement"].value,
         disagreements=worst,
+        reasons={k: e.reason for k, e in estimates.items() if e.reason},
     )
 
 
+# cohen_kappa is re-exported for callers of calibration; its one copy is in stats.
 __all__ = ["Calibration", "Disagreement", "calibrate", "cohen_kappa"]
