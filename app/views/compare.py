@@ -15,7 +15,7 @@ from promptyard import ratings
 from promptyard.errors import PromptyardError
 from promptyard.reading import compare
 from promptyard.reading.compare import GridFilters
-from promptyard.runs import engine
+from promptyard.runs import list_runs
 
 ws = workspace()
 st.title("🔍 Compare")
@@ -52,7 +52,7 @@ def _flash() -> None:
         (st.error if kind == "error" else st.toast)(message)
 
 
-runs = engine.list_runs(ws, kind=None)
+runs = list_runs(ws, kind=None)
 if not runs:
     st.info("No runs yet. Start one on the Runs page, or with `promptyard run`.")
     st.stop()

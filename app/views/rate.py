@@ -13,7 +13,7 @@ from promptyard.errors import PromptyardError
 from promptyard.ratings.agreement import run_agreement
 from promptyard.ratings.core import Pair, RatingScheme, SessionItem
 from promptyard.reading.compare import columns_for
-from promptyard.runs import engine
+from promptyard.runs import list_runs
 
 ws = workspace()
 st.title("⭐ Rate")
@@ -28,7 +28,7 @@ def _flash() -> None:
         (st.error if kind == "error" else st.toast)(message)
 
 
-runs = engine.list_runs(ws, kind=None)
+runs = list_runs(ws, kind=None)
 if not runs:
     st.info("No runs yet. Start one on the Runs page, then come back to rate its outputs.")
     st.stop()
