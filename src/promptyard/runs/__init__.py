@@ -4,7 +4,7 @@ The public face of the part; the modules behind it are planning, pricing, record
 state, limits, executor, jobs, worker and playground.
 """
 
-from promptyard.runs.executor import execute_run, finish_run, run_job, run_sync
+from promptyard.runs.executor import execute_run, run_job, run_sync
 from promptyard.runs.jobs import (
     HANDLERS,
     JobInfo,
@@ -49,7 +49,9 @@ from promptyard.runs.state import (
     RunProgress,
     RunSummary,
     cancel_run,
+    claim_run,
     effective_status,
+    finish_run,
     get_run,
     list_runs,
     pid_alive,
@@ -91,6 +93,7 @@ __all__ = [
     "cache_key",
     "cancel_job",
     "cancel_run",
+    "claim_run",
     "create_job",
     "create_run",
     "dispatch",

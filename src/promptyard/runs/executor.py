@@ -13,16 +13,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, update
 from sqlmodel import Session
 
+from promptyard.runs.cache import serve_from_cache
 from promptyard.runs.jobs import JobKind, create_job, dispatch
 from promptyard.runs.limits import (
     BACKOFF_BASE_S,
@@ -32,21 +32,11 @@ from promptyard.runs.limits import (
     RateLimiter,
     backoff,
 )
-from promptyard.runs.planning import completion_bound
-from promptyard.runs.pricing import BUDGET_COMPLETION_BOUND
-from promptyard.runs.records import CellTodo, cell_update, error_completion
-from promptyard.runs.state import (
-    CELL,
-    RUN,
-    VARIANT,
-    RunBusyError,
-    RunSummary,
-    effective_status,
-    get_run,
-    run_summary,
-)
+from promptyard.runs.pricing import price_cells
+from promptyard.runs.records import CellTodo, cell_update, error_completion, load_todo
+from promptyard.runs.state import RUN, RunSummary, claim_run, finish_run, run_summary
 from promptyard.storage import db
-from promptyard.storage.tables import Cell, CellStatus, Run, RunStatus, Variant, utcnow
+from promptyard.storage.tables import Cell, Run, RunStatus, Variant, utcnow
 from promptyard.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -75,96 +65,6 @@ class _Lane:
 class _Outcome:
     cancelled: bool = False
     budget_stopped: bool = False
-
-
-def _claim_run(ws: Workspace, run_id: int, reset_cancel: bool) -> Run:
-    pid = os.getpid()
-
-    def claim(s: Session) -> Run:
-        run = get_run(s, run_id)
-        if (
-            run.status == RunStatus.RUNNING
-            and run.worker_pid not in (None, pid)
-            and effective_status(run) == RunStatus.RUNNING
-        ):
-            raise RunBusyError(f"run {run_id} is already running in process {run.worker_pid}")
-        if reset_cancel:
-            run.cancel_requested = False
-        run.status = RunStatus.RUNNING
-        run.worker_pid = pid
-        run.started_at = utcnow()
-        run.heartbeat_at = utcnow()
-        run.finished_at = None
-        run.message = None
-        s.add(run)
-        return run
-
-    return db.write(ws, claim)
-
-
-_CACHE_COLUMNS = (
-    "output",
-    "finish_reason",
-    "prompt_tokens",
-    "completion_tokens",
-    "cost_usd",
-    "latency_ms",
-    "ttft_ms",
-    "raw_response_json",
-)
-
-
-def _serve_from_cache(ws: Workspace, run_id: int) -> int:
-    """Fill the run's unfinished cells from earlier ok cells with the same cache key.
-
-    One statement (SQLite 3.33+ and PostgreSQL both have UPDATE ... FROM). The unary `+`
-    keeps SQLite from driving the join by the run_id index (a scan per cache key).
-    """
-    sets = ", ".join(f"{c} = src.{c}" for c in _CACHE_COLUMNS)
-    sql = text(
-        f"""
-        UPDATE cell SET {sets}, status = :ok, cached = :yes, attempts = 0,
-               error_kind = NULL, error_message = NULL,
-               started_at = :now, finished_at = :now
-        FROM (
-            SELECT cache_key AS key, MIN(id) AS id FROM cell
-            WHERE status = :ok AND cache_key IN (
-                SELECT cache_key FROM cell WHERE run_id = :run AND status != :ok
-            )
-            GROUP BY cache_key
-        ) AS pick
-        JOIN cell AS src ON src.id = pick.id
-        WHERE cell.cache_key = pick.key AND +cell.run_id = :run AND cell.status != :ok
-        """
-    )
-    now = utcnow()
-
-    def apply(s: Session) -> int:
-        result = s.execute(sql, {"ok": CellStatus.OK, "yes": True, "now": now, "run": run_id})
-        return int(getattr(result, "rowcount", 0) or 0)
-
-    return db.write(ws, apply)
-
-
-def _load_todo(ws: Workspace, run_id: int) -> tuple[list[Variant], list[CellTodo], float]:
-    with db.session(ws) as s:
-        variants = list(
-            s.execute(
-                select(Variant).where(VARIANT.c.run_id == run_id).order_by(VARIANT.c.position)
-            ).scalars()
-        )
-        rows = s.execute(
-            select(CELL.c.id, CELL.c.variant_id, CELL.c.repeat, CELL.c.messages_json)
-            .where(CELL.c.run_id == run_id, CELL.c.status != CellStatus.OK)
-            .order_by(CELL.c.row_index, CELL.c.repeat, CELL.c.variant_id)
-        ).all()
-        spent = s.execute(
-            select(func.sum(CELL.c.cost_usd)).where(
-                CELL.c.run_id == run_id, CELL.c.cached.is_(False)
-            )
-        ).scalar()
-    todo = [CellTodo(r[0], r[1], r[2], r[3]) for r in rows]
-    return variants, todo, float(spent or 0.0)
 
 
 def _lanes(
@@ -353,12 +253,12 @@ async def execute_run(
     sent cell ends ok or with an error kind; a failing provider never stops the run.
     `on_progress(done, total)` is called as cells are stored.
     """
-    run = _claim_run(ws, run_id, reset_cancel=True)
+    run = claim_run(ws, run_id, reset_cancel=True)
     t0 = time.monotonic()
     try:
         if run.use_cache:
-            await asyncio.to_thread(_serve_from_cache, ws, run_id)
-        variants, todo, spent = await asyncio.to_thread(_load_todo, ws, run_id)
+            await asyncio.to_thread(serve_from_cache, ws, run_id)
+        variants, todo, spent = await asyncio.to_thread(load_todo, ws, run_id)
         execution = _Execution(
             ws,
             run,
@@ -373,7 +273,9 @@ async def execute_run(
         )
         lanes, lane_of = _lanes(ws, run, variants)
         if execution.budget.cap is not None:
-            _price_todo(todo, lane_of)
+            price_cells(
+                todo, {vid: (lane.endpoint, lane.parameters[vid]) for vid, lane in lane_of.items()}
+            )
         for item in todo:
             lane_of[item.variant_id].queue.append(item)
         del todo
@@ -432,26 +334,6 @@ def _final_state(outcome: _Outcome, budget: Budget) -> tuple[RunStatus, str | No
     return RunStatus.COMPLETED, None
 
 
-def _price_todo(todo: list[CellTodo], lane_of: dict[int, _Lane]) -> None:
-    """An upper bound of each cell's cost: its prompt tokens and the completion bound."""
-    from promptyard.models.providers import count_tokens, estimate_cost
-
-    memo: dict[tuple[str, int], float] = {}
-    for item in todo:
-        lane = lane_of[item.variant_id]
-        key = (item.messages_json, item.variant_id)
-        cost = memo.get(key)
-        if cost is None:
-            params = lane.parameters[item.variant_id]
-            prompt = count_tokens(json.loads(item.messages_json), lane.endpoint.litellm_model)
-            # A margin over tiktoken's count: providers count chat framing differently.
-            prompt = int(prompt * 1.1) + 16
-            bound = completion_bound(params, BUDGET_COMPLETION_BOUND)
-            cost = estimate_cost(lane.endpoint, prompt, bound) or 0.0
-            memo[key] = cost
-        item.budget_estimate = cost
-
-
 def _scrub(message: str, endpoint: ModelEndpoint, ws: Workspace) -> str:
     try:
         from promptyard.models.catalog import api_key
@@ -474,35 +356,6 @@ def _flush(ws: Workspace, run_id: int, batch: list[dict[str, Any]]) -> bool:
         return bool(s.execute(select(RUN.c.cancel_requested).where(RUN.c.id == run_id)).scalar())
 
     return db.write(ws, apply)
-
-
-def finish_run(
-    ws: Workspace, run_id: int, elapsed: float, status: str, message: str | None
-) -> None:
-    """Store how an execution of the run ended; add its `elapsed` seconds to the wall time.
-
-    A completed run with error cells gets a message saying how many, so they can be resumed.
-    """
-
-    def apply(s: Session) -> None:
-        run = get_run(s, run_id)
-        run.status = status
-        run.message = message
-        run.finished_at = utcnow()
-        run.wall_s = (run.wall_s or 0.0) + elapsed
-        run.worker_pid = None
-        run.heartbeat_at = utcnow()
-        if status == RunStatus.COMPLETED:
-            errors = s.execute(
-                select(func.count()).where(
-                    CELL.c.run_id == run_id, CELL.c.status == CellStatus.ERROR
-                )
-            ).scalar()
-            if errors:
-                run.message = f"{errors} cell(s) ended with an error; resume to retry them"
-        s.add(run)
-
-    db.write(ws, apply)
 
 
 def run_sync(ws: Workspace, run_id: int, **kwargs: Any) -> RunSummary:

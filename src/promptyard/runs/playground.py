@@ -22,10 +22,9 @@ from sqlalchemy import select, update
 from sqlmodel import Session
 
 from promptyard.errors import PromptyardError
-from promptyard.runs.executor import finish_run
 from promptyard.runs.planning import PlanError, RowInput, RunPlan, VariantSpec, build_plan
 from promptyard.runs.records import CellTodo, cell_update, create_run, error_completion
-from promptyard.runs.state import CELL
+from promptyard.runs.state import CELL, finish_run
 from promptyard.storage import db
 from promptyard.storage.tables import Cell, RunKind, RunStatus, utcnow
 from promptyard.workspace import Workspace

@@ -7,9 +7,15 @@ the larger completion bound here to reserve money before each call.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from promptyard.runs.planning import RunPlan, completion_bound
+
+if TYPE_CHECKING:
+    from promptyard.models.catalog import ModelEndpoint
+    from promptyard.runs.records import CellTodo
 
 # What a call is guessed to return when the parameters set no max_tokens: the estimate
 # uses it for the cost guess; the budget cap uses the larger bound below.
@@ -78,3 +84,25 @@ def estimate(plan: RunPlan, concurrency: int = 8) -> Estimate:
         seconds=overall,
         unknown_price_models=tuple(dict.fromkeys(unknown)),
     )
+
+
+def price_cells(
+    todo: Sequence[CellTodo], variants: dict[int, tuple[ModelEndpoint, dict[str, Any]]]
+) -> None:
+    """Set each cell's `budget_estimate`: an upper bound from its prompt tokens and the
+    completion bound (`variants`: variant id -> endpoint and parameters)."""
+    from promptyard.models.providers import count_tokens, estimate_cost
+
+    memo: dict[tuple[str, int], float] = {}
+    for item in todo:
+        endpoint, params = variants[item.variant_id]
+        key = (item.messages_json, item.variant_id)
+        cost = memo.get(key)
+        if cost is None:
+            prompt = count_tokens(json.loads(item.messages_json), endpoint.litellm_model)
+            # A margin over tiktoken's count: providers count chat framing differently.
+            prompt = int(prompt * 1.1) + 16
+            bound = completion_bound(params, BUDGET_COMPLETION_BOUND)
+            cost = estimate_cost(endpoint, prompt, bound) or 0.0
+            memo[key] = cost
+        item.budget_estimate = cost

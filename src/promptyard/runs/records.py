@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from promptyard.runs.planning import PlanError, RunPlan
@@ -164,6 +164,28 @@ def cell_update(
         "started_at": started,
         "finished_at": utcnow(),
     }
+
+
+def load_todo(ws: Workspace, run_id: int) -> tuple[list[Variant], list[CellTodo], float]:
+    """The run's variants, its cells not yet ok (in row order), and what it has spent."""
+    with db.session(ws) as s:
+        variants = list(
+            s.execute(
+                select(Variant).where(VARIANT.c.run_id == run_id).order_by(VARIANT.c.position)
+            ).scalars()
+        )
+        rows = s.execute(
+            select(CELL.c.id, CELL.c.variant_id, CELL.c.repeat, CELL.c.messages_json)
+            .where(CELL.c.run_id == run_id, CELL.c.status != CellStatus.OK)
+            .order_by(CELL.c.row_index, CELL.c.repeat, CELL.c.variant_id)
+        ).all()
+        spent = s.execute(
+            select(func.sum(CELL.c.cost_usd)).where(
+                CELL.c.run_id == run_id, CELL.c.cached.is_(False)
+            )
+        ).scalar()
+    todo = [CellTodo(r[0], r[1], r[2], r[3]) for r in rows]
+    return variants, todo, float(spent or 0.0)
 
 
 RESULT_FIELDS = (

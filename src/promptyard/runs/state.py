@@ -1,4 +1,5 @@
-"""Where runs stand: live or interrupted workers, summaries, progress, listing, cancel.
+"""Where runs stand: live or interrupted workers, summaries, progress, listing, cancel,
+and the transitions of a run's status (claimed by a process, finished).
 
 A run's status is stored; `effective_status` adds 'interrupted' for a 'running' run whose
 worker process is gone, so a page or the CLI never shows a dead run as running.
@@ -264,3 +265,58 @@ def cancel_run(ws: Workspace, run_id: int) -> None:
         s.add(run)
 
     db.write(ws, mark)
+
+
+def claim_run(ws: Workspace, run_id: int, reset_cancel: bool) -> Run:
+    """Mark the run running in this process; raises RunBusyError if another live one has it."""
+    pid = os.getpid()
+
+    def claim(s: Session) -> Run:
+        run = get_run(s, run_id)
+        if (
+            run.status == RunStatus.RUNNING
+            and run.worker_pid not in (None, pid)
+            and effective_status(run) == RunStatus.RUNNING
+        ):
+            raise RunBusyError(f"run {run_id} is already running in process {run.worker_pid}")
+        if reset_cancel:
+            run.cancel_requested = False
+        run.status = RunStatus.RUNNING
+        run.worker_pid = pid
+        run.started_at = utcnow()
+        run.heartbeat_at = utcnow()
+        run.finished_at = None
+        run.message = None
+        s.add(run)
+        return run
+
+    return db.write(ws, claim)
+
+
+def finish_run(
+    ws: Workspace, run_id: int, elapsed: float, status: str, message: str | None
+) -> None:
+    """Store how an execution of the run ended; add its `elapsed` seconds to the wall time.
+
+    A completed run with error cells gets a message saying how many, so they can be resumed.
+    """
+
+    def apply(s: Session) -> None:
+        run = get_run(s, run_id)
+        run.status = status
+        run.message = message
+        run.finished_at = utcnow()
+        run.wall_s = (run.wall_s or 0.0) + elapsed
+        run.worker_pid = None
+        run.heartbeat_at = utcnow()
+        if status == RunStatus.COMPLETED:
+            errors = s.execute(
+                select(func.count()).where(
+                    CELL.c.run_id == run_id, CELL.c.status == CellStatus.ERROR
+                )
+            ).scalar()
+            if errors:
+                run.message = f"{errors} cell(s) ended with an error; resume to retry them"
+        s.add(run)
+
+    db.write(ws, apply)
