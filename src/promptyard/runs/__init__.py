@@ -17,6 +17,7 @@ from promptyard.runs.jobs import (
     latest_job,
     mark_job_started,
     report_progress,
+    resolve_handler,
 )
 from promptyard.runs.planning import (
     MissingColumnsError,
@@ -113,6 +114,7 @@ __all__ = [
     "plan_run",
     "playground_snapshot",
     "report_progress",
+    "resolve_handler",
     "run_job",
     "run_progress",
     "run_summary",
