@@ -187,7 +187,7 @@ class _Execution:
                 try:
                     item = await asyncio.wait_for(self.results.get(), wait)
                 except TimeoutError:
-                    pass
+                    pass  # nothing new within the flush interval: store what there is
                 else:
                     if item is None:
                         finished = True
