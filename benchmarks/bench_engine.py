@@ -55,29 +55,27 @@ def _peak_rss_mb() -> float:
 
 
 def _plan(ws: Any, cells: int) -> Any:
+    from promptyard import runs
     from promptyard.models.catalog import resolve_model
     from promptyard.prompts.api import get_prompt
-    from promptyard.runs import planning
 
     template = get_prompt("summarize", workspace=ws)
-    specs = [
-        planning.VariantSpec(template, resolve_model(ws, m)) for m in ("sim-fast", "sim-smart")
-    ]
+    specs = [runs.VariantSpec(template, resolve_model(ws, m)) for m in ("sim-fast", "sim-smart")]
     repeats = 2
     n_rows = cells // (len(specs) * repeats)
     rows = [
-        planning.RowInput(
+        runs.RowInput(
             f"r{i:06d}",
             {"text": f"Ticket {i}: my order #{10000 + i} arrived late and the box was "
                      f"damaged; item {i % 97} is missing. Please send a replacement."},
         )
         for i in range(n_rows)
     ]  # fmt: skip
-    return planning.build_plan(specs, rows, repeats=repeats, dataset_name="bench")
+    return runs.build_plan(specs, rows, repeats=repeats, dataset_name="bench")
 
 
 def bench_big_run(ws: Any, url: str, cells: int, concurrency: int) -> list[tuple[str, str]]:
-    from promptyard.runs import engine
+    from promptyard import runs
 
     out: list[tuple[str, str]] = []
     rss0 = _rss_mb()
@@ -85,13 +83,13 @@ def bench_big_run(ws: Any, url: str, cells: int, concurrency: int) -> list[tuple
     plan = _plan(ws, cells)
     plan_s = time.perf_counter() - t
     t = time.perf_counter()
-    run_id = engine.create_run(ws, plan, concurrency=concurrency)
+    run_id = runs.create_run(ws, plan, concurrency=concurrency)
     create_s = time.perf_counter() - t
     n = plan.calls
     del plan
     calls0 = _sim_calls(url)
     t = time.perf_counter()
-    summary = engine.run_sync(ws, run_id)
+    summary = runs.run_sync(ws, run_id)
     first_s = time.perf_counter() - t
     first_calls = _sim_calls(url) - calls0
     peak = _peak_rss_mb()
@@ -112,11 +110,11 @@ def bench_big_run(ws: Any, url: str, cells: int, concurrency: int) -> list[tuple
 
     # The same plan again: every cell is served from the cache.
     plan = _plan(ws, cells)
-    run2 = engine.create_run(ws, plan, concurrency=concurrency)
+    run2 = runs.create_run(ws, plan, concurrency=concurrency)
     del plan
     calls0 = _sim_calls(url)
     t = time.perf_counter()
-    again = engine.run_sync(ws, run2)
+    again = runs.run_sync(ws, run2)
     cache_s = time.perf_counter() - t
     cache_calls = _sim_calls(url) - calls0
     out += [
@@ -155,24 +153,22 @@ def bench_overhead(
     """Bare `providers.complete` vs the engine (plan stored, cells written), alternating."""
     import statistics
 
+    from promptyard import runs
     from promptyard.models.catalog import resolve_model
     from promptyard.prompts import parse_prompt
-    from promptyard.runs import engine, planning
 
     template = parse_prompt(
         "---\nname: b\n---\nuser:\n{{ i }} Summarize: the parcel arrived damaged.\n", "b"
     )
-    rows = [planning.RowInput(f"o{i}", {"i": f"x{i}"}) for i in range(calls)]
-    plan = planning.build_plan(
-        [planning.VariantSpec(template, resolve_model(ws, "sim-fast"))], rows
-    )
+    rows = [runs.RowInput(f"o{i}", {"i": f"x{i}"}) for i in range(calls)]
+    plan = runs.build_plan([runs.VariantSpec(template, resolve_model(ws, "sim-fast"))], rows)
     asyncio.run(_bare(url, 50, 8))  # warm up litellm and the connection pool
     bare_rates, engine_rates = [], []
     for _ in range(rounds):
         bare_rates.append(calls / asyncio.run(_bare(url, calls, concurrency)))
-        run_id = engine.create_run(ws, plan, concurrency=concurrency, use_cache=False)
+        run_id = runs.create_run(ws, plan, concurrency=concurrency, use_cache=False)
         t = time.perf_counter()
-        engine.run_sync(ws, run_id)
+        runs.run_sync(ws, run_id)
         engine_rates.append(calls / (time.perf_counter() - t))
     bare, eng = statistics.median(bare_rates), statistics.median(engine_rates)
     return [

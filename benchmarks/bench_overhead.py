@@ -8,7 +8,7 @@ The simulator runs in its own process at 50 ms latency; every client makes the s
   such as the simulator, the fast path straight into litellm's OpenAI handler);
 - `providers.complete` with `PROMPTYARD_LITELLM_FAST_PATH=0`: through the public
   `litellm.acompletion` (what the fast path saves);
-- the engine: `engine.run_sync` of a 2,000-cell run (one template, cache off), so
+- the engine: `runs.run_sync` of a 2,000-cell run (one template, cache off), so
   rendering, scheduling, retries bookkeeping and the batched SQLite writer count too.
 
 Prints a table with calls per second, client CPU ms per call and the ratios (target: the
@@ -117,29 +117,29 @@ def run_complete(url: str, calls: int, concurrency: int, fast: bool) -> int:
 
 
 def run_engine(ws: Any, plan: Any, concurrency: int) -> int:
-    from promptyard.runs import engine
+    from promptyard import runs
 
-    run_id = engine.create_run(ws, plan, concurrency=concurrency, use_cache=False)
-    summary = engine.run_sync(ws, run_id)
+    run_id = runs.create_run(ws, plan, concurrency=concurrency, use_cache=False)
+    summary = runs.run_sync(ws, run_id)
     return int(summary.errors)
 
 
 def bench(url: str, ws: Any, calls: int, concurrency: int, rounds: int) -> None:
     from promptyard.models.catalog import resolve_model
     from promptyard.prompts import parse_prompt
-    from promptyard.runs import planning
+    from promptyard.runs import RowInput, VariantSpec, build_plan
 
-    plan = planning.build_plan(
+    plan = build_plan(
         [
-            planning.VariantSpec(
+            VariantSpec(
                 parse_prompt(TEMPLATE, "bench"), resolve_model(ws, "sim-fast"), {"temperature": 0.7}
             )
         ],
-        [planning.RowInput(f"r{i}", {"i": i}) for i in range(calls)],
+        [RowInput(f"r{i}", {"i": i}) for i in range(calls)],
     )
-    warm = planning.build_plan(
-        [planning.VariantSpec(parse_prompt(TEMPLATE, "bench"), resolve_model(ws, "sim-fast"))],
-        [planning.RowInput(f"w{i}", {"i": i}) for i in range(64)],
+    warm = build_plan(
+        [VariantSpec(parse_prompt(TEMPLATE, "bench"), resolve_model(ws, "sim-fast"))],
+        [RowInput(f"w{i}", {"i": i}) for i in range(64)],
     )
     clients: dict[str, Callable[[], int]] = {
         "AsyncOpenAI (plain SDK)": lambda: run_sdk(url, calls, concurrency),
@@ -147,7 +147,7 @@ def bench(url: str, ws: Any, calls: int, concurrency: int, rounds: int) -> None:
         f"providers.complete, {FAST_ENV}=0 (litellm.acompletion)": lambda: run_complete(
             url, calls, concurrency, fast=False
         ),
-        "engine.run_sync (cache off, cells stored)": lambda: run_engine(ws, plan, concurrency),
+        "runs.run_sync (cache off, cells stored)": lambda: run_engine(ws, plan, concurrency),
     }
     # warm every path (imports, connection pools, tokenizers, the database)
     run_sdk(url, 64, concurrency)

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from promptyard import runs
 from promptyard.models.simulator import SimulatorHandle, request_key, start_simulator
-from promptyard.runs import engine, planning
 from promptyard.storage import db
 from promptyard.storage.tables import Cell, CellStatus, Run, RunStatus
 
@@ -21,8 +21,8 @@ FAST = {"backoff_base_s": 0.01, "max_backoff_s": 0.5}
 
 def _plan(
     ws: Any, models: list[str] | None = None, limit: int | None = 6, repeats: int = 1
-) -> planning.RunPlan:
-    return planning.plan_run(
+) -> runs.RunPlan:
+    return runs.plan_run(
         ws,
         [("summarize", None)],
         models or ["sim-fast"],
@@ -32,10 +32,10 @@ def _plan(
     )
 
 
-def _run(ws: Any, plan: planning.RunPlan, **kwargs: Any) -> tuple[int, engine.RunSummary]:
+def _run(ws: Any, plan: runs.RunPlan, **kwargs: Any) -> tuple[int, runs.RunSummary]:
     run_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k in ("timeout_s", "max_attempts")}
-    run_id = engine.create_run(ws, plan, **kwargs)
-    return run_id, engine.run_sync(ws, run_id, **FAST, **run_kwargs)
+    run_id = runs.create_run(ws, plan, **kwargs)
+    return run_id, runs.run_sync(ws, run_id, **FAST, **run_kwargs)
 
 
 def _cells(ws: Any, run_id: int) -> list[Cell]:
@@ -82,11 +82,11 @@ def test_plan_reports_every_missing_variable_and_sends_nothing(
     from promptyard.models.catalog import resolve_model
     from promptyard.prompts.api import get_prompt
 
-    spec = planning.VariantSpec(
+    spec = runs.VariantSpec(
         get_prompt("support_reply", workspace=workspace), resolve_model(workspace, "sim-fast")
     )
-    with pytest.raises(planning.MissingVariablesError) as info:
-        planning.build_plan([spec], rows)
+    with pytest.raises(runs.MissingColumnsError) as info:
+        runs.build_plan([spec], rows)
     problems = info.value.problems
     text = " | ".join(problems)
     assert "'product'" in text and "'message'" in text
@@ -97,7 +97,7 @@ def test_plan_reports_every_missing_variable_and_sends_nothing(
 
 def test_estimate_counts_calls_tokens_cost_and_time(workspace: Any) -> None:
     plan = _plan(workspace, ["sim-fast", "sim-smart"], limit=4, repeats=3)
-    est = planning.estimate(plan, concurrency=4)
+    est = runs.estimate(plan, concurrency=4)
     assert est.calls == 2 * 4 * 3
     assert est.prompt_tokens > 24 * 20  # every cell has a system prompt and a ticket
     assert est.completion_tokens_guess == 24 * 200  # max_tokens of summarize
@@ -109,11 +109,11 @@ def test_estimate_shows_unknown_price_as_unknown(workspace: Any, sim: SimulatorH
     (workspace.root / "models.yaml").write_text(
         f"models:\n  local:\n    model: openai/sim-fast\n    api_base: {sim.url}\n"
     )
-    est = planning.estimate(_plan(workspace, ["local"]), concurrency=2)
+    est = runs.estimate(_plan(workspace, ["local"]), concurrency=2)
     assert est.cost_usd is None
     assert est.unknown_price_models == ("local",)
-    with pytest.raises(planning.PlanError, match="price of local is unknown"):
-        engine.create_run(workspace, _plan(workspace, ["local"]), max_cost=1.0)
+    with pytest.raises(runs.PlanError, match="price of local is unknown"):
+        runs.create_run(workspace, _plan(workspace, ["local"]), max_cost=1.0)
 
 
 # --- execution -----------------------------------------------------------------------
@@ -198,17 +198,17 @@ def test_resume_sends_only_failed_and_missing_cells(workspace: Any, sim: Simulat
     assert first.errors == 4
     sim.faults.server_error = None
     sim.reset_counts()
-    summary = engine.run_sync(workspace, run_id, **FAST)
+    summary = runs.run_sync(workspace, run_id, **FAST)
     assert (summary.ok, summary.errors, summary.cells) == (4, 0, 4)
     assert sim.calls == 4
     sim.reset_counts()
-    again = engine.run_sync(workspace, run_id, **FAST)
+    again = runs.run_sync(workspace, run_id, **FAST)
     assert again.ok == 4 and sim.calls == 0  # nothing left to send
 
 
 def test_budget_cap_is_never_exceeded(workspace: Any, sim: SimulatorHandle) -> None:
     plan = _plan(workspace, ["sim-smart"], limit=None, repeats=2)
-    one_call = planning.estimate(planning.RunPlan(plan.variants, plan.cells[:1]), 1).cost_usd
+    one_call = runs.estimate(runs.RunPlan(plan.variants, plan.cells[:1]), 1).cost_usd
     assert one_call
     cap = one_call * 6
     run_id, summary = _run(workspace, plan, concurrency=4, max_cost=cap)
@@ -248,22 +248,18 @@ def test_cancel_stops_scheduling_and_resume_finishes(
     slow = start_simulator(latency_ms=60)
     monkeypatch.setenv("PROMPTYARD_SIMULATOR_URL", slow.url)
     try:
-        run_id = engine.create_run(
-            workspace, _plan(workspace, limit=None, repeats=2), concurrency=2
-        )
+        run_id = runs.create_run(workspace, _plan(workspace, limit=None, repeats=2), concurrency=2)
 
         def cancel_once_some_are_stored(done: int, total: int) -> None:
             if done >= 4:
-                engine.cancel_run(workspace, run_id)
+                runs.cancel_run(workspace, run_id)
 
-        summary = engine.run_sync(
-            workspace, run_id, on_progress=cancel_once_some_are_stored, **FAST
-        )
+        summary = runs.run_sync(workspace, run_id, on_progress=cancel_once_some_are_stored, **FAST)
         assert summary.status == RunStatus.CANCELLED
         assert 4 <= summary.ok < 44 and summary.pending > 0
         ok_before = {c.id for c in _cells(workspace, run_id) if c.status == CellStatus.OK}
         calls_before = slow.calls
-        done = engine.run_sync(workspace, run_id, **FAST)
+        done = runs.run_sync(workspace, run_id, **FAST)
         assert done.status == RunStatus.COMPLETED and done.ok == 44
         # Only the cells not stored before the cancel are sent (calls dropped in flight too).
         assert slow.calls - calls_before == 44 - len(ok_before)
@@ -307,18 +303,18 @@ def test_per_model_concurrency_and_rpm(
 
 def test_runs_list_progress_and_results(workspace: Any, sim: SimulatorHandle) -> None:
     run_id, _ = _run(workspace, _plan(workspace, limit=3), concurrency=2)
-    runs = engine.list_runs(workspace)
-    assert [r.run_id for r in runs] == [run_id]
-    assert runs[0].to_dict()["id"] == run_id and runs[0].status == "completed"
-    progress = engine.run_progress(workspace, run_id)
+    found = runs.list_runs(workspace)
+    assert [r.run_id for r in found] == [run_id]
+    assert found[0].to_dict()["id"] == run_id and found[0].status == "completed"
+    progress = runs.run_progress(workspace, run_id)
     assert (progress.done, progress.total, progress.fraction) == (3, 3, 1.0)
-    rows = list(engine.iter_results(workspace, run_id))
+    rows = list(runs.iter_results(workspace, run_id))
     assert [r["row_id"] for r in rows] == ["s-001", "s-002", "s-003"]
     assert all(r["output"] and r["model"] == "sim-fast" for r in rows)
 
 
 def test_dead_worker_shows_interrupted(workspace: Any, sim: SimulatorHandle) -> None:
-    run_id = engine.create_run(workspace, _plan(workspace, limit=2))
+    run_id = runs.create_run(workspace, _plan(workspace, limit=2))
 
     def fake_crash(s: Any) -> None:
         run = s.get(Run, run_id)
@@ -327,17 +323,17 @@ def test_dead_worker_shows_interrupted(workspace: Any, sim: SimulatorHandle) -> 
         s.add(run)
 
     db.write(workspace, fake_crash)
-    assert engine.run_summary(workspace, run_id).status == engine.INTERRUPTED
-    summary = engine.run_sync(workspace, run_id, **FAST)
+    assert runs.run_summary(workspace, run_id).status == runs.INTERRUPTED
+    summary = runs.run_sync(workspace, run_id, **FAST)
     assert summary.status == RunStatus.COMPLETED and summary.ok == 2
 
 
 def test_execute_run_inside_a_running_loop(workspace: Any, sim: SimulatorHandle) -> None:
-    run_id = engine.create_run(workspace, _plan(workspace, limit=2))
+    run_id = runs.create_run(workspace, _plan(workspace, limit=2))
     seen: list[tuple[int, int]] = []
 
-    async def go() -> engine.RunSummary:
-        return await engine.execute_run(
+    async def go() -> runs.RunSummary:
+        return await runs.execute_run(
             workspace, run_id, on_progress=lambda d, t: seen.append((d, t))
         )
 
@@ -351,7 +347,7 @@ def test_a_finished_run_is_scored_by_the_code_only_suites_that_fit(
     """extract_invoice's suite has only code assertions: its scores appear after the run."""
     from promptyard.evals.scoring import stored_results
 
-    plan = planning.plan_run(
+    plan = runs.plan_run(
         workspace, [("extract_invoice", None)], ["sim-json"], ("invoices", None), slice="head:3"
     )
     run_id, summary = _run(workspace, plan)

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from promptyard import runs
 from promptyard.models.simulator import SimulatorHandle, request_key, start_simulator
-from promptyard.runs import engine, planning
 from promptyard.storage import db
 from promptyard.storage.tables import Cell, CellStatus, RunStatus
 
@@ -46,22 +46,22 @@ def _wait(predicate: Any, timeout: float = 60.0) -> None:
 def test_kill_9_then_resume_sends_no_completed_cell_again(
     workspace: Any, slow_sim: SimulatorHandle
 ) -> None:
-    plan = planning.plan_run(
+    plan = runs.plan_run(
         workspace, [("summarize", None)], ["sim-fast", "sim-smart"], ("summaries", None), repeats=2
     )
-    run_id = engine.create_run(workspace, plan, concurrency=2)
-    pid = engine.start_run_worker(workspace, run_id)
-    assert engine.run_summary(workspace, run_id).status == RunStatus.RUNNING
+    run_id = runs.create_run(workspace, plan, concurrency=2)
+    pid = runs.start_run_worker(workspace, run_id)
+    assert runs.run_summary(workspace, run_id).status == RunStatus.RUNNING
 
-    _wait(lambda: engine.run_progress(workspace, run_id).ok >= 10)
+    _wait(lambda: runs.run_progress(workspace, run_id).ok >= 10)
     os.kill(pid, signal.SIGKILL)
-    _wait(lambda: engine.run_summary(workspace, run_id).status == engine.INTERRUPTED, 10)
+    _wait(lambda: runs.run_summary(workspace, run_id).status == runs.INTERRUPTED, 10)
 
     done_before = [c for c in _cells(workspace, run_id) if c.status == CellStatus.OK]
     assert 10 <= len(done_before) < plan.calls
     slow_sim.reset_counts()
 
-    summary = engine.run_sync(workspace, run_id, backoff_base_s=0.01)
+    summary = runs.run_sync(workspace, run_id, backoff_base_s=0.01)
     assert summary.status == RunStatus.COMPLETED
     # Its summary counts the whole run: earlier cells and resumed ones together.
     assert (summary.cells, summary.ok, summary.errors) == (plan.calls, plan.calls, 0)
@@ -94,19 +94,19 @@ def _variants(ws: Any, run_id: int) -> list[Any]:
 def test_cancel_from_another_process_stops_the_worker(
     workspace: Any, slow_sim: SimulatorHandle
 ) -> None:
-    plan = planning.plan_run(
+    plan = runs.plan_run(
         workspace, [("summarize", None)], ["sim-fast"], ("summaries", None), repeats=3
     )
-    run_id = engine.create_run(workspace, plan, concurrency=1)
-    engine.start_run_worker(workspace, run_id)
-    _wait(lambda: engine.run_progress(workspace, run_id).ok >= 2)
-    engine.cancel_run(workspace, run_id)
-    _wait(lambda: engine.run_summary(workspace, run_id).status == RunStatus.CANCELLED, 20)
-    summary = engine.run_summary(workspace, run_id)
+    run_id = runs.create_run(workspace, plan, concurrency=1)
+    runs.start_run_worker(workspace, run_id)
+    _wait(lambda: runs.run_progress(workspace, run_id).ok >= 2)
+    runs.cancel_run(workspace, run_id)
+    _wait(lambda: runs.run_summary(workspace, run_id).status == RunStatus.CANCELLED, 20)
+    summary = runs.run_summary(workspace, run_id)
     assert summary.pending > 0
-    engine.start_run_worker(workspace, run_id)
-    _wait(lambda: engine.run_summary(workspace, run_id).status == RunStatus.COMPLETED, 60)
-    assert engine.run_summary(workspace, run_id).ok == plan.calls
+    runs.start_run_worker(workspace, run_id)
+    _wait(lambda: runs.run_summary(workspace, run_id).status == RunStatus.COMPLETED, 60)
+    assert runs.run_summary(workspace, run_id).ok == plan.calls
 
 
 def _all_bytes(root: Path) -> Iterator[tuple[Path, bytes]]:
@@ -128,23 +128,23 @@ def test_api_key_never_reaches_database_workspace_or_logs(
         "    input_cost_per_token: 0.000001\n"
         "    output_cost_per_token: 0.000002\n"
     )
-    plan = planning.plan_run(
+    plan = runs.plan_run(
         workspace, [("summarize", None)], ["keyed"], ("summaries", None), slice="head:6"
     )
     # One run succeeds; a second fails with 401s whose message repeats the Authorization
     # header (so the key comes back from the server and must be scrubbed).
-    ok_run = engine.create_run(workspace, plan, concurrency=2)
-    engine.start_run_worker(workspace, ok_run)
-    _wait(lambda: engine.run_summary(workspace, ok_run).status == RunStatus.COMPLETED)
+    ok_run = runs.create_run(workspace, plan, concurrency=2)
+    runs.start_run_worker(workspace, ok_run)
+    _wait(lambda: runs.run_summary(workspace, ok_run).status == RunStatus.COMPLETED)
     slow_sim.faults.echo_auth_in_error = True
-    bad_run = engine.create_run(workspace, plan, concurrency=2, use_cache=False)
-    engine.start_run_worker(workspace, bad_run)
-    _wait(lambda: engine.run_summary(workspace, bad_run).status == RunStatus.COMPLETED)
+    bad_run = runs.create_run(workspace, plan, concurrency=2, use_cache=False)
+    runs.start_run_worker(workspace, bad_run)
+    _wait(lambda: runs.run_summary(workspace, bad_run).status == RunStatus.COMPLETED)
 
     errors = [c for c in _cells(workspace, bad_run) if c.status == CellStatus.ERROR]
     assert errors and all(c.error_kind == "auth" for c in errors)
     assert all("Incorrect API key" in (c.error_message or "") for c in errors)
-    assert engine.run_summary(workspace, ok_run).ok == 6
+    assert runs.run_summary(workspace, ok_run).ok == 6
 
     db.dispose_engines()
     needle = FAKE_KEY.encode()

@@ -136,15 +136,15 @@ def test_score_a_run_with_a_suite_from_the_page(workspace, sim) -> None:  # type
 
     import state
 
+    from promptyard import runs
     from promptyard.evals.jobs import scoring_job
     from promptyard.evals.scoring import stored_results
-    from promptyard.runs import engine, planning
 
-    plan = planning.plan_run(
+    plan = runs.plan_run(
         workspace, [("summarize", None)], ["sim-fast"], ("summaries", None), slice="head:4"
     )
-    run_id = engine.create_run(workspace, plan)
-    engine.run_sync(workspace, run_id)
+    run_id = runs.create_run(workspace, plan)
+    runs.run_sync(workspace, run_id)
     assert stored_results(workspace, run_id) == []  # summarize's suite runs code: not automatic
 
     at = _app()
@@ -167,16 +167,16 @@ def test_score_a_run_with_a_suite_from_the_page(workspace, sim) -> None:  # type
 def test_judge_calibration_appears_once_people_and_the_judge_scored(workspace, sim) -> None:  # type: ignore[no-untyped-def]
     from sqlmodel import select
 
+    from promptyard import runs
     from promptyard.evals.scoring import score_run
-    from promptyard.runs import engine, planning
     from promptyard.storage import db
     from promptyard.storage.tables import Cell
 
-    plan = planning.plan_run(
+    plan = runs.plan_run(
         workspace, [("support_reply", None)], ["sim-smart"], ("tickets", None), slice="head:3"
     )
-    run_id = engine.create_run(workspace, plan)
-    engine.run_sync(workspace, run_id)
+    run_id = runs.create_run(workspace, plan)
+    runs.run_sync(workspace, run_id)
     with db.session(workspace) as s:
         cells = s.exec(select(Cell).where(Cell.run_id == run_id)).all()
     for cell, value in zip(cells, (5, 1, 3), strict=True):

@@ -9,11 +9,9 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from promptyard import prompts
+from promptyard import prompts, runs
 from promptyard.models.simulator import SimulatorHandle
-from promptyard.runs import engine
-from promptyard.runs.planning import PlanError
-from promptyard.runs.playground import PlaygroundColumn, start_playground, wait_playground
+from promptyard.runs import PlanError, PlaygroundColumn, start_playground, wait_playground
 
 PAGE = str(Path(__file__).resolve().parent.parent / "app" / "views" / "playground.py")
 
@@ -42,11 +40,11 @@ def test_columns_stream_and_are_stored_as_a_playground_run(
         assert col.completion_tokens and col.cost_usd and col.latency_ms and col.ttft_ms is not None
     # Streamed via the simulator's SSE: every request asked for a stream.
     assert all(r.get("stream") for r in sim.requests)
-    runs = engine.list_runs(workspace, kind="playground")
-    assert len(runs) == 1 and runs[0].ok == 3
-    rows = list(engine.iter_results(workspace, runs[0].run_id))
+    found = runs.list_runs(workspace, kind="playground")
+    assert len(found) == 1 and found[0].ok == 3
+    rows = list(runs.iter_results(workspace, found[0].run_id))
     assert [r["output"] for r in rows] == [c.text for c in snap.columns]
-    assert engine.list_runs(workspace) == []  # playground calls stay out of the Runs list
+    assert runs.list_runs(workspace) == []  # playground calls stay out of the Runs list
 
 
 def test_missing_input_is_reported_before_sending(workspace: Any, sim: SimulatorHandle) -> None:
@@ -70,7 +68,7 @@ def test_page_runs_two_columns_side_by_side(workspace: Any, sim: SimulatorHandle
     at.button(key="playground.run").click().run()
     assert not at.exception, at.exception
     deadline = time.monotonic() + 60
-    while sim.calls < 2 or engine.list_runs(workspace, kind="playground")[0].ok != 2:
+    while sim.calls < 2 or runs.list_runs(workspace, kind="playground")[0].ok != 2:
         assert time.monotonic() < deadline
         time.sleep(0.1)
     at.run()

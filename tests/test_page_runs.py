@@ -9,8 +9,8 @@ from typing import Any
 import state
 from streamlit.testing.v1 import AppTest
 
+from promptyard import runs
 from promptyard.models.simulator import SimulatorHandle
-from promptyard.runs import engine, planning
 from promptyard.storage import db
 from promptyard.storage.tables import Run, RunStatus
 
@@ -47,10 +47,10 @@ def test_page_shows_estimate_and_starts_a_run(workspace: Any, sim: SimulatorHand
 
     at.button(key="runs.start").click().run()
     assert not at.exception, at.exception
-    runs = engine.list_runs(workspace)
-    assert len(runs) == 1 and runs[0].cells == 8
+    found = runs.list_runs(workspace)
+    assert len(found) == 1 and found[0].cells == 8
     deadline = time.monotonic() + 120
-    while engine.run_summary(workspace, runs[0].run_id).status != RunStatus.COMPLETED:
+    while runs.run_summary(workspace, found[0].run_id).status != RunStatus.COMPLETED:
         assert time.monotonic() < deadline, "the worker did not finish"
         time.sleep(0.2)
     at.run()
@@ -73,10 +73,10 @@ def test_missing_variables_block_the_start(workspace: Any, sim: SimulatorHandle)
 
 
 def test_interrupted_run_can_be_resumed(workspace: Any, sim: SimulatorHandle) -> None:
-    plan = planning.plan_run(
+    plan = runs.plan_run(
         workspace, [("summarize", None)], ["sim-fast"], ("summaries", None), slice="head:3"
     )
-    run_id = engine.create_run(workspace, plan)
+    run_id = runs.create_run(workspace, plan)
 
     def crashed(s: Any) -> None:
         run = s.get(Run, run_id)
@@ -89,7 +89,7 @@ def test_interrupted_run_can_be_resumed(workspace: Any, sim: SimulatorHandle) ->
     assert f"Run {run_id} · interrupted" in _texts(at)
     at.button(key=f"runs.resume.{run_id}").click().run()
     deadline = time.monotonic() + 120
-    while engine.run_summary(workspace, run_id).status != RunStatus.COMPLETED:
+    while runs.run_summary(workspace, run_id).status != RunStatus.COMPLETED:
         assert time.monotonic() < deadline
         time.sleep(0.2)
-    assert engine.run_summary(workspace, run_id).ok == 3
+    assert runs.run_summary(workspace, run_id).ok == 3

@@ -55,17 +55,17 @@ def test_a_run_and_its_dashboard_on_postgres(
     workspace, postgres_url: str, sim, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
     """PROMPTYARD_DATABASE_URL points the whole workbench at PostgreSQL."""
+    from promptyard import runs
     from promptyard.reading import analytics
-    from promptyard.runs import engine, planning
 
     monkeypatch.setenv("PROMPTYARD_DATABASE_URL", postgres_url)
-    plan = planning.plan_run(
+    plan = runs.plan_run(
         workspace, [("summarize", None)], ["sim-fast"], ("summaries", None), slice="head:4"
     )
-    run_id = engine.create_run(workspace, plan)
-    summary = engine.run_sync(workspace, run_id)
+    run_id = runs.create_run(workspace, plan)
+    summary = runs.run_sync(workspace, run_id)
     assert (summary.ok, summary.errors) == (4, 0)
-    again = engine.run_sync(workspace, engine.create_run(workspace, plan))
+    again = runs.run_sync(workspace, runs.create_run(workspace, plan))
     assert again.cached == 4  # the cache is read from PostgreSQL too
     board = analytics.leaderboard(workspace, analytics.Filters())
     assert board["n_cells"].sum() == 8

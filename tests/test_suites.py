@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from promptyard import runs
 from promptyard.errors import NotFoundError
 from promptyard.evals.calibration import calibrate, cohen_kappa
 from promptyard.evals.evaluators import Assertion
 from promptyard.evals.scoring import score_run
 from promptyard.evals.suites import Suite, SuiteError, list_suites, load_suite, parse_suite
 from promptyard.models.simulator import SimulatorHandle
-from promptyard.runs import engine, planning
 from promptyard.storage import db
 from promptyard.storage.tables import Cell, Rating, Score
 
@@ -48,9 +48,9 @@ def _run(
     n: int = 4,
     model: str = "sim-fast",
 ) -> int:
-    plan = planning.plan_run(ws, [(prompt, None)], [model], (dataset, None), slice=f"head:{n}")
-    run_id = engine.create_run(ws, plan)
-    engine.run_sync(ws, run_id)
+    plan = runs.plan_run(ws, [(prompt, None)], [model], (dataset, None), slice=f"head:{n}")
+    run_id = runs.create_run(ws, plan)
+    runs.run_sync(ws, run_id)
     return run_id
 
 

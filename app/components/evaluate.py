@@ -8,7 +8,7 @@ import streamlit as st
 
 from promptyard.errors import PromptyardError
 from promptyard.evals.calibration import calibrate
-from promptyard.evals.jobs import scoring_job, start_scoring
+from promptyard.evals.jobs import cancel_scoring, scoring_job, start_scoring
 from promptyard.evals.scoring import stored_results, suites_for_run
 from promptyard.evals.suites import list_suites, load_suite
 from promptyard.workspace import Workspace
@@ -56,6 +56,7 @@ def evaluate_panel(ws: Workspace, run_id: int) -> None:
 
 @st.fragment(run_every=1.0)
 def _progress(ws: Workspace, run_id: int, suite: str) -> None:
+    # The job runs in the worker process; this fragment only reads where it stands.
     job = scoring_job(ws, run_id, suite)
     if job is None:
         return
@@ -63,14 +64,29 @@ def _progress(ws: Workspace, run_id: int, suite: str) -> None:
         total = job.total or 1
         left = job.seconds_left()
         eta = f" · about {left:.0f} s left" if left is not None else ""
-        st.progress(
-            job.done / total, text=f"Scoring with {suite}: {job.done}/{job.total} cells{eta}"
+        cost = f" · judges ${job.cost_usd:.4f}" if job.cost_usd else ""
+        bar, stop = st.columns([4, 1], vertical_alignment="center")
+        bar.progress(
+            min(1.0, job.done / total),
+            text=f"Scoring with {suite}: {job.done}/{job.total} cells{cost}{eta}",
         )
+        key = f"{state.for_run(state.COMPARE_SCORE, run_id)}.cancel"
+        if stop.button("Cancel scoring", key=key):
+            cancel_scoring(ws, job.job_id)
         return
-    if job.error:
+    if job.resumable:
+        st.info(
+            f"Scoring with {suite} stopped at {job.done}/{job.total} cells; "
+            "score the run again to finish the rest."
+        )
+    elif job.error:
         st.error(f"Scoring with {suite} failed: {job.error}")
-    elif st.session_state.get(state.COMPARE_SCORED) != (run_id, suite, job.started):
-        st.session_state[state.COMPARE_SCORED] = (run_id, suite, job.started)
+    elif job.just_finished and st.session_state.get(state.COMPARE_SCORED) != (
+        run_id,
+        suite,
+        job.job_id,
+    ):
+        st.session_state[state.COMPARE_SCORED] = (run_id, suite, job.job_id)
         st.success(f"Scored {job.cells} cells with {suite}: {job.passed} passed.")
         st.rerun()  # the grid shows the new scores
 

@@ -21,7 +21,7 @@ from promptyard.reading import (
     export_grid,
     grid_page,
 )
-from promptyard.runs import engine
+from promptyard.runs import list_runs
 
 ws = workspace()
 st.title("🔍 Compare")
@@ -58,7 +58,7 @@ def _flash() -> None:
         (st.error if kind == "error" else st.toast)(message)
 
 
-runs = engine.list_runs(ws, kind=None)
+runs = list_runs(ws, kind=None)
 if not runs:
     st.info("No runs yet. Start one on the Runs page, or with `promptyard run`.")
     st.stop()

@@ -11,10 +11,10 @@ from components.output_cell import escape_markdown
 
 from promptyard import prompts
 from promptyard.errors import PromptyardError
-from promptyard.runs.planning import PlanError
-from promptyard.runs.playground import (
+from promptyard.runs import (
     MAX_COLUMNS,
     MIN_COLUMNS,
+    PlanError,
     PlaygroundColumn,
     playground_snapshot,
     start_playground,

@@ -12,7 +12,7 @@ from promptyard import ratings
 from promptyard.errors import PromptyardError
 from promptyard.ratings import Pair, RatingScheme, SchemeAgreement, SessionItem
 from promptyard.reading.compare import columns_for
-from promptyard.runs import engine
+from promptyard.runs import list_runs
 
 ws = workspace()
 st.title("⭐ Rate")
@@ -27,7 +27,7 @@ def _flash() -> None:
         (st.error if kind == "error" else st.toast)(message)
 
 
-runs = engine.list_runs(ws, kind=None)
+runs = list_runs(ws, kind=None)
 if not runs:
     st.info("No runs yet. Start one on the Runs page, then come back to rate its outputs.")
     st.stop()

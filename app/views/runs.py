@@ -10,8 +10,8 @@ from components.dataset_picker import DatasetPick, dataset_picker
 from components.model_picker import model_picker
 
 from promptyard.errors import PromptyardError
-from promptyard.runs import engine
-from promptyard.runs.planning import PlanError
+from promptyard.runs import PlanError, RunSummary, cancel_run, list_runs, run_progress
+from promptyard.ui_support import run_forms
 
 ACTIVE = ("running", "pending")
 RESUMABLE = ("interrupted", "cancelled", "failed", "completed")
@@ -32,13 +32,13 @@ def _duration(seconds: float | None) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _request(pick: DatasetPick | None) -> engine.RunRequest | None:
+def _request(pick: DatasetPick | None) -> run_forms.RunRequest | None:
     specs = st.session_state.get(state.RUNS_PROMPTS) or []
     models = st.session_state.get(state.RUNS_MODELS) or []
     if not specs or not models or pick is None:
         return None
     budget = float(st.session_state.get(state.RUNS_BUDGET) or 0.0)
-    return engine.RunRequest(
+    return run_forms.RunRequest(
         prompts=[(s.split("@", 1)[0], s.split("@", 1)[1]) for s in specs],
         models=list(models),
         dataset=(pick.name, pick.ref),
@@ -52,10 +52,10 @@ def _request(pick: DatasetPick | None) -> engine.RunRequest | None:
 
 def _new_run_form(expanded: bool) -> None:
     with st.expander("➕ New run", expanded=expanded):
-        choices = engine.version_choices(ws)
+        choices = run_forms.version_choices(ws)
         labels = {c.spec: c.label for c in choices}
         if state.RUNS_PROMPTS not in st.session_state:
-            prompt_spec, dataset_name = engine.suggest_plan(ws)
+            prompt_spec, dataset_name = run_forms.suggest_plan(ws)
             st.session_state[state.RUNS_PROMPTS] = [prompt_spec] if prompt_spec else []
             if dataset_name:
                 st.session_state[state.dataset_pick_key(DATASET_PICKER, "name")] = dataset_name
@@ -90,7 +90,7 @@ def _new_run_form(expanded: bool) -> None:
             st.caption("Pick at least one prompt version, one model and a dataset.")
             return
         try:
-            est = engine.preview(ws, request)
+            est = run_forms.preview(ws, request)
         except PlanError as exc:
             st.error(f"This plan cannot run ({len(exc.problems)} problem(s)); nothing was sent.")
             st.text("\n".join(exc.problems[:50]))
@@ -111,7 +111,7 @@ def _new_run_form(expanded: bool) -> None:
             st.caption(f"Unknown price: {', '.join(est.unknown_price_models)}")
         if st.button("Start run", type="primary", key="runs.start"):
             try:
-                run_id = engine.launch(ws, request)
+                run_id = run_forms.launch(ws, request)
             except PromptyardError as exc:
                 st.error(str(exc))
                 return
@@ -122,7 +122,7 @@ def _new_run_form(expanded: bool) -> None:
 
 def _progress_panel(run_id: int) -> None:
     try:
-        p = engine.run_progress(ws, run_id)
+        p = run_progress(ws, run_id)
     except PromptyardError as exc:
         st.warning(str(exc))
         return
@@ -130,7 +130,7 @@ def _progress_panel(run_id: int) -> None:
 
     @st.fragment(run_every=1.0 if active else None)
     def live() -> None:
-        progress = engine.run_progress(ws, run_id)
+        progress = run_progress(ws, run_id)
         st.subheader(f"Run {run_id} · {progress.status}")
         st.progress(progress.fraction, text=f"{progress.done}/{progress.total} cells")
         c1, c2, c3, c4 = st.columns(4)
@@ -146,7 +146,7 @@ def _progress_panel(run_id: int) -> None:
             if progress.cancel_requested:
                 st.caption("Cancelling…")
             elif st.button("Cancel run", key=f"runs.cancel.{run_id}"):
-                engine.cancel_run(ws, run_id)
+                cancel_run(ws, run_id)
                 st.rerun(scope="fragment")
         elif active:
             st.rerun()  # the run just ended: redraw the page without polling
@@ -156,7 +156,7 @@ def _progress_panel(run_id: int) -> None:
             and st.button("Resume run", type="primary", key=f"runs.resume.{run_id}")
         ):
             try:
-                engine.resume_in_background(ws, run_id)
+                run_forms.resume_in_background(ws, run_id)
             except PromptyardError as exc:
                 st.error(str(exc))
             else:
@@ -165,7 +165,7 @@ def _progress_panel(run_id: int) -> None:
     live()
 
 
-def _past_runs(runs: list[engine.RunSummary]) -> None:
+def _past_runs(runs: list[RunSummary]) -> None:
     st.subheader("Past runs")
     if not runs:
         st.caption("No runs yet.")
@@ -194,7 +194,7 @@ flash = st.session_state.pop(state.RUNS_FLASH, None)
 if flash:
     st.success(flash, icon="✅")
 
-runs = engine.list_runs(ws)
+runs = list_runs(ws)
 _new_run_form(expanded=not runs)
 if runs:
     ids = [r.run_id for r in runs]

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from promptyard import ratings
-from promptyard.runs import engine, planning
+from promptyard import ratings, runs
 from tests.e2e.conftest import screenshot, wait_idle
 from tests.ratings_seed import seed_run
 
@@ -25,13 +24,13 @@ EVIL = (
 
 
 def _simulated_run(ws: Any) -> int:
-    plan = planning.plan_run(
+    plan = runs.plan_run(
         ws, [("summarize", None)], ["sim-fast", "sim-smart"], ("summaries", None), slice="head:6"
     )
-    run_id = engine.create_run(ws, plan)
+    run_id = runs.create_run(ws, plan)
     # Playwright's sync API owns this thread's event loop; the run gets a thread of its own.
     with ThreadPoolExecutor(1) as pool:
-        summary = pool.submit(engine.run_sync, ws, run_id).result(timeout=120)
+        summary = pool.submit(runs.run_sync, ws, run_id).result(timeout=120)
     assert summary.ok == 12
     return run_id
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from promptyard.runs import engine
+from promptyard import runs
 from tests.e2e.conftest import screenshot, wait_idle
 
 pytestmark = pytest.mark.e2e
@@ -31,7 +31,7 @@ def test_start_run_reload_mid_run_and_see_it_finish(
     page.get_by_role("heading", name="Run 1 · running").wait_for(timeout=60_000)
     screenshot(page, "runs-running")
 
-    progress = engine.run_progress(workspace, 1)
+    progress = runs.run_progress(workspace, 1)
     assert progress.done < progress.total, "the run ended before the reload"
     page.reload()
     wait_idle(page)
@@ -40,7 +40,7 @@ def test_start_run_reload_mid_run_and_see_it_finish(
     page.get_by_role("heading", name="Run 1 · completed").wait_for(timeout=120_000)
     screenshot(page, "runs-completed")
 
-    summary = engine.run_summary(workspace, 1)
+    summary = runs.run_summary(workspace, 1)
     assert summary.status == "completed"
     assert summary.ok == summary.cells > 0 and summary.errors == 0
     # The progress fragment catches up within a poll or two of the heading.

@@ -31,11 +31,11 @@ def _summary_dict(summary: Any) -> dict[str, Any]:
 
 
 def _execute(ws: Any, run_id: int, as_json: bool) -> None:
-    from promptyard.runs import engine
+    from promptyard import runs
 
     bar: Any = None
     if is_tty() and not as_json:
-        total = engine.run_summary(ws, run_id).cells
+        total = runs.run_summary(ws, run_id).cells
         bar = typer.progressbar(length=total, label=f"run {run_id}", file=sys.stderr, show_pos=True)
         bar.__enter__()
     last = 0
@@ -47,7 +47,7 @@ def _execute(ws: Any, run_id: int, as_json: bool) -> None:
             last = done
 
     try:
-        summary = engine.run_sync(ws, run_id, on_progress=progress)
+        summary = runs.run_sync(ws, run_id, on_progress=progress)
     except KeyboardInterrupt:
         fail(f"run {run_id} interrupted; resume it with: promptyard run --resume {run_id}", 130)
     finally:
@@ -89,13 +89,13 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
     ) -> None:
         """Run prompt versions x models on a dataset, or resume a run."""
-        from promptyard.runs import engine, planning
+        from promptyard import runs
 
         ws = workspace()
         if resume is not None:
             if prompt or model or dataset:
                 fail("--resume takes no --prompt, --model or --dataset: the run has its plan")
-            engine.run_summary(ws, resume)  # a clear error for an unknown run
+            runs.run_summary(ws, resume)  # a clear error for an unknown run
             _execute(ws, resume, as_json)
             return
         if not prompt:
@@ -107,7 +107,7 @@ def register(app: typer.Typer) -> None:
 
             model = default_models(ws)[:1]
         try:
-            plan = planning.plan_run(
+            plan = runs.plan_run(
                 ws,
                 [split_ref(p) for p in prompt],
                 model,
@@ -115,15 +115,15 @@ def register(app: typer.Typer) -> None:
                 slice=f"head:{limit}" if limit else None,
                 repeats=repeats,
             )
-        except planning.PlanError as exc:
+        except runs.PlanError as exc:
             for problem in exc.problems:
                 typer.echo(f"error: {problem}", err=True)
             raise typer.Exit(1) from None
-        run_id = engine.create_run(
+        run_id = runs.create_run(
             ws, plan, concurrency=concurrency, max_cost=max_cost, use_cache=not no_cache
         )
         if is_tty() and not as_json:
-            est = planning.estimate(plan, concurrency)
+            est = runs.estimate(plan, concurrency)
             cost = "unknown" if est.cost_usd is None else f"~${est.cost_usd:.4f}"
             typer.echo(
                 f"run {run_id}: {est.calls} calls, {est.prompt_tokens} prompt tokens, "
@@ -140,16 +140,16 @@ def register(app: typer.Typer) -> None:
         kind: str = typer.Option("run", "--kind", help="run, playground, or all"),
     ) -> None:
         """Runs, newest first, with status, size, cost and wall time."""
-        from promptyard.runs import engine
+        from promptyard import runs
 
-        runs = engine.list_runs(workspace(), kind=None if kind == "all" else kind)
+        found = runs.list_runs(workspace(), kind=None if kind == "all" else kind)
         if as_json:
-            emit_json([r.to_dict() for r in runs])
+            emit_json([r.to_dict() for r in found])
             return
-        if not runs:
+        if not found:
             typer.echo("no runs yet")
             return
-        for r in runs:
+        for r in found:
             typer.echo(
                 f"{r.run_id:>5}  {r.created_at:%Y-%m-%d %H:%M}  {r.status:<11} "
                 f"{r.ok + r.errors:>6}/{r.cells:<6} ${r.cost_usd:<9.4f} "
@@ -164,13 +164,13 @@ def register(app: typer.Typer) -> None:
         fmt: str = typer.Option("jsonl", "--format", help="jsonl or csv"),
     ) -> None:
         """Every cell of a run on stdout, as JSON lines or CSV."""
-        from promptyard.runs import engine
+        from promptyard import runs
 
         if fmt not in ("jsonl", "csv"):
             fail(f"--format must be jsonl or csv, not {fmt!r}")
         ws = workspace()
         try:
-            rows = engine.iter_results(ws, run_id)
+            rows = runs.iter_results(ws, run_id)
             first = next(rows, None)
         except PromptyardError as exc:
             fail(str(exc))
@@ -182,7 +182,7 @@ def register(app: typer.Typer) -> None:
             for row in rows:
                 out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
             return
-        writer = csv.DictWriter(out, fieldnames=list(engine.RESULT_FIELDS))
+        writer = csv.DictWriter(out, fieldnames=list(runs.RESULT_FIELDS))
         writer.writeheader()
         for row in itertools.chain([first], rows):
             row = dict(row)

@@ -254,7 +254,7 @@ def _git_rev_side(store: Any, prompt: str, path: str, rev: str, commit: Any) -> 
 def _rows(ws: Workspace, suite: Suite) -> tuple[list[Any], str | None]:
     from promptyard.datasets import load_dataset, select_rows
     from promptyard.datasets.slicing import SliceSpec
-    from promptyard.runs.planning import RowInput
+    from promptyard.runs import RowInput
 
     if not suite.dataset:
         raise GateConfigError(f"{suite.path}: the suite names no `dataset:` to run on")
@@ -278,7 +278,7 @@ def plan_gate(
     its current and baseline variants with their descriptions."""
     from promptyard.models.catalog import resolve_model
     from promptyard.prompts import parse_prompt
-    from promptyard.runs.planning import VariantSpec, build_plan
+    from promptyard.runs import VariantSpec, build_plan
 
     endpoints = [resolve_model(ws, m) for m in suite.models]
     specs: list[VariantSpec] = []
@@ -353,13 +353,13 @@ async def run_gate_async(
     on_progress: Callable[[str, int, int], None] | None = None,
 ) -> GateResult:
     """Run the gate; raise GateConfigError (exit 2) for anything wrong before the run."""
-    from promptyard.runs import engine
+    from promptyard import runs
 
     try:
         suite = load_suite(ws, suite_name)
         plan, pairs = plan_gate(ws, suite, baseline)
         budget = max_cost_usd if max_cost_usd is not None else suite.max_cost_usd
-        run_id = engine.create_run(ws, plan, concurrency=suite.concurrency, max_cost=budget)
+        run_id = runs.create_run(ws, plan, concurrency=suite.concurrency, max_cost=budget)
     except GateConfigError:
         raise
     except PromptyardError as exc:
@@ -373,7 +373,7 @@ async def run_gate_async(
         if on_progress:
             on_progress("judge", done, total)
 
-    summary = await engine.execute_run(ws, run_id, on_progress=cells_progress)
+    summary = await runs.execute_run(ws, run_id, on_progress=cells_progress)
     scores = await score_run_async(ws, run_id, suite, on_progress=judge_progress)
     variant_ids = [v.variant_id for v in scores.variants]
     by_position = _variant_ids_by_position(ws, run_id)

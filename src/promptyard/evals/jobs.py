@@ -1,85 +1,291 @@
-"""Scoring jobs that outlive a page's script run: a thread per (workspace, run, suite).
+"""Scoring jobs: a run scored with a suite by the worker process, not by the page.
 
-The app starts a job and polls it; a rerun or a reload does not stop the scoring. Jobs
-live in this process only: the scores they store are in the database either way.
+`start_scoring` stores a job of kind `score` and starts a detached worker for it (the
+same worker that executes runs), so a rerun, a reload or a server restart does not stop
+it. The job stores its scores a chunk of cells at a time with its progress (cells done of
+total, judge cost so far); `cancel_scoring` stops it and `start_scoring` again resumes a
+cancelled or interrupted job with only the cells it had not scored yet.
+`run_scoring_job` is the handler the worker (and a finished run) dispatches to.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
-from dataclasses import dataclass, field
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
+from sqlmodel import col, select
+
+from promptyard import runs
 from promptyard.errors import PromptyardError
-from promptyard.evals.scoring import score_run_async
-from promptyard.evals.suites import load_suite
+from promptyard.evals.evaluators import Grade
+from promptyard.evals.scoring import (
+    CellResult,
+    _grade_cells,
+    _load_cells,
+    _store_scores,
+    combine,
+    stored_results,
+    suites_for_run,
+)
+from promptyard.evals.suites import ROW_SCORE, Suite, load_suite
+from promptyard.storage import db
+from promptyard.storage.tables import Cell, Score, Variant, utcnow
 from promptyard.workspace import Workspace
 
+BEAT_S = 1.0  # a job stores its progress, beats its heartbeat and polls cancel this often
+CODE_CHUNK = 500  # cells scored and stored at a time by code-only assertions
+JUDGED_CHUNK_PER_SLOT = 2  # with judges: this many cells per concurrent judge call
+JUST_FINISHED_S = 60.0
 
-@dataclass
+
+@dataclass(frozen=True)
 class ScoringJob:
+    """A scoring job as the Compare page shows it (read from the database)."""
+
+    job_id: int
     run_id: int
-    suite: str
-    done: int = 0
-    total: int = 0
-    started: float = field(default_factory=time.monotonic)
-    finished: bool = False
-    error: str | None = None
-    passed: int | None = None
-    cells: int | None = None
+    suite: str | None  # None: the code-only suites that fit (after a run)
+    status: str  # pending, running, completed, cancelled, failed or interrupted
+    done: int  # cells scored
+    total: int
+    cost_usd: float  # judge calls so far
+    started: datetime | None
+    error: str | None  # set when the job failed
+    cells: int | None  # set when it completed: cells scored and how many passed
+    passed: int | None
+    info: runs.JobInfo
 
     @property
     def running(self) -> bool:
-        return not self.finished
+        return self.info.running
+
+    @property
+    def resumable(self) -> bool:
+        """True when starting it again scores only the cells it has not scored yet."""
+        return self.status in (runs.INTERRUPTED, runs.JobStatus.CANCELLED)
+
+    @property
+    def just_finished(self) -> bool:
+        """True for a job that ended in the last minute (a page announces it once)."""
+        end = self.info.finished_at
+        return end is not None and (utcnow() - end).total_seconds() < JUST_FINISHED_S
 
     def seconds_left(self) -> float | None:
-        """An estimate from the pace so far; None before the first graded cell."""
-        if not self.done or not self.total:
-            return None
-        elapsed = time.monotonic() - self.started
-        return elapsed / self.done * (self.total - self.done)
+        """An estimate from the pace so far; None before the first scored chunk."""
+        return self.info.seconds_left()
 
 
-_jobs: dict[tuple[str, int, str], ScoringJob] = {}
-_lock = threading.Lock()
+def _view(info: runs.JobInfo) -> ScoringJob:
+    assert info.run_id is not None
+    done = info.status == runs.JobStatus.COMPLETED
+    return ScoringJob(
+        job_id=info.job_id,
+        run_id=info.run_id,
+        suite=info.params.get("suite"),
+        status=info.status,
+        done=info.done,
+        total=info.total,
+        cost_usd=info.cost_usd,
+        started=info.started_at,
+        error=info.message if info.status == runs.JobStatus.FAILED else None,
+        cells=info.result.get("cells") if done else None,
+        passed=info.result.get("passed") if done else None,
+        info=info,
+    )
 
 
 def scoring_job(ws: Workspace, run_id: int, suite: str) -> ScoringJob | None:
-    """The latest job for this run and suite in this process, if any."""
-    with _lock:
-        return _jobs.get((str(ws.root), run_id, suite))
+    """The latest job scoring run `run_id` with `suite`, if any."""
+    info = runs.latest_job(ws, runs.JobKind.SCORE, run_id, {"suite": suite})
+    return _view(info) if info is not None else None
+
+
+def get_scoring_job(ws: Workspace, job_id: int) -> ScoringJob:
+    """Scoring job `job_id` as it is now; raises NotFoundError for an unknown id."""
+    return _view(runs.get_job(ws, job_id))
 
 
 def start_scoring(ws: Workspace, run_id: int, suite_name: str) -> ScoringJob:
-    """Score run `run_id` with suite `suite_name` in a background thread.
+    """Score run `run_id` with suite `suite_name` in the background worker.
 
     Raises PromptyardError at once for a suite that does not load (with its file and
-    line); a job already running for the same run and suite is returned as it is.
+    line). A job already running for the same run and suite is returned as it is; a
+    cancelled or interrupted one is resumed with the cells it had not scored.
     """
-    suite = load_suite(ws, suite_name, check_refs=False)
-    key = (str(ws.root), run_id, suite_name)
-    with _lock:
-        current = _jobs.get(key)
-        if current is not None and current.running:
-            return current
-        job = ScoringJob(run_id, suite_name)
-        _jobs[key] = job
+    load_suite(ws, suite_name, check_refs=False)
+    current = scoring_job(ws, run_id, suite_name)
+    if current is not None and current.running:
+        return current
+    if current is not None and current.resumable:
+        job_id = current.job_id
+    else:
+        job_id = runs.create_job(ws, runs.JobKind.SCORE, run_id, {"suite": suite_name})
+    runs.spawn(ws, job_id, runs.JobKind.SCORE)
+    return get_scoring_job(ws, job_id)
 
-    def progress(done: int, total: int) -> None:
-        job.done, job.total = done, total
 
-    def work() -> None:
-        try:
-            scores = asyncio.run(score_run_async(ws, run_id, suite, on_progress=progress))
-            job.cells = sum(v.cells for v in scores.variants)
-            job.passed = sum(v.passed for v in scores.variants)
-        except PromptyardError as exc:
-            job.error = str(exc)
-        except Exception as exc:  # the page shows it; the thread must not die silently
-            job.error = f"{type(exc).__name__}: {exc}"
-        finally:
-            job.finished = True
+def cancel_scoring(ws: Workspace, job_id: int) -> None:
+    """Ask the scoring job to stop; the cells it scored keep their scores."""
+    runs.cancel_job(ws, job_id)
 
-    threading.Thread(target=work, name=f"score-{run_id}-{suite_name}", daemon=True).start()
-    return job
+
+# --- the handler the worker runs ---------------------------------------------------------
+
+
+def _suites_of(ws: Workspace, info: runs.JobInfo) -> list[Suite]:
+    assert info.run_id is not None
+    name = info.params.get("suite")
+    if name:
+        return [load_suite(ws, name, check_refs=False)]
+    # After a run: the suites that fit it and cost nothing to run. Suites with LLM judges
+    # (they spend money) or custom Python evaluators (they run workspace code) are left
+    # for `promptyard score RUN_ID --suite NAME` or the Compare page.
+    return [
+        s
+        for s in suites_for_run(ws, info.run_id)
+        if not s.uses_custom_code() and not any(a.base_type == "llm-rubric" for a in s.assertions)
+    ]
+
+
+def _unscored(
+    ws: Workspace, run_id: int, suite: Suite, since: datetime
+) -> tuple[list[tuple[Cell, Variant]], int]:
+    """The finished cells this job has not scored with `suite` yet, and how many it has."""
+    pairs = _load_cells(ws, run_id, None)
+    with db.session(ws) as s:
+        scored = set(
+            s.exec(
+                select(Score.cell_id).where(
+                    Score.run_id == run_id,
+                    Score.suite == suite.name,
+                    Score.evaluator == "suite",
+                    Score.name == ROW_SCORE,
+                    col(Score.created_at) >= since,
+                )
+            ).all()
+        )
+    todo = [p for p in pairs if p[0].id not in scored]
+    return todo, len(pairs) - len(todo)
+
+
+def _chunks(pairs: list[Any], suite: Suite) -> list[list[Any]]:
+    judged = any(a.base_type == "llm-rubric" for a in suite.assertions)
+    size = max(4, suite.concurrency * JUDGED_CHUNK_PER_SLOT) if judged else CODE_CHUNK
+    return [pairs[i : i + size] for i in range(0, len(pairs), size)]
+
+
+async def _score_chunk(
+    ws: Workspace, run_id: int, suite: Suite, pairs: Sequence[tuple[Cell, Variant]]
+) -> float:
+    """Grade and store one chunk of cells; return what its judge calls cost."""
+    grades = await _grade_cells(ws, list(pairs), suite.assertions, suite.concurrency, None)
+    results: list[CellResult] = []
+    cost = 0.0
+    for (cell, _variant), g in zip(pairs, grades, strict=True):
+        score, passed = combine(g, suite.assertions, suite.row_threshold)
+        assert cell.id is not None
+        results.append(
+            CellResult(
+                cell.id, cell.variant_id, cell.row_id, cell.repeat, score, passed, g, cell.output
+            )
+        )
+        cost += sum(_cost(x) for x in g.values())
+    await asyncio.to_thread(_store_scores, ws, run_id, suite, results)
+    return cost
+
+
+def _cost(g: Grade) -> float:
+    return g.judge_cost_usd or 0.0
+
+
+class _Progress:
+    """The job's counters, stored every BEAT_S while a chunk is graded."""
+
+    def __init__(self, ws: Workspace, job_id: int, done: int, total: int, cost: float) -> None:
+        self.ws, self.job_id = ws, job_id
+        self.done, self.total, self.cost = done, total, cost
+        self.cancelled = False
+
+    async def store(self) -> None:
+        cancel = await asyncio.to_thread(
+            runs.report_progress, self.ws, self.job_id, self.done, self.total, self.cost
+        )
+        self.cancelled = self.cancelled or cancel
+
+    async def watch(self, task: asyncio.Task[float]) -> float | None:
+        """Wait for `task`, beating meanwhile; cancel it (None) when cancel is asked."""
+        while True:
+            finished, _ = await asyncio.wait({task}, timeout=BEAT_S)
+            if finished:
+                return task.result()
+            await self.store()
+            if self.cancelled:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+                return None
+
+
+async def run_scoring_job(ws: Workspace, job_id: int) -> str:
+    """Score the job's run, a chunk at a time, skipping cells an earlier attempt scored.
+
+    Stores progress and the outcome on the job; returns a line for the worker's log.
+    """
+    info = await asyncio.to_thread(runs.mark_job_started, ws, job_id, os.getpid())
+    run_id = info.run_id
+    assert run_id is not None
+    try:
+        suites = await asyncio.to_thread(_suites_of, ws, info)
+        work = []
+        done = 0
+        for suite in suites:
+            todo, scored = await asyncio.to_thread(_unscored, ws, run_id, suite, info.created_at)
+            work.append((suite, todo))
+            done += scored
+        total = done + sum(len(todo) for _, todo in work)
+        progress = _Progress(ws, job_id, done, total, info.cost_usd if info.done else 0.0)
+        await progress.store()
+        for suite, todo in work:
+            for chunk in _chunks(todo, suite):
+                if progress.cancelled:
+                    break
+                cost = await progress.watch(
+                    asyncio.create_task(_score_chunk(ws, run_id, suite, chunk))
+                )
+                if cost is None:
+                    break
+                progress.done += len(chunk)
+                progress.cost += cost
+                await progress.store()
+    except BaseException as exc:
+        interrupted = isinstance(exc, KeyboardInterrupt | asyncio.CancelledError)
+        status = runs.JobStatus.CANCELLED if interrupted else runs.JobStatus.FAILED
+        if interrupted:
+            message = "interrupted; start it again to resume"
+        elif isinstance(exc, PromptyardError):
+            message = str(exc)
+        else:  # the page shows it; the job must not fail silently
+            message = f"{type(exc).__name__}: {exc}"
+        await asyncio.to_thread(runs.finish_job, ws, job_id, status, message[:500])
+        raise
+    if progress.cancelled:
+        await asyncio.to_thread(runs.finish_job, ws, job_id, runs.JobStatus.CANCELLED, "cancelled")
+        return f"job {job_id}: scoring run {run_id} cancelled at {progress.done}/{progress.total}"
+    result = _result(ws, run_id, [s.name for s in suites])
+    await asyncio.to_thread(runs.finish_job, ws, job_id, runs.JobStatus.COMPLETED, None, result)
+    return (
+        f"job {job_id}: scored run {run_id} with {', '.join(result['suites']) or 'no suite'}: "
+        f"{result['passed']}/{result['cells']} passed; judges ${progress.cost:.4f}"
+    )
+
+
+def _result(ws: Workspace, run_id: int, suites: list[str]) -> dict[str, Any]:
+    stored = [r for r in stored_results(ws, run_id) if r.suite in suites]
+    return {
+        "suites": suites,
+        "cells": sum(r.cells for r in stored),
+        "passed": sum(r.passed for r in stored),
+    }

@@ -1,8 +1,8 @@
-"""Run plans: every cell of a run rendered up front, and what the run will cost.
+"""Run plans: every cell of a run rendered up front.
 
 A plan is prompt versions x models x dataset rows x repeats. `plan_run` renders every
 cell's chat messages before anything is sent and reports every missing variable at once;
-`estimate` prices the plan with tiktoken counts and the catalog's prices.
+`promptyard.runs.pricing.estimate` prices a plan.
 """
 
 from __future__ import annotations
@@ -14,17 +14,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from promptyard.errors import PromptyardError
+from promptyard.storage.tables import RunKind
 from promptyard.workspace import Workspace
 
 if TYPE_CHECKING:
     from promptyard.models.catalog import ModelEndpoint
-
-# What a call is guessed to return when the parameters set no max_tokens: the estimate
-# uses it for the cost guess; the budget cap uses the larger bound below.
-COMPLETION_TOKENS_GUESS = 256
-BUDGET_COMPLETION_BOUND = 1024
-# Seconds per call assumed for the time estimate when nothing better is known.
-SECONDS_PER_CALL_GUESS = {"simulated": 0.1, "default": 2.0}
 
 
 class PlanError(PromptyardError):
@@ -37,8 +31,8 @@ class PlanError(PromptyardError):
         super().__init__(head + more)
 
 
-class MissingVariablesError(PlanError):
-    """Rows that lack variables a prompt needs; nothing was sent."""
+class MissingColumnsError(PlanError):
+    """Dataset rows lack columns for variables a prompt needs; nothing was sent."""
 
     def __init__(self, missing: Sequence[MissingVariables]) -> None:
         self.missing = list(missing)
@@ -111,23 +105,11 @@ class RunPlan:
     slice: dict[str, Any] = field(default_factory=dict)
     repeats: int = 1
     name: str = ""
-    kind: str = "run"
+    kind: str = RunKind.RUN
 
     @property
     def calls(self) -> int:
         return len(self.cells)
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """What a plan is expected to take: calls, tokens, dollars (None: unknown) and time."""
-
-    calls: int
-    prompt_tokens: int
-    completion_tokens_guess: int
-    cost_usd: float | None
-    seconds: float
-    unknown_price_models: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -199,7 +181,7 @@ def build_plan(
     dataset_sha: str | None = None,
     slice_spec: dict[str, Any] | None = None,
     name: str = "",
-    kind: str = "run",
+    kind: str = RunKind.RUN,
 ) -> RunPlan:
     """Render every cell of specs x rows x repeats; raise with every missing variable."""
     if repeats < 1:
@@ -255,7 +237,7 @@ def build_plan(
                 continue
             rendered[(vi, ri)] = json.dumps(messages, ensure_ascii=False)
     if missing:
-        raise MissingVariablesError(
+        raise MissingColumnsError(
             [
                 MissingVariables(
                     variants[vi].prompt_name, variants[vi].version_label, lacking, tuple(ids)
@@ -346,7 +328,7 @@ def plan_run(
     `prompts` holds (name, ref) pairs (ref: vN, sha, label or None for the latest);
     `models` holds names a user picks (models.yaml, simulator, litellm strings);
     `slice` is a datasets SliceSpec or its text form (`head:20`; None: every row). Raises
-    MissingVariablesError naming every row that lacks a variable, and UnknownModelError.
+    MissingColumnsError naming every row that lacks a variable, and UnknownModelError.
     """
     from promptyard.models.catalog import resolve_model
 
@@ -374,57 +356,9 @@ def plan_run(
 
 
 def completion_bound(parameters: dict[str, Any], default: int) -> int:
+    """The max_tokens (or max_completion_tokens) the parameters set, else `default`."""
     value = parameters.get("max_tokens") or parameters.get("max_completion_tokens")
     try:
         return int(value) if value else default
     except (TypeError, ValueError):
         return default
-
-
-def estimate(plan: RunPlan, concurrency: int = 8) -> Estimate:
-    """Calls, prompt tokens (tiktoken), a completion guess, cost and time at `concurrency`."""
-    from promptyard.models.providers import count_tokens, estimate_cost
-
-    concurrency = max(1, concurrency)
-    token_memo: dict[tuple[str, str], int] = {}
-    per_variant_prompt = [0] * len(plan.variants)
-    per_variant_calls = [0] * len(plan.variants)
-    for cell in plan.cells:
-        variant = plan.variants[cell.variant]
-        key = (cell.messages_json, variant.endpoint.litellm_model)
-        n = token_memo.get(key)
-        if n is None:
-            n = count_tokens(json.loads(cell.messages_json), variant.endpoint.litellm_model)
-            token_memo[key] = n
-        per_variant_prompt[cell.variant] += n
-        per_variant_calls[cell.variant] += 1
-    cost: float | None = 0.0
-    unknown: list[str] = []
-    completion_total = 0
-    seconds_by_model: dict[str, float] = {}
-    for vi, variant in enumerate(plan.variants):
-        calls = per_variant_calls[vi]
-        completion = completion_bound(variant.parameters, COMPLETION_TOKENS_GUESS) * calls
-        completion_total += completion
-        price = estimate_cost(variant.endpoint, per_variant_prompt[vi], completion)
-        if price is None:
-            unknown.append(variant.model)
-        elif cost is not None:
-            cost += price
-        per_call = SECONDS_PER_CALL_GUESS["simulated" if variant.endpoint.simulated else "default"]
-        limit = min(concurrency, variant.endpoint.max_concurrency or concurrency)
-        secs = calls * per_call / limit
-        if variant.endpoint.rpm:
-            secs = max(secs, calls * 60.0 / variant.endpoint.rpm)
-        seconds_by_model[variant.model] = seconds_by_model.get(variant.model, 0.0) + secs
-    total_calls = plan.calls
-    overall = max(seconds_by_model.values(), default=0.0)
-    overall = max(overall, total_calls * min(SECONDS_PER_CALL_GUESS.values()) / concurrency)
-    return Estimate(
-        calls=total_calls,
-        prompt_tokens=sum(per_variant_prompt),
-        completion_tokens_guess=completion_total,
-        cost_usd=None if unknown else cost,
-        seconds=overall,
-        unknown_price_models=tuple(dict.fromkeys(unknown)),
-    )

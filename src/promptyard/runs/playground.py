@@ -9,6 +9,8 @@ background thread; `playground_snapshot` reads the text so far, for a page to po
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import threading
 import time
 import uuid
@@ -16,13 +18,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import Session
 
 from promptyard.errors import PromptyardError
-from promptyard.runs.planning import PlanError, RowInput, VariantSpec, build_plan
+from promptyard.runs.planning import PlanError, RowInput, RunPlan, VariantSpec, build_plan
+from promptyard.runs.records import CellTodo, cell_update, create_run, error_completion
+from promptyard.runs.state import CELL, finish_run
 from promptyard.storage import db
+from promptyard.storage.tables import Cell, RunKind, RunStatus, utcnow
 from promptyard.workspace import Workspace
+
+log = logging.getLogger(__name__)
 
 MIN_COLUMNS, MAX_COLUMNS = 2, 6
 _KEEP_SESSIONS = 50
@@ -107,7 +114,6 @@ def start_playground(
     Raises PlanError (every missing variable of every column) before anything is sent.
     """
     from promptyard.models.catalog import resolve_model
-    from promptyard.runs.engine import create_run
 
     if not MIN_COLUMNS <= len(columns) <= MAX_COLUMNS:
         raise PlanError([f"the playground compares {MIN_COLUMNS} to {MAX_COLUMNS} columns"])
@@ -126,7 +132,7 @@ def start_playground(
                 template_text=edit,
             )
         )
-    plan = build_plan(specs, [RowInput("playground", dict(inputs))], kind="playground")
+    plan = build_plan(specs, [RowInput("playground", dict(inputs))], kind=RunKind.PLAYGROUND)
     plan.name = "playground"
     run_id = create_run(ws, plan, concurrency=len(columns), use_cache=False)
     outputs = [ColumnOutput(v.label, simulated=v.endpoint.simulated) for v in plan.variants]
@@ -144,16 +150,10 @@ def start_playground(
     return session.id
 
 
-async def _stream_all(ws: Workspace, session: _Session, plan: Any, timeout_s: float) -> None:
-    import json
-
+async def _stream_all(ws: Workspace, session: _Session, plan: RunPlan, timeout_s: float) -> None:
     from promptyard.models.providers import ModelCall, complete
-    from promptyard.runs.engine import _cell_update, _finish, _Todo
-    from promptyard.storage.tables import Cell, RunStatus, utcnow
 
     def cell_ids(s: Session) -> list[int]:
-        from promptyard.runs.engine import CELL
-
         rows = s.execute(
             select(CELL.c.id).where(CELL.c.run_id == session.run_id).order_by(CELL.c.variant_id)
         )
@@ -182,11 +182,7 @@ async def _stream_all(ws: Workspace, session: _Session, plan: Any, timeout_s: fl
         try:
             result = await complete(call, on_delta=on_delta)
         except Exception as exc:  # a provider bug shows in its column, not as a crash
-            from promptyard.runs.engine import _error_completion
-
-            result = _error_completion(
-                "invalid_response", f"{type(exc).__name__}: {exc}"[:300], 0.0
-            )
+            result = error_completion("invalid_response", f"{type(exc).__name__}: {exc}"[:300], 0.0)
         with session.lock:
             if result.text is not None:
                 out.text = result.text
@@ -198,17 +194,15 @@ async def _stream_all(ws: Workspace, session: _Session, plan: Any, timeout_s: fl
             out.cost_usd = result.cost_usd
             out.latency_ms = result.latency_ms
             out.ttft_ms = result.ttft_ms
-        return _cell_update(_Todo(ids[index], 0, 0, ""), result, 1, started)
+        return cell_update(CellTodo(ids[index], 0, 0, ""), result, 1, started)
 
     t0 = time.monotonic()
     updates = await asyncio.gather(*(one(i) for i in range(len(plan.cells))))
     try:
-        from sqlalchemy import update
-
         db.write(ws, lambda s: s.execute(update(Cell), list(updates)))
-        _finish(ws, session.run_id, time.monotonic() - t0, RunStatus.COMPLETED, None)
-    except PromptyardError:
-        pass
+        finish_run(ws, session.run_id, time.monotonic() - t0, RunStatus.COMPLETED, None)
+    except PromptyardError as exc:  # the columns already show the answers
+        log.warning("playground %s: could not store its run: %s", session.id, exc)
     finally:
         with session.lock:
             session.ended = time.monotonic()

@@ -1,36 +1,37 @@
-"""Runs outside the Streamlit script run: a detached child process per run.
+"""The worker: a detached child process that runs one job (a run, a scoring) to its end.
 
-`spawn(ws, run_id)` starts `python -m promptyard.runs.worker RUN_ID` in its own session, so a
-page reload, a new script run or closing the browser does not stop it. The child writes
-its progress to the database; the Runs page polls it.
+`spawn(ws, kind, ident)` starts `python -m promptyard.runs.worker KIND ID` in its own
+session, so a page reload, a new script run or closing the browser does not stop it.
+The child resolves the kind's handler (`promptyard.runs.jobs.HANDLERS`) and writes its
+progress to the database; pages poll it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
+from sqlmodel import Session
+
+from promptyard.runs.jobs import JobKind, dispatch, mark_job_started, set_job_pid
+from promptyard.runs.state import RunBusyError, effective_status, get_run
+from promptyard.storage import db
+from promptyard.storage.tables import RunStatus, utcnow
 from promptyard.workspace import HOME_ENV, Workspace
 
 
-def log_path(ws: Workspace, run_id: int) -> Path:
-    """Where the worker of run `run_id` writes its output."""
-    return ws.data_dir / "logs" / f"run-{run_id}.log"
+def log_path(ws: Workspace, ident: int, kind: JobKind | str = JobKind.RUN) -> Path:
+    """Where the worker of job `ident` of `kind` writes its output (run-ID.log for runs)."""
+    return ws.data_dir / "logs" / f"{JobKind(kind)}-{ident}.log"
 
 
-def spawn(ws: Workspace, run_id: int) -> int:
-    """Start the worker of `run_id` as a detached child process; return its pid."""
-    from sqlmodel import Session
-
-    from promptyard.runs.engine import RunBusyError, _get_run, effective_status
-    from promptyard.storage import db
-    from promptyard.storage.tables import RunStatus, utcnow
-
+def _mark_run_started(ws: Workspace, run_id: int) -> None:
     def claim(s: Session) -> None:
-        run = _get_run(s, run_id)
+        run = get_run(s, run_id)
         if run.status == RunStatus.RUNNING and effective_status(run) == RunStatus.RUNNING:
             raise RunBusyError(f"run {run_id} is already running")
         # Running from now on: the page shows it at once; the child adds its pid.
@@ -42,7 +43,29 @@ def spawn(ws: Workspace, run_id: int) -> int:
         s.add(run)
 
     db.write(ws, claim)
-    log = log_path(ws, run_id)
+
+
+def _set_run_pid(ws: Workspace, run_id: int, pid: int) -> None:
+    def add_pid(s: Session) -> None:
+        run = get_run(s, run_id)
+        if run.status == RunStatus.RUNNING and run.worker_pid is None:
+            run.worker_pid = pid
+            s.add(run)
+
+    db.write(ws, add_pid)
+
+
+def spawn(ws: Workspace, ident: int, kind: JobKind | str = JobKind.RUN) -> int:
+    """Start the worker of job `ident` (a run id for kind run) detached; return its pid.
+
+    Raises RunBusyError when a live process already works on it.
+    """
+    kind = JobKind(kind)
+    if kind == JobKind.RUN:
+        _mark_run_started(ws, ident)
+    else:
+        mark_job_started(ws, ident, None)
+    log = log_path(ws, ident, kind)
     log.parent.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env[HOME_ENV] = str(ws.root)
@@ -50,7 +73,7 @@ def spawn(ws: Workspace, run_id: int) -> int:
     env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
     with open(log, "ab") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "promptyard.runs.worker", str(run_id)],
+            [sys.executable, "-m", "promptyard.runs.worker", str(kind), str(ident)],
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -60,42 +83,51 @@ def spawn(ws: Workspace, run_id: int) -> int:
         )
     # Reap the child when it exits, so a finished worker is not left a zombie whose pid
     # still looks alive.
-    threading.Thread(target=proc.wait, name=f"reap-run-{run_id}", daemon=True).start()
-
-    def add_pid(s: Session) -> None:
-        run = _get_run(s, run_id)
-        if run.status == RunStatus.RUNNING and run.worker_pid is None:
-            run.worker_pid = proc.pid
-            s.add(run)
-
-    db.write(ws, add_pid)
+    threading.Thread(target=proc.wait, name=f"reap-{kind}-{ident}", daemon=True).start()
+    if kind == JobKind.RUN:
+        _set_run_pid(ws, ident, proc.pid)
+    else:
+        set_job_pid(ws, ident, proc.pid)
     return proc.pid
 
 
+def start_run_worker(ws: Workspace, run_id: int) -> int:
+    """Execute the run in a detached child process; return its pid.
+
+    The run outlives the caller (a Streamlit script run, a page reload): progress is in
+    the database, and the child's output goes to `.promptyard/logs/run-ID.log`.
+    """
+    return spawn(ws, run_id, JobKind.RUN)
+
+
+def _parse(args: list[str]) -> tuple[JobKind, int] | None:
+    if len(args) == 1 and args[0].isdigit():
+        return JobKind.RUN, int(args[0])  # the older form: a run id alone
+    if len(args) == 2 and args[0] in set(JobKind) and args[1].isdigit():
+        return JobKind(args[0]), int(args[1])
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Execute one run to its end; exit 0 when it finished, 1 on a bad state."""
+    """Run one job to its end; exit 0 when it finished, 1 on a bad state, 2 on bad usage."""
     from promptyard._env import configure_offline_defaults
     from promptyard.errors import PromptyardError
-    from promptyard.runs.engine import run_sync
     from promptyard.workspace import current_workspace
 
     configure_offline_defaults()
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1 or not args[0].isdigit():
-        print("usage: python -m promptyard.runs.worker RUN_ID", file=sys.stderr)
+    parsed = _parse(sys.argv[1:] if argv is None else argv)
+    if parsed is None:
+        kinds = "|".join(JobKind)
+        print(f"usage: python -m promptyard.runs.worker [{kinds}] ID", file=sys.stderr)
         return 2
-    run_id = int(args[0])
+    kind, ident = parsed
     ws = current_workspace()
     try:
-        summary = run_sync(ws, run_id)
+        report = asyncio.run(dispatch(ws, kind, ident))
     except PromptyardError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(
-        f"run {run_id}: {summary.status}; {summary.ok} ok, {summary.errors} errors, "
-        f"{summary.pending} not sent; ${summary.cost_usd:.4f}",
-        flush=True,
-    )
+    print(report, flush=True)
     return 0
 
 

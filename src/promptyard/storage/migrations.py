@@ -144,8 +144,12 @@ CREATE INDEX ix_score_run_id ON score (run_id);
 """
 
 
+def _pk(conn: Connection) -> str:
+    return "SERIAL PRIMARY KEY" if conn.dialect.name == "postgresql" else "INTEGER PRIMARY KEY"
+
+
 def _statements(ddl: str, conn: Connection) -> list[str]:
-    pk = "SERIAL PRIMARY KEY" if conn.dialect.name == "postgresql" else "INTEGER PRIMARY KEY"
+    pk = _pk(conn)
     return [s.strip() for s in ddl.format(pk=pk).split(";") if s.strip()]
 
 
@@ -259,6 +263,35 @@ def m008_variant_rating_stats(conn: Connection) -> None:
     )
 
 
+def m009_jobs(conn: Connection) -> None:
+    # Background jobs besides runs (scoring a run with a suite): status, progress, the
+    # worker's pid and heartbeat, a cancel request. No foreign key, like variant_stats.
+    conn.execute(
+        text(
+            f"""CREATE TABLE job (
+                id {_pk(conn)},
+                kind TEXT NOT NULL,
+                run_id INTEGER,
+                params_json TEXT NOT NULL,
+                status TEXT NOT NULL,
+                created_at TIMESTAMP NOT NULL,
+                started_at TIMESTAMP,
+                finished_at TIMESTAMP,
+                heartbeat_at TIMESTAMP,
+                worker_pid INTEGER,
+                cancel_requested BOOLEAN NOT NULL,
+                done INTEGER NOT NULL,
+                total INTEGER NOT NULL,
+                cost_usd DOUBLE PRECISION NOT NULL,
+                message TEXT,
+                result_json TEXT NOT NULL
+            )"""
+        )
+    )
+    conn.execute(text("CREATE INDEX ix_job_run_id ON job (run_id)"))
+    conn.execute(text("CREATE INDEX ix_job_status ON job (status)"))
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", m001_initial),
     ("002_rating_indexes", m002_rating_indexes),
@@ -268,4 +301,5 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("006_cell_variant_of", m006_cell_variant_of),
     ("007_variant_stats", m007_variant_stats),
     ("008_variant_rating_stats", m008_variant_rating_stats),
+    ("009_jobs", m009_jobs),
 ]

@@ -8,6 +8,7 @@ JSON columns hold text (json.dumps), so SQLite and PostgreSQL store them alike.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
@@ -16,19 +17,35 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class RunStatus:
+class RunStatus(StrEnum):
+    """Where a run (or a background job) stands; a dead worker's run reads 'interrupted'."""
+
     PENDING = "pending"
     RUNNING = "running"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
     FAILED = "failed"
-    ALL = (PENDING, RUNNING, COMPLETED, CANCELLED, FAILED)
 
 
-class CellStatus:
+class CellStatus(StrEnum):
+    """One call's outcome: not sent yet, answered, or ended with an error kind."""
+
     PENDING = "pending"
     OK = "ok"
     ERROR = "error"
+
+
+class RunKind(StrEnum):
+    """What made a run: the Runs page or CLI, an eval gate, the playground, a judge."""
+
+    RUN = "run"
+    EVAL = "eval"
+    PLAYGROUND = "playground"
+    JUDGE = "judge"
+
+
+# A background job's status has the same values as a run's.
+JobStatus = RunStatus
 
 
 class Run(SQLModel, table=True):
@@ -55,7 +72,7 @@ class Run(SQLModel, table=True):
     heartbeat_at: datetime | None = None
     cancel_requested: bool = False
     message: str | None = None  # why it stopped, for failed or budget-stopped runs
-    kind: str = "run"  # "run", "playground", "eval", "judge"
+    kind: str = RunKind.RUN
 
 
 class Variant(SQLModel, table=True):
@@ -234,6 +251,33 @@ class VariantRatingStats(SQLModel, table=True):
     score_sum_sq: float = 0.0
 
 
+class Job(SQLModel, table=True):
+    """Background work the worker process runs besides runs, e.g. scoring a run.
+
+    Progress (done/total, cost so far), the heartbeat and a cancel request live here, so
+    a page polls it and a resumed job skips what an earlier attempt finished.
+    """
+
+    __tablename__ = "job"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str  # a promptyard.runs.JobKind
+    run_id: int | None = Field(default=None, index=True)  # the run the job works on
+    params_json: str = "{}"  # e.g. {"suite": "summarize"}
+    status: str = Field(default=JobStatus.PENDING, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    heartbeat_at: datetime | None = None
+    worker_pid: int | None = None
+    cancel_requested: bool = False
+    done: int = 0
+    total: int = 0
+    cost_usd: float = 0.0
+    message: str | None = None  # why it stopped, for failed or cancelled jobs
+    result_json: str = "{}"  # what the job's kind reports at the end
+
+
 ALL_TABLES = (
     Run,
     Variant,
@@ -244,4 +288,5 @@ ALL_TABLES = (
     Score,
     VariantStats,
     VariantRatingStats,
+    Job,
 )

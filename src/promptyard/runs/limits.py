@@ -1,0 +1,68 @@
+"""Limits of a run: calls per minute, the budget cap, and the retry policy with backoff.
+
+They know nothing of the executor, so each is testable on its own (promptfoo keeps its
+scheduler apart in the same way).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+
+# The retry policy: attempts per cell and the exponential backoff between them.
+MAX_ATTEMPTS = 5
+BACKOFF_BASE_S = 0.5
+MAX_BACKOFF_S = 30.0
+
+
+class RateLimiter:
+    """Spaces calls to one model evenly at `rpm` requests per minute."""
+
+    def __init__(self, rpm: int | None) -> None:
+        self.interval = 60.0 / rpm if rpm else 0.0
+        self.next_at = 0.0
+
+    async def wait(self) -> None:
+        """Return when the next call to the model may go out."""
+        if not self.interval:
+            return
+        now = time.monotonic()
+        slot = max(now, self.next_at)
+        self.next_at = slot + self.interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
+class Budget:
+    """Reserve an upper-bound estimate before a call; settle with the real cost after."""
+
+    def __init__(self, cap: float | None, spent: float) -> None:
+        self.cap = cap
+        self.spent = spent
+        self.reserved = 0.0
+        self.exhausted = False
+
+    def reserve(self, amount: float) -> bool:
+        """Hold `amount` of the cap for a call; False (and exhausted from now) if it does not fit."""
+        if self.cap is None:
+            return True
+        if self.exhausted or self.spent + self.reserved + amount > self.cap:
+            self.exhausted = True
+            return False
+        self.reserved += amount
+        return True
+
+    def settle(self, reserved: float, actual: float | None) -> None:
+        """Release a call's reservation and count what it really cost."""
+        if self.cap is not None:
+            self.reserved -= reserved
+        self.spent += actual or 0.0
+
+
+def backoff(attempt: int, retry_after: float | None, base: float, cap: float) -> float:
+    """Exponential backoff with full jitter; Retry-After is a floor, not a suggestion."""
+    delay = random.uniform(base, base * (2**attempt))
+    if retry_after is not None and retry_after >= 0:
+        delay = max(retry_after + random.uniform(0, base / 2), min(delay, retry_after * 2))
+    return min(delay, cap)

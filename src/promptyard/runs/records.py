@@ -1,0 +1,261 @@
+"""Run records: storing a plan as a run, the row a finished call writes, reading results.
+
+`create_run` stores a Run, its Variants and one pending Cell per call; `cell_update` is
+the row a finished call stores on its cell; `iter_results` reads every cell back flat.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from promptyard.runs.planning import PlanError, RunPlan
+from promptyard.runs.state import CELL, VARIANT, get_run
+from promptyard.storage import db
+from promptyard.storage.tables import Cell, CellStatus, Run, RunStatus, Variant, utcnow
+from promptyard.workspace import Workspace
+
+if TYPE_CHECKING:
+    from promptyard.models.providers import Completion
+
+INSERT_CHUNK = 5_000
+
+
+def create_run(
+    ws: Workspace,
+    plan: RunPlan,
+    concurrency: int = 8,
+    max_cost: float | None = None,
+    use_cache: bool = True,
+) -> int:
+    """Store the plan as a pending run (Run, Variants, one pending Cell per call).
+
+    With `max_cost` the price of every model must be known, or the cap could not hold.
+    """
+    if concurrency < 1:
+        raise PlanError(["concurrency must be at least 1"])
+    if max_cost is not None:
+        if max_cost <= 0:
+            raise PlanError(["the budget must be more than $0"])
+        from promptyard.models.providers import estimate_cost
+
+        unknown = [v.model for v in plan.variants if estimate_cost(v.endpoint, 1000, 1000) is None]
+        if unknown:
+            raise PlanError(
+                [
+                    f"cannot hold a budget: the price of {', '.join(dict.fromkeys(unknown))} is "
+                    "unknown (set input_cost_per_token/output_cost_per_token in models.yaml)"
+                ]
+            )
+
+    def store(s: Session) -> int:
+        run = Run(
+            name=plan.name,
+            status=RunStatus.PENDING,
+            dataset_name=plan.dataset_name,
+            dataset_sha=plan.dataset_sha,
+            slice_json=json.dumps(plan.slice, default=str),
+            repeats=plan.repeats,
+            concurrency=concurrency,
+            max_cost_usd=max_cost,
+            use_cache=use_cache,
+            total_cells=plan.calls,
+            kind=plan.kind,
+        )
+        s.add(run)
+        s.flush()
+        assert run.id is not None
+        variant_ids: list[int] = []
+        for position, v in enumerate(plan.variants):
+            row = Variant(
+                run_id=run.id,
+                position=position,
+                prompt_name=v.prompt_name,
+                prompt_sha=v.prompt_sha,
+                prompt_version=v.prompt_version,
+                template_text=v.template_text,
+                model=v.model,
+                parameters_json=json.dumps(v.parameters, sort_keys=True, default=str),
+            )
+            s.add(row)
+            s.flush()
+            assert row.id is not None
+            variant_ids.append(row.id)
+        # Built a chunk at a time: a 50,000-cell plan never holds every row dict at once.
+        for start in range(0, len(plan.cells), INSERT_CHUNK):
+            rows = [
+                {
+                    "run_id": run.id,
+                    "variant_id": variant_ids[c.variant],
+                    "row_id": c.row_id,
+                    "row_index": c.row_index,
+                    "repeat": c.repeat,
+                    "inputs_json": c.inputs_json,
+                    "reference": c.reference,
+                    "messages_json": c.messages_json,
+                    "status": CellStatus.PENDING,
+                    "cached": False,
+                    "attempts": 0,
+                    "cache_key": c.cache_key,
+                }
+                for c in plan.cells[start : start + INSERT_CHUNK]
+            ]
+            s.execute(CELL.insert(), rows)
+        return run.id
+
+    return db.write(ws, store)
+
+
+@dataclass(slots=True)
+class CellTodo:
+    """A cell still to send: its id, variant, repeat and rendered messages."""
+
+    cell_id: int
+    variant_id: int
+    repeat: int
+    messages_json: str
+    budget_estimate: float = 0.0
+
+
+def error_completion(kind: str, message: str, latency_ms: float) -> Completion:
+    """A failed call's Completion (`kind` is an error kind), for a call that raised."""
+    from promptyard.models.providers import Completion
+
+    return Completion(
+        text=None,
+        finish_reason=None,
+        prompt_tokens=None,
+        completion_tokens=None,
+        cost_usd=None,
+        latency_ms=latency_ms,
+        ttft_ms=None,
+        error_kind=kind,
+        error_message=message,
+        raw=None,
+    )
+
+
+def cell_update(
+    todo: CellTodo, result: Completion, attempts: int, started: datetime
+) -> dict[str, Any]:
+    """The values a finished call stores on its cell (an `update(Cell)` row)."""
+    raw = result.raw
+    return {
+        "id": todo.cell_id,
+        "status": CellStatus.OK if result.ok else CellStatus.ERROR,
+        "output": result.text,
+        "finish_reason": result.finish_reason,
+        "prompt_tokens": result.prompt_tokens,
+        "completion_tokens": result.completion_tokens,
+        "cost_usd": result.cost_usd,
+        "latency_ms": result.latency_ms,
+        "ttft_ms": result.ttft_ms,
+        "error_kind": result.error_kind,
+        "error_message": result.error_message,
+        "raw_response_json": json.dumps(raw, default=str) if raw is not None else None,
+        "cached": False,
+        "attempts": attempts,
+        "started_at": started,
+        "finished_at": utcnow(),
+    }
+
+
+def load_todo(ws: Workspace, run_id: int) -> tuple[list[Variant], list[CellTodo], float]:
+    """The run's variants, its cells not yet ok (in row order), and what it has spent."""
+    with db.session(ws) as s:
+        variants = list(
+            s.execute(
+                select(Variant).where(VARIANT.c.run_id == run_id).order_by(VARIANT.c.position)
+            ).scalars()
+        )
+        rows = s.execute(
+            select(CELL.c.id, CELL.c.variant_id, CELL.c.repeat, CELL.c.messages_json)
+            .where(CELL.c.run_id == run_id, CELL.c.status != CellStatus.OK)
+            .order_by(CELL.c.row_index, CELL.c.repeat, CELL.c.variant_id)
+        ).all()
+        spent = s.execute(
+            select(func.sum(CELL.c.cost_usd)).where(
+                CELL.c.run_id == run_id, CELL.c.cached.is_(False)
+            )
+        ).scalar()
+    todo = [CellTodo(r[0], r[1], r[2], r[3]) for r in rows]
+    return variants, todo, float(spent or 0.0)
+
+
+RESULT_FIELDS = (
+    "run_id",
+    "cell_id",
+    "variant",
+    "prompt",
+    "version",
+    "model",
+    "row_id",
+    "repeat",
+    "status",
+    "output",
+    "reference",
+    "prompt_tokens",
+    "completion_tokens",
+    "cost_usd",
+    "latency_ms",
+    "ttft_ms",
+    "error_kind",
+    "error_message",
+    "cached",
+    "attempts",
+    "inputs",
+)
+
+
+def iter_results(ws: Workspace, run_id: int, chunk: int = 2_000) -> Iterator[dict[str, Any]]:
+    """Every cell of a run as a flat dict (RESULT_FIELDS), in variant/row/repeat order."""
+    with db.session(ws) as s:
+        get_run(s, run_id)
+        variants = {
+            v.id: v for v in s.execute(select(Variant).where(VARIANT.c.run_id == run_id)).scalars()
+        }
+    last_id = 0
+    while True:
+        with db.session(ws) as s:
+            cells = list(
+                s.execute(
+                    select(Cell)
+                    .where(CELL.c.run_id == run_id, CELL.c.id > last_id)
+                    .order_by(CELL.c.id)
+                    .limit(chunk)
+                ).scalars()
+            )
+        if not cells:
+            return
+        for c in cells:
+            v = variants[c.variant_id]
+            yield {
+                "run_id": run_id,
+                "cell_id": c.id,
+                "variant": v.label,
+                "prompt": v.prompt_name,
+                "version": f"v{v.prompt_version}" if v.prompt_version else "draft",
+                "model": v.model,
+                "row_id": c.row_id,
+                "repeat": c.repeat,
+                "status": c.status,
+                "output": c.output,
+                "reference": c.reference,
+                "prompt_tokens": c.prompt_tokens,
+                "completion_tokens": c.completion_tokens,
+                "cost_usd": c.cost_usd,
+                "latency_ms": c.latency_ms,
+                "ttft_ms": c.ttft_ms,
+                "error_kind": c.error_kind,
+                "error_message": c.error_message,
+                "cached": c.cached,
+                "attempts": c.attempts,
+                "inputs": json.loads(c.inputs_json or "{}"),
+            }
+        last_id = cells[-1].id or last_id

@@ -1,0 +1,322 @@
+"""Where runs stand: live or interrupted workers, summaries, progress, listing, cancel,
+and the transitions of a run's status (claimed by a process, finished).
+
+A run's status is stored; `effective_status` adds 'interrupted' for a 'running' run whose
+worker process is gone, so a page or the CLI never shows a dead run as running.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, case, func, select
+from sqlmodel import Session
+
+from promptyard.errors import NotFoundError, PromptyardError
+from promptyard.storage import db
+from promptyard.storage.tables import Cell, CellStatus, Run, RunKind, RunStatus, Variant, utcnow
+from promptyard.workspace import Workspace
+
+# Typed column access for queries (the SQLModel attributes read as plain values to mypy).
+CELL = cast(Table, Cell.__table__)  # type: ignore[attr-defined]
+VARIANT = cast(Table, Variant.__table__)  # type: ignore[attr-defined]
+RUN = cast(Table, Run.__table__)  # type: ignore[attr-defined]
+
+INTERRUPTED = "interrupted"  # shown for a 'running' run whose worker is gone
+STALE_AFTER_S = 30.0  # a heartbeat older than this, with no live worker pid: interrupted
+
+
+class RunBusyError(PromptyardError):
+    """The run (or job) is already executing in a live process."""
+
+
+@dataclass
+class RunSummary:
+    """A run as a list or a CLI summary shows it; counts cover every execution."""
+
+    run_id: int
+    name: str
+    kind: str
+    status: str  # effective: a dead worker's 'running' run reads 'interrupted'
+    created_at: datetime
+    cells: int
+    ok: int
+    errors: int
+    pending: int
+    cached: int
+    cost_usd: float  # spent by this run's own calls (cached cells cost nothing again)
+    wall_s: float | None
+    message: str | None
+    dataset: str | None
+    variants: list[str]
+    max_cost_usd: float | None
+    concurrency: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary as JSON-ready values, with `id` beside `run_id`."""
+        d = asdict(self)
+        d["id"] = self.run_id
+        d["created_at"] = self.created_at.isoformat()
+        return d
+
+
+@dataclass
+class RunProgress:
+    """Live progress of a run for a progress bar."""
+
+    run_id: int
+    status: str
+    total: int
+    done: int
+    ok: int
+    errors: int
+    cached: int
+    cost_usd: float
+    elapsed_s: float
+    eta_s: float | None
+    message: str | None
+    cancel_requested: bool
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 1.0
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """`value` in UTC with its timezone (SQLite hands back naive datetimes)."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def pid_alive(pid: int | None) -> bool:
+    """True when process `pid` exists on this machine and is not a zombie."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            state = fh.read().rsplit(")", 1)[1].split()[0]
+        return state not in ("Z", "X")
+    except (OSError, IndexError):
+        return True
+
+
+def worker_gone(worker_pid: int | None, heartbeat_at: datetime | None) -> bool:
+    """True when the worker of a 'running' run or job has died (or never started)."""
+    beat = aware(heartbeat_at)
+    fresh = beat is not None and utcnow() - beat < timedelta(seconds=STALE_AFTER_S)
+    if worker_pid and not pid_alive(worker_pid):
+        return True
+    if not worker_pid and not fresh:
+        return True
+    if worker_pid and not fresh and beat is not None:
+        # The pid may have been reused by another process after a crash.
+        return utcnow() - beat > timedelta(seconds=STALE_AFTER_S * 4)
+    return False
+
+
+def effective_status(run: Run) -> str:
+    """The stored status, except a 'running' run whose worker died reads 'interrupted'."""
+    if run.status != RunStatus.RUNNING:
+        return run.status
+    return INTERRUPTED if worker_gone(run.worker_pid, run.heartbeat_at) else run.status
+
+
+def get_run(s: Session, run_id: int) -> Run:
+    """The Run row of `run_id` in session `s`; raises NotFoundError when there is none."""
+    run = s.get(Run, run_id)
+    if run is None:
+        raise NotFoundError(f"run {run_id} does not exist")
+    return run
+
+
+def _cell_counts(s: Session, run_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    if not run_ids:
+        return {}
+    is_cached = CELL.c.cached.is_(True)
+    stmt = (
+        select(
+            CELL.c.run_id,
+            func.count(),
+            func.sum(case((CELL.c.status == CellStatus.OK, 1), else_=0)),
+            func.sum(case((CELL.c.status == CellStatus.ERROR, 1), else_=0)),
+            func.sum(case((is_cached, 1), else_=0)),
+            func.sum(case((is_cached, 0.0), else_=func.coalesce(CELL.c.cost_usd, 0.0))),
+        )
+        .where(CELL.c.run_id.in_(run_ids))
+        .group_by(CELL.c.run_id)
+    )
+    out: dict[int, dict[str, Any]] = {}
+    for run_id, total, ok, errors, cached, cost in s.execute(stmt):
+        out[run_id] = {
+            "cells": int(total or 0),
+            "ok": int(ok or 0),
+            "errors": int(errors or 0),
+            "cached": int(cached or 0),
+            "cost": float(cost or 0.0),
+        }
+    return out
+
+
+def _summaries(s: Session, runs: Sequence[Run]) -> list[RunSummary]:
+    ids = [r.id for r in runs if r.id is not None]
+    counts = _cell_counts(s, ids)
+    variants: dict[int, list[str]] = {}
+    if ids:
+        for v in s.execute(
+            select(Variant).where(VARIANT.c.run_id.in_(ids)).order_by(VARIANT.c.position)
+        ).scalars():
+            variants.setdefault(v.run_id, []).append(v.label)
+    out = []
+    for r in runs:
+        assert r.id is not None
+        c = counts.get(r.id, {"cells": 0, "ok": 0, "errors": 0, "cached": 0, "cost": 0.0})
+        out.append(
+            RunSummary(
+                run_id=r.id,
+                name=r.name,
+                kind=r.kind,
+                status=effective_status(r),
+                created_at=aware(r.created_at) or r.created_at,
+                cells=c["cells"],
+                ok=c["ok"],
+                errors=c["errors"],
+                pending=c["cells"] - c["ok"] - c["errors"],
+                cached=c["cached"],
+                cost_usd=c["cost"],
+                wall_s=r.wall_s,
+                message=r.message,
+                dataset=r.dataset_name,
+                variants=variants.get(r.id, []),
+                max_cost_usd=r.max_cost_usd,
+                concurrency=r.concurrency,
+            )
+        )
+    return out
+
+
+def run_summary(ws: Workspace, run_id: int) -> RunSummary:
+    """Counts, spend, status and wall time of one run."""
+    with db.session(ws) as s:
+        return _summaries(s, [get_run(s, run_id)])[0]
+
+
+def list_runs(ws: Workspace, kind: str | None = RunKind.RUN, limit: int = 200) -> list[RunSummary]:
+    """Runs newest first (kind None: every kind, playground runs too)."""
+    with db.session(ws) as s:
+        stmt = select(Run).order_by(RUN.c.id.desc()).limit(limit)
+        if kind is not None:
+            stmt = stmt.where(RUN.c.kind == kind)
+        runs = list(s.execute(stmt).scalars())
+        return _summaries(s, runs)
+
+
+def run_progress(ws: Workspace, run_id: int) -> RunProgress:
+    """Done/total, errors, spend, elapsed and an estimate of the time left."""
+    with db.session(ws) as s:
+        run = get_run(s, run_id)
+        c = _cell_counts(s, [run_id]).get(run_id, {"ok": 0, "errors": 0, "cached": 0, "cost": 0.0})
+        status = effective_status(run)
+        started = aware(run.started_at)
+        elapsed = float(run.wall_s or 0.0)
+        if status == RunStatus.RUNNING and started is not None:
+            elapsed += max(0.0, (utcnow() - started).total_seconds())
+        done = c["ok"] + c["errors"]
+        eta: float | None = None
+        if status == RunStatus.RUNNING and done > c["cached"] and elapsed > 0:
+            rate = (done - c["cached"]) / elapsed
+            eta = (run.total_cells - done) / rate if rate > 0 else None
+        return RunProgress(
+            run_id=run_id,
+            status=status,
+            total=run.total_cells,
+            done=done,
+            ok=c["ok"],
+            errors=c["errors"],
+            cached=c["cached"],
+            cost_usd=c["cost"],
+            elapsed_s=elapsed,
+            eta_s=eta,
+            message=run.message,
+            cancel_requested=run.cancel_requested,
+        )
+
+
+def cancel_run(ws: Workspace, run_id: int) -> None:
+    """Ask the run's worker to stop; a run with no live worker is marked cancelled now."""
+
+    def mark(s: Session) -> None:
+        run = get_run(s, run_id)
+        run.cancel_requested = True
+        if run.status == RunStatus.PENDING or effective_status(run) == INTERRUPTED:
+            run.status = RunStatus.CANCELLED
+            run.message = "cancelled"
+            run.worker_pid = None
+        s.add(run)
+
+    db.write(ws, mark)
+
+
+def claim_run(ws: Workspace, run_id: int, reset_cancel: bool) -> Run:
+    """Mark the run running in this process; raises RunBusyError if another live one has it."""
+    pid = os.getpid()
+
+    def claim(s: Session) -> Run:
+        run = get_run(s, run_id)
+        if (
+            run.status == RunStatus.RUNNING
+            and run.worker_pid not in (None, pid)
+            and effective_status(run) == RunStatus.RUNNING
+        ):
+            raise RunBusyError(f"run {run_id} is already running in process {run.worker_pid}")
+        if reset_cancel:
+            run.cancel_requested = False
+        run.status = RunStatus.RUNNING
+        run.worker_pid = pid
+        run.started_at = utcnow()
+        run.heartbeat_at = utcnow()
+        run.finished_at = None
+        run.message = None
+        s.add(run)
+        return run
+
+    return db.write(ws, claim)
+
+
+def finish_run(
+    ws: Workspace, run_id: int, elapsed: float, status: str, message: str | None
+) -> None:
+    """Store how an execution of the run ended; add its `elapsed` seconds to the wall time.
+
+    A completed run with error cells gets a message saying how many, so they can be resumed.
+    """
+
+    def apply(s: Session) -> None:
+        run = get_run(s, run_id)
+        run.status = status
+        run.message = message
+        run.finished_at = utcnow()
+        run.wall_s = (run.wall_s or 0.0) + elapsed
+        run.worker_pid = None
+        run.heartbeat_at = utcnow()
+        if status == RunStatus.COMPLETED:
+            errors = s.execute(
+                select(func.count()).where(
+                    CELL.c.run_id == run_id, CELL.c.status == CellStatus.ERROR
+                )
+            ).scalar()
+            if errors:
+                run.message = f"{errors} cell(s) ended with an error; resume to retry them"
+        s.add(run)
+
+    db.write(ws, apply)
