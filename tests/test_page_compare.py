@@ -136,8 +136,8 @@ def test_score_a_run_with_a_suite_from_the_page(workspace, sim) -> None:  # type
 
     import state
 
+    from promptyard.evals import stored_results
     from promptyard.evals.jobs import scoring_job
-    from promptyard.evals.scoring import stored_results
     from promptyard.runs import engine, planning
 
     plan = planning.plan_run(
@@ -167,7 +167,7 @@ def test_score_a_run_with_a_suite_from_the_page(workspace, sim) -> None:  # type
 def test_judge_calibration_appears_once_people_and_the_judge_scored(workspace, sim) -> None:  # type: ignore[no-untyped-def]
     from sqlmodel import select
 
-    from promptyard.evals.scoring import score_run
+    from promptyard.evals import score_run
     from promptyard.runs import engine, planning
     from promptyard.storage import db
     from promptyard.storage.tables import Cell

@@ -1,114 +1,36 @@
-"""Scoring runs with a suite: grade every finished cell, store Score rows, summarize.
+"""Scoring runs with a suite: grade every finished cell and store the Score rows.
 
-A cell's score is the weighted mean of its assertion values; it passes at the suite's
-`row_threshold` (or, without one, when every weighted assertion passes). Scores of a
-suite on a cell are replaced when it is scored again; the run's cells are never changed,
-and no transaction is open while judges run.
+Scores of a suite on a cell are replaced when it is scored again; the run's cells are
+never changed, and no transaction is open while judges run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import col, delete, select
 
 from promptyard.errors import NotFoundError, PromptyardError
-from promptyard.evals.evaluators import Assertion, EvalContext, Grade, check_assertion, evaluate
+from promptyard.evals.evaluators import (
+    RUBRIC_TYPE,
+    Assertion,
+    EvalContext,
+    Grade,
+    check_assertion,
+    evaluate,
+)
 from promptyard.evals.judges import judge
-from promptyard.evals.suites import ROW_SCORE, Suite, _dedupe_names, list_suites, load_suite
+from promptyard.evals.scoring.results import CellResult, RunScores, combine, summarize
+from promptyard.evals.suites import ROW_SCORE, Suite, list_suites, load_suite, name_assertions
 from promptyard.storage import db
 from promptyard.storage.tables import Cell, CellStatus, Score, Variant
 from promptyard.workspace import Workspace
 
-
-@dataclass
-class CellResult:
-    """One cell's grades under a suite."""
-
-    cell_id: int
-    variant_id: int
-    row_id: str
-    repeat: int
-    score: float  # weighted mean of the assertion values, 0..1
-    passed: bool
-    grades: dict[str, Grade]
-    output: str | None = None
-
-
-@dataclass
-class VariantResult:
-    variant_id: int
-    label: str
-    prompt_name: str
-    prompt_version: int | None
-    prompt_sha: str | None
-    model: str
-    cells: int
-    passed: int
-    mean_score: float
-    judge_cost_usd: float
-    assertion_pass_rates: dict[str, float]
-    errors: int  # cells whose call failed
-
-    @property
-    def pass_rate(self) -> float:
-        return self.passed / self.cells if self.cells else 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "variant_id": self.variant_id,
-            "label": self.label,
-            "prompt": self.prompt_name,
-            "version": self.prompt_version,
-            "sha": self.prompt_sha,
-            "model": self.model,
-            "cells": self.cells,
-            "passed": self.passed,
-            "pass_rate": self.pass_rate,
-            "mean_score": self.mean_score,
-            "judge_cost_usd": self.judge_cost_usd,
-            "assertions": self.assertion_pass_rates,
-            "errors": self.errors,
-        }
-
-
-@dataclass
-class RunScores:
-    """A run scored by a suite: per variant and per cell."""
-
-    run_id: int
-    suite: str
-    threshold: float
-    variants: list[VariantResult]
-    cells: list[CellResult]
-    judge_cost_usd: float
-    evaluator_errors: list[str]  # distinct evaluator error reasons (judge unparseable, ...)
-
-    def variant(self, variant_id: int) -> VariantResult:
-        return next(v for v in self.variants if v.variant_id == variant_id)
-
-    def passed_for(self, variant_ids: Sequence[int] | None = None) -> bool:
-        chosen = [v for v in self.variants if variant_ids is None or v.variant_id in variant_ids]
-        return bool(chosen) and all(v.pass_rate >= self.threshold - 1e-9 for v in chosen)
-
-    @property
-    def passed(self) -> bool:
-        return self.passed_for()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "run_id": self.run_id,
-            "suite": self.suite,
-            "threshold": self.threshold,
-            "passed": self.passed,
-            "judge_cost_usd": self.judge_cost_usd,
-            "variants": [v.to_dict() for v in self.variants],
-            "evaluator_errors": self.evaluator_errors,
-        }
+logger = logging.getLogger(__name__)
 
 
 def _context(cell: Cell, variant: Variant) -> EvalContext:
@@ -137,24 +59,6 @@ def _context(cell: Cell, variant: Variant) -> EvalContext:
     )
 
 
-def combine(
-    grades: dict[str, Grade], assertions: Sequence[Assertion], row_threshold: float | None
-) -> tuple[float, bool]:
-    """A cell's weighted score and verdict from its grades."""
-    weighted = [(a.weight, grades[a.name]) for a in assertions if a.weight > 0]
-    if not weighted:
-        weighted = [(1.0, grades[a.name]) for a in assertions]
-    total = sum(w for w, _ in weighted)
-    score = (
-        sum(w * (g.value if g.value is not None else 0.0) for w, g in weighted) / total
-        if total
-        else 0.0
-    )
-    if row_threshold is not None:
-        return score, score >= row_threshold - 1e-9
-    return score, all(g.passed for _, g in weighted)
-
-
 async def _grade_cells(
     ws: Workspace,
     pairs: list[tuple[Cell, Variant]],
@@ -168,7 +72,7 @@ async def _grade_cells(
         ctx = _context(cell, variant)
         output = cell.output if cell.status == CellStatus.OK else None
         for a in assertions:
-            if a.base_type == "llm-rubric":
+            if a.base_type == RUBRIC_TYPE:
                 judged.append((i, a, ctx, output))
             else:
                 results[i][a.name] = evaluate(output, ctx, a)
@@ -231,7 +135,7 @@ async def score_run_async(
             )
         )
     await asyncio.to_thread(_store_scores, ws, run_id, suite, cell_results)
-    return _summarize(run_id, suite, pairs, cell_results)
+    return summarize(run_id, suite, pairs, cell_results)
 
 
 def score_run(
@@ -250,7 +154,7 @@ def score_run(
         assertions = list(suite)
         for a in assertions:
             check_assertion(a)
-        adhoc = _dedupe_names(assertions, "ad hoc assertions")
+        adhoc = name_assertions(assertions, "ad hoc assertions")
         suite = Suite(name="adhoc", path="(ad hoc)", assertions=adhoc, prompts=[])
     return asyncio.run(score_run_async(ws, run_id, suite, variant_ids=variant_ids))
 
@@ -309,52 +213,6 @@ def _score_row(
     }
 
 
-def _summarize(
-    run_id: int, suite: Suite, pairs: list[tuple[Cell, Variant]], results: list[CellResult]
-) -> RunScores:
-    variants: dict[int, Variant] = {}
-    for _, v in pairs:
-        assert v.id is not None
-        variants.setdefault(v.id, v)
-    summaries = []
-    errors: list[str] = []
-    total_judge = 0.0
-    for vid, v in variants.items():
-        mine = [r for r in results if r.variant_id == vid]
-        cost = sum(g.judge_cost_usd or 0.0 for r in mine for g in r.grades.values())
-        total_judge += cost
-        rates = {
-            a.name: sum(1 for r in mine if r.grades[a.name].passed) / len(mine) if mine else 0.0
-            for a in suite.assertions
-        }
-        failed_calls = sum(
-            1 for c, _ in pairs if c.variant_id == vid and c.status == CellStatus.ERROR
-        )
-        summaries.append(
-            VariantResult(
-                vid,
-                v.label,
-                v.prompt_name,
-                v.prompt_version,
-                v.prompt_sha,
-                v.model,
-                len(mine),
-                sum(1 for r in mine if r.passed),
-                sum(r.score for r in mine) / len(mine) if mine else 0.0,
-                cost,
-                rates,
-                failed_calls,
-            )
-        )
-        for r in mine:
-            for g in r.grades.values():
-                if g.error and g.reason not in errors:
-                    errors.append(g.reason)
-    return RunScores(
-        run_id, suite.name, suite.threshold, summaries, results, total_judge, errors[:20]
-    )
-
-
 def suites_for_run(ws: Workspace, run_id: int) -> list[Suite]:
     """The workspace's valid suites that fit a run: they name one of its prompts and its
     dataset (a suite without a dataset fits any run of its prompts)."""
@@ -369,8 +227,9 @@ def suites_for_run(ws: Workspace, run_id: int) -> list[Suite]:
     for name in list_suites(ws):
         try:
             suite = load_suite(ws, name, check_refs=False)
-        except PromptyardError:
-            continue  # a broken suite is reported by `promptyard suites`, not here
+        except PromptyardError as exc:  # a broken suite is reported by `promptyard suites`
+            logger.debug("suite %s skipped for run %s: %s", name, run_id, exc)
+            continue
         if prompts & set(suite.prompts) and suite.dataset in (None, run.dataset_name):
             fitting.append(suite)
     return fitting
@@ -398,71 +257,7 @@ async def score_finished_run(ws: Workspace, run_id: int) -> list[RunScores]:
     """
     out = []
     for suite in await asyncio.to_thread(suites_for_run, ws, run_id):
-        if suite.uses_custom_code() or any(a.base_type == "llm-rubric" for a in suite.assertions):
+        if suite.uses_custom_code() or any(a.base_type == RUBRIC_TYPE for a in suite.assertions):
             continue
         out.append(await score_run_async(ws, run_id, suite))
     return out
-
-
-@dataclass
-class StoredSuiteResult:
-    """A suite's stored scores on one variant of a run, as pages show them."""
-
-    suite: str
-    variant_id: int
-    label: str
-    cells: int
-    passed: int
-    mean_score: float | None
-    judge_cost_usd: float
-    assertions: dict[str, float]  # assertion name -> pass rate
-
-    @property
-    def pass_rate(self) -> float:
-        return self.passed / self.cells if self.cells else 0.0
-
-
-def stored_results(ws: Workspace, run_id: int, suite: str | None = None) -> list[StoredSuiteResult]:
-    """What earlier scoring stored for a run, per suite and variant (nothing is recomputed).
-
-    For the Compare page and the dashboard: one SQL aggregate over the Score table.
-    """
-    from sqlalchemy import text
-
-    sql = """SELECT s.suite, c.variant_id, s.evaluator, s.name, COUNT(*) AS n,
-               SUM(CASE WHEN s.passed THEN 1 ELSE 0 END) AS n_passed, AVG(s.value) AS mean_value,
-               SUM(COALESCE(s.judge_cost_usd, 0)) AS judge_cost
-             FROM score s JOIN cell c ON c.id = s.cell_id
-             WHERE s.run_id = :run_id AND (:suite IS NULL OR s.suite = :suite)
-             GROUP BY s.suite, c.variant_id, s.evaluator, s.name
-             ORDER BY s.suite, c.variant_id"""
-    with db.session(ws) as s:
-        rows = s.execute(text(sql), {"run_id": run_id, "suite": suite}).all()
-        labels = {v.id: v.label for v in s.exec(select(Variant).where(Variant.run_id == run_id))}
-    out: dict[tuple[str, int], StoredSuiteResult] = {}
-    for suite_name, variant_id, evaluator, name, n, n_passed, mean_value, judge_cost in rows:
-        key = (suite_name or "", int(variant_id))
-        item = out.setdefault(
-            key, StoredSuiteResult(key[0], key[1], labels.get(key[1], "?"), 0, 0, None, 0.0, {})
-        )
-        item.judge_cost_usd += float(judge_cost or 0.0)
-        if evaluator == "suite" and name == ROW_SCORE:
-            item.cells, item.passed = int(n), int(n_passed or 0)
-            item.mean_score = None if mean_value is None else float(mean_value)
-        else:
-            item.assertions[name] = int(n_passed or 0) / int(n) if n else 0.0
-    return list(out.values())
-
-
-__all__ = [
-    "StoredSuiteResult",
-    "stored_results",
-    "CellResult",
-    "RunScores",
-    "VariantResult",
-    "combine",
-    "score_after_run",
-    "score_run",
-    "score_run_async",
-    "suites_for_run",
-]
