@@ -29,10 +29,15 @@ from promptyard._env import configure_offline_defaults  # noqa: E402
 
 configure_offline_defaults()
 
-from promptyard import db  # noqa: E402
-from promptyard.evals.evaluators import Assertion, EvalContext, check_assertion, evaluate  # noqa: E402
-from promptyard.evals.scoring import score_run  # noqa: E402
-from promptyard.evals.suites import Suite  # noqa: E402
+from promptyard.evals import (  # noqa: E402
+    Assertion,
+    EvalContext,
+    Suite,
+    check_assertion,
+    evaluate,
+    score_run,
+)
+from promptyard.storage import db  # noqa: E402
 from promptyard.storage.tables import Cell, Run, Variant  # noqa: E402
 from promptyard.versioning.init import init_workspace  # noqa: E402
 

@@ -345,7 +345,7 @@ def test_a_finished_run_is_scored_by_the_code_only_suites_that_fit(
     workspace: Any, sim: SimulatorHandle
 ) -> None:
     """extract_invoice's suite has only code assertions: its scores appear after the run."""
-    from promptyard.evals.scoring import stored_results
+    from promptyard.evals import stored_results
 
     plan = runs.plan_run(
         workspace, [("extract_invoice", None)], ["sim-json"], ("invoices", None), slice="head:3"

@@ -6,18 +6,15 @@ import json
 
 import pytest
 
-from promptyard.evals.evaluators import (
-    EVALUATORS,
+from promptyard.evals import (
     Assertion,
     AssertionConfigError,
     EvalContext,
-    bleu,
     check_assertion,
     evaluate,
-    fill_value,
-    rouge_l,
+    parse_judge_answer,
 )
-from promptyard.evals.judges import parse_judge_answer
+from promptyard.evals.evaluators import EVALUATORS, bleu, fill_value, rouge_l
 
 CTX = EvalContext(
     inputs={"name": "Zoë", "expected": {"total": 1250.0, "items": [{"sku": "A-1"}]}},

@@ -137,8 +137,8 @@ def test_score_a_run_with_a_suite_from_the_page(workspace, sim) -> None:  # type
     import state
 
     from promptyard import runs
+    from promptyard.evals import stored_results
     from promptyard.evals.jobs import scoring_job
-    from promptyard.evals.scoring import stored_results
 
     plan = runs.plan_run(
         workspace, [("summarize", None)], ["sim-fast"], ("summaries", None), slice="head:4"
@@ -168,7 +168,7 @@ def test_judge_calibration_appears_once_people_and_the_judge_scored(workspace, s
     from sqlmodel import select
 
     from promptyard import runs
-    from promptyard.evals.scoring import score_run
+    from promptyard.evals import score_run
     from promptyard.storage import db
     from promptyard.storage.tables import Cell
 

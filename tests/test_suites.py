@@ -11,10 +11,16 @@ from sqlmodel import select
 
 from promptyard import runs
 from promptyard.errors import NotFoundError
+from promptyard.evals import (
+    Assertion,
+    Suite,
+    SuiteError,
+    list_suites,
+    load_suite,
+    parse_suite,
+    score_run,
+)
 from promptyard.evals.calibration import calibrate, cohen_kappa
-from promptyard.evals.evaluators import Assertion
-from promptyard.evals.scoring import score_run
-from promptyard.evals.suites import Suite, SuiteError, list_suites, load_suite, parse_suite
 from promptyard.models.simulator import SimulatorHandle
 from promptyard.storage import db
 from promptyard.storage.tables import Cell, Rating, Score
@@ -406,7 +412,7 @@ def test_calibration_compares_judge_with_people(workspace: Any, sim: SimulatorHa
 
 
 def test_score_after_run_uses_the_suites_that_fit(workspace: Any, sim: SimulatorHandle) -> None:
-    from promptyard.evals.scoring import score_after_run, suites_for_run
+    from promptyard.evals import score_after_run, suites_for_run
 
     run_id = _run(workspace, "extract_invoice", "invoices", n=2, model="sim-json")
     assert [s.name for s in suites_for_run(workspace, run_id)] == ["extract_invoice"]
@@ -451,7 +457,7 @@ def test_judge_retries_a_server_error_and_reports_a_lasting_failure(
 
 
 def test_stored_results_summarize_what_scoring_wrote(workspace: Any, sim: SimulatorHandle) -> None:
-    from promptyard.evals.scoring import stored_results
+    from promptyard.evals import stored_results
 
     run_id = _run(workspace, n=3)
     assert stored_results(workspace, run_id) == []

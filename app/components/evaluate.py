@@ -7,10 +7,8 @@ import state
 import streamlit as st
 
 from promptyard.errors import PromptyardError
-from promptyard.evals.calibration import calibrate
+from promptyard.evals import calibrate, list_suites, load_suite, stored_results, suites_for_run
 from promptyard.evals.jobs import cancel_scoring, scoring_job, start_scoring
-from promptyard.evals.scoring import stored_results, suites_for_run
-from promptyard.evals.suites import list_suites, load_suite
 from promptyard.workspace import Workspace
 
 

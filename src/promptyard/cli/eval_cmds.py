@@ -56,16 +56,15 @@ def eval_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON"),
 ) -> None:
     """Run a suite on the working tree and on the baseline; exit 0 pass, 1 fail, 2 config error."""
-    from promptyard.evals import gate
-    from promptyard.evals.suites import load_suite
+    from promptyard import evals
 
     if max_cost is not None and max_cost <= 0:
-        fail("--max-cost must be more than 0", gate.EXIT_CONFIG)
+        fail("--max-cost must be more than 0", evals.EXIT_CONFIG)
     ws = current_workspace()
     try:
-        loaded = load_suite(ws, suite)
+        loaded = evals.load_suite(ws, suite)
     except PromptyardError as exc:
-        fail(str(exc), gate.EXIT_CONFIG)
+        fail(str(exc), evals.EXIT_CONFIG)
     if loaded.uses_custom_code():
         typer.echo(
             f"note: suite {suite} runs custom Python evaluators from evaluators/ "
@@ -79,17 +78,17 @@ def eval_cmd(
             typer.echo(f"\r{stage}: {done}/{total}", err=True, nl=done == total)
 
     try:
-        result = gate.run_gate(
+        result = evals.run_gate(
             ws, suite, baseline=baseline, max_cost_usd=max_cost, on_progress=progress
         )
     except PromptyardError as exc:
-        fail(str(exc), gate.EXIT_CONFIG)
-    _write(junit, gate.junit_xml(result))
-    _write(markdown, gate.markdown(result))
+        fail(str(exc), evals.EXIT_CONFIG)
+    _write(junit, evals.junit_xml(result))
+    _write(markdown, evals.markdown(result))
     if as_json:
         emit_json(result.to_dict())
     else:
-        typer.echo(gate.table(result))
+        typer.echo(evals.table(result))
     raise typer.Exit(result.exit_code)
 
 
@@ -99,19 +98,18 @@ def score_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Score an existing run with a suite's assertions (stored cells are not changed)."""
-    from promptyard.evals.scoring import score_run
-    from promptyard.evals.suites import load_suite
+    from promptyard import evals
 
     ws = current_workspace()
     try:
-        loaded = load_suite(ws, suite, check_refs=False)
+        loaded = evals.load_suite(ws, suite, check_refs=False)
         if loaded.uses_custom_code():
             typer.echo(
                 f"note: suite {suite} runs custom Python evaluators from evaluators/ "
                 f"({', '.join(loaded.uses_custom_code())}): this executes code from the workspace",
                 err=True,
             )
-        scores = score_run(ws, run_id, loaded)
+        scores = evals.score_run(ws, run_id, loaded)
     except PromptyardError as exc:
         fail(str(exc), 2)
     if as_json:
@@ -140,9 +138,9 @@ def calibrate_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """How far a judge agrees with human ratings on the cells both scored."""
-    from promptyard.evals.calibration import calibrate
+    from promptyard import evals
 
-    cal = calibrate(
+    cal = evals.calibrate(
         current_workspace(), evaluator, run_id=run_id, scheme=scheme, name=name, top=top
     )
     if as_json:
@@ -170,13 +168,13 @@ def calibrate_cmd(
 
 def suites_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
     """List the workspace's eval suites and whether each one is valid."""
-    from promptyard.evals.suites import list_suites, load_suite
+    from promptyard import evals
 
     ws = current_workspace()
     found = []
-    for name in list_suites(ws):
+    for name in evals.list_suites(ws):
         try:
-            s = load_suite(ws, name)
+            s = evals.load_suite(ws, name)
             found.append({"name": name, "ok": True, **s.to_dict()})
         except PromptyardError as exc:
             found.append({"name": name, "ok": False, "error": str(exc)})
@@ -192,15 +190,17 @@ def suites_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
 
 def evaluators_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
     """List the assertion types a suite can use."""
-    from promptyard.evals.evaluators import CUSTOM_NOTE, describe
+    from promptyard import evals
 
-    items = describe()
+    items = evals.describe()
     if as_json:
         emit_json(items)
         return
     width = max(len(i["type"]) for i in items)
     for i in items:
+        source = "" if i["source"] == "built-in" else f"  [plugin: {i['source']}]"
         typer.echo(
-            f"{i['type']:<{width}}  {'(not-) ' if i['negatable'] else '       '}{i['description']}"
+            f"{i['type']:<{width}}  {'(not-) ' if i['negatable'] else '       '}"
+            f"{i['description']}{source}"
         )
-    typer.echo(f"\nnote: {CUSTOM_NOTE}")
+    typer.echo(f"\nnote: {evals.CUSTOM_NOTE}")

@@ -24,12 +24,12 @@ from promptyard.errors import PromptyardError
 from promptyard.evals.evaluators import Grade
 from promptyard.evals.scoring import (
     CellResult,
-    _grade_cells,
-    _load_cells,
-    _store_scores,
     combine,
+    free_suites_for_run,
+    grade_cells,
+    load_cells,
+    store_scores,
     stored_results,
-    suites_for_run,
 )
 from promptyard.evals.suites import ROW_SCORE, Suite, load_suite
 from promptyard.storage import db
@@ -141,21 +141,14 @@ def _suites_of(ws: Workspace, info: runs.JobInfo) -> list[Suite]:
     name = info.params.get("suite")
     if name:
         return [load_suite(ws, name, check_refs=False)]
-    # After a run: the suites that fit it and cost nothing to run. Suites with LLM judges
-    # (they spend money) or custom Python evaluators (they run workspace code) are left
-    # for `promptyard score RUN_ID --suite NAME` or the Compare page.
-    return [
-        s
-        for s in suites_for_run(ws, info.run_id)
-        if not s.uses_custom_code() and not any(a.base_type == "llm-rubric" for a in s.assertions)
-    ]
+    return free_suites_for_run(ws, info.run_id)
 
 
 def _unscored(
     ws: Workspace, run_id: int, suite: Suite, since: datetime
 ) -> tuple[list[tuple[Cell, Variant]], int]:
     """The finished cells this job has not scored with `suite` yet, and how many it has."""
-    pairs = _load_cells(ws, run_id, None)
+    pairs = load_cells(ws, run_id, None)
     with db.session(ws) as s:
         scored = set(
             s.exec(
@@ -182,7 +175,7 @@ async def _score_chunk(
     ws: Workspace, run_id: int, suite: Suite, pairs: Sequence[tuple[Cell, Variant]]
 ) -> float:
     """Grade and store one chunk of cells; return what its judge calls cost."""
-    grades = await _grade_cells(ws, list(pairs), suite.assertions, suite.concurrency, None)
+    grades = await grade_cells(ws, list(pairs), suite.assertions, suite.concurrency, None)
     results: list[CellResult] = []
     cost = 0.0
     for (cell, _variant), g in zip(pairs, grades, strict=True):
@@ -194,7 +187,7 @@ async def _score_chunk(
             )
         )
         cost += sum(_cost(x) for x in g.values())
-    await asyncio.to_thread(_store_scores, ws, run_id, suite, results)
+    await asyncio.to_thread(store_scores, ws, run_id, suite, results)
     return cost
 
 

@@ -9,6 +9,7 @@ the suite file and line; nothing else changes.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -18,11 +19,13 @@ from promptyard.evals.evaluators import (
     Assertion,
     EvalContext,
     Grade,
-    _short,
     fill_value,
     find_json,
     parse_json_output,
+    shorten,
 )
+
+logger = logging.getLogger(__name__)
 
 JUDGE_DEFAULT_PROMPT = "judge_rubric"
 JUDGE_ATTEMPTS = 3
@@ -71,14 +74,14 @@ def parse_judge_answer(text: str | None, scale: tuple[float, float] = JUDGE_SCAL
         if match.group(2):
             return JudgeVerdict(_normalize(raw_score, 0, float(match.group(2)), answer), answer)
         return JudgeVerdict(_normalize(raw_score, low, high, answer), answer)
-    raise ValueError(f"the judge answered text with no score: {_short(answer, 120)!r}")
+    raise ValueError(f"the judge answered text with no score: {shorten(answer, 120)!r}")
 
 
 def _normalize(raw: float, low: float, high: float, answer: str) -> float:
     if low <= raw <= high:
         return (raw - low) / (high - low)
     raise ValueError(
-        f"the judge's score {raw:g} is outside {low:g}..{high:g}: {_short(answer, 80)!r}"
+        f"the judge's score {raw:g} is outside {low:g}..{high:g}: {shorten(answer, 80)!r}"
     )
 
 
@@ -96,8 +99,9 @@ async def judge(output: str | None, ctx: EvalContext, a: Assertion, ws: Any) -> 
     try:
         completion = await _complete_with_retries(endpoint, messages, parameters)
     except Exception as exc:  # the provider layer should not raise; a judge never stops scoring
+        logger.warning("judge call for %s raised", where, exc_info=True)
         return Grade(
-            None, False, f"{where}: judge call failed: {_short(str(exc), 120)}", error=True
+            None, False, f"{where}: judge call failed: {shorten(str(exc), 120)}", error=True
         )
     cost_usd = completion.cost_usd
     if not completion.ok:
@@ -105,7 +109,7 @@ async def judge(output: str | None, ctx: EvalContext, a: Assertion, ws: Any) -> 
             None,
             False,
             f"{where}: judge call failed ({completion.error_kind}): "
-            f"{_short(completion.error_message or '', 120)}",
+            f"{shorten(completion.error_message or '', 120)}",
             cost_usd,
             error=True,
         )
@@ -119,7 +123,7 @@ async def judge(output: str | None, ctx: EvalContext, a: Assertion, ws: Any) -> 
     return Grade(
         verdict.score,
         passed,
-        _short(verdict.reason, 1000) or f"score {verdict.score:.2f}",
+        shorten(verdict.reason, 1000) or f"score {verdict.score:.2f}",
         cost_usd,
     )
 

@@ -1,0 +1,263 @@
+"""Scoring runs with a suite: grade every finished cell and store the Score rows.
+
+Scores of a suite on a cell are replaced when it is scored again; the run's cells are
+never changed, and no transaction is open while judges run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlmodel import col, delete, select
+
+from promptyard.errors import NotFoundError, PromptyardError
+from promptyard.evals.evaluators import (
+    RUBRIC_TYPE,
+    Assertion,
+    EvalContext,
+    Grade,
+    check_assertion,
+    evaluate,
+)
+from promptyard.evals.judges import judge
+from promptyard.evals.scoring.results import CellResult, RunScores, combine, summarize
+from promptyard.evals.suites import ROW_SCORE, Suite, list_suites, load_suite, name_assertions
+from promptyard.storage import db
+from promptyard.storage.tables import Cell, CellStatus, Score, Variant
+from promptyard.workspace import Workspace
+
+logger = logging.getLogger(__name__)
+
+
+def _context(cell: Cell, variant: Variant) -> EvalContext:
+    try:
+        inputs = json.loads(cell.inputs_json or "{}")
+    except ValueError:
+        inputs = {}
+    try:
+        messages = json.loads(cell.messages_json or "[]")
+    except ValueError:
+        messages = []
+    error = None
+    if cell.status == CellStatus.ERROR:
+        error = f"{cell.error_kind}: {cell.error_message or ''}".strip()
+    return EvalContext(
+        inputs=inputs if isinstance(inputs, dict) else {},
+        reference=cell.reference,
+        latency_ms=cell.latency_ms,
+        cost_usd=cell.cost_usd,
+        prompt_tokens=cell.prompt_tokens,
+        completion_tokens=cell.completion_tokens,
+        model=variant.model,
+        prompt_name=variant.prompt_name,
+        messages=messages if isinstance(messages, list) else [],
+        error=error,
+    )
+
+
+async def grade_cells(
+    ws: Workspace,
+    pairs: list[tuple[Cell, Variant]],
+    assertions: Sequence[Assertion],
+    concurrency: int,
+    on_progress: Callable[[int, int], None] | None,
+) -> list[dict[str, Grade]]:
+    results: list[dict[str, Grade]] = [{} for _ in pairs]
+    judged: list[tuple[int, Assertion, EvalContext, str | None]] = []
+    for i, (cell, variant) in enumerate(pairs):
+        ctx = _context(cell, variant)
+        output = cell.output if cell.status == CellStatus.OK else None
+        for a in assertions:
+            if a.base_type == RUBRIC_TYPE:
+                judged.append((i, a, ctx, output))
+            else:
+                results[i][a.name] = evaluate(output, ctx, a)
+    if judged:
+        gate = asyncio.Semaphore(max(1, concurrency))
+        done = 0
+
+        async def one(i: int, a: Assertion, ctx: EvalContext, output: str | None) -> None:
+            nonlocal done
+            async with gate:
+                results[i][a.name] = await judge(output, ctx, a, ws)
+            done += 1
+            if on_progress:
+                on_progress(done, len(judged))
+
+        await asyncio.gather(*(one(*item) for item in judged))
+    return results
+
+
+def load_cells(
+    ws: Workspace, run_id: int, variant_ids: Sequence[int] | None
+) -> list[tuple[Cell, Variant]]:
+    with db.session(ws) as s:
+        variants = {v.id: v for v in s.exec(select(Variant).where(Variant.run_id == run_id)).all()}
+        if not variants:
+            raise NotFoundError(f"no run {run_id} (or it has no variants)")
+        query = (
+            select(Cell)
+            .where(Cell.run_id == run_id)
+            .order_by(col(Cell.variant_id), col(Cell.row_index), col(Cell.repeat))
+        )
+        if variant_ids is not None:
+            query = query.where(col(Cell.variant_id).in_(list(variant_ids)))
+        cells = s.exec(query).all()
+    return [(c, variants[c.variant_id]) for c in cells if c.status != CellStatus.PENDING]
+
+
+async def score_run_async(
+    ws: Workspace,
+    run_id: int,
+    suite: Suite,
+    *,
+    variant_ids: Sequence[int] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> RunScores:
+    """Grade every finished cell of a run with the suite's assertions and store the Scores.
+
+    Scores of this suite on these cells are replaced; cells are never changed. Judges run
+    `suite.concurrency` at a time, and no transaction is open while they run.
+    """
+    pairs = await asyncio.to_thread(load_cells, ws, run_id, variant_ids)
+    grades = await grade_cells(ws, pairs, suite.assertions, suite.concurrency, on_progress)
+    cell_results: list[CellResult] = []
+    for (cell, _variant), g in zip(pairs, grades, strict=True):
+        score, passed = combine(g, suite.assertions, suite.row_threshold)
+        assert cell.id is not None
+        cell_results.append(
+            CellResult(
+                cell.id, cell.variant_id, cell.row_id, cell.repeat, score, passed, g, cell.output
+            )
+        )
+    await asyncio.to_thread(store_scores, ws, run_id, suite, cell_results)
+    return summarize(run_id, suite, pairs, cell_results)
+
+
+def score_run(
+    ws: Workspace,
+    run_id: int,
+    suite: Suite | str | Sequence[Assertion],
+    variant_ids: Sequence[int] | None = None,
+) -> RunScores:
+    """Score an existing run on demand: a Suite, a suite name, or a list of assertions.
+
+    The Compare page and the dashboard read what this stores in the Score table.
+    """
+    if isinstance(suite, str):
+        suite = load_suite(ws, suite, check_refs=False)
+    elif not isinstance(suite, Suite):
+        assertions = list(suite)
+        for a in assertions:
+            check_assertion(a)
+        adhoc = name_assertions(assertions, "ad hoc assertions")
+        suite = Suite(name="adhoc", path="(ad hoc)", assertions=adhoc, prompts=[])
+    return asyncio.run(score_run_async(ws, run_id, suite, variant_ids=variant_ids))
+
+
+def store_scores(ws: Workspace, run_id: int, suite: Suite, results: list[CellResult]) -> None:
+    cell_ids = [r.cell_id for r in results]
+
+    def apply(s: Any) -> None:
+        for start in range(0, len(cell_ids), 500):
+            chunk = cell_ids[start : start + 500]
+            s.exec(
+                delete(Score).where(
+                    col(Score.run_id) == run_id,
+                    col(Score.suite) == suite.name,
+                    col(Score.cell_id).in_(chunk),
+                )
+            )
+        rows: list[dict[str, Any]] = []
+        for r in results:
+            for a in suite.assertions:
+                g = r.grades[a.name]
+                rows.append(_score_row(r.cell_id, run_id, a.evaluator_id, a.name, suite.name, g))
+            rows.append(
+                _score_row(
+                    r.cell_id,
+                    run_id,
+                    "suite",
+                    ROW_SCORE,
+                    suite.name,
+                    Grade(r.score, r.passed, "weighted score of the suite's assertions"),
+                )
+            )
+        table = Score.__table__  # type: ignore[attr-defined]
+        for start in range(0, len(rows), 1000):
+            s.execute(table.insert(), rows[start : start + 1000])
+
+    db.write(ws, apply)
+
+
+def _score_row(
+    cell_id: int, run_id: int, evaluator: str, name: str, suite: str, g: Grade
+) -> dict[str, Any]:
+    from promptyard.storage.tables import utcnow
+
+    return {
+        "cell_id": cell_id,
+        "run_id": run_id,
+        "evaluator": evaluator,
+        "name": name,
+        "suite": suite,
+        "value": g.value,
+        "passed": g.passed,
+        "reason": g.reason[:2000],
+        "judge_cost_usd": g.judge_cost_usd,
+        "created_at": utcnow(),
+    }
+
+
+def suites_for_run(ws: Workspace, run_id: int) -> list[Suite]:
+    """The workspace's valid suites that fit a run: they name one of its prompts and its
+    dataset (a suite without a dataset fits any run of its prompts)."""
+    from promptyard.storage.tables import Run
+
+    with db.session(ws) as s:
+        run = s.get(Run, run_id)
+        if run is None:
+            raise NotFoundError(f"no run {run_id}")
+        prompts = {v.prompt_name for v in s.exec(select(Variant).where(Variant.run_id == run_id))}
+    fitting = []
+    for name in list_suites(ws):
+        try:
+            suite = load_suite(ws, name, check_refs=False)
+        except PromptyardError as exc:  # a broken suite is reported by `promptyard suites`
+            logger.debug("suite %s skipped for run %s: %s", name, run_id, exc)
+            continue
+        if prompts & set(suite.prompts) and suite.dataset in (None, run.dataset_name):
+            fitting.append(suite)
+    return fitting
+
+
+def score_after_run(ws: Workspace, run_id: int, *, include_custom: bool = False) -> list[RunScores]:
+    """Score a finished run with every suite that fits it (see `suites_for_run`).
+
+    Suites that name custom Python evaluators run only with `include_custom`, because
+    they execute workspace code.
+    """
+    out = []
+    for suite in suites_for_run(ws, run_id):
+        if suite.uses_custom_code() and not include_custom:
+            continue
+        out.append(asyncio.run(score_run_async(ws, run_id, suite)))
+    return out
+
+
+def free_suites_for_run(ws: Workspace, run_id: int) -> list[Suite]:
+    """The suites that fit a run and cost nothing to run: what scores a run that just finished.
+
+    Suites with LLM judges (they spend money) or custom Python evaluators (they run
+    workspace code) are left for `promptyard score RUN_ID --suite NAME` or the Compare page.
+    """
+    return [
+        suite
+        for suite in suites_for_run(ws, run_id)
+        if not suite.uses_custom_code()
+        and not any(a.base_type == RUBRIC_TYPE for a in suite.assertions)
+    ]
