@@ -48,7 +48,7 @@ def messages(i: int) -> list[dict[str, str]]:
 
 
 def _serve(port_queue: multiprocessing.Queue, latency_ms: float) -> None:  # type: ignore[type-arg]
-    from promptyard.models.simulator import start_simulator
+    from promptyard.models import start_simulator
 
     handle = start_simulator(latency_ms=latency_ms)
     handle.keep_requests = False
@@ -100,8 +100,7 @@ def run_sdk(url: str, calls: int, concurrency: int) -> int:
 
 
 def run_complete(url: str, calls: int, concurrency: int, fast: bool) -> int:
-    from promptyard.models.catalog import simulated_endpoint
-    from promptyard.models.providers import ModelCall, complete
+    from promptyard.models import ModelCall, complete, simulated_endpoint
 
     endpoint = dataclasses.replace(simulated_endpoint("sim-fast"), api_base=url)
 
@@ -125,7 +124,7 @@ def run_engine(ws: Any, plan: Any, concurrency: int) -> int:
 
 
 def bench(url: str, ws: Any, calls: int, concurrency: int, rounds: int) -> None:
-    from promptyard.models.catalog import resolve_model
+    from promptyard.models import resolve_model
     from promptyard.prompts.template import parse_prompt
     from promptyard.runs import planning
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from promptyard.models.simulator import SimulatorHandle, request_key, start_simulator
+from promptyard.models import SimulatorHandle, request_key, start_simulator
 from promptyard.runs import engine, planning
 from promptyard.storage import db
 from promptyard.storage.tables import Cell, CellStatus, RunStatus

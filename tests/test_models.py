@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from promptyard.models.catalog import (
+from promptyard.models import (
+    SIMULATED_MODELS,
     ModelConfigError,
     UnknownModelError,
     api_key,
@@ -15,8 +16,8 @@ from promptyard.models.catalog import (
     load_catalog,
     load_endpoints,
     resolve_model,
+    start_simulator,
 )
-from promptyard.models.simulator import SIMULATED_MODELS, start_simulator
 from promptyard.workspace import Workspace
 
 ISSUE_EXAMPLE = """\
@@ -34,7 +35,7 @@ models:
 
 @pytest.fixture(autouse=True)
 def _no_provider_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    from promptyard.models.catalog import PROVIDER_KEY_ENV
+    from promptyard.models import PROVIDER_KEY_ENV
 
     for env in PROVIDER_KEY_ENV.values():
         monkeypatch.delenv(env, raising=False)
@@ -148,7 +149,7 @@ def test_unknown_or_ill_formed_names_are_clear_errors(
 def test_a_models_yaml_endpoint_is_called_with_its_key(
     empty_workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from promptyard.models.providers import ModelCall, complete
+    from promptyard.models import ModelCall, complete
 
     with start_simulator() as sim:
         write_models(

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from promptyard import prompts
-from promptyard.models.simulator import SimulatorHandle
+from promptyard.models import SimulatorHandle
 from promptyard.runs import engine
 from promptyard.runs.planning import PlanError
 from promptyard.runs.playground import PlaygroundColumn, start_playground, wait_playground

@@ -9,7 +9,7 @@ from typing import Any
 import state
 from streamlit.testing.v1 import AppTest
 
-from promptyard.models.simulator import SimulatorHandle
+from promptyard.models import SimulatorHandle
 from promptyard.runs import engine, planning
 from promptyard.storage import db
 from promptyard.storage.tables import Run, RunStatus

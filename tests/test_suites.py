@@ -14,7 +14,7 @@ from promptyard.evals.calibration import calibrate, cohen_kappa
 from promptyard.evals.evaluators import Assertion
 from promptyard.evals.scoring import score_run
 from promptyard.evals.suites import Suite, SuiteError, list_suites, load_suite, parse_suite
-from promptyard.models.simulator import SimulatorHandle
+from promptyard.models import SimulatorHandle
 from promptyard.runs import engine, planning
 from promptyard.storage import db
 from promptyard.storage.tables import Cell, Rating, Score

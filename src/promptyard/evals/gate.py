@@ -276,7 +276,7 @@ def plan_gate(
 ) -> tuple[Any, list[tuple[str, str, int, int | None, str, str]]]:
     """The run plan (current and baseline variants) and, per (prompt, model), the indexes of
     its current and baseline variants with their descriptions."""
-    from promptyard.models.catalog import resolve_model
+    from promptyard.models import resolve_model
     from promptyard.prompts.template import parse_prompt
     from promptyard.runs.planning import VariantSpec, build_plan
 

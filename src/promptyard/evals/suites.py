@@ -399,7 +399,7 @@ def load_suite(
 
 
 def _check_refs(ws: Workspace, suite: Suite) -> None:
-    from promptyard.models.catalog import resolve_model
+    from promptyard.models import resolve_model
 
     for p in suite.prompts:
         if not (ws.prompts_dir / f"{p}.prompty").is_file():

@@ -42,8 +42,7 @@ from promptyard.workspace import Workspace
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
-    from promptyard.models.catalog import ModelEndpoint
-    from promptyard.models.providers import Completion
+    from promptyard.models import Completion, ModelEndpoint
 
 __all__ = [
     "INTERRUPTED",
@@ -112,7 +111,7 @@ def create_run(
     if max_cost is not None:
         if max_cost <= 0:
             raise PlanError(["the budget must be more than $0"])
-        from promptyard.models.providers import estimate_cost
+        from promptyard.models import estimate_cost
 
         unknown = [v.model for v in plan.variants if estimate_cost(v.endpoint, 1000, 1000) is None]
         if unknown:
@@ -549,7 +548,7 @@ class _Lane:
 
 
 def _error_completion(kind: str, message: str, latency_ms: float) -> Completion:
-    from promptyard.models.providers import Completion
+    from promptyard.models import Completion
 
     return Completion(
         text=None,
@@ -709,8 +708,7 @@ async def execute_run(
     sent cell ends ok or with an error kind; a failing provider never stops the run.
     `on_progress(done, total)` is called as cells are stored.
     """
-    from promptyard.models.catalog import resolve_model
-    from promptyard.models.providers import ModelCall, complete
+    from promptyard.models import ModelCall, complete, resolve_model
 
     run = _claim_run(ws, run_id, reset_cancel=True)
     t0 = time.monotonic()
@@ -909,7 +907,8 @@ def _final_state(outcome: _Outcome, budget: _Budget) -> tuple[str, str | None]:
 
 def _price_todo(todo: list[_Todo], lane_of: dict[int, _Lane]) -> None:
     """An upper bound of each cell's cost: its prompt tokens and the completion bound."""
-    from promptyard.models.providers import count_tokens, estimate_cost
+    from promptyard.models import estimate_cost
+    from promptyard.prompts.tokens import count_tokens
 
     memo: dict[tuple[str, int], float] = {}
     for item in todo:
@@ -929,8 +928,7 @@ def _price_todo(todo: list[_Todo], lane_of: dict[int, _Lane]) -> None:
 
 def _scrub(message: str, endpoint: ModelEndpoint, ws: Workspace) -> str:
     try:
-        from promptyard.models.catalog import api_key
-        from promptyard.models.providers import scrub
+        from promptyard.models import api_key, scrub
 
         key = api_key(endpoint, ws)
         return scrub(message, [key] if key else [])

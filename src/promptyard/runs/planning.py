@@ -17,7 +17,7 @@ from promptyard.errors import PromptyardError
 from promptyard.workspace import Workspace
 
 if TYPE_CHECKING:
-    from promptyard.models.catalog import ModelEndpoint
+    from promptyard.models import ModelEndpoint
 
 # What a call is guessed to return when the parameters set no max_tokens: the estimate
 # uses it for the cost guess; the budget cap uses the larger bound below.
@@ -348,7 +348,7 @@ def plan_run(
     `slice` is a datasets SliceSpec or its text form (`head:20`; None: every row). Raises
     MissingVariablesError naming every row that lacks a variable, and UnknownModelError.
     """
-    from promptyard.models.catalog import resolve_model
+    from promptyard.models import resolve_model
 
     if not prompts:
         raise PlanError(["pick at least one prompt"])
@@ -383,7 +383,8 @@ def completion_bound(parameters: dict[str, Any], default: int) -> int:
 
 def estimate(plan: RunPlan, concurrency: int = 8) -> Estimate:
     """Calls, prompt tokens (tiktoken), a completion guess, cost and time at `concurrency`."""
-    from promptyard.models.providers import count_tokens, estimate_cost
+    from promptyard.models import estimate_cost
+    from promptyard.prompts.tokens import count_tokens
 
     concurrency = max(1, concurrency)
     token_memo: dict[tuple[str, str], int] = {}

@@ -106,7 +106,7 @@ def start_playground(
 
     Raises PlanError (every missing variable of every column) before anything is sent.
     """
-    from promptyard.models.catalog import resolve_model
+    from promptyard.models import resolve_model
     from promptyard.runs.engine import create_run
 
     if not MIN_COLUMNS <= len(columns) <= MAX_COLUMNS:
@@ -147,7 +147,7 @@ def start_playground(
 async def _stream_all(ws: Workspace, session: _Session, plan: Any, timeout_s: float) -> None:
     import json
 
-    from promptyard.models.providers import ModelCall, complete
+    from promptyard.models import ModelCall, complete
     from promptyard.runs.engine import _cell_update, _finish, _Todo
     from promptyard.storage.tables import Cell, RunStatus, utcnow
 
