@@ -8,6 +8,7 @@ call: tokens counted with tiktoken when the provider gave none, the cost from
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -16,6 +17,8 @@ from promptyard.models.pricing import estimate_cost
 from promptyard.models.providers.base import Completion, ErrorKind, ModelCall
 from promptyard.models.providers.errors import describe, error_kind, retry_after, scrub
 from promptyard.prompts.tokens import count_tokens
+
+log = logging.getLogger(__name__)
 
 
 def raw_dict(obj: Any) -> dict[str, Any] | None:
@@ -27,6 +30,7 @@ def raw_dict(obj: Any) -> dict[str, Any] | None:
         try:
             data = dump()
         except Exception:  # a response that cannot be dumped is stored without its raw body
+            log.debug("cannot dump the provider's response %r", type(obj), exc_info=True)
             return None
         if isinstance(data, dict):
             data.pop("_hidden_params", None)
