@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _serve(port_queue: multiprocessing.Queue, latency_ms: float) -> None:  # type: ignore[type-arg]
-    from promptyard.models.simulator import start_simulator
+    from promptyard.models import start_simulator
 
     handle = start_simulator(latency_ms=latency_ms)
     handle.keep_requests = False
@@ -56,7 +56,7 @@ def _peak_rss_mb() -> float:
 
 def _plan(ws: Any, cells: int) -> Any:
     from promptyard import runs
-    from promptyard.models.catalog import resolve_model
+    from promptyard.models import resolve_model
     from promptyard.prompts.api import get_prompt
 
     template = get_prompt("summarize", workspace=ws)
@@ -125,8 +125,7 @@ def bench_big_run(ws: Any, url: str, cells: int, concurrency: int) -> list[tuple
 
 
 async def _bare(url: str, calls: int, concurrency: int) -> float:
-    from promptyard.models.catalog import simulated_endpoint
-    from promptyard.models.providers import ModelCall, complete
+    from promptyard.models import ModelCall, complete, simulated_endpoint
 
     endpoint = simulated_endpoint("sim-fast")
     sem = asyncio.Semaphore(concurrency)
@@ -154,7 +153,7 @@ def bench_overhead(
     import statistics
 
     from promptyard import runs
-    from promptyard.models.catalog import resolve_model
+    from promptyard.models import resolve_model
     from promptyard.prompts import parse_prompt
 
     template = parse_prompt(

@@ -167,7 +167,7 @@ def bench_score_run(ws: object, cells: int) -> None:
 
 
 def bench_judges(ws: object, judged: int) -> None:
-    from promptyard.models.simulator import start_simulator
+    from promptyard.models import start_simulator
 
     handle = start_simulator(latency_ms=0)
     os.environ["PROMPTYARD_SIMULATOR_URL"] = handle.url

@@ -1,13 +1,13 @@
-"""Per-call overhead of Promptyard's model calls (litellm) against the plain `openai` SDK.
+"""Per-call overhead of Promptyard's model calls against the plain `openai` SDK.
 
 The simulator runs in its own process at 50 ms latency; every client makes the same
 2,000 chat calls at concurrency 32, in the same run, in alternating rounds:
 
 - `AsyncOpenAI`: the plain SDK, `chat.completions.create` (the baseline);
-- `providers.complete`: what the engine calls (litellm; for OpenAI-compatible endpoints
-  such as the simulator, the fast path straight into litellm's OpenAI handler);
-- `providers.complete` with `PROMPTYARD_LITELLM_FAST_PATH=0`: through the public
-  `litellm.acompletion` (what the fast path saves);
+- `models.complete`: what the engine calls; the simulator is OpenAI-compatible, so its
+  provider is the `openai` SDK with a shared pooled client;
+- `models.complete` for the same endpoint with `provider: litellm`: through
+  `litellm.acompletion` (what any non-OpenAI-compatible endpoint pays);
 - the engine: `runs.run_sync` of a 2,000-cell run (one template, cache off), so
   rendering, scheduling, retries bookkeeping and the batched SQLite writer count too.
 
@@ -39,7 +39,6 @@ TICKET = (
     "and I need it before Friday because it is a birthday present."
 )
 TEMPLATE = f"---\nname: bench\n---\nsystem:\n{SYSTEM}\n\nuser:\n{TICKET.format(i='{{ i }}')}\n"
-FAST_ENV = "PROMPTYARD_LITELLM_FAST_PATH"
 Result = tuple[float, int, float]  # wall s, errors, client CPU ms per call
 
 
@@ -48,7 +47,7 @@ def messages(i: int) -> list[dict[str, str]]:
 
 
 def _serve(port_queue: multiprocessing.Queue, latency_ms: float) -> None:  # type: ignore[type-arg]
-    from promptyard.models.simulator import start_simulator
+    from promptyard.models import start_simulator
 
     handle = start_simulator(latency_ms=latency_ms)
     handle.keep_requests = False
@@ -99,21 +98,18 @@ def run_sdk(url: str, calls: int, concurrency: int) -> int:
     return asyncio.run(main())
 
 
-def run_complete(url: str, calls: int, concurrency: int, fast: bool) -> int:
-    from promptyard.models.catalog import simulated_endpoint
-    from promptyard.models.providers import ModelCall, complete
+def run_complete(url: str, calls: int, concurrency: int, via_litellm: bool) -> int:
+    from promptyard.models import ModelCall, ProviderKind, complete, simulated_endpoint
 
     endpoint = dataclasses.replace(simulated_endpoint("sim-fast"), api_base=url)
+    if via_litellm:
+        endpoint = dataclasses.replace(endpoint, provider_kind=ProviderKind.LITELLM.value)
 
     async def ours(i: int) -> bool:
         c = await complete(ModelCall(endpoint, messages(i), {"temperature": 0.7}))
         return c.ok
 
-    os.environ[FAST_ENV] = "1" if fast else "0"
-    try:
-        return asyncio.run(_gather(ours, calls, concurrency))
-    finally:
-        os.environ.pop(FAST_ENV, None)
+    return asyncio.run(_gather(ours, calls, concurrency))
 
 
 def run_engine(ws: Any, plan: Any, concurrency: int) -> int:
@@ -125,7 +121,7 @@ def run_engine(ws: Any, plan: Any, concurrency: int) -> int:
 
 
 def bench(url: str, ws: Any, calls: int, concurrency: int, rounds: int) -> None:
-    from promptyard.models.catalog import resolve_model
+    from promptyard.models import resolve_model
     from promptyard.prompts import parse_prompt
     from promptyard.runs import RowInput, VariantSpec, build_plan
 
@@ -143,16 +139,18 @@ def bench(url: str, ws: Any, calls: int, concurrency: int, rounds: int) -> None:
     )
     clients: dict[str, Callable[[], int]] = {
         "AsyncOpenAI (plain SDK)": lambda: run_sdk(url, calls, concurrency),
-        "providers.complete": lambda: run_complete(url, calls, concurrency, fast=True),
-        f"providers.complete, {FAST_ENV}=0 (litellm.acompletion)": lambda: run_complete(
-            url, calls, concurrency, fast=False
+        "models.complete (openai SDK provider)": lambda: run_complete(
+            url, calls, concurrency, False
+        ),
+        "models.complete, provider: litellm (litellm.acompletion)": lambda: run_complete(
+            url, calls, concurrency, True
         ),
         "runs.run_sync (cache off, cells stored)": lambda: run_engine(ws, plan, concurrency),
     }
     # warm every path (imports, connection pools, tokenizers, the database)
     run_sdk(url, 64, concurrency)
-    run_complete(url, 64, concurrency, fast=True)
-    run_complete(url, 64, concurrency, fast=False)
+    run_complete(url, 64, concurrency, False)
+    run_complete(url, 64, concurrency, True)
     run_engine(ws, warm, concurrency)
     results: dict[str, list[Result]] = {name: [] for name in clients}
     for _ in range(rounds):

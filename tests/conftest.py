@@ -61,7 +61,7 @@ def sim(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
 
     Simulated models resolve to it in this process and in the processes it starts.
     """
-    from promptyard.models.simulator import start_simulator
+    from promptyard.models import start_simulator
 
     handle = start_simulator(latency_ms=5)
     monkeypatch.setenv("PROMPTYARD_SIMULATOR_URL", handle.url)

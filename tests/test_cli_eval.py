@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from promptyard.models.simulator import SimulatorHandle
+from promptyard.models import SimulatorHandle
 from tests.cli import run_cli
 from tests.test_gate import GUARD, truncate_in_working_tree
 

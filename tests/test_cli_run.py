@@ -14,7 +14,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from promptyard.cli import app
-from promptyard.models.simulator import SimulatorHandle
+from promptyard.models import SimulatorHandle
 
 ROOT = Path(__file__).resolve().parent.parent
 

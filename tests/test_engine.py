@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import select
 
 from promptyard import runs
-from promptyard.models.simulator import SimulatorHandle, request_key, start_simulator
+from promptyard.models import SimulatorHandle, request_key, start_simulator
 from promptyard.storage import db
 from promptyard.storage.tables import Cell, CellStatus, Run, RunStatus
 
@@ -79,7 +79,7 @@ def test_plan_reports_every_missing_variable_and_sends_nothing(
         {"id": "b", "customer_name": "Bo", "product": "Lamp"},  # lacks message
         {"id": "c", "customer_name": "Cy", "product": "Lamp", "message": "hi"},
     ]
-    from promptyard.models.catalog import resolve_model
+    from promptyard.models import resolve_model
     from promptyard.prompts.api import get_prompt
 
     spec = runs.VariantSpec(
@@ -279,9 +279,9 @@ def test_per_model_concurrency_and_rpm(
     )
     in_flight = 0
     peak: dict[str, int] = {}
-    from promptyard.models import providers
+    from promptyard import models
 
-    real = providers.complete
+    real = models.complete
 
     async def watch(call: Any, on_delta: Any = None) -> Any:
         nonlocal in_flight
@@ -292,7 +292,7 @@ def test_per_model_concurrency_and_rpm(
         finally:
             in_flight -= 1
 
-    monkeypatch.setattr(providers, "complete", watch)
+    monkeypatch.setattr(models, "complete", watch)
     _, summary = _run(workspace, _plan(workspace, ["narrow"], limit=4), concurrency=8)
     assert summary.ok == 4 and peak["narrow"] == 1
     started = time.monotonic()

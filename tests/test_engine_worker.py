@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import select
 
 from promptyard import runs
-from promptyard.models.simulator import SimulatorHandle, request_key, start_simulator
+from promptyard.models import SimulatorHandle, request_key, start_simulator
 from promptyard.storage import db
 from promptyard.storage.tables import Cell, CellStatus, RunStatus
 

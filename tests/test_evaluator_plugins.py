@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from promptyard import evals
 from promptyard.cli import app
-from promptyard.models.simulator import SimulatorHandle
+from promptyard.models import SimulatorHandle
 from promptyard.storage import db
 from promptyard.storage.tables import Cell, Score
 

@@ -20,7 +20,7 @@ from promptyard.evals.gate import (
     run_gate,
     table,
 )
-from promptyard.models.simulator import SimulatorHandle
+from promptyard.models import SimulatorHandle
 from promptyard.storage import db
 from promptyard.storage.tables import Run
 from promptyard.versioning.store import Store

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from promptyard import runs
 from promptyard.evals import jobs
-from promptyard.models.simulator import SimulatorHandle
+from promptyard.models import SimulatorHandle
 from promptyard.storage import db
 from promptyard.storage.tables import Job, Score
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from promptyard.models.catalog import (
+from promptyard.models import (
+    SIMULATED_MODELS,
     ModelConfigError,
     UnknownModelError,
     api_key,
@@ -15,8 +16,8 @@ from promptyard.models.catalog import (
     load_catalog,
     load_endpoints,
     resolve_model,
+    start_simulator,
 )
-from promptyard.models.simulator import SIMULATED_MODELS, start_simulator
 from promptyard.workspace import Workspace
 
 ISSUE_EXAMPLE = """\
@@ -34,7 +35,7 @@ models:
 
 @pytest.fixture(autouse=True)
 def _no_provider_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    from promptyard.models.catalog import PROVIDER_KEY_ENV
+    from promptyard.models import PROVIDER_KEY_ENV
 
     for env in PROVIDER_KEY_ENV.values():
         monkeypatch.delenv(env, raising=False)
@@ -67,6 +68,7 @@ def test_the_issue_example_models_yaml_is_read_field_by_field(empty_workspace: W
         ("  m1:\n    model: openai/x\n    api_key: sk-live-123\n", "api_key"),
         ("  m1:\n    model: openai/x\n    input_cost_per_token: cheap\n", "input_cost_per_token"),
         ("  m1:\n    api_base: http://127.0.0.1:1/v1\n", "model"),
+        ("  m1:\n    model: openai/x\n    provider: [litellm]\n", "provider"),
     ],
 )
 def test_a_malformed_entry_names_file_model_and_field(
@@ -79,6 +81,21 @@ def test_a_malformed_entry_names_file_model_and_field(
     assert "models.yaml" in message and "'m1'" in message and f"'{field}'" in message
     assert "line 4" in message
     assert "sk-live-123" not in message
+
+
+def test_the_provider_field_chooses_who_makes_the_call(empty_workspace: Workspace) -> None:
+    from promptyard.models import provider_kind
+
+    write_models(
+        empty_workspace,
+        "models:\n"
+        "  direct:\n    model: hosted_vllm/q\n    api_base: http://127.0.0.1:8000/v1\n"
+        "  logged:\n    model: hosted_vllm/q\n    api_base: http://127.0.0.1:8000/v1\n"
+        "    provider: litellm\n",
+    )
+    direct, logged = (resolve_model(empty_workspace, n) for n in ("direct", "logged"))
+    assert direct.provider_kind is None and provider_kind(direct) == "openai_compatible"
+    assert logged.provider_kind == "litellm" and provider_kind(logged) == "litellm"
 
 
 def test_broken_yaml_reports_line_and_column(empty_workspace: Workspace) -> None:
@@ -148,7 +165,7 @@ def test_unknown_or_ill_formed_names_are_clear_errors(
 def test_a_models_yaml_endpoint_is_called_with_its_key(
     empty_workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from promptyard.models.providers import ModelCall, complete
+    from promptyard.models import ModelCall, complete
 
     with start_simulator() as sim:
         write_models(

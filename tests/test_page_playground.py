@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from promptyard import prompts, runs
-from promptyard.models.simulator import SimulatorHandle
+from promptyard.models import SimulatorHandle
 from promptyard.runs import PlanError, PlaygroundColumn, start_playground, wait_playground
 
 PAGE = str(Path(__file__).resolve().parent.parent / "app" / "views" / "playground.py")

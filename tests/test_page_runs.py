@@ -10,7 +10,7 @@ import state
 from streamlit.testing.v1 import AppTest
 
 from promptyard import runs
-from promptyard.models.simulator import SimulatorHandle
+from promptyard.models import SimulatorHandle
 from promptyard.storage import db
 from promptyard.storage.tables import Run, RunStatus
 

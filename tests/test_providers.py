@@ -10,16 +10,21 @@ from typing import Any
 
 import pytest
 
-from promptyard.models.catalog import ModelEndpoint, simulated_endpoint
-from promptyard.models.providers import (
+from promptyard.models import (
+    SIMULATED_MODELS,
     Completion,
     ModelCall,
+    ModelEndpoint,
+    ProviderKind,
+    SimulatorHandle,
     complete,
-    count_tokens,
     estimate_cost,
+    provider_kind,
     scrub,
+    simulated_endpoint,
+    start_simulator,
 )
-from promptyard.models.simulator import SIMULATED_MODELS, SimulatorHandle, start_simulator
+from promptyard.prompts.tokens import count_tokens
 
 FAKE_KEY = "sk-test-SECRET-0123456789abcdef"
 MESSAGES = [
@@ -309,34 +314,117 @@ def test_a_filtered_answer_is_a_content_filter_error(sim: SimulatorHandle) -> No
     assert c.prompt_tokens and c.cost_usd is not None  # the call was billed
 
 
-# --- the fast path for OpenAI-compatible endpoints (see providers._fast_acompletion) ------
+# --- routing: the openai SDK for OpenAI-compatible endpoints, litellm for the rest ---------
 
 
-def test_the_litellm_internals_of_the_fast_path_exist() -> None:
-    """Fails loudly when a litellm upgrade moves what the fast path calls (pinned: 1.110.x)."""
-    from promptyard.models import providers
-
-    providers._fast_handler.cache_clear()
-    assert providers._fast_handler() is not None, (
-        "litellm.main.openai_chat_completions / Logging / exception_type moved: "
-        "update providers._fast_acompletion or the litellm pin in pyproject.toml"
+def via_litellm(sim: SimulatorHandle, name: str = "sim-fast") -> ModelEndpoint:
+    """The simulator as a models.yaml endpoint with `provider: litellm`."""
+    return ModelEndpoint(
+        name=f"{name}-via-litellm",
+        litellm_model=f"openai/{name}",
+        api_base=sim.url,
+        source="models.yaml",
+        provider="openai",
+        input_cost_per_token=SIMULATED_MODELS[name].input_cost_per_token,
+        output_cost_per_token=SIMULATED_MODELS[name].output_cost_per_token,
+        provider_kind="litellm",
     )
 
 
-def test_simulator_and_local_endpoints_take_the_fast_path_others_do_not(
-    sim: SimulatorHandle,
-) -> None:
-    from promptyard.models.providers import _fast_path
+def test_the_routing_rule_picks_a_provider_per_endpoint(sim: SimulatorHandle) -> None:
+    def kind(model: str, api_base: str | None = None, forced: str | None = None) -> str:
+        return provider_kind(ModelEndpoint(model, model, api_base=api_base, provider_kind=forced))
 
-    local = ModelEndpoint("local", "openai/my-model", api_base=sim.url, source="models.yaml")
-    assert _fast_path(ModelCall(endpoint(sim), MESSAGES, {"temperature": 0.5}))
-    assert _fast_path(ModelCall(local, MESSAGES, {"max_tokens": 5, "seed": 1}))
-    assert not _fast_path(ModelCall(endpoint(sim), MESSAGES, {}, stream=True))
-    assert not _fast_path(ModelCall(endpoint(sim), MESSAGES, {"tools": []}))
-    hosted = ModelEndpoint("openai/gpt-4o-mini", "openai/gpt-4o-mini", provider="openai")
-    assert not _fast_path(ModelCall(hosted, MESSAGES, {}))
+    assert provider_kind(endpoint(sim)) == ProviderKind.OPENAI_COMPATIBLE  # the simulator
+    assert provider_kind(simulated_endpoint("sim-json")) == "openai_compatible"
+    for model in (
+        "openai/my-model",
+        "hosted_vllm/Qwen/Qwen2.5-7B",
+        "lm_studio/q",
+        "litellm_proxy/x",
+    ):
+        assert kind(model, "http://127.0.0.1:8000/v1") == "openai_compatible", model
+    assert kind("openai/gpt-4o-mini") == "litellm"  # no api_base: OpenAI itself, via litellm
+    assert kind("anthropic/claude-3-5-haiku-latest") == "litellm"
+    assert kind("ollama_chat/llama3.2", "http://127.0.0.1:11434") == "litellm"  # native API
+    assert kind("openai/my-model", "http://127.0.0.1:8000/v1", forced="litellm") == "litellm"
+    assert provider_kind(via_litellm(sim)) == ProviderKind.LITELLM
 
 
+def test_a_call_through_litellm_reaches_its_success_callback(sim: SimulatorHandle) -> None:
+    """litellm's process-wide callbacks see the calls that go through it, untouched."""
+    import time
+
+    import litellm
+    from litellm.integrations.custom_logger import CustomLogger
+
+    seen: list[tuple[str, Any]] = []
+
+    class Recorder(CustomLogger):  # type: ignore[misc]
+        async def async_log_success_event(self, kwargs, response_obj, start_time, end_time):  # type: ignore[no-untyped-def]
+            seen.append(("async", kwargs.get("model")))
+
+    async def on_success(kwargs: Any, response: Any, start_time: Any, end_time: Any) -> None:
+        seen.append(("function", kwargs.get("model")))
+
+    recorder = Recorder()
+    saved = (list(litellm.callbacks), list(litellm.success_callback))
+    litellm.callbacks.append(recorder)
+    litellm.success_callback.append(on_success)
+    try:
+
+        async def call_and_wait() -> Completion:
+            c = await complete(ModelCall(via_litellm(sim), MESSAGES, {"temperature": 0.5}))
+            # litellm runs success callbacks after it returns the response: keep the loop up
+            for _ in range(200):
+                if len({how for how, _ in seen}) == 2:
+                    break
+                await asyncio.sleep(0.05)
+            return c
+
+        c = asyncio.run(call_and_wait())
+        assert c.ok, c.error_message
+        assert c.text == run(sim).text  # the same simulator answer by either provider
+        assert {how for how, _ in seen} == {"async", "function"}, seen
+        assert {model for _, model in seen} == {"sim-fast"}
+        seen.clear()
+        assert run(sim).ok  # the simulator's own route is the openai SDK: litellm sees nothing
+        time.sleep(0.3)
+        assert seen == []
+    finally:
+        litellm.callbacks[:] = saved[0]
+        litellm.success_callback[:] = saved[1]
+        # litellm files coroutine callbacks under its own lists on first use: take ours out
+        for name in ("_async_success_callback", "_async_failure_callback"):
+            hooks = getattr(litellm, name, None)
+            if isinstance(hooks, list):
+                hooks[:] = [h for h in hooks if h is not recorder and h is not on_success]
+
+
+def test_the_openai_sdk_path_does_not_import_litellm(sim: SimulatorHandle) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parent.parent / "src"
+    code = (
+        "import asyncio, sys, dataclasses\n"
+        "from promptyard.models import ModelCall, complete, simulated_endpoint\n"
+        f"ep = dataclasses.replace(simulated_endpoint('sim-fast'), api_base={sim.url!r})\n"
+        "c = asyncio.run(complete(ModelCall(ep, [{'role': 'user', 'content': 'Hi'}], {})))\n"
+        "print(c.ok, 'litellm' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={"PYTHONPATH": str(src)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.stdout.strip() == "True False", out.stderr
+
+
+@pytest.mark.parametrize("stream", [False, True])
 @pytest.mark.parametrize(
     "fault",
     [
@@ -350,28 +438,29 @@ def test_simulator_and_local_endpoints_take_the_fast_path_others_do_not(
         "content_filter",
         "no_usage",
         "filtered_output",
+        "truncated_stream",
     ],
 )
-def test_the_fast_path_and_litellm_acompletion_give_the_same_completion(
-    sim: SimulatorHandle, monkeypatch: pytest.MonkeyPatch, fault: str | None
+def test_the_openai_sdk_and_litellm_give_the_same_completion(
+    sim: SimulatorHandle, fault: str | None, stream: bool
 ) -> None:
+    """The two built-in providers read every answer and every failure alike."""
     seen = {}
-    for fast in ("1", "0"):
-        monkeypatch.setenv("PROMPTYARD_LITELLM_FAST_PATH", fast)
+    for name, ep in (("sdk", endpoint(sim)), ("litellm", via_litellm(sim))):
         sim.faults.clear()
         if fault == "server_error":
             sim.faults.server_error = 503
         elif fault:
             setattr(sim.faults, fault, True)
-        c = run(sim)
-        seen[fast] = (
+        call = ModelCall(ep, MESSAGES, {"temperature": 0.5}, stream=stream, timeout_s=10)
+        c = asyncio.run(complete(call))
+        seen[name] = (
             c.text,
             c.finish_reason,
-            c.prompt_tokens,
-            c.completion_tokens,
-            c.cost_usd,
-            c.tokens_estimated,
+            c.cost_usd is None,
             c.error_kind,
             c.retry_after_s,
         )
-    assert seen["1"] == seen["0"]
+        if fault != "no_usage":  # litellm may count missing tokens itself
+            seen[name] += (c.prompt_tokens, c.completion_tokens, c.cost_usd)
+    assert seen["sdk"] == seen["litellm"]

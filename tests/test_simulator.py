@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from promptyard.models.simulator import (
+from promptyard.models import (
     SIMULATED_MODELS,
     SIMULATOR_URL_ENV,
     SimulatorHandle,

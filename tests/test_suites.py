@@ -21,7 +21,7 @@ from promptyard.evals import (
     score_run,
 )
 from promptyard.evals.calibration import calibrate, cohen_kappa
-from promptyard.models.simulator import SimulatorHandle
+from promptyard.models import SimulatorHandle
 from promptyard.storage import db
 from promptyard.storage.tables import Cell, Rating, Score
 

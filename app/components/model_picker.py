@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from promptyard.errors import PromptyardError
-from promptyard.models.catalog import ModelEndpoint, default_models, load_catalog
+from promptyard.models import ModelEndpoint, default_models, load_catalog
 from promptyard.workspace import Workspace
 
 
@@ -14,7 +14,7 @@ def _catalog(ws: Workspace) -> dict[str, ModelEndpoint]:
         return {e.name: e for e in load_catalog(ws)}
     except PromptyardError as exc:  # a broken models.yaml: say where, offer the rest
         st.warning(str(exc))
-        from promptyard.models.catalog import SIMULATED_MODELS, simulated_endpoint
+        from promptyard.models import SIMULATED_MODELS, simulated_endpoint
 
         return {n: simulated_endpoint(n) for n in SIMULATED_MODELS}
 

@@ -103,7 +103,7 @@ def register(app: typer.Typer) -> None:
         if not dataset:
             fail("give --dataset NAME[@REF]")
         if not model:
-            from promptyard.models.catalog import default_models
+            from promptyard.models import default_models
 
             model = default_models(ws)[:1]
         try:

@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
         Point a run at it with PROMPTYARD_SIMULATOR_URL=http://127.0.0.1:PORT/v1, or any
         OpenAI client with that base url. Stop with Ctrl-C.
         """
-        from promptyard.models.simulator import SIMULATED_MODELS, start_simulator
+        from promptyard.models import SIMULATED_MODELS, start_simulator
 
         if not 0 <= error_rate <= 1:
             fail(f"--error-rate must be between 0 and 1, got {error_rate}")

@@ -132,7 +132,7 @@ async def _complete_with_retries(endpoint: Any, messages: Any, parameters: dict[
     """One judge call; rate limits, timeouts and server errors are retried (3 tries)."""
     import asyncio
 
-    from promptyard.models.providers import ModelCall, complete
+    from promptyard.models import ModelCall, complete
 
     call = ModelCall(endpoint=endpoint, messages=messages, parameters=parameters)
     for attempt in range(JUDGE_ATTEMPTS):
@@ -146,7 +146,7 @@ async def _complete_with_retries(endpoint: Any, messages: Any, parameters: dict[
 def _judge_call(
     output: str, ctx: EvalContext, a: Assertion, ws: Any
 ) -> tuple[list[dict[str, str]], Any, dict[str, Any]]:
-    from promptyard.models.catalog import resolve_model
+    from promptyard.models import resolve_model
     from promptyard.prompts.api import get_prompt
 
     spec = str(a.options.get("prompt") or JUDGE_DEFAULT_PROMPT)

@@ -1,31 +1,99 @@
-"""Models: the catalog, pricing, providers and the offline simulator."""
+"""Models: the catalog, pricing, providers and the offline simulator.
+
+    from promptyard.models import ModelCall, complete, resolve_model
+
+    endpoint = resolve_model(ws, "sim-fast")
+    completion = await complete(ModelCall(endpoint, messages, {"temperature": 0.2}))
+
+Importing this package imports neither litellm nor the `openai` SDK.
+"""
 
 from promptyard.models.catalog import (
     PROVIDER_DEFAULT_MODEL,
-    PROVIDER_KEY_ENV,
     ModelConfigError,
-    ModelEndpoint,
     UnknownModelError,
-    api_key,
     default_models,
     load_catalog,
     load_endpoints,
-    providers_with_keys,
     resolve_model,
     simulated_endpoint,
 )
+from promptyard.models.endpoints import (
+    PROVIDER_KEY_ENV,
+    ModelEndpoint,
+    api_key,
+    providers_with_keys,
+)
+from promptyard.models.pricing import estimate_cost, model_info, price_map
+from promptyard.models.providers import (
+    ENTRY_POINT_GROUP,
+    RETRYABLE_KINDS,
+    Completion,
+    ErrorKind,
+    ModelCall,
+    Provider,
+    ProviderFactory,
+    ProviderKind,
+    UnknownProviderError,
+    complete,
+    plugin_names,
+    provider_for,
+    provider_kind,
+    reset_providers,
+    scrub,
+)
+from promptyard.models.simulator import (
+    REPEAT_HEADER,
+    SIMULATED_MODELS,
+    SIMULATOR_URL_ENV,
+    Faults,
+    SimModel,
+    SimulatorHandle,
+    ensure_simulator,
+    request_key,
+    shared_simulator,
+    start_simulator,
+)
 
 __all__ = [
-    "ModelConfigError",
-    "ModelEndpoint",
+    "ENTRY_POINT_GROUP",
     "PROVIDER_DEFAULT_MODEL",
     "PROVIDER_KEY_ENV",
+    "REPEAT_HEADER",
+    "RETRYABLE_KINDS",
+    "SIMULATED_MODELS",
+    "SIMULATOR_URL_ENV",
+    "Completion",
+    "ErrorKind",
+    "Faults",
+    "ModelCall",
+    "ModelConfigError",
+    "ModelEndpoint",
+    "Provider",
+    "ProviderFactory",
+    "ProviderKind",
+    "SimModel",
+    "SimulatorHandle",
     "UnknownModelError",
+    "UnknownProviderError",
     "api_key",
+    "complete",
     "default_models",
+    "ensure_simulator",
+    "estimate_cost",
     "load_catalog",
     "load_endpoints",
+    "model_info",
+    "plugin_names",
+    "price_map",
+    "provider_for",
+    "provider_kind",
     "providers_with_keys",
+    "request_key",
     "resolve_model",
+    "reset_providers",
+    "scrub",
+    "shared_simulator",
     "simulated_endpoint",
+    "start_simulator",
 ]

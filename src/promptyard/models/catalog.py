@@ -8,36 +8,41 @@ Three sources, in this order of precedence for a name:
    lists the chat models of the providers whose API key is present (env or
    `.streamlit/secrets.toml`).
 
-Nothing here imports litellm: its price map is read as JSON (see `providers.price_map`).
+Nothing here imports litellm: its price map is read as JSON (see `pricing.price_map`).
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from promptyard.errors import NotFoundError, PromptyardError
+from promptyard.models.endpoints import (
+    PROVIDER_KEY_ENV,
+    ModelEndpoint,
+    api_key,
+    providers_with_keys,
+)
+from promptyard.models.pricing import price_map
+from promptyard.models.providers.plugins import plugin_names
 from promptyard.models.simulator import SIMULATED_MODELS, SIMULATOR_URL_ENV
 from promptyard.workspace import Workspace
 
-#: The env var that holds each provider's key, as litellm reads them.
-PROVIDER_KEY_ENV: dict[str, str] = {
-    "openai": "OPENAI_API_KEY",
-    "anthropic": "ANTHROPIC_API_KEY",
-    "gemini": "GEMINI_API_KEY",
-    "mistral": "MISTRAL_API_KEY",
-    "groq": "GROQ_API_KEY",
-    "deepseek": "DEEPSEEK_API_KEY",
-    "xai": "XAI_API_KEY",
-    "cohere": "COHERE_API_KEY",
-    "together_ai": "TOGETHERAI_API_KEY",
-    "openrouter": "OPENROUTER_API_KEY",
-    "fireworks_ai": "FIREWORKS_AI_API_KEY",
-    "perplexity": "PERPLEXITYAI_API_KEY",
-    "deepinfra": "DEEPINFRA_API_KEY",
-}
+__all__ = [  # ModelEndpoint and the key helpers are re-exported for the catalog's callers
+    "PROVIDER_DEFAULT_MODEL",
+    "PROVIDER_KEY_ENV",
+    "ModelConfigError",
+    "ModelEndpoint",
+    "UnknownModelError",
+    "api_key",
+    "default_models",
+    "load_catalog",
+    "load_endpoints",
+    "providers_with_keys",
+    "resolve_model",
+    "simulated_endpoint",
+]
 
 #: A cheap, capable default per provider, used by `default_models` when that key is present.
 PROVIDER_DEFAULT_MODEL: dict[str, str] = {
@@ -68,18 +73,9 @@ _EXTRA_PROVIDERS = frozenset(
     }
 )
 
-_FIELDS = {
-    "model",
-    "api_base",
-    "api_key_env",
-    "max_concurrency",
-    "rpm",
-    "input_cost_per_token",
-    "output_cost_per_token",
-    "description",
-}
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MODEL_STRING = re.compile(r"^[A-Za-z0-9_\-.]+/\S+$")
+_PROVIDER_KIND = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
 _ENDPOINT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@/\-]*$")
 
 
@@ -89,29 +85,6 @@ class ModelConfigError(PromptyardError):
 
 class UnknownModelError(NotFoundError):
     """A model name that is neither configured, simulated, nor a well-formed litellm string."""
-
-
-@dataclass(frozen=True)
-class ModelEndpoint:
-    """A model a run can call, and how to reach it. Holds the key's env var name, never the key."""
-
-    name: str
-    litellm_model: str
-    api_base: str | None = None
-    api_key_env: str | None = None
-    max_concurrency: int | None = None
-    rpm: int | None = None
-    input_cost_per_token: float | None = None
-    output_cost_per_token: float | None = None
-    simulated: bool = False
-    source: str = "litellm"  # "simulator" | "models.yaml" | "litellm"
-    provider: str | None = None
-    description: str | None = None
-
-    @property
-    def label(self) -> str:
-        """How the UI names it: simulated models say so."""
-        return f"{self.name} (simulated)" if self.simulated else self.name
 
 
 def _provider_of(model: str) -> str | None:
@@ -234,6 +207,11 @@ def _endpoint_from_entry(name: str, entry: dict[str, Any], ctx: str) -> ModelEnd
             )
         return float(value)
 
+    kind = entry.get("provider")
+    if kind is not None and (not isinstance(kind, str) or not _PROVIDER_KIND.match(kind)):
+        raise ModelConfigError(
+            f"{ctx}: field 'provider' must name a provider (litellm, openai_compatible or a plugin's), got {kind!r}"
+        )
     description = entry.get("description")
     return ModelEndpoint(
         name=name,
@@ -247,35 +225,8 @@ def _endpoint_from_entry(name: str, entry: dict[str, Any], ctx: str) -> ModelEnd
         source="models.yaml",
         provider=_provider_of(model),
         description=str(description) if description is not None else None,
+        provider_kind=kind,
     )
-
-
-# ---------------------------------------------------------------------------------------
-# keys
-
-
-def api_key(endpoint: ModelEndpoint, ws: Workspace | None = None) -> str | None:
-    """The key for `endpoint`, read now from the env, else `.streamlit/secrets.toml`."""
-    env = endpoint.api_key_env or PROVIDER_KEY_ENV.get(endpoint.provider or "")
-    if not env:
-        return None
-    value = os.environ.get(env)
-    if value:
-        return value
-    if ws is not None:
-        return ws.settings.secrets.get(env) or None
-    from promptyard.workspace import current_workspace
-
-    try:
-        return current_workspace().settings.secrets.get(env) or None
-    except OSError:
-        return None
-
-
-def providers_with_keys(ws: Workspace) -> list[str]:
-    """The providers whose key is present in the env or the workspace's secrets."""
-    secrets = ws.settings.secrets
-    return [p for p, env in PROVIDER_KEY_ENV.items() if os.environ.get(env) or secrets.get(env)]
 
 
 # ---------------------------------------------------------------------------------------
@@ -283,8 +234,6 @@ def providers_with_keys(ws: Workspace) -> list[str]:
 
 
 def _litellm_chat_models(provider: str) -> list[str]:
-    from promptyard.models.providers import price_map
-
     out = []
     for key, info in price_map().items():
         if not isinstance(info, dict) or info.get("litellm_provider") != provider:
@@ -295,13 +244,13 @@ def _litellm_chat_models(provider: str) -> list[str]:
     return sorted(set(out))
 
 
-def _litellm_endpoint(model: str) -> ModelEndpoint:
+def _litellm_endpoint(model: str, source: str = "litellm") -> ModelEndpoint:
     provider = _provider_of(model)
     return ModelEndpoint(
         name=model,
         litellm_model=model,
         api_key_env=PROVIDER_KEY_ENV.get(provider or ""),
-        source="litellm",
+        source=source,
         provider=provider,
     )
 
@@ -321,8 +270,6 @@ def load_catalog(ws: Workspace) -> list[ModelEndpoint]:
 
 
 def _known_providers() -> set[str]:
-    from promptyard.models.providers import price_map
-
     found = {
         str(info.get("litellm_provider"))
         for info in price_map().values()
@@ -349,6 +296,8 @@ def resolve_model(ws: Workspace, name: str) -> ModelEndpoint:
             )
         provider = name.split("/", 1)[0]
         known = _known_providers()
+        if provider not in known and provider in plugin_names():
+            return _litellm_endpoint(name, source="plugin")
         if provider not in known:
             hint = _suggest(provider, known)
             raise UnknownModelError(
@@ -356,8 +305,6 @@ def resolve_model(ws: Workspace, name: str) -> ModelEndpoint:
                 f"a simulator model ({', '.join(SIMULATED_MODELS)}) or provider/model"
             )
         return _litellm_endpoint(name)
-    from promptyard.models.providers import price_map
-
     info = price_map().get(name)
     if isinstance(info, dict) and info.get("litellm_provider"):
         provider = str(info["litellm_provider"])

@@ -40,8 +40,7 @@ from promptyard.storage.tables import Cell, Run, RunStatus, Variant, utcnow
 from promptyard.workspace import Workspace
 
 if TYPE_CHECKING:
-    from promptyard.models.catalog import ModelEndpoint
-    from promptyard.models.providers import Completion
+    from promptyard.models import Completion, ModelEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +70,7 @@ def _lanes(
     ws: Workspace, run: Run, variants: list[Variant]
 ) -> tuple[dict[str, _Lane], dict[int, _Lane]]:
     """One lane per model (its endpoint, limit and rpm), and each variant's lane."""
-    from promptyard.models.catalog import resolve_model
+    from promptyard.models import resolve_model
 
     lanes: dict[str, _Lane] = {}
     lane_of: dict[int, _Lane] = {}
@@ -117,7 +116,7 @@ class _Execution:
         self.global_slots = asyncio.Semaphore(max(1, run.concurrency))
 
     async def call_once(self, lane: _Lane, item: CellTodo) -> Completion:
-        from promptyard.models.providers import ModelCall, complete
+        from promptyard.models import ModelCall, complete
 
         call = ModelCall(
             endpoint=lane.endpoint,
@@ -336,8 +335,7 @@ def _final_state(outcome: _Outcome, budget: Budget) -> tuple[RunStatus, str | No
 
 def _scrub(message: str, endpoint: ModelEndpoint, ws: Workspace) -> str:
     try:
-        from promptyard.models.catalog import api_key
-        from promptyard.models.providers import scrub
+        from promptyard.models import api_key, scrub
 
         key = api_key(endpoint, ws)
         return scrub(message, [key] if key else [])

@@ -18,7 +18,7 @@ from promptyard.storage.tables import RunKind
 from promptyard.workspace import Workspace
 
 if TYPE_CHECKING:
-    from promptyard.models.catalog import ModelEndpoint
+    from promptyard.models import ModelEndpoint
 
 
 class PlanError(PromptyardError):
@@ -330,7 +330,7 @@ def plan_run(
     `slice` is a datasets SliceSpec or its text form (`head:20`; None: every row). Raises
     MissingColumnsError naming every row that lacks a variable, and UnknownModelError.
     """
-    from promptyard.models.catalog import resolve_model
+    from promptyard.models import resolve_model
 
     if not prompts:
         raise PlanError(["pick at least one prompt"])

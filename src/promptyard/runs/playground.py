@@ -113,7 +113,7 @@ def start_playground(
 
     Raises PlanError (every missing variable of every column) before anything is sent.
     """
-    from promptyard.models.catalog import resolve_model
+    from promptyard.models import resolve_model
 
     if not MIN_COLUMNS <= len(columns) <= MAX_COLUMNS:
         raise PlanError([f"the playground compares {MIN_COLUMNS} to {MAX_COLUMNS} columns"])
@@ -151,7 +151,7 @@ def start_playground(
 
 
 async def _stream_all(ws: Workspace, session: _Session, plan: RunPlan, timeout_s: float) -> None:
-    from promptyard.models.providers import ModelCall, complete
+    from promptyard.models import ModelCall, complete
 
     def cell_ids(s: Session) -> list[int]:
         rows = s.execute(

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from promptyard.runs.planning import RunPlan, completion_bound
 
 if TYPE_CHECKING:
-    from promptyard.models.catalog import ModelEndpoint
+    from promptyard.models import ModelEndpoint
     from promptyard.runs.records import CellTodo
 
 # What a call is guessed to return when the parameters set no max_tokens: the estimate
@@ -39,7 +39,8 @@ class Estimate:
 
 def estimate(plan: RunPlan, concurrency: int = 8) -> Estimate:
     """Calls, prompt tokens (tiktoken), a completion guess, cost and time at `concurrency`."""
-    from promptyard.models.providers import count_tokens, estimate_cost
+    from promptyard.models import estimate_cost
+    from promptyard.prompts import count_tokens
 
     concurrency = max(1, concurrency)
     token_memo: dict[tuple[str, str], int] = {}
@@ -91,7 +92,8 @@ def price_cells(
 ) -> None:
     """Set each cell's `budget_estimate`: an upper bound from its prompt tokens and the
     completion bound (`variants`: variant id -> endpoint and parameters)."""
-    from promptyard.models.providers import count_tokens, estimate_cost
+    from promptyard.models import estimate_cost
+    from promptyard.prompts import count_tokens
 
     memo: dict[tuple[str, int], float] = {}
     for item in todo:

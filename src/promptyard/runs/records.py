@@ -22,7 +22,7 @@ from promptyard.storage.tables import Cell, CellStatus, Run, RunStatus, Variant,
 from promptyard.workspace import Workspace
 
 if TYPE_CHECKING:
-    from promptyard.models.providers import Completion
+    from promptyard.models import Completion
 
 INSERT_CHUNK = 5_000
 
@@ -43,7 +43,7 @@ def create_run(
     if max_cost is not None:
         if max_cost <= 0:
             raise PlanError(["the budget must be more than $0"])
-        from promptyard.models.providers import estimate_cost
+        from promptyard.models import estimate_cost
 
         unknown = [v.model for v in plan.variants if estimate_cost(v.endpoint, 1000, 1000) is None]
         if unknown:
@@ -125,7 +125,7 @@ class CellTodo:
 
 def error_completion(kind: str, message: str, latency_ms: float) -> Completion:
     """A failed call's Completion (`kind` is an error kind), for a call that raised."""
-    from promptyard.models.providers import Completion
+    from promptyard.models import Completion
 
     return Completion(
         text=None,

@@ -1,0 +1,51 @@
+"""Providers: one `ModelCall` in, one `Completion` out, through the provider its endpoint names.
+
+Built in: `openai_compatible` (the `openai` SDK, for the simulator and local servers) and
+`litellm` (everything else). Plugins add kinds through `promptyard.providers` entry points.
+Neither the `openai` SDK nor litellm is imported until a call needs it.
+"""
+
+# kept for callers of the former flat module (`providers.estimate_cost`, `.count_tokens`)
+from promptyard.models.pricing import estimate_cost as estimate_cost
+from promptyard.models.providers.base import (
+    RETRYABLE_KINDS,
+    Completion,
+    ErrorKind,
+    ModelCall,
+    Provider,
+    ProviderFactory,
+    ProviderKind,
+)
+from promptyard.models.providers.dispatch import (
+    complete,
+    provider_for,
+    provider_kind,
+    reset_providers,
+)
+from promptyard.models.providers.errors import error_kind, retry_after, scrub
+from promptyard.models.providers.plugins import (
+    ENTRY_POINT_GROUP,
+    UnknownProviderError,
+    plugin_names,
+)
+from promptyard.prompts.tokens import count_tokens as count_tokens
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "RETRYABLE_KINDS",
+    "Completion",
+    "ErrorKind",
+    "ModelCall",
+    "Provider",
+    "ProviderFactory",
+    "ProviderKind",
+    "UnknownProviderError",
+    "complete",
+    "error_kind",
+    "plugin_names",
+    "provider_for",
+    "provider_kind",
+    "reset_providers",
+    "retry_after",
+    "scrub",
+]

@@ -1,0 +1,181 @@
+"""Turning what a provider answered (or how it failed) into a `Completion`.
+
+Shared by the built-in providers, so an answer reads the same whichever of them made the
+call: tokens counted with tiktoken when the provider gave none, the cost from
+`pricing.estimate_cost`, error messages scrubbed of secrets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from promptyard.models.pricing import estimate_cost
+from promptyard.models.providers.base import Completion, ErrorKind, ModelCall
+from promptyard.models.providers.errors import describe, error_kind, retry_after, scrub
+from promptyard.prompts.tokens import count_tokens
+
+log = logging.getLogger(__name__)
+
+
+def raw_dict(obj: Any) -> dict[str, Any] | None:
+    """The provider's response as a plain dict (pydantic models dumped), or None."""
+    if obj is None:
+        return None
+    dump = getattr(obj, "model_dump", None)
+    if callable(dump):
+        try:
+            data = dump()
+        except Exception:  # a response that cannot be dumped is stored without its raw body
+            log.debug("cannot dump the provider's response %r", type(obj), exc_info=True)
+            return None
+        if isinstance(data, dict):
+            data.pop("_hidden_params", None)
+            return data
+    return None
+
+
+def _usage_int(usage: Any, name: str) -> int | None:
+    value = getattr(usage, name, None) if usage is not None else None
+    if value is None and isinstance(usage, dict):
+        value = usage.get(name)
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def success(
+    call: ModelCall,
+    text: str | None,
+    finish: str | None,
+    usage: Any,
+    latency: float,
+    ttft: float | None,
+    raw: dict[str, Any] | None,
+) -> Completion:
+    """The completion of an answered call; a filtered answer is a `content_filter` error."""
+    prompt_tokens = _usage_int(usage, "prompt_tokens")
+    completion_tokens = _usage_int(usage, "completion_tokens")
+    estimated = False
+    model = call.endpoint.litellm_model
+    # no usage, or zeros filled in for a missing usage: count with tiktoken
+    if not prompt_tokens:
+        prompt_tokens, estimated = count_tokens(call.messages, model), True
+    if completion_tokens is None or (completion_tokens == 0 and text):
+        completion_tokens, estimated = count_tokens(text or "", model), True
+    filtered = finish == "content_filter"  # answered, but the provider withheld the output
+    return Completion(
+        text=text,
+        finish_reason=finish,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        cost_usd=estimate_cost(call.endpoint, prompt_tokens, completion_tokens),
+        latency_ms=latency,
+        ttft_ms=ttft,
+        raw=raw,
+        tokens_estimated=estimated,
+        error_kind=ErrorKind.CONTENT_FILTER.value if filtered else None,
+        error_message="the provider's content filter withheld the output" if filtered else None,
+    )
+
+
+def failure(
+    call: ModelCall,
+    kind: ErrorKind,
+    message: str,
+    latency: float,
+    key: str | None,
+    retry_after: float | None = None,
+    text: str | None = None,
+    ttft: float | None = None,
+) -> Completion:
+    """The completion of a failed call: its kind, and a message without the call's key."""
+    return Completion(
+        text=text,
+        finish_reason=None,
+        prompt_tokens=None,
+        completion_tokens=None,
+        cost_usd=None,
+        latency_ms=latency,
+        ttft_ms=ttft,
+        error_kind=ErrorKind(kind).value,
+        error_message=scrub(message, [key, call.api_key])[:2000],
+        retry_after_s=retry_after,
+    )
+
+
+async def complete_openai_shaped(
+    call: ModelCall,
+    key: str | None,
+    send: Callable[[], Awaitable[Any]],
+    on_delta: Callable[[str], None] | None = None,
+) -> Completion:
+    """Await `send()` (an OpenAI-shaped chat response, or its stream when `call.stream`) and
+    read it into a `Completion`; any exception becomes an error kind.
+
+    Latency runs from `send()` to the last byte; `ttft_ms` to the first streamed text.
+    A stream that ends without a `finish_reason` is an `invalid_response` that keeps the
+    partial text.
+    """
+    started = time.perf_counter()
+    ttft: float | None = None
+    text_parts: list[str] = []
+    try:
+        async with asyncio.timeout(call.timeout_s + 5):  # a guard on top of the client timeout
+            response = await send()
+            if not call.stream:
+                latency = (time.perf_counter() - started) * 1000
+                choices = getattr(response, "choices", None) or []
+                if not choices:
+                    return failure(
+                        call,
+                        ErrorKind.INVALID_RESPONSE,
+                        "the response has no choices",
+                        latency,
+                        key,
+                    )
+                message = getattr(choices[0], "message", None)
+                answer: str | None = getattr(message, "content", None)
+                finish = getattr(choices[0], "finish_reason", None)
+                usage = getattr(response, "usage", None)
+                return success(call, answer, finish, usage, latency, None, raw_dict(response))
+            finish, usage, last = None, None, None
+            async for chunk in response:
+                choices = getattr(chunk, "choices", None) or []
+                if choices:
+                    delta = getattr(choices[0], "delta", None)
+                    piece = getattr(delta, "content", None) if delta is not None else None
+                    if piece:
+                        if ttft is None:
+                            ttft = (time.perf_counter() - started) * 1000
+                        text_parts.append(piece)
+                        if on_delta is not None:
+                            on_delta(piece)
+                    finish = getattr(choices[0], "finish_reason", None) or finish
+                usage = getattr(chunk, "usage", None) or usage
+                last = chunk
+            latency = (time.perf_counter() - started) * 1000
+            text = "".join(text_parts)
+            if finish is None:
+                return failure(
+                    call,
+                    ErrorKind.INVALID_RESPONSE,
+                    "the stream ended before the model finished (no finish_reason)",
+                    latency,
+                    key,
+                    text=text or None,
+                    ttft=ttft,
+                )
+            return success(call, text, finish, usage, latency, ttft, raw_dict(last))
+    except Exception as exc:  # every provider failure becomes an error kind
+        return failure(
+            call,
+            error_kind(exc),
+            describe(exc),
+            (time.perf_counter() - started) * 1000,
+            key,
+            retry_after=retry_after(exc),
+            text="".join(text_parts) or None,
+            ttft=ttft,
+        )

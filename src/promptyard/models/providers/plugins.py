@@ -1,0 +1,73 @@
+"""Provider plugins: packages that add a provider kind through the `promptyard.providers`
+entry-point group (name: the provider kind; value: a factory `(endpoint) -> Provider`).
+
+A plugin package declares, in its pyproject.toml:
+
+    [project.entry-points."promptyard.providers"]
+    echo = "promptyard_echo:EchoProvider"
+
+Entry points are read on first need (a call, or a model string with an unknown prefix),
+then cached; `reset_plugins()` forgets them (tests install plugins on the fly).
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cache, lru_cache
+from importlib.metadata import EntryPoint, entry_points
+
+from promptyard.errors import PromptyardError
+from promptyard.models.providers.base import ProviderFactory, ProviderKind
+
+ENTRY_POINT_GROUP = "promptyard.providers"
+
+log = logging.getLogger(__name__)
+
+
+class UnknownProviderError(PromptyardError):
+    """An endpoint names a provider kind that is neither built in nor installed as a plugin."""
+
+
+@lru_cache(maxsize=1)
+def _entry_points() -> dict[str, EntryPoint]:
+    found: dict[str, EntryPoint] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name in {kind.value for kind in ProviderKind}:
+            log.warning("provider plugin %r ignored: %r is a built-in provider", ep.value, ep.name)
+        elif ep.name in found:
+            log.warning(
+                "provider plugin %r ignored: %r is taken by %r",
+                ep.value,
+                ep.name,
+                found[ep.name].value,
+            )
+        else:
+            found[ep.name] = ep
+    return found
+
+
+def plugin_names() -> frozenset[str]:
+    """The provider kinds installed plugins add."""
+    return frozenset(_entry_points())
+
+
+@cache
+def load_factory(name: str) -> ProviderFactory:
+    """The factory of plugin `name`, imported once. Raises `UnknownProviderError`."""
+    ep = _entry_points().get(name)
+    if ep is None:
+        installed = ", ".join(sorted(_entry_points())) or "none"
+        raise UnknownProviderError(
+            f"no provider {name!r}: built in are {', '.join(ProviderKind)}; "
+            f"plugins installed ({ENTRY_POINT_GROUP} entry points): {installed}"
+        )
+    factory = ep.load()
+    if not callable(factory):
+        raise UnknownProviderError(f"provider plugin {name!r} ({ep.value}) is not callable")
+    return factory  # type: ignore[no-any-return]
+
+
+def reset_plugins() -> None:
+    """Forget the entry points read so far; the next call reads them again."""
+    _entry_points.cache_clear()
+    load_factory.cache_clear()

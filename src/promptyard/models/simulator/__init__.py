@@ -1,0 +1,46 @@
+"""An offline OpenAI-compatible model server: first runs, demos, tests and benchmarks.
+
+`start_simulator()` serves `/v1/chat/completions` (plain and SSE streaming) and
+`/v1/models` on 127.0.0.1 from a background thread. Its answers derive deterministically
+from the request (model, messages, temperature, repeat index), look plausible for the
+prompt (a summary for a summarize prompt, JSON with the asked-for keys for a JSON prompt),
+carry token usage, and are priced at the simulated prices in `SIMULATED_MODELS`.
+
+Faults (`Faults`) can be switched on and off on a running server, so tests can provoke
+every error a real provider produces: 429 with Retry-After, 500/503, hangs, malformed
+JSON, truncated streams, a slow first byte.
+"""
+
+from promptyard.models.simulator.answers import simulated_answer
+from promptyard.models.simulator.catalog import (
+    REPEAT_HEADER,
+    REPEAT_USER_PREFIX,
+    SIMULATED_MODELS,
+    SIMULATOR_LATENCY_ENV,
+    SIMULATOR_URL_ENV,
+    SimModel,
+)
+from promptyard.models.simulator.faults import Faults
+from promptyard.models.simulator.server import (
+    SimulatorHandle,
+    ensure_simulator,
+    request_key,
+    shared_simulator,
+    start_simulator,
+)
+
+__all__ = [
+    "REPEAT_HEADER",
+    "REPEAT_USER_PREFIX",
+    "SIMULATED_MODELS",
+    "SIMULATOR_LATENCY_ENV",
+    "SIMULATOR_URL_ENV",
+    "Faults",
+    "SimModel",
+    "SimulatorHandle",
+    "ensure_simulator",
+    "request_key",
+    "shared_simulator",
+    "simulated_answer",
+    "start_simulator",
+]

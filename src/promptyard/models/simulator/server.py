@@ -1,0 +1,365 @@
+"""The simulator's HTTP server: an OpenAI-compatible API on 127.0.0.1 in a background thread.
+
+`start_simulator()` serves `/v1/chat/completions` (plain and SSE streaming) and
+`/v1/models`; `ensure_simulator()` starts the one in-process simulator that simulated
+models use. Faults (`Faults`) can be switched on and off on a running server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import random
+import socket
+import threading
+import time
+from collections import Counter, deque
+from typing import Any
+
+from promptyard.models.simulator.answers import (
+    _count_tokens,
+    _prompt_tokens,
+    simulated_answer,
+)
+from promptyard.models.simulator.catalog import (
+    REPEAT_HEADER,
+    REPEAT_USER_PREFIX,
+    SIMULATED_MODELS,
+    SIMULATOR_LATENCY_ENV,
+    SIMULATOR_URL_ENV,
+    SimModel,
+)
+from promptyard.models.simulator.faults import (
+    Faults,
+    RpsLimiter,
+    _error_body,
+    fault_response,
+)
+from promptyard.models.simulator.streaming import stream_answer
+from promptyard.prompts.tokens import truncate_to_tokens
+
+
+def _variant(body: dict[str, Any], repeat: str | None) -> str:
+    """What tells repeats apart: the repeat header (or `user="promptyard-repeat-N"`), `seed`."""
+    user = str(body.get("user") or "")
+    if repeat is None and user.startswith(REPEAT_USER_PREFIX):
+        repeat, user = user.removeprefix(REPEAT_USER_PREFIX), ""
+    return f"{repeat or ''}|{user}|{body.get('seed') or ''}"
+
+
+def request_key(body: dict[str, Any], repeat: str | None = None) -> str:
+    """The identity of a chat request: model, repeat index and a hash of the messages."""
+    digest = hashlib.sha256(
+        json.dumps(body.get("messages"), sort_keys=True, default=str).encode()
+    ).hexdigest()[:16]
+    return f"{body.get('model')}|{_variant(body, repeat)}|{digest}"
+
+
+class SimulatorHandle:
+    """A running simulator: `.url`, `.port`, `.faults`, call counts, `.stop()`."""
+
+    def __init__(
+        self,
+        port: int = 0,
+        latency_ms: float = 0.0,
+        jitter_ms: float = 0.0,
+        error_rate: float = 0.0,
+        rps: float | None = None,
+        faults: Faults | None = None,
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.latency_ms = latency_ms
+        self.jitter_ms = jitter_ms
+        self.faults = faults or Faults()
+        if error_rate:
+            self.faults.error_rate = error_rate
+        self.calls = 0  # chat completion requests received, whatever their outcome
+        self.calls_by_key: Counter[str] = Counter()  # every request, by request_key()
+        self.completed_by_key: Counter[str] = Counter()  # successful answers, by request_key()
+        self.requests: deque[dict[str, Any]] = deque(maxlen=10_000)  # recent request bodies
+        self.keep_requests = True
+        self.last_authorization: str | None = None  # in memory only, for tests
+        self._limiter = RpsLimiter(rps)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: Any = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._rand = random.Random(0)
+
+    @property
+    def rps(self) -> float | None:
+        """Requests per second above which the server answers 429 (None: no limit)."""
+        return self._limiter.rps
+
+    @rps.setter
+    def rps(self, value: float | None) -> None:
+        self._limiter.rps = value
+
+    @property
+    def url(self) -> str:
+        """The OpenAI-compatible base url, e.g. `http://127.0.0.1:PORT/v1`."""
+        return f"http://{self.host}:{self.port}/v1"
+
+    def reset_counts(self) -> None:
+        self.calls = 0
+        self.calls_by_key.clear()
+        self.completed_by_key.clear()
+        self.requests.clear()
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> SimulatorHandle:
+        self._thread = threading.Thread(target=self._run, name="promptyard-simulator", daemon=True)
+        self._thread.start()
+        self._ready.wait(15)
+        if self._error:
+            raise self._error
+        if not self._ready.is_set():
+            raise RuntimeError("the simulator did not start within 15 s")
+        return self
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._serve())
+        except BaseException as exc:  # reported to start()
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(self._runner.cleanup())
+            pending = asyncio.all_tasks(loop)  # hung requests
+            for task in pending:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.close()
+
+    async def _serve(self) -> None:
+        from aiohttp import web
+
+        app = web.Application(client_max_size=64 * 1024**2)
+        app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_post("/chat/completions", self._chat)
+        app.router.add_get("/v1/models", self._models)
+        app.router.add_get("/models", self._models)
+        app.router.add_get("/health", self._health)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
+        await runner.setup()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self.port))
+        self.port = sock.getsockname()[1]
+        site = web.SockSite(runner, sock, backlog=1024)
+        await site.start()
+        self._runner = runner
+
+    def stop(self) -> None:
+        """Stop serving; open connections (hung requests too) are dropped."""
+        loop = self._loop
+        if loop is None or not loop.is_running():
+            return
+        loop.call_soon_threadsafe(loop.stop)
+        if self._thread:
+            self._thread.join(10)
+
+    def __enter__(self) -> SimulatorHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def serve_forever(self) -> None:
+        """Block until interrupted (used by `promptyard simulate`)."""
+        try:
+            while self._thread and self._thread.is_alive():
+                self._thread.join(0.5)
+        finally:
+            self.stop()
+
+    # -- handlers ------------------------------------------------------------------------
+
+    async def _health(self, request: Any) -> Any:
+        from aiohttp import web
+
+        return web.json_response({"ok": True, "calls": self.calls})
+
+    async def _models(self, request: Any) -> Any:
+        from aiohttp import web
+
+        data = [
+            {
+                "id": m.name,
+                "object": "model",
+                "created": 0,
+                "owned_by": "promptyard-simulator",
+                "description": m.description,
+                "input_cost_per_token": m.input_cost_per_token,
+                "output_cost_per_token": m.output_cost_per_token,
+                "context_window": m.context_window,
+            }
+            for m in SIMULATED_MODELS.values()
+        ]
+        return web.json_response({"object": "list", "data": data})
+
+    def _latency_s(self, spec: SimModel) -> float:
+        base = self.latency_ms * spec.latency_factor
+        if self.jitter_ms:
+            base += self._rand.uniform(-self.jitter_ms, self.jitter_ms)
+        return max(0.0, base) / 1000.0
+
+    async def _chat(self, request: Any) -> Any:
+        from aiohttp import web
+
+        self.calls += 1
+        try:
+            body = await request.json()
+            if not isinstance(body, dict):
+                raise ValueError("body is not an object")
+        except (ValueError, UnicodeDecodeError):
+            return web.json_response(
+                _error_body("The request body is not valid JSON.", "invalid_request_error"),
+                status=400,
+            )
+        repeat = request.headers.get(REPEAT_HEADER)
+        key = request_key(body, repeat)
+        self.calls_by_key[key] += 1
+        self.last_authorization = request.headers.get("Authorization")
+        if self.keep_requests:
+            self.requests.append({**body, "repeat": repeat} if repeat is not None else body)
+        model = str(body.get("model", ""))
+        spec = SIMULATED_MODELS.get(model)
+        messages = body.get("messages") or []
+        if not isinstance(messages, list) or not messages:
+            return web.json_response(
+                _error_body("'messages' must be a non-empty list.", "invalid_request_error"),
+                status=400,
+            )
+        prompt_tokens = _prompt_tokens(messages)
+        f = self.faults
+        if f.hang:
+            await asyncio.Event().wait()  # never answers; dropped on stop()
+        fault = fault_response(
+            f,
+            self._limiter,
+            self._rand,
+            request.headers.get("Authorization"),
+            spec,
+            model,
+            prompt_tokens,
+        )
+        if fault is not None:
+            if f.slow_first_byte_ms:
+                await asyncio.sleep(f.slow_first_byte_ms / 1000)
+            return fault
+        assert spec is not None
+        variant = _variant(body, repeat)
+        text = simulated_answer(model, messages, body, variant)
+        completion_tokens = _count_tokens(text)
+        finish = "stop"
+        max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
+        if isinstance(max_tokens, int) and 0 < max_tokens < completion_tokens:
+            text = truncate_to_tokens(text, max_tokens, "gpt-4o-mini")
+            completion_tokens = max_tokens
+            finish = "length"
+        if f.filtered_output:
+            text, completion_tokens, finish = "", 0, "content_filter"
+        usage = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        }
+        created = int(time.time())
+        cid = "chatcmpl-sim-" + key.rsplit("|", 1)[-1][:12]
+        latency = self._latency_s(spec)
+        first_byte = f.slow_first_byte_ms / 1000
+        if f.no_usage:
+            usage = {}
+        if body.get("stream"):
+            done = self.completed_by_key
+            return await stream_answer(
+                request,
+                f,
+                body,
+                (cid, created, model),
+                (text, finish, usage),
+                (latency, first_byte),
+                lambda: done.update([key]),
+            )
+        await asyncio.sleep(latency + first_byte)
+        if f.malformed_json:
+            return web.Response(
+                text='{"id": "' + cid + '", "choices": [{"message": ',
+                content_type="application/json",
+            )
+        self.completed_by_key[key] += 1
+        return web.json_response(
+            {
+                "id": cid,
+                "object": "chat.completion",
+                "created": created,
+                "model": model,
+                "system_fingerprint": "promptyard-simulator",
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": text},
+                        "finish_reason": finish,
+                        "logprobs": None,
+                    }
+                ],
+                **({"usage": usage} if usage else {}),
+            }
+        )
+
+
+def start_simulator(
+    port: int = 0,
+    latency_ms: float = 0,
+    jitter_ms: float = 0,
+    error_rate: float = 0,
+    rps: float | None = None,
+    faults: Faults | None = None,
+    host: str = "127.0.0.1",
+) -> SimulatorHandle:
+    """Start a simulator in a background thread; port 0 picks a free port."""
+    return SimulatorHandle(port, latency_ms, jitter_ms, error_rate, rps, faults, host).start()
+
+
+_shared: SimulatorHandle | None = None
+_shared_lock = threading.Lock()
+
+
+def ensure_simulator() -> str:
+    """The base url of the simulator that simulated models use.
+
+    `$PROMPTYARD_SIMULATOR_URL` when set (a `promptyard simulate` elsewhere); else one
+    in-process simulator, started on first use and kept for the life of the process.
+    """
+    url = os.environ.get(SIMULATOR_URL_ENV)
+    if url:
+        return url.rstrip("/")
+    global _shared
+    with _shared_lock:
+        if _shared is None or not (_shared._thread and _shared._thread.is_alive()):
+            try:
+                latency = float(os.environ.get(SIMULATOR_LATENCY_ENV) or 0)
+            except ValueError:
+                latency = 0.0
+            _shared = start_simulator(latency_ms=latency, jitter_ms=latency / 4)
+            _shared.keep_requests = False
+        return _shared.url
+
+
+def shared_simulator() -> SimulatorHandle | None:
+    """The in-process simulator `ensure_simulator()` started, if any."""
+    return _shared
