@@ -227,3 +227,34 @@ def test_pages_use_no_private_library_names_and_no_store() -> None:
                     if alias.name.startswith("_") or alias.name == "Store":
                         bad.append(f"{path.relative_to(APP)} line {node.lineno}: {alias.name}")
     assert bad == []
+
+
+def test_the_public_face_names_real_things_and_imports_them_lazily() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, promptyard\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('promptyard'))\n"
+        "heavy = [m for m in ('litellm', 'pandas', 'sqlmodel', 'git', 'openai') if m in sys.modules]\n"
+        "missing = [n for n in promptyard.__all__ if getattr(promptyard, n, None) is None]\n"
+        "print(loaded, heavy, missing)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['promptyard', 'promptyard.errors', 'promptyard.workspace'] [] []"
+
+
+def test_every_part_has_a_public_face() -> None:
+    for part in LAYERS:
+        path = PACKAGE / part / "__init__.py"
+        if not path.exists():
+            continue  # a module part (stats, workspace, errors) or one not built yet
+        tree = ast.parse(path.read_text())
+        names = [
+            t.id
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            for t in node.targets
+            if isinstance(t, ast.Name)
+        ]
+        assert "__all__" in names or part == "cli", f"{part}/__init__.py has no __all__"

@@ -6,7 +6,7 @@ import state
 import streamlit as st
 from components.context import workspace
 
-from promptyard.ui_support.home import workspace_overview
+from promptyard.ui_support import workspace_overview
 
 ws = workspace()
 st.title("🌱 Promptyard")

@@ -9,7 +9,7 @@ from components.output_cell import escape_markdown
 
 from promptyard import ratings
 from promptyard.errors import PromptyardError
-from promptyard.ui_support.settings_info import workspace_overview
+from promptyard.ui_support import settings_overview
 from promptyard.versioning import ConflictError
 
 ws = workspace()
@@ -19,7 +19,7 @@ flash = st.session_state.pop(state.SETTINGS_FLASH, None)
 if flash:
     st.success(flash, icon="✅")
 
-overview = workspace_overview(ws)
+overview = settings_overview(ws)
 st.subheader("Workspace")
 st.caption("Folder")
 st.code(overview.root, language=None)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlmodel import Session
 
+from promptyard.models import ErrorKind
 from promptyard.runs.cache import serve_from_cache
 from promptyard.runs.jobs import JobKind, create_job, dispatch
 from promptyard.runs.limits import (
@@ -132,13 +133,15 @@ class _Execution:
                 return await complete(call)
         except TimeoutError:
             return error_completion(
-                "timeout", f"no answer within {self.timeout_s:g} s", (time.monotonic() - t) * 1000
+                ErrorKind.TIMEOUT,
+                f"no answer within {self.timeout_s:g} s",
+                (time.monotonic() - t) * 1000,
             )
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a provider bug must not abort the run
             return error_completion(
-                "invalid_response",
+                ErrorKind.INVALID_RESPONSE,
                 f"{type(exc).__name__}: {_scrub(str(exc), lane.endpoint, self.ws)}"[:500],
                 (time.monotonic() - t) * 1000,
             )

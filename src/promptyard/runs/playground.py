@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from sqlmodel import Session
 
 from promptyard.errors import PromptyardError
+from promptyard.models import ErrorKind
 from promptyard.runs.planning import PlanError, RowInput, RunPlan, VariantSpec, build_plan
 from promptyard.runs.records import CellTodo, cell_update, create_run, error_completion
 from promptyard.runs.state import CELL, finish_run
@@ -182,7 +183,9 @@ async def _stream_all(ws: Workspace, session: _Session, plan: RunPlan, timeout_s
         try:
             result = await complete(call, on_delta=on_delta)
         except Exception as exc:  # a provider bug shows in its column, not as a crash
-            result = error_completion("invalid_response", f"{type(exc).__name__}: {exc}"[:300], 0.0)
+            result = error_completion(
+                ErrorKind.INVALID_RESPONSE, f"{type(exc).__name__}: {exc}"[:300], 0.0
+            )
         with session.lock:
             if result.text is not None:
                 out.text = result.text

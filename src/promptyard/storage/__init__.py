@@ -1,1 +1,61 @@
-"""The database: SQLModel tables, the engine and sessions, named migrations, the one write path."""
+"""The database: SQLModel tables, the engine and sessions, named migrations, the one write path.
+
+`db.write(ws, fn)` is the one way to change rows (one transaction, BEGIN IMMEDIATE on
+SQLite); `db.session(ws)` reads. Never call a model inside either.
+"""
+
+from promptyard.storage.db import (
+    BUSY_TIMEOUT_MS,
+    applied_migrations,
+    dispose_engines,
+    get_engine,
+    migrate,
+    session,
+    write,
+)
+from promptyard.storage.migrations import MIGRATIONS
+from promptyard.storage.tables import (
+    ALL_TABLES,
+    Cell,
+    CellStatus,
+    Job,
+    JobStatus,
+    LabelingSession,
+    PairwiseVote,
+    Rating,
+    Run,
+    RunKind,
+    RunStatus,
+    Score,
+    Variant,
+    VariantRatingStats,
+    VariantStats,
+    utcnow,
+)
+
+__all__ = [
+    "ALL_TABLES",
+    "BUSY_TIMEOUT_MS",
+    "MIGRATIONS",
+    "Cell",
+    "CellStatus",
+    "Job",
+    "JobStatus",
+    "LabelingSession",
+    "PairwiseVote",
+    "Rating",
+    "Run",
+    "RunKind",
+    "RunStatus",
+    "Score",
+    "Variant",
+    "VariantRatingStats",
+    "VariantStats",
+    "applied_migrations",
+    "dispose_engines",
+    "get_engine",
+    "migrate",
+    "session",
+    "utcnow",
+    "write",
+]

@@ -21,7 +21,7 @@ class EndpointKey:
 
 
 @dataclass(frozen=True)
-class WorkspaceOverview:
+class SettingsOverview:
     root: str
     database_url: str  # with any password masked
     providers_with_keys: list[str]
@@ -38,7 +38,7 @@ def masked_url(url: str) -> str:
         return "(not a valid database URL)"
 
 
-def workspace_overview(ws: Workspace) -> WorkspaceOverview:
+def settings_overview(ws: Workspace) -> SettingsOverview:
     """The workspace's path, database URL (password masked), providers with keys (names
     only), models.yaml endpoints and whether their key variable is set, ratings version."""
     from promptyard import models, ratings
@@ -53,7 +53,7 @@ def workspace_overview(ws: Workspace) -> WorkspaceOverview:
                 endpoint_keys.append(EndpointKey(endpoint.name, endpoint.api_key_env, present))
     except PromptyardError as exc:
         problems.append(str(exc))
-    return WorkspaceOverview(
+    return SettingsOverview(
         root=str(ws.root),
         database_url=masked_url(ws.database_url),
         providers_with_keys=models.providers_with_keys(ws),
