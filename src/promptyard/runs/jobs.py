@@ -22,7 +22,14 @@ from sqlalchemy import Table, select
 from sqlmodel import Session
 
 from promptyard.errors import NotFoundError
-from promptyard.runs.state import INTERRUPTED, RunBusyError, aware, worker_gone
+from promptyard.runs.state import (
+    INTERRUPTED,
+    RunBusyError,
+    aware,
+    effective_status,
+    record_worker_pid,
+    request_cancel,
+)
 from promptyard.storage import db
 from promptyard.storage.tables import Job, JobStatus, utcnow
 from promptyard.workspace import Workspace
@@ -96,12 +103,6 @@ class JobInfo:
         return elapsed / self.done * max(0, self.total - self.done)
 
 
-def _effective(job: Job) -> str:
-    if job.status != JobStatus.RUNNING:
-        return job.status
-    return INTERRUPTED if worker_gone(job.worker_pid, job.heartbeat_at) else job.status
-
-
 def _info(job: Job) -> JobInfo:
     assert job.id is not None
     return JobInfo(
@@ -109,7 +110,7 @@ def _info(job: Job) -> JobInfo:
         kind=job.kind,
         run_id=job.run_id,
         params=json.loads(job.params_json or "{}"),
-        status=_effective(job),
+        status=effective_status(job),
         created_at=aware(job.created_at) or job.created_at,
         started_at=aware(job.started_at),
         finished_at=aware(job.finished_at),
@@ -180,7 +181,7 @@ def mark_job_started(ws: Workspace, job_id: int, pid: int | None) -> JobInfo:
         if (
             job.status == JobStatus.RUNNING
             and job.worker_pid not in (None, pid, os.getpid())
-            and _effective(job) == JobStatus.RUNNING
+            and effective_status(job) == JobStatus.RUNNING
         ):
             raise RunBusyError(f"job {job_id} is already running in process {job.worker_pid}")
         job.status = JobStatus.RUNNING
@@ -201,9 +202,8 @@ def set_job_pid(ws: Workspace, job_id: int, pid: int) -> None:
 
     def apply(s: Session) -> None:
         job = _get(s, job_id)
-        if job.status == JobStatus.RUNNING and job.worker_pid is None:
-            job.worker_pid = pid
-            s.add(job)
+        record_worker_pid(job, pid)
+        s.add(job)
 
     db.write(ws, apply)
 
@@ -249,11 +249,7 @@ def cancel_job(ws: Workspace, job_id: int) -> None:
 
     def mark(s: Session) -> None:
         job = _get(s, job_id)
-        job.cancel_requested = True
-        if job.status == JobStatus.PENDING or _effective(job) == INTERRUPTED:
-            job.status = JobStatus.CANCELLED
-            job.message = "cancelled"
-            job.worker_pid = None
+        request_cancel(job)
         s.add(job)
 
     db.write(ws, mark)

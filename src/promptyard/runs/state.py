@@ -18,7 +18,16 @@ from sqlmodel import Session
 
 from promptyard.errors import NotFoundError, PromptyardError
 from promptyard.storage import db
-from promptyard.storage.tables import Cell, CellStatus, Run, RunKind, RunStatus, Variant, utcnow
+from promptyard.storage.tables import (
+    Cell,
+    CellStatus,
+    Job,
+    Run,
+    RunKind,
+    RunStatus,
+    Variant,
+    utcnow,
+)
 from promptyard.workspace import Workspace
 
 # Typed column access for queries (the SQLModel attributes read as plain values to mypy).
@@ -125,11 +134,26 @@ def worker_gone(worker_pid: int | None, heartbeat_at: datetime | None) -> bool:
     return False
 
 
-def effective_status(run: Run) -> str:
-    """The stored status, except a 'running' run whose worker died reads 'interrupted'."""
-    if run.status != RunStatus.RUNNING:
-        return run.status
-    return INTERRUPTED if worker_gone(run.worker_pid, run.heartbeat_at) else run.status
+def effective_status(row: Run | Job) -> str:
+    """The stored status, except a 'running' run or job whose worker died reads 'interrupted'."""
+    if row.status != RunStatus.RUNNING:
+        return row.status
+    return INTERRUPTED if worker_gone(row.worker_pid, row.heartbeat_at) else row.status
+
+
+def request_cancel(row: Run | Job) -> None:
+    """Ask a run's or job's worker to stop; one with no live worker is cancelled at once."""
+    row.cancel_requested = True
+    if row.status == RunStatus.PENDING or effective_status(row) == INTERRUPTED:
+        row.status = RunStatus.CANCELLED
+        row.message = "cancelled"
+        row.worker_pid = None
+
+
+def record_worker_pid(row: Run | Job, pid: int) -> None:
+    """Note the pid of the worker started for a claimed run or job that has none yet."""
+    if row.status == RunStatus.RUNNING and row.worker_pid is None:
+        row.worker_pid = pid
 
 
 def get_run(s: Session, run_id: int) -> Run:
@@ -257,11 +281,7 @@ def cancel_run(ws: Workspace, run_id: int) -> None:
 
     def mark(s: Session) -> None:
         run = get_run(s, run_id)
-        run.cancel_requested = True
-        if run.status == RunStatus.PENDING or effective_status(run) == INTERRUPTED:
-            run.status = RunStatus.CANCELLED
-            run.message = "cancelled"
-            run.worker_pid = None
+        request_cancel(run)
         s.add(run)
 
     db.write(ws, mark)

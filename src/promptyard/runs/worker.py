@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from promptyard.runs.jobs import JobKind, dispatch, mark_job_started, set_job_pid
-from promptyard.runs.state import RunBusyError, effective_status, get_run
+from promptyard.runs.state import RunBusyError, effective_status, get_run, record_worker_pid
 from promptyard.storage import db
 from promptyard.storage.tables import RunStatus, utcnow
 from promptyard.workspace import HOME_ENV, Workspace
@@ -48,9 +48,8 @@ def _mark_run_started(ws: Workspace, run_id: int) -> None:
 def _set_run_pid(ws: Workspace, run_id: int, pid: int) -> None:
     def add_pid(s: Session) -> None:
         run = get_run(s, run_id)
-        if run.status == RunStatus.RUNNING and run.worker_pid is None:
-            run.worker_pid = pid
-            s.add(run)
+        record_worker_pid(run, pid)
+        s.add(run)
 
     db.write(ws, add_pid)
 
