@@ -19,8 +19,8 @@ fi
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".[test]"
+# No `pip install --upgrade pip`: slow, and the venv's own pip installs all of this.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
 
 echo "== ruff"
 .venv/bin/ruff check .
