@@ -35,13 +35,14 @@ def _git_env(mp: pytest.MonkeyPatch, gitconfig: Path) -> None:
 # (module, attribute, how to reset it). Every entry must exist: a missing module or
 # attribute fails the test run, so a moved module is noticed rather than silently skipped.
 # Caches of pure functions of their arguments (template compiling, token encodings, the
-# bundled price map) are cleared too: cheap to refill, and no test then depends on another.
+# litellm internals of the fast path) are cleared too: cheap to refill, and no test then
+# depends on another. Not cleared: providers.price_map, the installed litellm's bundled
+# price JSON, the same for every test and 25 ms to re-read in each one that prices a call.
 _MODULE_STATE: tuple[tuple[str, str, str], ...] = (
     ("promptyard.models.simulator", "_shared", "stop-simulator"),  # ensure_simulator()
     ("promptyard.runs.playground", "_sessions", "clear"),  # playground sessions
     ("promptyard.evals.jobs", "_jobs", "clear"),  # background scoring jobs
     ("promptyard.evals.evaluators", "_custom_modules", "clear"),  # load_custom()
-    ("promptyard.models.providers", "price_map", "cache_clear"),
     ("promptyard.models.providers", "_fast_handler", "cache_clear"),
     ("promptyard.prompts.tokens", "encoding_name", "cache_clear"),
     ("promptyard.prompts.tokens", "_get_encoding", "cache_clear"),
