@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,30 +19,107 @@ if str(APP_DIR) not in sys.path:
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
+GITCONFIG = "[user]\n\tname = Test User\n\temail = test@example.com\n"
+DATA_DIR = ".promptyard"  # the workspace's git-ignored database/cache folder
+_CLEARED_ENV = ("PROMPTYARD_DATABASE_URL", "PROMPTYARD_AUTHOR_NAME", "PROMPTYARD_AUTHOR_EMAIL")
+
+
+def _git_env(mp: pytest.MonkeyPatch, gitconfig: Path) -> None:
+    """Point git at `gitconfig` only: no user or system config."""
+    gitconfig.write_text(GITCONFIG)
+    mp.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
+    mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
+
+
+# Process-wide state in the library that one test could leave behind for the next.
+# (module, attribute, how to reset it). Every entry must exist: a missing module or
+# attribute fails the test run, so a moved module is noticed rather than silently skipped.
+# Caches of pure functions of their arguments (template compiling, token encodings, the
+# litellm internals of the fast path) are cleared too: cheap to refill, and no test then
+# depends on another. Not cleared: providers.price_map, the installed litellm's bundled
+# price JSON, the same for every test and 25 ms to re-read in each one that prices a call.
+_MODULE_STATE: tuple[tuple[str, str, str], ...] = (
+    ("promptyard.models.simulator.server", "_shared", "stop-simulator"),  # ensure_simulator()
+    ("promptyard.runs.playground", "_sessions", "clear"),  # playground sessions
+    ("promptyard.evals", "clear_custom_cache", "call"),  # custom evaluators loaded from files
+    ("promptyard.evals", "reset_plugins", "call"),  # evaluator entry points
+    ("promptyard.models", "reset_providers", "call"),  # built providers, provider entry points
+    ("promptyard.prompts.tokens", "encoding_name", "cache_clear"),
+    ("promptyard.prompts.tokens", "_get_encoding", "cache_clear"),
+    ("promptyard.prompts.render", "_compiled", "cache_clear"),
+    ("promptyard.prompts.render", "variables_in_order", "cache_clear"),
+)
+# Kept on purpose: models.pricing.price_map (the installed litellm's price file, the same
+# for every test) and the openai clients per event loop (weakly keyed: they go with the loop).
+
+
+def reset_module_state() -> None:
+    """Put the library's module-level state back as a fresh process has it.
+
+    Strict on purpose: a listed module or attribute that is gone raises, it is not skipped.
+    """
+    for module_name, attribute, how in _MODULE_STATE:
+        module = importlib.import_module(module_name)
+        value = getattr(module, attribute)
+        if how == "stop-simulator":
+            if value is not None:
+                value.stop()
+            setattr(module, attribute, None)
+        elif how == "clear":
+            value.clear()
+        elif how == "cache_clear":
+            value.cache_clear()
+        elif how == "call":
+            value()
+        else:
+            raise ValueError(f"unknown reset {how!r} for {module_name}.{attribute}")
+
 
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No test touches the user's git config, workspace or database."""
-    gitconfig = tmp_path / "gitconfig"
-    gitconfig.write_text("[user]\n\tname = Test User\n\temail = test@example.com\n")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.delenv("PROMPTYARD_DATABASE_URL", raising=False)
-    monkeypatch.delenv("PROMPTYARD_AUTHOR_NAME", raising=False)
-    monkeypatch.delenv("PROMPTYARD_AUTHOR_EMAIL", raising=False)
+    """No test touches the user's git config, workspace or database, or another test's state."""
+    _git_env(monkeypatch, tmp_path / "gitconfig")
+    for name in _CLEARED_ENV:
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PROMPTYARD_HOME", str(tmp_path / "ws"))
     yield
     from promptyard.storage import db
 
     db.dispose_engines()
+    reset_module_state()
+
+
+@pytest.fixture(scope="session")
+def _template_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`promptyard init` once per session (about 70 git processes); tests get copies."""
+    from promptyard.versioning.init import init_workspace
+
+    base = tmp_path_factory.mktemp("template")
+    with pytest.MonkeyPatch.context() as mp:
+        _git_env(mp, base / "gitconfig")
+        for name in _CLEARED_ENV:
+            mp.delenv(name, raising=False)
+        root = init_workspace(base / "ws").root
+    # init makes no database; should it ever, each copy must still start without one
+    shutil.rmtree(root / DATA_DIR, ignore_errors=True)
+    return root
 
 
 @pytest.fixture
-def workspace(tmp_path: Path):  # type: ignore[no-untyped-def]
-    """A fresh workspace made by `promptyard init`: examples committed, own database."""
-    from promptyard.versioning.init import init_workspace
+def workspace(tmp_path: Path, _template_workspace: Path):  # type: ignore[no-untyped-def]
+    """A fresh workspace made by `promptyard init`: examples committed, own database.
 
-    return init_workspace(tmp_path / "ws")
+    A copy of the session's template: its .git is self-contained, and it has no
+    .promptyard/ folder, so the database is made fresh on first use, as after an init.
+    """
+    from promptyard.workspace import Workspace
+
+    root = tmp_path / "ws"
+    shutil.copytree(_template_workspace, root, symlinks=True)
+    assert not (root / DATA_DIR).exists()
+    # New inodes: refresh the index's stat data, so git sees a clean tree as after init.
+    subprocess.run(["git", "update-index", "-q", "--refresh"], cwd=root, check=False)
+    return Workspace(root.resolve())
 
 
 @pytest.fixture

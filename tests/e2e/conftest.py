@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import _CLEARED_ENV, GITCONFIG
+
 CHROMIUM = os.environ.get("PROMPTYARD_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -23,6 +25,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ROOT = Path(__file__).resolve().parents[2]
+# Not passed on to the module's server, as tests/conftest.py's isolation clears them per test
+# (the server starts before that isolation applies). A module's `server_env` can set them.
+_SERVER_CLEARED_ENV = (*_CLEARED_ENV, "PROMPTYARD_SIMULATOR_URL")
 
 
 def free_port() -> int:
@@ -45,12 +50,37 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: f
     raise RuntimeError(f"promptyard ui did not answer within {timeout}s:\n{log.read_text()}")
 
 
-@pytest.fixture
-def app_url(workspace: Any, tmp_path: Path) -> Iterator[str]:
-    """The URL of `promptyard ui` serving this test's workspace."""
+@pytest.fixture(scope="module")
+def server_env() -> dict[str, str | None]:
+    """Environment of this module's `promptyard ui` on top of the test isolation; None
+    removes a variable. A module overrides this fixture to start its server differently."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def ui_server(
+    tmp_path_factory: pytest.TempPathFactory, server_env: dict[str, str | None]
+) -> Iterator[tuple[str, Path]]:
+    """One `promptyard ui` for the module: (its URL, the folder it serves).
+
+    The server is started on a real, empty folder; each test then puts its own fresh
+    workspace behind that path (see `app_url`). The app resolves $PROMPTYARD_HOME on every
+    script run, so each test sees its own files and database, with no new server.
+    """
+    base = tmp_path_factory.mktemp("ui")
+    home = (base / "home").resolve()
+    home.mkdir()
+    gitconfig = base / "gitconfig"
+    gitconfig.write_text(GITCONFIG)
+    env = {k: v for k, v in os.environ.items() if k not in _SERVER_CLEARED_ENV}
+    env.update(PROMPTYARD_HOME=str(home), GIT_CONFIG_GLOBAL=str(gitconfig), GIT_CONFIG_NOSYSTEM="1")
+    for key, value in server_env.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
     port = free_port()
-    log = tmp_path / "ui.log"
-    env = {**os.environ, "PROMPTYARD_HOME": str(workspace.root)}
+    log = base / "ui.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "promptyard", "ui", "--port", str(port)],
@@ -62,13 +92,25 @@ def app_url(workspace: Any, tmp_path: Path) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, proc, log)
-        yield url
+        yield url, home
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture
+def app_url(workspace: Any, ui_server: tuple[str, Path]) -> str:
+    """The URL of the module's `promptyard ui`, now serving this test's workspace."""
+    url, home = ui_server
+    if home.is_symlink():
+        home.unlink()
+    else:
+        home.rmdir()  # the empty folder the server started on
+    home.symlink_to(workspace.root, target_is_directory=True)
+    return url
 
 
 @pytest.fixture(scope="module")
@@ -88,10 +130,48 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
+# Idle: connected, no script run going, and the last action answered by a run; an action
+# that starts no run (a tab, a focus click) counts as answered after QUIET_MS.
+QUIET_MS = 400
+
+# Runs in every page before the app's own code: notes when the person last acted (click,
+# key, file pick) and when Streamlit's root last showed a script run starting and ending.
+# Streamlit marks its root, [data-testid=stApp], with data-test-script-state (initial,
+# running, notRunning, ...) and data-test-connection-state; its own browser tests wait on
+# these attributes.
+_IDLE_TRACKER = """
+(() => {
+    const idle = (window.__pyIdle = { input: 0, started: 0, ended: 0 });
+    for (const type of ["pointerup", "keyup", "change"]) {
+        document.addEventListener(type, () => { idle.input = performance.now(); }, true);
+    }
+    new MutationObserver((records) => {
+        for (const r of records) {
+            const state = r.target.getAttribute("data-test-script-state");
+            if (state === "running") idle.started = performance.now();
+            if (state === "notRunning") idle.ended = performance.now();
+        }
+    }).observe(document, {
+        subtree: true, attributes: true, attributeFilter: ["data-test-script-state"],
+    });
+    window.__pyIsIdle = (quietMs) => {
+        const app = document.querySelector('[data-testid="stApp"]');
+        if (!app || app.getAttribute("data-test-connection-state") !== "CONNECTED") return false;
+        if (app.getAttribute("data-test-script-state") !== "notRunning") return false;
+        return idle.input <= idle.started || performance.now() - idle.input > quietMs;
+    };
+    window.__pyQuietFor = (ms) => {
+        return performance.now() - Math.max(idle.input, idle.started, idle.ended) > ms;
+    };
+})();
+"""
+
+
 @pytest.fixture
 def page(browser: Any, app_url: str) -> Iterator[Any]:
     """A fresh browser page (1400x900); console errors are collected on `page.errors`."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.add_init_script(_IDLE_TRACKER)
     page = context.new_page()
     page.set_default_timeout(30_000)
     errors: list[str] = []
@@ -102,16 +182,19 @@ def page(browser: Any, app_url: str) -> Iterator[Any]:
 
 
 def wait_idle(page: Any, timeout: float = 30_000) -> None:
-    """Wait until Streamlit has finished the current script run."""
-    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
+    """Wait until Streamlit has finished the script run that the last action started."""
+    page.wait_for_function("q => window.__pyIsIdle(q)", arg=QUIET_MS, timeout=timeout)
+
+
+def settle(page: Any, quiet_ms: float, timeout: float = 30_000) -> None:
+    """Wait until idle and nothing happened for `quiet_ms`: no action, no run starting or
+    ending. For a check that something does NOT happen (a redirect, a script), which no
+    event can signal; it returns as soon as the page has been quiet that long."""
     page.wait_for_function(
-        """() => {
-            const w = document.querySelector('[data-testid="stStatusWidget"]');
-            return !w || !w.innerText.includes('Running');
-        }""",
+        "([q, ms]) => window.__pyIsIdle(q) && window.__pyQuietFor(ms)",
+        arg=[QUIET_MS, quiet_ms],
         timeout=timeout,
     )
-    page.wait_for_timeout(300)
 
 
 def screenshot(page: Any, name: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from promptyard import ratings, runs
-from tests.e2e.conftest import screenshot, wait_idle
+from tests.e2e.conftest import screenshot, settle, wait_idle
 from tests.ratings_seed import seed_run
 
 pytestmark = pytest.mark.e2e
@@ -121,7 +121,9 @@ def test_model_output_is_inert(workspace: Any, page: Any, app_url: str) -> None:
     page.get_by_role("button", name="Skip").wait_for()
     wait_idle(page)
     page.get_by_text("<iframe", exact=False).first.wait_for()  # shown as characters
-    page.wait_for_timeout(1000)
+    # every image has loaded or failed (its onerror has run), and the page stays quiet
+    page.wait_for_function("[...document.images].every(image => image.complete)")
+    settle(page, 500)
 
     assert page.evaluate("typeof window.__pwned") == "undefined"
     for tag in ("script", "img", "iframe"):

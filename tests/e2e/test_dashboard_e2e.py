@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.dashboard_seed import seed_small, seed_versions
-from tests.e2e.conftest import screenshot, wait_idle
+from tests.e2e.conftest import screenshot, settle, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -107,6 +107,6 @@ def test_selecting_a_leaderboard_row_opens_compare(page: Any, app_url: str, work
     page.get_by_role("link", name=re.compile("dashboard", re.IGNORECASE)).first.click()
     wait_idle(page)
     page.get_by_text("Leaderboard", exact=True).wait_for()
-    page.wait_for_timeout(2_000)
+    settle(page, 1_000)  # no script run starts that could send us away again
     assert page.url.endswith("/dashboard")
     assert not page.errors, page.errors

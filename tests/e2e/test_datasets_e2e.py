@@ -60,12 +60,13 @@ def test_edit_a_cell_and_save_a_version(page: Any, app_url: str, workspace: Any)
     page.get_by_text("Rows 1–21 of 21").wait_for()
     page.get_by_role("button", name="Save version").wait_for()
     grid = page.locator('[data-testid="stDataFrame"]').nth(1)
+    grid.locator("canvas").first.wait_for()
     grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    assert box is not None
     message = page.get_by_role("textbox", name="Version message")
     for _attempt in range(3):  # the canvas grid may take a moment to accept input
-        page.wait_for_timeout(800)
+        wait_idle(page)
+        box = grid.bounding_box()
+        assert box is not None
         # The first data row's "document" cell: below the header row, right of the id column.
         page.mouse.dblclick(box["x"] + 300, box["y"] + 35 + 17)
         editor = page.locator("textarea.gdg-input")  # the grid's cell editor overlay

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 
 from promptyard import prompts
+from tests.cli import run_cli
 from tests.e2e.conftest import screenshot, wait_idle
 
 pytestmark = pytest.mark.e2e
@@ -18,14 +16,11 @@ pytestmark = pytest.mark.e2e
 
 def _wait_for_one_editor(page: Any) -> None:
     """The editor of the prompt just opened: stale iframes of the one before must be gone."""
-    count = "document.querySelectorAll('iframe[title*=\"streamlit_ace\"]').length"
-    for _ in range(60):
-        if page.evaluate(count) == 1:
-            page.wait_for_timeout(700)
-            if page.evaluate(count) == 1:
-                return
-        page.wait_for_timeout(250)
-    raise AssertionError("the code editor did not settle to one instance")
+    # Streamlit drops a run's stale elements when the run ends: once idle, one must be left.
+    wait_idle(page)
+    page.wait_for_function(
+        "document.querySelectorAll('iframe[title*=\"streamlit_ace\"]').length === 1"
+    )
 
 
 def test_edit_save_and_see_v3_in_history_and_diff(page: Any, app_url: str, workspace: Any) -> None:
@@ -46,7 +41,8 @@ def test_edit_save_and_see_v3_in_history_and_diff(page: Any, app_url: str, works
     editor.click()
     page.keyboard.press("Control+End")
     page.keyboard.type("\nAnswer in plain English.")
-    page.wait_for_timeout(1500)  # the editor sends its value after a short pause
+    # the editor sends its value after a short pause; the page then knows of the edit
+    page.get_by_text("Unsaved changes").wait_for()
     wait_idle(page)
     page.get_by_label("Change message").fill("Ask for plain English")
     page.keyboard.press("Enter")
@@ -80,21 +76,14 @@ def test_edit_save_and_see_v3_in_history_and_diff(page: Any, app_url: str, works
     wait_idle(page)
     screenshot(page, "prompts-labels")
     page.get_by_text("production now points at summarize v3").wait_for()
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "promptyard",
-            "prompt",
-            "render",
-            "summarize@production",
-            "--var",
-            "text=The desk arrived broken.",
-        ],
-        capture_output=True,
-        text=True,
+    out = run_cli(
+        "prompt",
+        "render",
+        "summarize@production",
+        "--var",
+        "text=The desk arrived broken.",
+        home=workspace.root,
         check=True,
-        env={**os.environ, "PROMPTYARD_HOME": str(workspace.root)},
     ).stdout
     assert "Answer in plain English." in out and "The desk arrived broken." in out
     assert not page.errors

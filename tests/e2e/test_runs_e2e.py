@@ -12,15 +12,14 @@ from tests.e2e.conftest import screenshot, wait_idle
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def slow_simulator(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(scope="module")
+def server_env() -> dict[str, str | None]:
     """Simulated answers take ~3 s, so the run is still going when the page reloads."""
-    monkeypatch.delenv("PROMPTYARD_SIMULATOR_URL", raising=False)
-    monkeypatch.setenv("PROMPTYARD_SIMULATOR_LATENCY_MS", "3000")
+    return {"PROMPTYARD_SIMULATOR_URL": None, "PROMPTYARD_SIMULATOR_LATENCY_MS": "3000"}
 
 
 def test_start_run_reload_mid_run_and_see_it_finish(
-    slow_simulator: None, workspace: Any, page: Any, app_url: str
+    workspace: Any, page: Any, app_url: str
 ) -> None:
     page.goto(f"{app_url}/runs")
     wait_idle(page)
