@@ -137,8 +137,7 @@ def test_score_a_run_with_a_suite_from_the_page(workspace, sim) -> None:  # type
     import state
 
     from promptyard import runs
-    from promptyard.evals import stored_results
-    from promptyard.evals.jobs import scoring_job
+    from promptyard.evals import scoring_job, stored_results
 
     plan = runs.plan_run(
         workspace, [("summarize", None)], ["sim-fast"], ("summaries", None), slice="head:4"

@@ -7,8 +7,16 @@ import state
 import streamlit as st
 
 from promptyard.errors import PromptyardError
-from promptyard.evals import calibrate, list_suites, load_suite, stored_results, suites_for_run
-from promptyard.evals.jobs import cancel_scoring, scoring_job, start_scoring
+from promptyard.evals import (
+    calibrate,
+    cancel_scoring,
+    list_suites,
+    load_suite,
+    scoring_job,
+    start_scoring,
+    stored_results,
+    suites_for_run,
+)
 from promptyard.workspace import Workspace
 
 

@@ -39,6 +39,13 @@ from promptyard.evals.gate import (
     run_gate_async,
     table,
 )
+from promptyard.evals.jobs import (
+    ScoringJob,
+    cancel_scoring,
+    get_scoring_job,
+    scoring_job,
+    start_scoring,
+)
 from promptyard.evals.judges import JudgeVerdict, judge, parse_judge_answer
 from promptyard.evals.scoring import (
     CellResult,
@@ -61,6 +68,11 @@ from promptyard.evals.suites import (
 )
 
 __all__ = [
+    "ScoringJob",
+    "cancel_scoring",
+    "get_scoring_job",
+    "scoring_job",
+    "start_scoring",
     "CUSTOM_NOTE",
     "EXIT_CONFIG",
     "EXIT_FAIL",
