@@ -43,6 +43,15 @@ def _wait(predicate: Any, timeout: float = 60.0) -> None:
         time.sleep(0.05)
 
 
+def _quiet(handle: SimulatorHandle, for_s: float = 0.3) -> None:
+    """Wait until the simulator has read every request already sent (its count holds still)."""
+    seen, since = handle.calls, time.monotonic()
+    while time.monotonic() - since < for_s:
+        time.sleep(0.02)
+        if handle.calls != seen:
+            seen, since = handle.calls, time.monotonic()
+
+
 def test_kill_9_then_resume_sends_no_completed_cell_again(
     workspace: Any, slow_sim: SimulatorHandle
 ) -> None:
@@ -59,6 +68,8 @@ def test_kill_9_then_resume_sends_no_completed_cell_again(
 
     done_before = [c for c in _cells(workspace, run_id) if c.status == CellStatus.OK]
     assert 10 <= len(done_before) < plan.calls
+    # A request the killed worker sent just before it died may still be in the socket.
+    _quiet(slow_sim)
     slow_sim.reset_counts()
 
     summary = runs.run_sync(workspace, run_id, backoff_base_s=0.01)
