@@ -20,6 +20,7 @@ from promptyard.cli import app
 from promptyard.models import SimulatorHandle
 from promptyard.storage import db
 from promptyard.storage.tables import Cell, Score
+from tests.plugin_dist import install_distribution
 
 PLUGIN_CODE = '''
 from promptyard.evals import AssertionConfigError, Evaluator, Grade
@@ -74,12 +75,14 @@ threshold: 0.0
 def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A tiny distribution, `wordy-checks 0.3`, installed on sys.path for this test only."""
     site = tmp_path / "site"
-    (site / "wordy_checks").mkdir(parents=True)
-    (site / "wordy_checks" / "__init__.py").write_text(PLUGIN_CODE)
-    dist = site / "wordy_checks-0.3.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: wordy-checks\nVersion: 0.3\n")
-    (dist / "entry_points.txt").write_text(ENTRY_POINTS)
+    dist = install_distribution(
+        site,
+        module="wordy_checks",
+        code=PLUGIN_CODE,
+        name="wordy-checks",
+        version="0.3",
+        entry_points=ENTRY_POINTS,
+    )
     monkeypatch.syspath_prepend(str(site))
     evals.reset_plugins()
     yield dist

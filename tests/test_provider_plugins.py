@@ -25,6 +25,7 @@ from promptyard.models import (
     resolve_model,
 )
 from promptyard.workspace import Workspace
+from tests.plugin_dist import install_distribution
 
 PLUGIN = '''
 """A provider that echoes the last message, as a plugin package would ship one."""
@@ -54,18 +55,20 @@ class EchoProvider:
                           completion_tokens=len(text.split()), cost_usd=0.0, latency_ms=1.0)
 '''
 
+ECHO_ENTRY_POINTS = "[promptyard.providers]\necho = promptyard_echo:EchoProvider\n"
+
 
 @pytest.fixture
 def echo_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The `promptyard-echo` distribution, installed into a path of its own on sys.path."""
     site = tmp_path / "site"
-    (site / "promptyard_echo").mkdir(parents=True)
-    (site / "promptyard_echo" / "__init__.py").write_text(PLUGIN)
-    info = site / "promptyard_echo-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: promptyard-echo\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text(
-        "[promptyard.providers]\necho = promptyard_echo:EchoProvider\n"
+    install_distribution(
+        site,
+        module="promptyard_echo",
+        code=PLUGIN,
+        name="promptyard-echo",
+        version="0.1",
+        entry_points=ECHO_ENTRY_POINTS,
     )
     monkeypatch.syspath_prepend(str(site))
     reset_providers()  # entry points are read once and cached: read them again
