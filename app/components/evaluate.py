@@ -46,7 +46,7 @@ def evaluate_panel(ws: Workspace, run_id: int) -> None:
             + ", ".join(suite.uses_custom_code()),
             icon="⚠️",
         )
-    if any(a.base_type == "llm-rubric" for a in suite.assertions):
+    if suite.uses_judges():
         st.caption("This suite calls an LLM judge for every cell; the judge's cost is recorded.")
     if right.button(
         "Score this run", type="primary", key=state.for_run(state.COMPARE_SCORE, run_id)

@@ -23,12 +23,9 @@ from promptyard import runs
 from promptyard.errors import PromptyardError
 from promptyard.evals.evaluators import Grade
 from promptyard.evals.scoring import (
-    CellResult,
-    combine,
     free_suites_for_run,
-    grade_cells,
+    grade_and_store,
     load_cells,
-    store_scores,
     stored_results,
 )
 from promptyard.evals.suites import ROW_SCORE, Suite, load_suite
@@ -166,7 +163,7 @@ def _unscored(
 
 
 def _chunks(pairs: list[Any], suite: Suite) -> list[list[Any]]:
-    judged = any(a.base_type == "llm-rubric" for a in suite.assertions)
+    judged = suite.uses_judges()
     size = max(4, suite.concurrency * JUDGED_CHUNK_PER_SLOT) if judged else CODE_CHUNK
     return [pairs[i : i + size] for i in range(0, len(pairs), size)]
 
@@ -175,20 +172,8 @@ async def _score_chunk(
     ws: Workspace, run_id: int, suite: Suite, pairs: Sequence[tuple[Cell, Variant]]
 ) -> float:
     """Grade and store one chunk of cells; return what its judge calls cost."""
-    grades = await grade_cells(ws, list(pairs), suite.assertions, suite.concurrency, None)
-    results: list[CellResult] = []
-    cost = 0.0
-    for (cell, _variant), g in zip(pairs, grades, strict=True):
-        score, passed = combine(g, suite.assertions, suite.row_threshold)
-        assert cell.id is not None
-        results.append(
-            CellResult(
-                cell.id, cell.variant_id, cell.row_id, cell.repeat, score, passed, g, cell.output
-            )
-        )
-        cost += sum(_cost(x) for x in g.values())
-    await asyncio.to_thread(store_scores, ws, run_id, suite, results)
-    return cost
+    results = await grade_and_store(ws, run_id, suite, pairs)
+    return sum(_cost(g) for r in results for g in r.grades.values())
 
 
 def _cost(g: Grade) -> float:

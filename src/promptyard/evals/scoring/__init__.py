@@ -14,12 +14,11 @@ from promptyard.evals.scoring.results import (
 )
 from promptyard.evals.scoring.runner import (
     free_suites_for_run,
-    grade_cells,
+    grade_and_store,
     load_cells,
     score_after_run,
     score_run,
     score_run_async,
-    store_scores,
     suites_for_run,
 )
 from promptyard.evals.scoring.stored import StoredSuiteResult, stored_results
@@ -30,13 +29,12 @@ __all__ = [
     "StoredSuiteResult",
     "VariantResult",
     "combine",
-    "grade_cells",
+    "grade_and_store",
     "load_cells",
     "score_after_run",
     "free_suites_for_run",
     "score_run",
     "score_run_async",
-    "store_scores",
     "stored_results",
     "suites_for_run",
     "summarize",

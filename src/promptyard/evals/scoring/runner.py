@@ -124,18 +124,30 @@ async def score_run_async(
     `suite.concurrency` at a time, and no transaction is open while they run.
     """
     pairs = await asyncio.to_thread(load_cells, ws, run_id, variant_ids)
-    grades = await grade_cells(ws, pairs, suite.assertions, suite.concurrency, on_progress)
-    cell_results: list[CellResult] = []
+    cell_results = await grade_and_store(ws, run_id, suite, pairs, on_progress)
+    return summarize(run_id, suite, pairs, cell_results)
+
+
+async def grade_and_store(
+    ws: Workspace,
+    run_id: int,
+    suite: Suite,
+    pairs: Sequence[tuple[Cell, Variant]],
+    on_progress: Callable[[int, int], None] | None = None,
+) -> list[CellResult]:
+    """Grade these cells with the suite, store their Scores, and return each cell's result."""
+    grades = await grade_cells(ws, list(pairs), suite.assertions, suite.concurrency, on_progress)
+    results: list[CellResult] = []
     for (cell, _variant), g in zip(pairs, grades, strict=True):
         score, passed = combine(g, suite.assertions, suite.row_threshold)
         assert cell.id is not None
-        cell_results.append(
+        results.append(
             CellResult(
                 cell.id, cell.variant_id, cell.row_id, cell.repeat, score, passed, g, cell.output
             )
         )
-    await asyncio.to_thread(store_scores, ws, run_id, suite, cell_results)
-    return summarize(run_id, suite, pairs, cell_results)
+    await asyncio.to_thread(store_scores, ws, run_id, suite, results)
+    return results
 
 
 def score_run(
@@ -258,6 +270,5 @@ def free_suites_for_run(ws: Workspace, run_id: int) -> list[Suite]:
     return [
         suite
         for suite in suites_for_run(ws, run_id)
-        if not suite.uses_custom_code()
-        and not any(a.base_type == RUBRIC_TYPE for a in suite.assertions)
+        if not suite.uses_custom_code() and not suite.uses_judges()
     ]

@@ -8,6 +8,7 @@ from typing import Any
 
 from promptyard.errors import PromptyardError
 from promptyard.evals.evaluators import Assertion
+from promptyard.evals.evaluators.rubric import RUBRIC_TYPE
 
 SUITE_KEYS = {
     "description": "what the suite checks",
@@ -80,6 +81,10 @@ class Suite:
     def uses_custom_code(self) -> list[str]:
         """The custom evaluator files this suite runs (code from the workspace)."""
         return [str(a.value) for a in self.assertions if a.base_type == "python"]
+
+    def uses_judges(self) -> bool:
+        """True when the suite calls an LLM judge (each cell it scores then costs money)."""
+        return any(a.base_type == RUBRIC_TYPE for a in self.assertions)
 
     def to_dict(self) -> dict[str, Any]:
         """The suite as plain data, for `promptyard suites --json`."""
