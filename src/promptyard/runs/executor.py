@@ -34,7 +34,13 @@ from promptyard.runs.limits import (
     backoff,
 )
 from promptyard.runs.pricing import price_cells
-from promptyard.runs.records import CellTodo, cell_update, error_completion, load_todo
+from promptyard.runs.records import (
+    CellTodo,
+    cell_update,
+    error_completion,
+    load_todo,
+    provider_bug_completion,
+)
 from promptyard.runs.state import RUN, RunSummary, claim_run, finish_run, run_summary
 from promptyard.storage import db
 from promptyard.storage.tables import Cell, Run, RunStatus, Variant, utcnow
@@ -140,10 +146,8 @@ class _Execution:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a provider bug must not abort the run
-            return error_completion(
-                ErrorKind.INVALID_RESPONSE,
-                f"{type(exc).__name__}: {_scrub(str(exc), lane.endpoint, self.ws)}"[:500],
-                (time.monotonic() - t) * 1000,
+            return provider_bug_completion(
+                exc, lane.endpoint, self.ws, (time.monotonic() - t) * 1000
             )
 
     async def process(self, lane: _Lane, item: CellTodo) -> None:
@@ -334,17 +338,6 @@ def _final_state(outcome: _Outcome, budget: Budget) -> tuple[RunStatus, str | No
             "the remaining cells were not sent",
         )
     return RunStatus.COMPLETED, None
-
-
-def _scrub(message: str, endpoint: ModelEndpoint, ws: Workspace) -> str:
-    try:
-        from promptyard.models import api_key, scrub
-
-        key = api_key(endpoint, ws)
-        return scrub(message, [key] if key else [])
-    except Exception as exc:  # the message goes out unscrubbed only if scrubbing broke
-        log.warning("could not scrub an error message: %s", exc)
-        return message
 
 
 def _flush(ws: Workspace, run_id: int, batch: list[dict[str, Any]]) -> bool:

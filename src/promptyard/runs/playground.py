@@ -22,9 +22,13 @@ from sqlalchemy import select, update
 from sqlmodel import Session
 
 from promptyard.errors import PromptyardError
-from promptyard.models import ErrorKind
 from promptyard.runs.planning import PlanError, RowInput, RunPlan, VariantSpec, build_plan
-from promptyard.runs.records import CellTodo, cell_update, create_run, error_completion
+from promptyard.runs.records import (
+    CellTodo,
+    cell_update,
+    create_run,
+    provider_bug_completion,
+)
 from promptyard.runs.state import CELL, finish_run
 from promptyard.storage import db
 from promptyard.storage.tables import Cell, RunKind, RunStatus, utcnow
@@ -183,9 +187,7 @@ async def _stream_all(ws: Workspace, session: _Session, plan: RunPlan, timeout_s
         try:
             result = await complete(call, on_delta=on_delta)
         except Exception as exc:  # a provider bug shows in its column, not as a crash
-            result = error_completion(
-                ErrorKind.INVALID_RESPONSE, f"{type(exc).__name__}: {exc}"[:300], 0.0
-            )
+            result = provider_bug_completion(exc, variant.endpoint, ws, 0.0)
         with session.lock:
             if result.text is not None:
                 out.text = result.text

@@ -7,6 +7,7 @@ the row a finished call stores on its cell; `iter_results` reads every cell back
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,8 +22,10 @@ from promptyard.storage import db
 from promptyard.storage.tables import Cell, CellStatus, Run, RunStatus, Variant, utcnow
 from promptyard.workspace import Workspace
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
-    from promptyard.models import Completion
+    from promptyard.models import Completion, ModelEndpoint
 
 INSERT_CHUNK = 5_000
 
@@ -139,6 +142,26 @@ def error_completion(kind: str, message: str, latency_ms: float) -> Completion:
         error_message=message,
         raw=None,
     )
+
+
+def provider_bug_completion(
+    exc: Exception, endpoint: ModelEndpoint, ws: Workspace | None, latency_ms: float
+) -> Completion:
+    """The failed Completion of a provider that raised instead of returning one.
+
+    The exception's text is scrubbed of the endpoint's key; if scrubbing itself fails, the
+    text is left out rather than stored unscrubbed.
+    """
+    from promptyard.models import ErrorKind, api_key, scrub
+
+    try:
+        key = api_key(endpoint, ws)
+        detail = scrub(str(exc), [key] if key else [])
+    except Exception as scrub_exc:  # noqa: BLE001 - never let a key through
+        log.warning("could not scrub a provider error; its text is dropped: %s", scrub_exc)
+        detail = "(message withheld)"
+    message = f"{type(exc).__name__}: {detail}"[:500]
+    return error_completion(ErrorKind.INVALID_RESPONSE, message, latency_ms)
 
 
 def cell_update(
