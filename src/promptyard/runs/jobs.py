@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,11 +23,11 @@ from sqlmodel import Session
 from promptyard.errors import NotFoundError
 from promptyard.runs.state import (
     INTERRUPTED,
-    RunBusyError,
     aware,
     effective_status,
     record_worker_pid,
     request_cancel,
+    take_over,
 )
 from promptyard.storage import db
 from promptyard.storage.tables import Job, JobStatus, utcnow
@@ -178,19 +177,7 @@ def mark_job_started(ws: Workspace, job_id: int, pid: int | None) -> JobInfo:
 
     def claim(s: Session) -> JobInfo:
         job = _get(s, job_id)
-        if (
-            job.status == JobStatus.RUNNING
-            and job.worker_pid not in (None, pid, os.getpid())
-            and effective_status(job) == JobStatus.RUNNING
-        ):
-            raise RunBusyError(f"job {job_id} is already running in process {job.worker_pid}")
-        job.status = JobStatus.RUNNING
-        job.worker_pid = pid
-        job.started_at = utcnow()
-        job.heartbeat_at = utcnow()
-        job.finished_at = None
-        job.cancel_requested = False
-        job.message = None
+        take_over(job, pid, f"job {job_id}")
         s.add(job)
         return _info(job)
 

@@ -150,6 +150,27 @@ def request_cancel(row: Run | Job) -> None:
         row.worker_pid = None
 
 
+def take_over(row: Run | Job, pid: int | None, what: str, reset_cancel: bool = True) -> None:
+    """Mark a run or job running for process `pid` (None: a worker about to start).
+
+    Raises RunBusyError when another live process is working on it; `what` names it.
+    """
+    if (
+        row.status == RunStatus.RUNNING
+        and row.worker_pid not in (None, pid, os.getpid())
+        and effective_status(row) == RunStatus.RUNNING
+    ):
+        raise RunBusyError(f"{what} is already running in process {row.worker_pid}")
+    if reset_cancel:
+        row.cancel_requested = False
+    row.status = RunStatus.RUNNING
+    row.worker_pid = pid
+    row.started_at = utcnow()
+    row.heartbeat_at = utcnow()
+    row.finished_at = None
+    row.message = None
+
+
 def record_worker_pid(row: Run | Job, pid: int) -> None:
     """Note the pid of the worker started for a claimed run or job that has none yet."""
     if row.status == RunStatus.RUNNING and row.worker_pid is None:
@@ -293,20 +314,7 @@ def claim_run(ws: Workspace, run_id: int, reset_cancel: bool) -> Run:
 
     def claim(s: Session) -> Run:
         run = get_run(s, run_id)
-        if (
-            run.status == RunStatus.RUNNING
-            and run.worker_pid not in (None, pid)
-            and effective_status(run) == RunStatus.RUNNING
-        ):
-            raise RunBusyError(f"run {run_id} is already running in process {run.worker_pid}")
-        if reset_cancel:
-            run.cancel_requested = False
-        run.status = RunStatus.RUNNING
-        run.worker_pid = pid
-        run.started_at = utcnow()
-        run.heartbeat_at = utcnow()
-        run.finished_at = None
-        run.message = None
+        take_over(run, pid, f"run {run_id}", reset_cancel)
         s.add(run)
         return run
 
