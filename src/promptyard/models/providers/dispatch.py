@@ -82,13 +82,15 @@ async def complete(call: ModelCall, on_delta: Callable[[str], None] | None = Non
     text of a streamed call (`ModelCall(stream=True)`).
     """
     started = time.perf_counter()
-    key = call.api_key or api_key(call.endpoint)
     try:
         provider = provider_for(call.endpoint)
     except Exception as exc:  # an unknown kind, or a plugin that fails to load
+        key = call.api_key or api_key(call.endpoint)
         return failure(call, ErrorKind.BAD_REQUEST, describe(exc), 0.0, key)
     if isinstance(provider, OpenAICompatibleProvider | LiteLLMProvider):
-        return await provider.complete(call, on_delta)  # they guard, time and scrub themselves
+        # They read the key, guard, time and scrub themselves: no second key look-up here.
+        return await provider.complete(call, on_delta)
+    key = call.api_key or api_key(call.endpoint)
     try:
         async with asyncio.timeout(call.timeout_s + 5):
             result = await provider.complete(call, on_delta)
