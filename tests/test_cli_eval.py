@@ -23,11 +23,20 @@ def test_eval_passes_and_writes_reports(
     workspace: Any, sim: SimulatorHandle, tmp_path: Path
 ) -> None:
     junit, md = tmp_path / "out" / "junit.xml", tmp_path / "out" / "summary.md"
-    r = cli(workspace, "eval", "summarize", "--junit", str(junit), "--markdown", str(md))
+    r = cli(
+        workspace,
+        "eval",
+        "summarize",
+        "--allow-code",
+        "--junit",
+        str(junit),
+        "--markdown",
+        str(md),
+    )
     assert r.returncode == 0, r.stderr
     assert "summarize  sim-fast" in r.stdout and "PASS" in r.stdout
     assert "suite summarize: PASSED" in r.stdout
-    assert "runs custom Python evaluators" in r.stderr and "keeps_numbers.py" in r.stderr
+    assert "ran custom Python evaluators" in r.stderr and "keeps_numbers.py" in r.stderr
     root = ET.parse(junit).getroot()
     assert root.tag == "testsuites" and root.find("testsuite") is not None
     assert md.read_text().startswith("## ✅ Promptyard eval `summarize`: passed")
@@ -67,7 +76,7 @@ def test_eval_regression_exits_1_with_json(workspace: Any, sim: SimulatorHandle)
             "prompts: [summarize]\ndataset: summaries\nassert:\n  - type: levenstein\n",
             "error: evals/broken.yaml line 4: unknown assertion type 'levenstein'",
         ),
-        (["eval", "summarize", "--baseline", "v42"], None, "has no version v42"),
+        (["eval", "summarize", "--allow-code", "--baseline", "v42"], None, "has no version v42"),
         (["eval", "summarize", "--max-cost", "0"], None, "--max-cost must be more than 0"),
         (["eval", "summarize", "--max-cost", "lots"], None, "--max-cost"),
         (["score", "999", "--suite", "summarize"], None, "no run 999"),

@@ -70,7 +70,7 @@ def _runs(ws: Any) -> int:
 
 
 def test_unchanged_prompts_pass(workspace: Any, sim: SimulatorHandle) -> None:
-    result = run_gate(workspace, "summarize")
+    result = run_gate(workspace, "summarize", allow_code=True)
     assert result.exit_code == EXIT_PASS and result.passed
     [c] = result.comparisons
     assert c.current_desc.endswith("(working tree)") and c.baseline_desc.endswith("(last commit)")
@@ -85,7 +85,7 @@ def test_uncommitted_edit_that_breaks_an_assertion_regresses(
     workspace: Any, sim: SimulatorHandle
 ) -> None:
     (workspace.prompts_dir / "summarize.prompty").write_text(REWRITE)
-    result = run_gate(workspace, "summarize")
+    result = run_gate(workspace, "summarize", allow_code=True)
     assert result.exit_code == EXIT_FAIL
     [c] = result.comparisons
     assert c.current_desc == "working tree (uncommitted)"
@@ -136,7 +136,7 @@ def test_a_regression_within_tolerance_passes(workspace: Any, sim: SimulatorHand
     )
     (workspace.evals_dir / "summarize.yaml").write_text(suite)
     (workspace.prompts_dir / "summarize.prompty").write_text(REWRITE)
-    result = run_gate(workspace, "summarize")
+    result = run_gate(workspace, "summarize", allow_code=True)
     assert result.comparisons[0].delta is not None and result.comparisons[0].delta < 0
     assert result.exit_code == EXIT_PASS
 
@@ -156,7 +156,9 @@ def test_baseline_choice(workspace: Any, sim: SimulatorHandle) -> None:
     with pytest.raises(GateConfigError, match="no-such-label"):
         baseline_side(workspace, "summarize", "no-such-label")
     assert current_side(workspace, "summarize").sha == v2.sha
-    result = run_gate(workspace, "summarize")  # v2 in the tree against production = v1
+    result = run_gate(
+        workspace, "summarize", allow_code=True
+    )  # v2 in the tree against production = v1
     [c] = result.comparisons
     assert c.baseline_desc.startswith("v1 ") and c.current_desc.startswith("v2 ")
     assert c.baseline is not None and c.baseline.variant_id != c.current.variant_id
@@ -175,14 +177,17 @@ def test_new_prompt_without_history_has_no_baseline(workspace: Any, sim: Simulat
         .replace("prompts: [summarize]", "prompts: [brief]")
     )
     (workspace.evals_dir / "brief.yaml").write_text(suite)
-    result = run_gate(workspace, "brief")
+    result = run_gate(workspace, "brief", allow_code=True)
     [c] = result.comparisons
     assert c.baseline is None and c.baseline_desc == "none (new prompt)" and c.delta is None
     assert result.exit_code == EXIT_PASS
     # as in CI: a prompt added on this branch does not exist on the baseline branch
     assert baseline_side(workspace, "brief", "main") is None
     assert baseline_side(workspace, "brief", "production") is None
-    assert run_gate(workspace, "brief", baseline="main").comparisons[0].baseline is None
+    assert (
+        run_gate(workspace, "brief", allow_code=True, baseline="main").comparisons[0].baseline
+        is None
+    )
 
 
 @pytest.mark.parametrize(
@@ -226,7 +231,7 @@ def test_unknown_suite_and_unknown_baseline_are_config_errors(
     with pytest.raises(GateConfigError, match="no suite named 'nope'"):
         run_gate(workspace, "nope")
     with pytest.raises(GateConfigError, match="baseline 'v99'"):
-        run_gate(workspace, "summarize", baseline="v99")
+        run_gate(workspace, "summarize", allow_code=True, baseline="v99")
     assert _runs(workspace) == 0
 
 
@@ -237,11 +242,11 @@ def test_broken_template_in_the_working_tree_is_a_config_error(
         "---\nname: summarize\n---\nuser:\n{{ text \n"
     )
     with pytest.raises(GateConfigError, match="summarize"):
-        run_gate(workspace, "summarize")
+        run_gate(workspace, "summarize", allow_code=True)
 
 
 def test_budget_stop_fails_the_gate(workspace: Any, sim: SimulatorHandle) -> None:
-    result = run_gate(workspace, "summarize", max_cost_usd=0.00001)
+    result = run_gate(workspace, "summarize", allow_code=True, max_cost_usd=0.00001)
     assert result.run_status != "completed"
     assert result.exit_code == EXIT_FAIL
     assert any("the run ended" in p for p in result.problems)

@@ -2,7 +2,9 @@
 
 Exit codes of `promptyard eval`: 0 the suite passes and nothing regressed, 1 it fails or
 regresses, 2 a usage or configuration error (unknown suite, bad assertion, unknown
-baseline): the message names the suite file and line.
+baseline): the message names the suite file and line; also 2 when the working tree
+changes what the gate trusts (models.yaml, custom evaluators, judge prompts, gate.yaml)
+without `--trust-working-tree`, or a suite needs custom code without `--allow-code`.
 """
 
 from __future__ import annotations
@@ -53,24 +55,32 @@ def eval_cmd(
     markdown: Path | None = typer.Option(
         None, "--markdown", help="Write a Markdown summary here (for a PR comment)"
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON"),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the result as one JSON object (see docs/ci.md)"
+    ),
+    trust_working_tree: bool = typer.Option(
+        False,
+        "--trust-working-tree",
+        help="Take models.yaml, custom evaluators, judge prompts and gate.yaml from the "
+        "working tree instead of the baseline revision",
+    ),
+    allow_code: bool = typer.Option(
+        False, "--allow-code", help="Let the suite's custom Python evaluators run"
+    ),
+    trusted_ref: str | None = typer.Option(
+        None,
+        "--trusted-ref",
+        help="The git ref whose models, evaluators and judge prompts are trusted "
+        "(default: --baseline when it is a git ref, else HEAD)",
+    ),
 ) -> None:
     """Run a suite on the working tree and on the baseline; exit 0 pass, 1 fail, 2 config error."""
     from promptyard import evals
+    from promptyard.evals.gate import json_report
 
     if max_cost is not None and max_cost <= 0:
         fail("--max-cost must be more than 0", evals.EXIT_CONFIG)
     ws = current_workspace()
-    try:
-        loaded = evals.load_suite(ws, suite)
-    except PromptyardError as exc:
-        fail(str(exc), evals.EXIT_CONFIG)
-    if loaded.uses_custom_code():
-        typer.echo(
-            f"note: suite {suite} runs custom Python evaluators from evaluators/ "
-            f"({', '.join(loaded.uses_custom_code())}): this executes code from the workspace",
-            err=True,
-        )
     tty = is_tty()
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -79,14 +89,27 @@ def eval_cmd(
 
     try:
         result = evals.run_gate(
-            ws, suite, baseline=baseline, max_cost_usd=max_cost, on_progress=progress
+            ws,
+            suite,
+            baseline=baseline,
+            max_cost_usd=max_cost,
+            on_progress=progress,
+            trust_working_tree=trust_working_tree,
+            allow_code=allow_code,
+            trusted_ref=trusted_ref,
         )
     except PromptyardError as exc:
         fail(str(exc), evals.EXIT_CONFIG)
+    if result.custom_code:
+        typer.echo(
+            f"note: suite {suite} ran custom Python evaluators "
+            f"({', '.join(result.custom_code)}) from {result.trust.get('source')}",
+            err=True,
+        )
     _write(junit, evals.junit_xml(result))
     _write(markdown, evals.markdown(result))
     if as_json:
-        emit_json(result.to_dict())
+        emit_json(json_report(result))
     else:
         typer.echo(evals.table(result))
     raise typer.Exit(result.exit_code)

@@ -3,12 +3,17 @@
 That runs code from the workspace: a file is imported only when a suite names it, and a
 suite cannot name a file outside `evaluators/`. Imported files are cached by path and
 modification time (`clear_custom_cache` empties the cache).
+
+`only_custom_code(paths)` is the switch the CI gate uses: inside it, no file but those
+named is imported (none at all for an empty set), whatever a suite asks for.
 """
 
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -27,6 +32,18 @@ CUSTOM_NOTE = (
     "scoring with them runs that code on this machine"
 )
 _custom_modules: dict[tuple[str, float], ModuleType] = {}
+# None: no restriction (an explicit `score` by the user); a set: only these files may load
+_allowed_files: ContextVar[frozenset[Path] | None] = ContextVar("_allowed_files", default=None)
+
+
+@contextmanager
+def only_custom_code(paths: Iterable[Path]) -> Iterator[None]:
+    """Within the block, custom evaluators load only from `paths` (none for an empty set)."""
+    token = _allowed_files.set(frozenset(Path(p).resolve() for p in paths))
+    try:
+        yield
+    finally:
+        _allowed_files.reset(token)
 
 
 def clear_custom_cache() -> None:
@@ -62,7 +79,15 @@ def _check_custom(a: Assertion) -> None:
 
 
 def load_custom(path: Path) -> Callable[..., Any]:
-    """Import the evaluator file (runs its code) and return its `get_assert` or `evaluate`."""
+    """Import the evaluator file (runs its code) and return its `get_assert` or `evaluate`.
+
+    Raises AssertionConfigError, importing nothing, for a file `only_custom_code` forbids.
+    """
+    allowed = _allowed_files.get()
+    if allowed is not None and path.resolve() not in allowed:
+        raise AssertionConfigError(
+            f"custom evaluator evaluators/{path.name} is not allowed to run here (see --allow-code)"
+        )
     key = (str(path), path.stat().st_mtime)
     module = _custom_modules.get(key)
     if module is None:

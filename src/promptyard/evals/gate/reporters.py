@@ -1,10 +1,9 @@
-"""The gate's result for a terminal (`table`), a pull-request comment (`markdown`) and a
-CI test report (`junit_xml`)."""
+"""The gate's result for a terminal (`table`) and a pull-request comment (`markdown`);
+JUnit XML is in `junit`, the JSON contract in `contract`."""
 
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 
 from promptyard.evals.gate.result import GateResult
 from promptyard.evals.scoring import CellResult
@@ -128,58 +127,3 @@ def markdown(result: GateResult) -> str:
             f"_This suite ran custom Python evaluators from the repository: {', '.join(md_escape(x) for x in result.custom_code)}._",
         ]
     return "\n".join(out) + "\n"
-
-
-_XML_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def _x(text: str) -> str:
-    return _XML_BAD.sub("?", text)
-
-
-def junit_xml(result: GateResult) -> str:
-    """JUnit XML: one test case per current cell, one per regression check."""
-    s = result.suite
-    root = ET.Element("testsuites", name=f"promptyard eval {s.name}")
-    for c in result.comparisons:
-        cases = [cell for cell in result.scores.cells if cell.variant_id == c.current.variant_id]
-        suite_el = ET.SubElement(root, "testsuite", name=_x(f"{s.name}: {c.prompt} on {c.model}"))
-        failures = 0
-        for cell in cases:
-            case = ET.SubElement(
-                suite_el,
-                "testcase",
-                classname=_x(f"{s.name}.{c.prompt}.{c.model}"),
-                name=_x(f"row {cell.row_id}" + (f" repeat {cell.repeat}" if cell.repeat else "")),
-            )
-            if not cell.passed:
-                failures += 1
-                failure = ET.SubElement(
-                    case,
-                    "failure",
-                    message=_x(
-                        f"score {cell.score:.2f}: {_failed_reasons(cell, weights=_weights(result))}"
-                    ),
-                )
-                failure.text = _x(
-                    "\n".join(
-                        f"{n}: {'pass' if g.passed else 'FAIL'} ({g.reason})"
-                        for n, g in cell.grades.items()
-                    )
-                )
-        check = ET.SubElement(
-            suite_el,
-            "testcase",
-            classname=_x(f"{s.name}.{c.prompt}.{c.model}"),
-            name="pass rate against threshold and baseline",
-        )
-        if c.failed or c.regressed:
-            failures += 1
-            msg = f"{c.verdict}: pass rate {c.current.pass_rate:.0%}"
-            if c.baseline is not None:
-                msg += f", baseline {c.baseline.pass_rate:.0%} ({c.baseline_desc})"
-            ET.SubElement(check, "failure", message=_x(msg))
-        suite_el.set("tests", str(len(cases) + 1))
-        suite_el.set("failures", str(failures))
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from promptyard.errors import PromptyardError
+from promptyard.evals.gate.cells import CellFacts, VariantInfo
 from promptyard.evals.scoring import CellResult, RunScores, VariantResult
 from promptyard.evals.suites import Suite
 
@@ -75,6 +77,12 @@ class GateResult:
     model_cost_usd: float
     custom_code: list[str]
     unscored: list[str] = field(default_factory=list)
+    facts: list[CellFacts] = field(default_factory=list)  # every cell, pending ones too
+    variants: list[VariantInfo] = field(default_factory=list)
+    pairs: list[tuple[VariantInfo, VariantInfo | None]] = field(default_factory=list)
+    started_at: datetime | None = None
+    baseline: str | None = None  # the --baseline argument
+    trust: dict[str, Any] = field(default_factory=dict)  # TrustedInputs.to_dict()
 
     @property
     def judge_cost_usd(self) -> float:

@@ -12,8 +12,11 @@ from typing import Any
 from sqlmodel import select
 
 from promptyard.errors import PromptyardError
+from promptyard.evals.evaluators.custom import only_custom_code
+from promptyard.evals.gate.cells import VariantInfo, run_facts
 from promptyard.evals.gate.result import Comparison, GateConfigError, GateResult
 from promptyard.evals.gate.sides import baseline_side, current_side
+from promptyard.evals.gate.trust import TrustedInputs, trusted_inputs
 from promptyard.evals.scoring import CellResult, RunScores, score_run_async
 from promptyard.evals.suites import Suite, load_suite
 from promptyard.storage import db
@@ -52,14 +55,20 @@ def _rows(ws: Workspace, suite: Suite) -> tuple[list[Any], str | None]:
     return rows, sha
 
 
-def plan_gate(ws: Workspace, suite: Suite, baseline: str | None) -> tuple[Any, list[GatePair]]:
+def plan_gate(
+    ws: Workspace, suite: Suite, baseline: str | None, models: dict[str, Any] | None = None
+) -> tuple[Any, list[GatePair]]:
     """The run plan (current and baseline variants) and, per (prompt, model), where its
-    current and baseline variants sit in the plan, with their descriptions."""
+    current and baseline variants sit in the plan, with their descriptions.
+
+    `models` maps model names to the endpoints to call (the trusted ones); a name not in
+    it is resolved in the workspace."""
     from promptyard.models import resolve_model
     from promptyard.prompts import parse_prompt
     from promptyard.runs import VariantSpec, build_plan
 
-    endpoints = [resolve_model(ws, m) for m in suite.models]
+    models = models or {}
+    endpoints = [models.get(m) or resolve_model(ws, m) for m in suite.models]
     specs: list[VariantSpec] = []
     pairs: list[GatePair] = []
     for prompt in suite.prompts:
@@ -115,14 +124,51 @@ async def run_gate_async(
     baseline: str | None = None,
     max_cost_usd: float | None = None,
     on_progress: Callable[[str, int, int], None] | None = None,
+    *,
+    trust_working_tree: bool = False,
+    allow_code: bool = False,
+    trusted_ref: str | None = None,
 ) -> GateResult:
     """Run the gate and compare the sides; raise GateConfigError (exit 2) for anything
-    wrong before the run starts (nothing has been sent then)."""
+    wrong before the run starts (nothing has been sent then).
+
+    Models, custom evaluators, judge prompts and gate.yaml come from the trusted commit
+    (`trusted_ref`, else `baseline` when it is a git ref, else HEAD); a working tree that
+    changes them raises `GateTrustError` unless `trust_working_tree`. Custom Python
+    evaluators run only with `allow_code` or when the trusted gate.yaml allows them.
+    """
+    try:
+        loaded = load_suite(ws, suite_name)
+        trusted = trusted_inputs(
+            ws,
+            loaded,
+            baseline,
+            trusted_ref=trusted_ref,
+            trust_working_tree=trust_working_tree,
+            allow_code=allow_code,
+        )
+    except GateConfigError:
+        raise
+    except PromptyardError as exc:
+        raise GateConfigError(str(exc)) from None
+    try:
+        return await _run_trusted(ws, trusted, baseline, max_cost_usd, on_progress)
+    finally:
+        trusted.close()
+
+
+async def _run_trusted(
+    ws: Workspace,
+    trusted: TrustedInputs,
+    baseline: str | None,
+    max_cost_usd: float | None,
+    on_progress: Callable[[str, int, int], None] | None,
+) -> GateResult:
     from promptyard import runs
 
+    suite = trusted.suite
     try:
-        suite = load_suite(ws, suite_name)
-        plan, pairs = plan_gate(ws, suite, baseline)
+        plan, pairs = plan_gate(ws, suite, baseline, trusted.endpoints)
         budget = max_cost_usd if max_cost_usd is not None else suite.max_cost_usd
         run_id = runs.create_run(ws, plan, concurrency=suite.concurrency, max_cost=budget)
     except GateConfigError:
@@ -139,9 +185,12 @@ async def run_gate_async(
             on_progress("judge", done, total)
 
     summary = await runs.execute_run(ws, run_id, on_progress=cells_progress)
-    scores = await score_run_async(ws, run_id, suite, on_progress=judge_progress)
+    with only_custom_code(trusted.code_files):
+        scores = await score_run_async(ws, run_id, suite, on_progress=judge_progress)
     by_position = _variant_ids_by_position(ws, run_id)
     comparisons, unscored = _compare(suite, pairs, scores, by_position)
+    facts, started = await asyncio.to_thread(run_facts, ws, run_id)
+    variants, sides = _variant_infos(ws, run_id, pairs, by_position)
     return GateResult(
         suite,
         run_id,
@@ -150,9 +199,44 @@ async def run_gate_async(
         summary.status,
         summary.message,
         summary.cost_usd,
-        suite.uses_custom_code(),
+        [p.name for p in trusted.code_files],
         unscored,
+        facts=facts,
+        variants=variants,
+        pairs=sides,
+        started_at=started,
+        baseline=baseline,
+        trust=trusted.to_dict(),
     )
+
+
+def _variant_infos(
+    ws: Workspace, run_id: int, pairs: list[GatePair], by_position: dict[int, int]
+) -> tuple[list[VariantInfo], list[tuple[VariantInfo, VariantInfo | None]]]:
+    """Each variant of the run with its side, and the (current, baseline) pair per
+    (prompt, model) in suite order."""
+    with db.session(ws) as s:
+        rows = {v.id: v for v in s.exec(select(Variant).where(Variant.run_id == run_id)).all()}
+    infos: dict[int, VariantInfo] = {}
+
+    def info(position: int, side: str, source: str) -> VariantInfo:
+        v = rows[by_position[position]]
+        assert v.id is not None
+        found = VariantInfo(
+            v.id, v.prompt_name, v.prompt_version, v.prompt_sha, v.model, side, source
+        )
+        infos[v.id] = found
+        return found
+
+    sides = []
+    for pair in pairs:
+        shared = pair.baseline == pair.current
+        cur = info(pair.current, "both" if shared else "current", pair.current_desc)
+        base = None
+        if pair.baseline is not None:
+            base = cur if shared else info(pair.baseline, "baseline", pair.baseline_desc)
+        sides.append((cur, base))
+    return [infos[k] for k in sorted(infos)], sides
 
 
 def _compare(
@@ -196,9 +280,24 @@ def run_gate(
     baseline: str | None = None,
     max_cost_usd: float | None = None,
     on_progress: Callable[[str, int, int], None] | None = None,
+    *,
+    trust_working_tree: bool = False,
+    allow_code: bool = False,
+    trusted_ref: str | None = None,
 ) -> GateResult:
     """`run_gate_async` for callers without an event loop (the CLI)."""
-    return asyncio.run(run_gate_async(ws, suite_name, baseline, max_cost_usd, on_progress))
+    return asyncio.run(
+        run_gate_async(
+            ws,
+            suite_name,
+            baseline,
+            max_cost_usd,
+            on_progress,
+            trust_working_tree=trust_working_tree,
+            allow_code=allow_code,
+            trusted_ref=trusted_ref,
+        )
+    )
 
 
 def _variant_ids_by_position(ws: Workspace, run_id: int) -> dict[int, int]:
