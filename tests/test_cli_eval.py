@@ -106,3 +106,38 @@ def test_listing_commands(workspace: Any) -> None:
     assert r.returncode == 0 and "llm-rubric" in r.stdout and "runs that code" in r.stdout
     r = cli(workspace, "calibrate")
     assert r.returncode == 0 and "No cell has both" in r.stdout
+
+
+def test_eval_json_is_one_object_with_a_case_per_row_and_variant(
+    workspace: Any, sim: SimulatorHandle
+) -> None:
+    (workspace.evals_dir / "guard.yaml").write_text(GUARD)
+    truncate_in_working_tree(workspace)
+    r = cli(workspace, "eval", "guard", "--json")
+    assert r.returncode == 1, r.stderr
+    out = json.loads(r.stdout)  # the whole of stdout is one JSON object
+    assert out["schema_version"] == 1 and out["passed"] is False and out["suite"] == "guard"
+    cases = out["cases"]
+    assert len(cases) == 12  # 6 rows x (working tree, baseline)
+    by_side: dict[str, list[dict[str, Any]]] = {}
+    for case in cases:
+        by_side.setdefault(case["variant"]["side"], []).append(case)
+        assert set(case) >= {"row_id", "variant", "passed", "score", "assertions", "status"}
+        assert set(case["variant"]) >= {"prompt", "version", "model"}
+        [a] = case["assertions"]
+        assert set(a) >= {"type", "passed", "score", "reason"} and a["type"] == "word-count"
+        assert a["passed"] is case["passed"] and isinstance(a["reason"], str)
+    current, baseline = by_side["current"], by_side["baseline"]
+    assert [c["row_id"] for c in current] == [f"s-00{i}" for i in range(1, 7)]
+    assert {c["row_id"] for c in baseline} == {c["row_id"] for c in current}
+    assert all(c["variant"]["version"] is None for c in current)  # uncommitted edit
+    assert all(c["variant"]["version"] == 2 for c in baseline)  # v2, the last commit
+    assert all(c["variant"]["prompt"] == "summarize" for c in cases)
+    assert all(c["variant"]["model"] == "sim-fast" for c in cases)
+    assert not any(c["passed"] for c in current) and all(c["passed"] for c in baseline)
+    assert all(c["score"] == 0.0 for c in current) and all(c["score"] == 1.0 for c in baseline)
+    summary = out["summary"]
+    assert (summary["cases"], summary["passed"], summary["failed"]) == (12, 6, 6)
+    assert (summary["errors"], summary["skipped"]) == (0, 0)
+    assert summary["latency_ms_total"] > 0
+    assert out["trust"]["source"].startswith("HEAD ") and out["trust"]["custom_code"] == []

@@ -29,7 +29,8 @@ def _x(text: str) -> str:
 
 
 def _seconds(ms: float | None) -> float:
-    return (ms or 0.0) / 1000.0
+    # rounded as written, so that a suite's time is exactly the sum of its cases' times
+    return round((ms or 0.0) / 1000.0, 3)
 
 
 def _time(seconds: float) -> str:
@@ -135,7 +136,7 @@ def _set(el: ET.Element, counts: _Counts, skipped: bool = True) -> None:
     el.set("errors", str(counts.errors))
     if skipped:
         el.set("skipped", str(counts.skipped))
-    el.set("time", _time(counts.time))
+    el.set("time", _time(round(counts.time, 3)))
 
 
 def junit_xml(result: GateResult) -> str:

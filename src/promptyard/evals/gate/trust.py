@@ -181,7 +181,7 @@ def _judge_ref_change(ws: Workspace, commit: Any, name: str, ref: str) -> str | 
         version = store.resolve(f"prompts/{name}.prompty", ref)
     except PromptyardError:
         return None  # the judge reports the unknown version itself
-    if commit is not None and store.repo.is_ancestor(version.sha, commit.hexsha):
+    if commit is not None and store.repo.is_ancestor(store.repo.commit(version.sha), commit):
         return None
     return f"prompts/{name}.prompty@{ref} (judge prompt) is a version the baseline does not have"
 
