@@ -382,3 +382,14 @@ def test_a_judge_pinned_to_a_version_only_the_pull_request_has_is_refused(
     )
     result = run_gate(workspace, "pr", baseline="main")
     assert result.trust["source"].startswith("main ") and sim.calls > 0
+
+
+def test_a_pull_request_job_that_trusts_head_is_warned(
+    workspace: Any, sim: SimulatorHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (workspace.evals_dir / "pr.yaml").write_text(SUITE.format(model="sim-fast", extra=""))
+    monkeypatch.setenv("GITHUB_BASE_REF", "main")  # set by GitHub in pull-request jobs only
+    r = cli(workspace, "eval", "pr")
+    assert r.returncode == 0 and "warning: the gate trusts HEAD" in r.stderr
+    r = cli(workspace, "eval", "pr", "--baseline", "main")
+    assert r.returncode == 0 and "warning" not in r.stderr

@@ -9,13 +9,14 @@ without `--trust-working-tree`, or a suite needs custom code without `--allow-co
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
 
 from promptyard.cli._common import emit_json, fail, is_tty
 from promptyard.errors import PromptyardError
-from promptyard.workspace import current_workspace
+from promptyard.workspace import Workspace, current_workspace
 
 
 def register(app: typer.Typer) -> None:
@@ -81,6 +82,7 @@ def eval_cmd(
     if max_cost is not None and max_cost <= 0:
         fail("--max-cost must be more than 0", evals.EXIT_CONFIG)
     ws = current_workspace()
+    _warn_if_trusting_a_pull_request(ws, baseline, trusted_ref, trust_working_tree)
     tty = is_tty()
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -113,6 +115,26 @@ def eval_cmd(
     else:
         typer.echo(evals.table(result))
     raise typer.Exit(result.exit_code)
+
+
+def _warn_if_trusting_a_pull_request(
+    ws: Workspace, baseline: str | None, trusted_ref: str | None, trust_working_tree: bool
+) -> None:
+    """In a GitHub pull-request job, HEAD is the pull request's own commit: say so."""
+    from promptyard.evals.gate import trusted_commit
+
+    if trusted_ref or trust_working_tree or not os.environ.get("GITHUB_BASE_REF"):
+        return
+    try:
+        source, _ = trusted_commit(ws, baseline, None)
+    except PromptyardError:
+        return
+    if source.startswith("HEAD"):
+        typer.echo(
+            "warning: the gate trusts HEAD, which in a pull request is the pull request's own "
+            "commit; pass --baseline (or --trusted-ref) origin/$GITHUB_BASE_REF (docs/ci.md)",
+            err=True,
+        )
 
 
 def score_cmd(

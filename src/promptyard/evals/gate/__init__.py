@@ -33,7 +33,12 @@ from promptyard.evals.gate.result import (
 )
 from promptyard.evals.gate.runner import plan_gate, run_gate, run_gate_async
 from promptyard.evals.gate.sides import PromptSide, baseline_side, current_side
-from promptyard.evals.gate.trust import GateTrustError, TrustedInputs, trusted_inputs
+from promptyard.evals.gate.trust import (
+    GateTrustError,
+    TrustedInputs,
+    trusted_commit,
+    trusted_inputs,
+)
 
 __all__ = [
     "EXIT_CONFIG",
@@ -56,5 +61,6 @@ __all__ = [
     "run_gate",
     "run_gate_async",
     "table",
+    "trusted_commit",
     "trusted_inputs",
 ]

@@ -20,6 +20,11 @@ def _failed_reasons(
     return "; ".join(bad[:limit]) + (f" (+{len(bad) - limit} more)" if len(bad) > limit else "")
 
 
+def _usd(value: float | None) -> str:
+    # a cost nobody could price is unknown, not $0
+    return "unknown" if value is None else f"${value:.4f}"
+
+
 def _weights(result: GateResult) -> dict[str, float]:
     return {a.name: a.weight for a in result.suite.assertions}
 
@@ -51,7 +56,7 @@ def table(result: GateResult) -> str:
     lines.append(
         f"suite {result.suite.name}: {status} (threshold {result.suite.threshold:.0%}, "
         f"tolerance {result.suite.tolerance:.0%}); run #{result.run_id}; "
-        f"cost ${result.model_cost_usd:.4f} + judge ${result.judge_cost_usd:.4f}"
+        f"cost {_usd(result.model_cost_usd)} + judge {_usd(result.judge_cost_usd)}"
     )
     lines += [f"  - {p}" for p in result.problems]
     return "\n".join(lines)
@@ -77,7 +82,7 @@ def markdown(result: GateResult) -> str:
         "",
         f"Threshold {s.threshold:.0%} of cells per prompt and model, tolerance "
         f"{s.tolerance:.0%} against the baseline. Run #{result.run_id}, "
-        f"cost ${result.model_cost_usd:.4f} + judge ${result.judge_cost_usd:.4f}.",
+        f"cost {_usd(result.model_cost_usd)} + judge {_usd(result.judge_cost_usd)}.",
         "",
         "| prompt | model | baseline | pass | current | pass | change | verdict |",
         "|---|---|---|---:|---|---:|---:|---|",

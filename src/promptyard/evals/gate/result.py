@@ -74,7 +74,7 @@ class GateResult:
     comparisons: list[Comparison]
     run_status: str
     run_message: str | None
-    model_cost_usd: float
+    model_cost_usd: float | None  # None: some call's price is unknown
     custom_code: list[str]
     unscored: list[str] = field(default_factory=list)
     facts: list[CellFacts] = field(default_factory=list)  # every cell, pending ones too
