@@ -295,7 +295,7 @@ def test_a_pull_request_cannot_allow_code_in_gate_yaml(
     open_pull_request(workspace)
     (workspace.root / "gate.yaml").write_text("allow_code: true\n")
     commit_all(workspace, "PR: allow all code")
-    with pytest.raises(GateTrustError, match=r"gate.yaml \(gate settings\) is new"):
+    with pytest.raises(GateTrustError, match=r"gate.yaml \(gate settings\) is (new|changed)"):
         run_gate(workspace, "pr", baseline="main")
     with pytest.raises(GateConfigError, match="run only with --allow-code"):
         git(workspace, "checkout", "-q", "main")

@@ -11,7 +11,13 @@ from promptyard.versioning.store import Store
 from promptyard.workspace import DATA_DIR, Workspace
 
 # Files copied into a new workspace, beside the example prompts (whose history is replayed).
-_EXAMPLE_GLOBS = ("datasets/*.jsonl", "evals/*.yaml", "evaluators/*.py", "ratings.yaml")
+_EXAMPLE_GLOBS = (
+    "datasets/*.jsonl",
+    "evals/*.yaml",
+    "evaluators/*.py",
+    "ratings.yaml",
+    "gate.yaml",
+)
 
 
 def examples_root() -> Path:
