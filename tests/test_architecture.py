@@ -34,6 +34,7 @@ LAYERS = [
     "versioning",
     "storage",
     "stats",
+    "csv_safety",
     "workspace",
     "errors",
     "_env",
