@@ -35,6 +35,7 @@ LAYERS = [
     "storage",
     "stats",
     "csv_safety",
+    "disk_errors",
     "workspace",
     "errors",
     "_env",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -69,8 +70,25 @@ def current_labels(labels_file: Path, path: str) -> dict[str, str]:
 
 
 def append_move(labels_file: Path, move: LabelMove) -> str:
-    """Append `move` to `labels_file`; returns the file's previous text, to undo with."""
+    """Append `move` to `labels_file`; returns the file's previous text, to undo with.
+
+    Appends, never rewrites: on a full disk the earlier moves stay as they were, and a
+    part-written line is cut off again (truncating needs no space) before the error rises.
+    """
     existing = labels_file.read_text(encoding="utf-8") if labels_file.is_file() else ""
-    text = existing if not existing or existing.endswith("\n") else existing + "\n"
-    labels_file.write_text(text + json.dumps(move.to_dict()) + "\n", encoding="utf-8")
+    line = ("" if not existing or existing.endswith("\n") else "\n") + json.dumps(move.to_dict())
+    try:
+        with open(labels_file, "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError:
+        undo_append(labels_file, existing)
+        raise
     return existing
+
+
+def undo_append(labels_file: Path, before: str) -> None:
+    """Cut `labels_file` back to `before` (the text append_move returned)."""
+    if labels_file.exists():
+        os.truncate(labels_file, len(before.encode("utf-8")))
