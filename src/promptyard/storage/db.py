@@ -6,6 +6,7 @@ through `PROMPTYARD_DATABASE_URL`. Never hold a transaction open across a model 
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -78,6 +79,15 @@ def _storage_error(exc: DBAPIError, url: str) -> StorageError | None:
     where = parsed.database if parsed.get_backend_name() == "sqlite" else parsed.render_as_string()
     for needles, advice in _SQLITE_PROBLEMS:
         if any(n in lowered for n in needles):
+            folder = Path(where or ".").parent
+            corrupt = needles is _SQLITE_PROBLEMS[0][0]
+            # A read-only mount answers access(W_OK) with no, even to root.
+            if not corrupt and folder.is_dir() and not os.access(folder, os.W_OK):
+                advice = (
+                    f"cannot be written: its folder {folder} is read-only (a read-only file"
+                    " system or no write permission); make it writable, or work in a"
+                    " writable copy"
+                )
             return StorageError(f"the database {where} {advice} (SQLite: {reason})")
     return None
 

@@ -69,14 +69,15 @@ def current_labels(labels_file: Path, path: str) -> dict[str, str]:
     return current
 
 
-def append_move(labels_file: Path, move: LabelMove) -> str:
-    """Append `move` to `labels_file`; returns the file's previous text, to undo with.
+def append_move(labels_file: Path, move: LabelMove) -> str | None:
+    """Append `move` to `labels_file`; returns the file's previous text (None: there was no
+    file), to undo with `undo_append`.
 
     Appends, never rewrites: on a full disk the earlier moves stay as they were, and a
     part-written line is cut off again (truncating needs no space) before the error rises.
     """
-    existing = labels_file.read_text(encoding="utf-8") if labels_file.is_file() else ""
-    line = ("" if not existing or existing.endswith("\n") else "\n") + json.dumps(move.to_dict())
+    existing = labels_file.read_text(encoding="utf-8") if labels_file.is_file() else None
+    line = ("\n" if existing and not existing.endswith("\n") else "") + json.dumps(move.to_dict())
     try:
         with open(labels_file, "a", encoding="utf-8") as handle:
             handle.write(line + "\n")
@@ -88,7 +89,9 @@ def append_move(labels_file: Path, move: LabelMove) -> str:
     return existing
 
 
-def undo_append(labels_file: Path, before: str) -> None:
-    """Cut `labels_file` back to `before` (the text append_move returned)."""
-    if labels_file.exists():
+def undo_append(labels_file: Path, before: str | None) -> None:
+    """Put `labels_file` back as it was: cut to `before`, or removed when it was new."""
+    if before is None:
+        labels_file.unlink(missing_ok=True)
+    elif labels_file.exists():
         os.truncate(labels_file, len(before.encode("utf-8")))
