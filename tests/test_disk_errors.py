@@ -56,7 +56,9 @@ def state():
     labels = os.path.join(ws, "labels.jsonl")
     return {
         "prompts": sorted(os.listdir(os.path.join(ws, "prompts"))),
+        "datasets": sorted(os.listdir(os.path.join(ws, "datasets"))),
         "summarize": open(os.path.join(ws, "prompts", "summarize.prompty")).read(),
+        "tickets": open(os.path.join(ws, "datasets", "tickets.jsonl")).read(),
         "labels": open(labels).read() if os.path.exists(labels) else None,
         "commits": git("rev-list", "--count", "HEAD").strip(),
         "status": git("status", "--porcelain"),
@@ -118,17 +120,23 @@ def _one_line_error(result: dict[str, Any], *needles: str) -> None:
 def _nothing_changed(report: dict[str, Any]) -> None:
     before, after = report["before"], report["after"]
     assert after == before, "stored data or temporary files changed"
-    assert not any(".tmp-" in name or ".old-" in name for name in after["prompts"])
+    left = after["prompts"] + after["datasets"]
+    assert not any(".tmp-" in name or ".old-" in name for name in left)
 
 
-def test_full_disk_save_and_label(workspace: Workspace, tmp_path: Path) -> None:
+def test_full_disk_save_import_and_label(workspace: Workspace, tmp_path: Path) -> None:
     big = _big_prompt(workspace, tmp_path)
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("".join(json.dumps({"text": f"row {i} " + "x" * 300}) + "\n"
+                            for i in range(1000)))  # fmt: skip
     report = _in_namespace(workspace, tmp_path, "full", [
         ["prompt", "save", "summarize", "--file", str(big), "-m", "longer"],
         ["prompt", "save", "brand_new", "--file", str(big), "-m", "new"],
         ["prompt", "label", "summarize", "v1", "production"],
+        ["dataset", "import", str(rows), "--name", "tickets"],
     ])  # fmt: skip
-    save, new, label = report["results"]
+    save, new, label, imported = report["results"]
+    _one_line_error(imported, "datasets/tickets.jsonl", "the disk is full")
     _one_line_error(save, "saving prompts/summarize.prompty failed", "the disk is full",
                     "free some space")  # fmt: skip
     _one_line_error(new, "saving prompts/brand_new.prompty failed", "the disk is full")
