@@ -52,6 +52,14 @@ def cli(*args):
 def git(*args):
     return subprocess.run(["git", *args], cwd=ws, capture_output=True, text=True).stdout
 
+def runs():
+    import sqlite3
+    con = sqlite3.connect(os.path.join(ws, ".promptyard", "promptyard.db"))
+    try:
+        return con.execute("SELECT COUNT(*) FROM run").fetchone()[0]
+    finally:
+        con.close()
+
 def state():
     labels = os.path.join(ws, "labels.jsonl")
     return {
@@ -62,6 +70,7 @@ def state():
         "labels": open(labels).read() if os.path.exists(labels) else None,
         "commits": git("rev-list", "--count", "HEAD").strip(),
         "status": git("status", "--porcelain"),
+        "runs": runs(),
     }
 
 assert cli("runs", "list")["code"] == 0  # the database exists before the disk breaks
@@ -76,6 +85,11 @@ if cfg["mode"] == "full":
 else:
     subprocess.run(["mount", "-o", "remount,ro", mnt], check=True)
 results = [cli(*args) for args in cfg["commands"]]
+# Mend the disk, then look: everything stored must be as it was before.
+if cfg["mode"] == "full":
+    os.remove(os.path.join(mnt, "filler"))
+else:
+    subprocess.run(["mount", "-o", "remount,rw", mnt], check=True)
 print(json.dumps({"before": before, "after": state(), "results": results}))
 """
 
@@ -124,7 +138,9 @@ def _nothing_changed(report: dict[str, Any]) -> None:
     assert not any(".tmp-" in name or ".old-" in name for name in left)
 
 
-def test_full_disk_save_import_and_label(workspace: Workspace, tmp_path: Path) -> None:
+def test_full_disk_save_import_label_and_run(
+    workspace: Workspace, tmp_path: Path, sim: Any
+) -> None:
     big = _big_prompt(workspace, tmp_path)
     rows = tmp_path / "rows.jsonl"
     rows.write_text("".join(json.dumps({"text": f"row {i} " + "x" * 300}) + "\n"
@@ -134,8 +150,10 @@ def test_full_disk_save_import_and_label(workspace: Workspace, tmp_path: Path) -
         ["prompt", "save", "brand_new", "--file", str(big), "-m", "new"],
         ["prompt", "label", "summarize", "v1", "production"],
         ["dataset", "import", str(rows), "--name", "tickets"],
+        ["run", "-p", "summarize", "-m", "sim-fast", "-d", "summaries", "--limit", "2"],
     ])  # fmt: skip
-    save, new, label, imported = report["results"]
+    save, new, label, imported, run = report["results"]
+    _one_line_error(run, "the database", "the disk is full")
     _one_line_error(imported, "datasets/tickets.jsonl", "the disk is full")
     _one_line_error(save, "saving prompts/summarize.prompty failed", "the disk is full",
                     "free some space")  # fmt: skip

@@ -7,6 +7,7 @@ through `PROMPTYARD_DATABASE_URL`. Never hold a transaction open across a model 
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -69,6 +70,9 @@ _SQLITE_PROBLEMS = (
 )  # fmt: skip
 
 
+_NEARLY_FULL = 1 << 20  # bytes free under which a failed write is put down to a full disk
+
+
 def _storage_error(exc: DBAPIError, url: str) -> StorageError | None:
     """A StorageError for a database that cannot be used; None for any other error."""
     if isinstance(exc, IntegrityError):
@@ -81,13 +85,16 @@ def _storage_error(exc: DBAPIError, url: str) -> StorageError | None:
         if any(n in lowered for n in needles):
             folder = Path(where or ".").parent
             corrupt = needles is _SQLITE_PROBLEMS[0][0]
-            # A read-only mount answers access(W_OK) with no, even to root.
-            if not corrupt and folder.is_dir() and not os.access(folder, os.W_OK):
-                advice = (
-                    f"cannot be written: its folder {folder} is read-only (a read-only file"
-                    " system or no write permission); make it writable, or work in a"
-                    " writable copy"
-                )
+            if not corrupt and folder.is_dir():
+                # SQLite often says only "disk I/O error": look at the disk itself.
+                if not os.access(folder, os.W_OK):  # a read-only mount says no, even to root
+                    advice = (
+                        f"cannot be written: its folder {folder} is read-only (a read-only"
+                        " file system or no write permission); make it writable, or work in"
+                        " a writable copy"
+                    )
+                elif shutil.disk_usage(folder).free < _NEARLY_FULL:
+                    advice = _SQLITE_PROBLEMS[2][1]
             return StorageError(f"the database {where} {advice} (SQLite: {reason})")
     return None
 
