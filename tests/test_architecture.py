@@ -34,6 +34,8 @@ LAYERS = [
     "versioning",
     "storage",
     "stats",
+    "csv_safety",
+    "disk_errors",
     "workspace",
     "errors",
     "_env",

@@ -11,6 +11,7 @@ import state
 import streamlit as st
 from components.context import workspace
 
+from promptyard.csv_safety import neutralise_cell
 from promptyard.reading import analytics, charts
 from promptyard.reading.analytics import METRIC_TITLES, DashboardData, FilterOptions, Filters
 
@@ -281,7 +282,8 @@ with right:
 with st.expander("Export", icon="⬇️"):
     st.download_button(
         "Leaderboard (CSV)",
-        data=board.drop(columns=["quality_metric"]).to_csv(index=False),
+        # Cells like "=HYPERLINK(...)" in a name would run in a spreadsheet: neutralised.
+        data=board.drop(columns=["quality_metric"]).map(neutralise_cell).to_csv(index=False),
         file_name="leaderboard.csv",
         mime="text/csv",
         icon="📄",

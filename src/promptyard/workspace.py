@@ -31,6 +31,10 @@ class InvalidNameError(PromptyardError):
     """A prompt, dataset or suite name that is not a safe file name."""
 
 
+class OutsideWorkspaceError(PromptyardError):
+    """A workspace file (or a folder on its way) leads outside the workspace, by a symlink."""
+
+
 def validate_name(name: str, kind: str = "prompt") -> str:
     """Return `name` unchanged when it is a safe file name, else raise InvalidNameError.
 
@@ -49,7 +53,7 @@ def validate_name(name: str, kind: str = "prompt") -> str:
         raise InvalidNameError(f"{kind} name {name!r} contains '..'")
     if name.startswith("."):
         raise InvalidNameError(f"{kind} name {name!r} starts with a dot")
-    if not _SAFE_NAME.match(name):
+    if not _SAFE_NAME.fullmatch(name):
         raise InvalidNameError(
             f"{kind} name {name!r} may only contain letters, digits, '_', '-' and '.'"
         )
@@ -122,6 +126,28 @@ class Workspace:
     def rel(self, path: Path) -> str:
         """`path` relative to the workspace root, with forward slashes."""
         return path.resolve().relative_to(self.root.resolve()).as_posix()
+
+    def file(self, rel: str) -> Path:
+        """The real path of workspace file `rel`; OutsideWorkspaceError when it, or a folder
+        on the way, is a symlink (or `..`) leading outside the workspace.
+
+        Promptyard never reads or writes through such a link: a prompt or dataset file of a
+        cloned repository could otherwise show or overwrite any file the user can reach.
+        """
+        root = self.root.resolve()
+        target = (self.root / rel).resolve()
+        if target.is_relative_to(root):
+            return target
+        link = self.root / rel
+        if link.is_symlink():
+            raise OutsideWorkspaceError(
+                f"{rel} is a symlink to {target}, outside the workspace {root}; Promptyard"
+                " reads only files inside it: replace the link with a copy of the file"
+            )
+        raise OutsideWorkspaceError(
+            f"{rel} leads outside the workspace {root} (to {target}); Promptyard reads only"
+            " files inside it: replace the linked folder with a real one"
+        )
 
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from promptyard._env import configure_offline_defaults
+from promptyard.disk_errors import disk_error
 from promptyard.errors import PromptyardError
 
 app = typer.Typer(
@@ -45,10 +46,18 @@ _register()
 
 
 def main() -> None:
-    """Entry point of the console script: bad input exits 1 with one line on stderr."""
+    """Entry point of the console script: bad input, a database that cannot be used, a full
+    disk or a read-only workspace exit 1 with one line on stderr."""
     configure_offline_defaults()
     try:
         app()
     except PromptyardError as exc:
         typer.echo(f"error: {' '.join(str(exc).splitlines())}", err=True)
+        raise SystemExit(1) from None
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise
+        # A disk failure no command expected (full, read-only, denied): one line, no traceback.
+        message = str(disk_error(exc, "the command", unchanged=False))
+        typer.echo(f"error: {' '.join(message.splitlines())}", err=True)
         raise SystemExit(1) from None

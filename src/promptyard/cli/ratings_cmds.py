@@ -24,11 +24,17 @@ def export_cmd(
     fmt: str = typer.Option("csv", "--format", "-f", help="csv or jsonl"),
     history: bool = typer.Option(False, "--history", help="Include superseded ratings"),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write here, not stdout"),
+    raw: bool = typer.Option(
+        False, "--raw", help="Write CSV cells as stored (no ' before =, +, -, @, tab, CR)"
+    ),
 ) -> None:
-    """Export a run's ratings: rater, time, scheme and its version, value, score."""
+    """Export a run's ratings: rater, time, scheme and its version, value, score.
+
+    CSV cells a spreadsheet would run as formulas get a ' in front, unless --raw.
+    """
     from promptyard import ratings  # numpy and the database: only when asked
 
-    body = ratings.export_ratings(current_workspace(), run_id, fmt, history=history)
+    body = ratings.export_ratings(current_workspace(), run_id, fmt, history=history, raw=raw)
     if output is None:
         typer.echo(body, nl=False)
         return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import itertools
 import json
 import sys
@@ -11,6 +10,7 @@ from typing import Any
 import typer
 
 from promptyard.cli._common import emit_json, fail, is_tty, split_ref, workspace
+from promptyard.csv_safety import write_csv
 from promptyard.errors import PromptyardError
 
 
@@ -162,8 +162,14 @@ def register(app: typer.Typer) -> None:
     def results(
         run_id: int = typer.Argument(..., help="the run's id"),
         fmt: str = typer.Option("jsonl", "--format", help="jsonl or csv"),
+        raw: bool = typer.Option(
+            False, "--raw", help="Write CSV cells as stored (no ' before =, +, -, @, tab, CR)"
+        ),
     ) -> None:
-        """Every cell of a run on stdout, as JSON lines or CSV."""
+        """Every cell of a run on stdout, as JSON lines or CSV.
+
+        CSV cells a spreadsheet would run as formulas get a ' in front, unless --raw.
+        """
         from promptyard import runs
 
         if fmt not in ("jsonl", "csv"):
@@ -182,9 +188,12 @@ def register(app: typer.Typer) -> None:
             for row in rows:
                 out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
             return
-        writer = csv.DictWriter(out, fieldnames=list(runs.RESULT_FIELDS))
-        writer.writeheader()
-        for row in itertools.chain([first], rows):
-            row = dict(row)
-            row["inputs"] = json.dumps(row["inputs"], ensure_ascii=False)
-            writer.writerow(row)
+        write_csv(
+            out,
+            list(runs.RESULT_FIELDS),
+            (
+                {**row, "inputs": json.dumps(row["inputs"], ensure_ascii=False)}
+                for row in itertools.chain([first], rows)
+            ),
+            raw=raw,
+        )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from promptyard.cli._common import emit_json
+from promptyard.cli._common import emit_json, fail
 from promptyard.versioning import examples_root, init_workspace_report
 from promptyard.workspace import HOME_ENV, current_workspace
 
@@ -19,6 +21,37 @@ def app_entry() -> Path:
     if packaged.is_file():
         return packaged
     return examples_root() / "app" / "main.py"
+
+
+def streamlit_config_file() -> Path:
+    """The product's Streamlit config: the wheel's copy beside the app, else the source tree's."""
+    packaged = app_entry().parent / ".streamlit" / "config.toml"
+    if packaged.is_file():
+        return packaged
+    return examples_root() / ".streamlit" / "config.toml"
+
+
+def streamlit_flags(config_file: Path) -> list[str]:
+    """Every option of `config_file` as `streamlit run` flags (`--client.toolbarMode minimal`).
+
+    Flags outrank every config file and STREAMLIT_* variable, so the product's settings
+    hold whatever `.streamlit/config.toml` sits in the folder `promptyard ui` starts from.
+    """
+
+    def flatten(prefix: str, table: dict[str, Any]) -> list[str]:
+        flags: list[str] = []
+        for key, value in table.items():
+            name = f"{prefix}.{key}" if prefix else key
+            if isinstance(value, dict):
+                flags += flatten(name, value)
+            else:
+                for item in value if isinstance(value, list) else [value]:
+                    text = str(item).lower() if isinstance(item, bool) else str(item)
+                    flags += [f"--{name}", text]
+        return flags
+
+    with config_file.open("rb") as handle:
+        return flatten("", tomllib.load(handle))
 
 
 def register(app: typer.Typer) -> None:
@@ -60,13 +93,16 @@ def register(app: typer.Typer) -> None:
         """Start the workbench in the browser."""
         ws = current_workspace(workspace)
         env = {**os.environ, HOME_ENV: str(ws.root)}
-        config_dir = examples_root()
+        config_file = streamlit_config_file()
+        if not config_file.is_file():
+            fail(f"the product's Streamlit config is missing ({config_file}); reinstall Promptyard")
         command = [
             sys.executable,
             "-m",
             "streamlit",
             "run",
             str(app_entry()),
+            *streamlit_flags(config_file),
             "--server.port",
             str(port),
             "--server.address",
@@ -77,8 +113,8 @@ def register(app: typer.Typer) -> None:
             "false",
         ]
         typer.echo(f"Promptyard on http://{host}:{port}  (workspace {ws.root})", err=True)
-        # Streamlit reads .streamlit/config.toml from the cwd: run from where it ships.
-        if (config_dir / ".streamlit" / "config.toml").is_file():
-            os.chdir(config_dir)
+        # Streamlit also reads .streamlit/config.toml from the cwd: start where ours ships, so
+        # a folder's own file cannot add options ours leaves unset (the flags win the rest).
+        os.chdir(config_file.parent.parent)
         # Become the Streamlit server (no child process): stopping `promptyard ui` stops it.
         os.execve(sys.executable, command, env)

@@ -47,7 +47,7 @@ def _names(ws: Workspace) -> list[str]:
 
 def _require(ws: Workspace, name: str) -> None:
     validate_name(name, "dataset")
-    if not (ws.root / dataset_path(name)).is_file():
+    if not ws.file(dataset_path(name)).is_file():  # a link out of the workspace: refused
         known = _names(ws)
         hint = f"; datasets: {', '.join(known)}" if known else "; there are no datasets yet"
         raise NotFoundError(f"dataset {name!r} not found{hint}")
@@ -157,7 +157,7 @@ def list_datasets(ws: Workspace) -> list[DatasetInfo]:
     """Every dataset in the workspace, by name, with its row count and latest version."""
     infos = []
     for name in _names(ws):
-        data = (ws.root / dataset_path(name)).read_bytes()
+        data = ws.file(dataset_path(name)).read_bytes()
         count = _count_rows(data)
         first_line = data[: data.find(b"\n")] if b"\n" in data else data
         try:

@@ -25,7 +25,7 @@ from promptyard.workspace import Workspace, validate_name
 def _current(ws: Workspace, name: str) -> tuple[str, list[Row] | None] | None:
     """The dataset file's text and its rows (None when unreadable); None for a new dataset."""
     path = dataset_path(name)
-    file = ws.root / path
+    file = ws.file(path)
     if not file.is_file():
         return None
     text = file.read_text(encoding="utf-8")

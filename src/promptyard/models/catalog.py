@@ -153,7 +153,7 @@ def load_endpoints(ws: Workspace) -> dict[str, ModelEndpoint]:
     for name, entry in models.items():
         name = str(name)
         ctx = f"{where}: model '{name}'{_line_of(lines, name)}"
-        if not _ENDPOINT_NAME.match(name) or len(name) > 100:
+        if not _ENDPOINT_NAME.fullmatch(name) or len(name) > 100:
             raise ModelConfigError(f"{ctx}: the name may only hold letters, digits and _ . : @ / -")
         if name in SIMULATED_MODELS:
             raise ModelConfigError(f"{ctx}: '{name}' is a simulator model name; choose another")
@@ -174,11 +174,11 @@ def _endpoint_from_entry(name: str, entry: dict[str, Any], ctx: str) -> ModelEnd
         raise ModelConfigError(f"{ctx}: field 'model' must not contain spaces, got {model!r}")
     api_base = entry.get("api_base")
     if api_base is not None and (
-        not isinstance(api_base, str) or not re.match(r"^https?://\S+$", api_base)
+        not isinstance(api_base, str) or not re.fullmatch(r"https?://\S+", api_base)
     ):
         raise ModelConfigError(f"{ctx}: field 'api_base' must be an http(s) URL, got {api_base!r}")
     key_env = entry.get("api_key_env")
-    if key_env is not None and (not isinstance(key_env, str) or not _ENV_NAME.match(key_env)):
+    if key_env is not None and (not isinstance(key_env, str) or not _ENV_NAME.fullmatch(key_env)):
         raise ModelConfigError(
             f"{ctx}: field 'api_key_env' must be the NAME of an environment variable (such as MY_KEY), not the key"
         )
@@ -208,7 +208,7 @@ def _endpoint_from_entry(name: str, entry: dict[str, Any], ctx: str) -> ModelEnd
         return float(value)
 
     kind = entry.get("provider")
-    if kind is not None and (not isinstance(kind, str) or not _PROVIDER_KIND.match(kind)):
+    if kind is not None and (not isinstance(kind, str) or not _PROVIDER_KIND.fullmatch(kind)):
         raise ModelConfigError(
             f"{ctx}: field 'provider' must name a provider (litellm, openai_compatible or a plugin's), got {kind!r}"
         )
@@ -290,7 +290,7 @@ def resolve_model(ws: Workspace, name: str) -> ModelEndpoint:
     if bare in SIMULATED_MODELS:
         return simulated_endpoint(bare)
     if "/" in name:
-        if not _MODEL_STRING.match(name) or name.endswith("/"):
+        if not _MODEL_STRING.fullmatch(name) or name.endswith("/"):
             raise UnknownModelError(
                 f"model {name!r} is not a well-formed litellm model string (provider/model, no spaces)"
             )

@@ -7,7 +7,6 @@ are kept.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Sequence
@@ -16,6 +15,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
+from promptyard.csv_safety import write_csv
 from promptyard.errors import NotFoundError, PromptyardError
 from promptyard.ratings.errors import RatingError
 from promptyard.ratings.schemes import get_scheme, scheme_version
@@ -149,9 +149,12 @@ def rating_counts(ws: Workspace, run_id: int) -> dict[str, int]:
     return out
 
 
-def export_ratings(ws: Workspace, run_id: int, fmt: str = "csv", history: bool = False) -> str:
+def export_ratings(
+    ws: Workspace, run_id: int, fmt: str = "csv", history: bool = False, raw: bool = False
+) -> str:
     """Every rating of a run as CSV or JSONL: cell, variant, scheme and its version, rater,
-    value, score, time. Only ratings in force unless `history`."""
+    value, score, time. Only ratings in force unless `history`. CSV cells a spreadsheet
+    would run as formulas get a `'` in front unless `raw`."""
     if fmt not in ("csv", "jsonl"):
         raise PromptyardError(f"unknown export format {fmt!r}: use csv or jsonl")
     with db.session(ws) as s:
@@ -190,22 +193,22 @@ def export_ratings(ws: Workspace, run_id: int, fmt: str = "csv", history: bool =
         }
         for r, c, v in rows
     ]
-    return to_text(records, fmt)
+    return to_text(records, fmt, raw=raw)
 
 
-def to_text(records: list[dict[str, Any]], fmt: str) -> str:
-    """Records as JSONL, or CSV with nested values written as JSON."""
+def to_text(records: list[dict[str, Any]], fmt: str, raw: bool = False) -> str:
+    """Records as JSONL, or CSV with nested values written as JSON and formula-like cells
+    neutralised (a leading `'`, see `csv_safety`) unless `raw`."""
     if fmt == "jsonl":
         return "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in records)
     buf = io.StringIO()
     if records:
-        writer = csv.DictWriter(buf, fieldnames=list(records[0]))
-        writer.writeheader()
-        for r in records:
-            writer.writerow(
-                {
-                    k: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict | bool) else v
-                    for k, v in r.items()
-                }
-            )
+        flat = (
+            {
+                k: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict | bool) else v
+                for k, v in r.items()
+            }
+            for r in records
+        )
+        write_csv(buf, list(records[0]), flat, raw=raw)
     return buf.getvalue()

@@ -171,7 +171,7 @@ def _parse_one(item: Any, where: str) -> RatingScheme:
             f"{where}: unknown field {extra[0]!r} (fields: {', '.join(sorted(_FIELDS))})"
         )
     name = item.get("name")
-    if not isinstance(name, str) or not _SCHEME_NAME.match(name):
+    if not isinstance(name, str) or not _SCHEME_NAME.fullmatch(name):
         raise SchemeError(
             f"{where}: field 'name' must be 1-50 letters, digits, '_' or '-', starting with a letter; got {name!r}"
         )

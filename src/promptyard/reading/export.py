@@ -64,9 +64,17 @@ def _record(column: Column, row: GridRow, view: GridCell) -> dict[str, Any]:
 
 
 def export_grid(
-    ws: Workspace, run_ids: Sequence[int], fmt: str = "csv", filters: GridFilters | None = None
+    ws: Workspace,
+    run_ids: Sequence[int],
+    fmt: str = "csv",
+    filters: GridFilters | None = None,
+    raw: bool = False,
 ) -> str:
-    """The grid as CSV (nested values as JSON) or JSONL, one record per cell."""
+    """The grid as CSV (nested values as JSON) or JSONL, one record per cell.
+
+    In CSV, a cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR
+    first) gets a `'` in front, unless `raw`.
+    """
     if fmt not in ("csv", "jsonl"):
         raise PromptyardError(f"unknown export format {fmt!r}: use csv or jsonl")
-    return to_text(list(iter_grid_records(ws, run_ids, filters)), fmt)
+    return to_text(list(iter_grid_records(ws, run_ids, filters)), fmt, raw=raw)

@@ -6,6 +6,7 @@ SQLite); `db.session(ws)` reads. Never call a model inside either.
 
 from promptyard.storage.db import (
     BUSY_TIMEOUT_MS,
+    StorageError,
     applied_migrations,
     dispose_engines,
     get_engine,
@@ -48,6 +49,7 @@ __all__ = [
     "RunKind",
     "RunStatus",
     "Score",
+    "StorageError",
     "Variant",
     "VariantRatingStats",
     "VariantStats",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -68,9 +69,29 @@ def current_labels(labels_file: Path, path: str) -> dict[str, str]:
     return current
 
 
-def append_move(labels_file: Path, move: LabelMove) -> str:
-    """Append `move` to `labels_file`; returns the file's previous text, to undo with."""
-    existing = labels_file.read_text(encoding="utf-8") if labels_file.is_file() else ""
-    text = existing if not existing or existing.endswith("\n") else existing + "\n"
-    labels_file.write_text(text + json.dumps(move.to_dict()) + "\n", encoding="utf-8")
+def append_move(labels_file: Path, move: LabelMove) -> str | None:
+    """Append `move` to `labels_file`; returns the file's previous text (None: there was no
+    file), to undo with `undo_append`.
+
+    Appends, never rewrites: on a full disk the earlier moves stay as they were, and a
+    part-written line is cut off again (truncating needs no space) before the error rises.
+    """
+    existing = labels_file.read_text(encoding="utf-8") if labels_file.is_file() else None
+    line = ("\n" if existing and not existing.endswith("\n") else "") + json.dumps(move.to_dict())
+    try:
+        with open(labels_file, "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError:
+        undo_append(labels_file, existing)
+        raise
     return existing
+
+
+def undo_append(labels_file: Path, before: str | None) -> None:
+    """Put `labels_file` back as it was: cut to `before`, or removed when it was new."""
+    if before is None:
+        labels_file.unlink(missing_ok=True)
+    elif labels_file.exists():
+        os.truncate(labels_file, len(before.encode("utf-8")))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import git
 
+from promptyard.disk_errors import disk_error
 from promptyard.errors import PromptyardError
 from promptyard.workspace import Workspace
 
@@ -58,10 +59,7 @@ class Repository:
 
     def abs_path(self, path: str) -> Path:
         """The absolute path of workspace-relative `path`; an error if it leaves the workspace."""
-        target = (self.workspace.root / path).resolve()
-        if not target.is_relative_to(self.workspace.root.resolve()):
-            raise PromptyardError(f"{path} is outside the workspace")
-        return target
+        return self.workspace.file(path)
 
     def check_writable(self) -> None:
         """Raise RepositoryStateError when a commit now could corrupt or sweep in work."""
@@ -90,7 +88,11 @@ class Repository:
     @contextmanager
     def _locked(self) -> Iterator[None]:
         lock_path = Path(self.repo.git_dir) / "promptyard.lock"
-        with open(lock_path, "w") as handle:
+        try:
+            handle = open(lock_path, "w")  # noqa: SIM115 (closed by the with below)
+        except OSError as exc:
+            raise disk_error(exc, "taking the workspace's save lock") from None
+        with handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield

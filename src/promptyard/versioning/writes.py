@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import difflib
+import errno
 import os
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import git
 
+from promptyard.disk_errors import disk_error
 from promptyard.errors import NotFoundError, PromptyardError
 from promptyard.versioning.history import History, Version
-from promptyard.versioning.labels import LabelMove, append_move
+from promptyard.versioning.labels import LabelMove, append_move, undo_append
 from promptyard.versioning.repo import decode_text, git_reason
 from promptyard.workspace import validate_name
+
+# errno values of file systems without hard links (FAT, some network mounts).
+_NO_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.EXDEV}
 
 
 class ConflictError(PromptyardError):
@@ -73,22 +79,66 @@ class Writes(History):
                 raise ConflictError(path, latest.tag if latest else None, None, content, on_disk)
             if committed == content and latest is not None:
                 return latest
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-            tmp.write_text(content, encoding="utf-8")
-            os.replace(tmp, target)
+            backup = self._replace_file(target, content, path)
             try:
                 self._commit_one(path, message, author, removed=False)
             except git.GitCommandError as exc:
                 # Put back what was there so a failed commit changes nothing.
-                if on_disk is None:
-                    target.unlink(missing_ok=True)
-                else:
-                    target.write_text(on_disk, encoding="utf-8")
+                self._put_back(target, backup, on_disk, path)
                 raise PromptyardError(
                     f"git refused the commit of {path}: {git_reason(exc)}"
                 ) from None
+            if backup is not None:
+                backup.unlink(missing_ok=True)
         return self.history(path)[-1]
+
+    def _replace_file(self, target: Path, content: str, path: str) -> Path | None:
+        """Write `content` to `target` atomically (a temporary file, then a rename).
+
+        Returns a hard link to the old file, to put it back without writing a byte (a full
+        disk cannot stop that), or None when there was no old file. On any OSError the
+        temporary file is removed, the old file is untouched, and a DiskError says why.
+        """
+        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+        backup = target.with_name(f".{target.name}.old-{os.getpid()}") if target.exists() else None
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "w", encoding="utf-8") as handle:
+                handle.write(content)
+                handle.flush()
+                os.fsync(handle.fileno())  # a full disk shows here, not after the rename
+            if backup is not None:
+                backup.unlink(missing_ok=True)
+                try:
+                    os.link(target, backup)
+                except OSError as exc:
+                    if exc.errno not in _NO_LINKS:
+                        raise
+                    backup = None  # no hard links here: a failed commit rewrites the old text
+            os.replace(tmp, target)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            if backup is not None:
+                backup.unlink(missing_ok=True)
+            raise disk_error(exc, f"saving {path}") from None
+        return backup
+
+    def _put_back(self, target: Path, backup: Path | None, on_disk: str | None, path: str) -> None:
+        """Undo `_replace_file` after a failed commit: the old file again, nothing staged."""
+        if backup is not None:
+            os.replace(backup, target)
+        elif on_disk is not None:
+            target.write_text(on_disk, encoding="utf-8")
+        else:
+            target.unlink(missing_ok=True)
+        # `git add` staged the new content; unstage it (best effort: the disk may be full).
+        try:
+            self.repo.git.reset("-q", "--", self.repo_path(path))
+        except git.GitCommandError:
+            try:  # no commit yet to reset to
+                self.repo.git.rm("--cached", "-q", "--ignore-unmatch", "--", self.repo_path(path))
+            except git.GitCommandError:
+                pass
 
     def delete(
         self,
@@ -107,7 +157,10 @@ class Writes(History):
                 raise ConflictError(
                     path, base, versions[-1].tag, "", self.read_version(versions[-1])
                 )
-            self.abs_path(path).unlink(missing_ok=True)
+            try:
+                self.abs_path(path).unlink(missing_ok=True)
+            except OSError as exc:
+                raise disk_error(exc, f"deleting {path}") from None
             self._commit_one(path, message or f"Delete {path}", author, removed=True)
         return self.history(path)[-1]
 
@@ -138,11 +191,14 @@ class Writes(History):
             previous = self._current_labels(path).get(label)
             move = LabelMove(path, label, previous, version.sha, mover, datetime.now(UTC))
             labels_file = self.workspace.labels_file
-            before = append_move(labels_file, move)
             rel = self.workspace.rel(labels_file)
+            try:
+                before = append_move(labels_file, move)
+            except OSError as exc:
+                raise disk_error(exc, f"recording the label move in {rel}") from None
             try:
                 self._commit_one(rel, f"Label {path} {version.tag} as {label}", who, removed=False)
             except git.GitCommandError as exc:
-                labels_file.write_text(before, encoding="utf-8")
+                undo_append(labels_file, before)
                 raise PromptyardError(f"git refused the label commit: {git_reason(exc)}") from None
         return move
