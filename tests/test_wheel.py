@@ -65,6 +65,10 @@ def _build_and_install(tmp_path: Path) -> Path:
     with zipfile.ZipFile(wheel) as zf:
         shipped = zf.read("promptyard/_app/.streamlit/config.toml")
     assert shipped == PRODUCT_CONFIG.read_bytes()
+    # every file `promptyard init` copies into a new workspace ships too
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for example in ("ratings.yaml", "gate.yaml", "evaluators/keeps_numbers.py"):
+        assert f"promptyard/_examples/{example}" in names, example
 
     venv = tmp_path / "venv"
     _run(sys.executable, "-m", "venv", "--without-pip", venv)
