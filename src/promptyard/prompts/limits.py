@@ -118,7 +118,10 @@ class RenderBudget:
 
     def check_printed(self, value: Any, what: str = "a value") -> None:
         """Refuse `value` when printing it (`str`) would pass the character limit."""
-        self.check_chars(printed_size(value, self.limits.max_chars), what)
+        if type(value) is str:  # the common case, without the walk
+            self.check_chars(len(value), what)
+        else:
+            self.check_chars(printed_size(value, self.limits.max_chars), what)
 
 
 def printed_size(value: Any, limit: int) -> int:

@@ -138,8 +138,17 @@ def _check_replace(budget: RenderBudget, text: Any, old: Any, new: Any, count: A
 def _joined_size(budget: RenderBudget, items: Any, separator: str) -> int:
     if not isinstance(items, list | tuple | str):
         return 0  # a generator: the result is checked once joined
-    limit = budget.limits.max_chars
-    return sum(printed_size(x, limit) for x in items) + len(separator) * max(len(items) - 1, 0)
+    return _total_size(items, budget.limits.max_chars) + len(separator) * max(len(items) - 1, 0)
+
+
+def _total_size(values: Iterable[Any], limit: int) -> int:
+    """The printed sizes of `values` added up, stopping once past `limit`."""
+    total = 0
+    for value in values:
+        total += len(value) if type(value) is str else printed_size(value, limit)
+        if total > limit:
+            break
+    return total
 
 
 def _filter_args(func: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -254,11 +263,15 @@ class LimitedSandbox(SandboxedEnvironment):
     def concat(self, parts: Iterable[str]) -> str:  # type: ignore[override]
         """A block's or the whole render's output joined, counting it as it comes."""
         budget = active_budget()
-        chunks, size = [], 0
+        limit = budget.limits.max_chars
+        chunks: list[str] = []
+        size = 0
         for chunk in parts:
             size += len(chunk)
-            budget.check_chars(size, "output")
-            budget.check_time()
+            if size > limit:
+                budget.check_chars(size, "output")
+            if not len(chunks) & 1023:  # the clock every 1,024 pieces: each one is small
+                budget.check_time()
             chunks.append(chunk)
         return "".join(chunks)
 
@@ -266,8 +279,7 @@ class LimitedSandbox(SandboxedEnvironment):
         """`a ~ b ~ ...`: the values printed and joined, refused before past the limit."""
         budget = active_budget()
         budget.check_time()
-        limit = budget.limits.max_chars
-        budget.check_chars(sum(printed_size(v, limit) for v in values))
+        budget.check_chars(_total_size(values, budget.limits.max_chars))
         return "".join(str(v) for v in values)
 
     def call_binop(self, context: Context, operator_name: str, left: Any, right: Any) -> Any:
