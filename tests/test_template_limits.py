@@ -82,6 +82,11 @@ GROWING = {
     + "y" * 100
     + "{% endfor %}{% endmacro %}{{ m()|length }}",
     "** of a large base": "{{ ((9 ** 999) ** 999)|string|length }}",
+    "str.translate": "{{ ('a' * 1000000).translate({97: 'xyz'})|length }}",
+    "bytes repetition": "{{ ('x'.encode() * 999999999)|length }}",
+    "bytes % width": "{{ ('%999999999d'.encode() % 1)|length }}",
+    "int.to_bytes": "{{ (1).to_bytes(999999999, 'big')|length }}",
+    "str.expandtabs": "{{ ('\t' * 1000).expandtabs(10000)|length }}",
 }
 
 
@@ -124,10 +129,13 @@ def test_ordinary_templates_render_as_before() -> None:
         " {{ [1, 2] + [3] }} {{ 'ab' * 2 }} {{ ['x', 'y']|join(',') }}"
         " {% for i in range(3) %}{{ i }}{% endfor %} {{ 'l1\\nl2'|indent(2) }}"
         " {{ 'a-b'|replace('-', '+') }} {{ 'c'|center(3) }}"
-        " {% set l = [] %}{{ l.append(1) or l }}"
+        " {% set l = [] %}{{ l.append(1) or l }} {{ 'a\tb'.expandtabs(4) }}"
+        " {{ 'ab'.translate({97: 'A'}) }} {{ 'x'.encode() * 2 }}"
     )
     [message] = parse_prompt(body, "ok").render()
-    assert message["content"] == "ab 00003    7 1024 [1, 2, 3] abab x,y 012 l1\n  l2 a+b  c  [1]"
+    assert message["content"] == (
+        "ab 00003    7 1024 [1, 2, 3] abab x,y 012 l1\n  l2 a+b  c  [1] a   b Ab b'xx'"
+    )
 
 
 def test_a_value_just_under_the_limit_is_fine() -> None:

@@ -108,7 +108,7 @@ class RenderBudget:
 
     def check_value(self, value: Any) -> Any:
         """`value`, once its own size is within the limits (strings, containers, numbers)."""
-        if isinstance(value, str):
+        if isinstance(value, str | bytes | bytearray):
             self.check_chars(len(value))
         elif isinstance(value, list | tuple | dict | set | frozenset):
             self.check_items(len(value))
@@ -136,6 +136,8 @@ def printed_size(value: Any, limit: int) -> int:
         item, depth = stack.pop()
         if isinstance(item, str):
             total += len(item) + (2 if depth else 0)  # repr quotes it inside a container
+        elif isinstance(item, bytes | bytearray):
+            total += 4 * len(item) + 14  # b'\\x00' per byte at worst, bytearray(...)
         elif isinstance(item, bool) or item is None:
             total += 5
         elif isinstance(item, int):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import operator
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from typing import Any
 
 from jinja2 import nodes, pass_context
@@ -44,13 +44,18 @@ _BINOPS: dict[str, Callable[[Any, Any], Any]] = {
     "%": operator.mod,
     "**": operator.pow,
 }
-_SIZED = (str, list, tuple)
+_TEXT = (str, bytes, bytearray)
+_SIZED = (str, bytes, bytearray, list, tuple)
 _PRINTING = frozenset(["string", "tojson", "pprint", "urlencode", "xmlattr", "e", "escape"])
 # A %-format conversion: (mapping key)? flags width? (.precision)? length? type
 _PERCENT_SPEC = re.compile(
     r"%(?:\([^)]*\))?[#0\- +]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?([diouxXeEfFgGcrsa%])"
 )
 _SPEC_NUMBERS = re.compile(r"\d+")
+
+
+def _check_length(budget: RenderBudget, seq: Any, size: int) -> None:
+    budget.check_chars(size) if isinstance(seq, _TEXT) else budget.check_items(size)
 
 
 def _check_binop(budget: RenderBudget, op: str, left: Any, right: Any) -> None:
@@ -63,13 +68,12 @@ def _check_binop(budget: RenderBudget, op: str, left: Any, right: Any) -> None:
             budget.check_int(left.bit_length() + right.bit_length())
         for seq, count in ((left, right), (right, left)):
             if isinstance(seq, _SIZED) and isinstance(count, int) and count > 0:
-                size = len(seq) * count
-                budget.check_chars(size) if isinstance(seq, str) else budget.check_items(size)
+                _check_length(budget, seq, len(seq) * count)
     elif op == "+" and isinstance(left, _SIZED) and isinstance(right, _SIZED):
-        size = len(left) + len(right)
-        budget.check_chars(size) if isinstance(left, str) else budget.check_items(size)
-    elif op == "%" and isinstance(left, str):
-        check_percent(budget, left, right)
+        _check_length(budget, left, len(left) + len(right))
+    elif op == "%" and isinstance(left, str | bytes):
+        fmt = left.decode("latin-1") if isinstance(left, bytes) else left
+        check_percent(budget, fmt, right)
 
 
 def check_percent(budget: RenderBudget, fmt: str, args: Any) -> None:
@@ -107,27 +111,40 @@ class _LimitedFormatter(SandboxedFormatter):
         return text
 
 
-def _check_method(budget: RenderBudget, func: Any, args: tuple[Any, ...]) -> None:
-    """Refuse a string or list method call whose result would pass a limit."""
+def _check_method(
+    budget: RenderBudget, func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
+    """Refuse a string, bytes, number or list method call whose result would pass a limit."""
     owner = getattr(func, "__self__", None)
     name = getattr(func, "__name__", "")
-    if isinstance(owner, str):
-        if name in ("ljust", "rjust", "center", "zfill") and args and isinstance(args[0], int):
-            budget.check_chars(args[0])
+    first = args[0] if args else None
+    if isinstance(owner, _TEXT):
+        if name in ("ljust", "rjust", "center", "zfill") and isinstance(first, int):
+            budget.check_chars(first)
         elif name == "expandtabs":
-            tab = args[0] if args and isinstance(args[0], int) else 8
-            budget.check_chars(len(owner) * max(tab, 1))
+            tab = first if isinstance(first, int) else kwargs.get("tabsize", 8)
+            tabs = owner.count("\t") if isinstance(owner, str) else owner.count(b"\t")
+            budget.check_chars(len(owner) + tabs * (tab if isinstance(tab, int) else 8))
         elif name == "replace" and len(args) >= 2:
             _check_replace(budget, owner, args[0], args[1], args[2] if len(args) > 2 else -1)
         elif name == "join" and args:
-            budget.check_chars(_joined_size(budget, args[0], owner))
+            budget.check_chars(_joined_size(budget, first, owner))
+        elif name == "translate" and isinstance(first, dict):
+            longest = max((len(v) for v in first.values() if isinstance(v, _TEXT)), default=1)
+            budget.check_chars(len(owner) * max(longest, 1))
+    elif isinstance(owner, int) and name == "to_bytes":
+        length = first if first is not None else kwargs.get("length", 1)
+        if isinstance(length, int):
+            budget.check_chars(length)
     elif isinstance(owner, list) and name == "extend" and args:
-        extra = args[0]
-        budget.check_items(len(owner) + (len(extra) if hasattr(extra, "__len__") else 0))
+        extra = len(first) if isinstance(first, Sized) else 0
+        budget.check_items(len(owner) + extra)
 
 
 def _check_replace(budget: RenderBudget, text: Any, old: Any, new: Any, count: Any) -> None:
-    if not (isinstance(text, str) and isinstance(old, str) and isinstance(new, str)):
+    if not all(isinstance(x, str) for x in (text, old, new)) and not all(
+        isinstance(x, bytes | bytearray) for x in (text, old, new)
+    ):
         return
     found = text.count(old) if old else len(text) + 1
     if isinstance(count, int) and count >= 0:
@@ -135,8 +152,8 @@ def _check_replace(budget: RenderBudget, text: Any, old: Any, new: Any, count: A
     budget.check_chars(len(text) + found * (len(new) - len(old)))
 
 
-def _joined_size(budget: RenderBudget, items: Any, separator: str) -> int:
-    if not isinstance(items, list | tuple | str):
+def _joined_size(budget: RenderBudget, items: Any, separator: str | bytes | bytearray) -> int:
+    if not isinstance(items, list | tuple | str | bytes):
         return 0  # a generator: the result is checked once joined
     return _total_size(items, budget.limits.max_chars) + len(separator) * max(len(items) - 1, 0)
 
@@ -145,7 +162,7 @@ def _total_size(values: Iterable[Any], limit: int) -> int:
     """The printed sizes of `values` added up, stopping once past `limit`."""
     total = 0
     for value in values:
-        total += len(value) if type(value) is str else printed_size(value, limit)
+        total += len(value) if isinstance(value, _TEXT) else printed_size(value, limit)
         if total > limit:
             break
     return total
@@ -299,7 +316,7 @@ class LimitedSandbox(SandboxedEnvironment):
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
         budget = active_budget()
         budget.check_time()
-        _check_method(budget, __obj, args)
+        _check_method(budget, __obj, args, kwargs)
         result = super().call(__context, __obj, *args, **kwargs)
         owner = getattr(__obj, "__self__", None)
         if isinstance(owner, list | dict | set):
