@@ -138,6 +138,39 @@ def test_ordinary_templates_render_as_before() -> None:
     )
 
 
+def test_loops_macros_and_filters_render_as_jinjas_own_sandbox_does() -> None:
+    """Jinja's plain SandboxedEnvironment is the oracle: the guards change no output."""
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    body = (
+        "{% for x in xs %}{{ loop.index }}/{{ loop.length }}{{ '!' if loop.last }}"
+        "{{ loop.cycle('a', 'b') }}{% if loop.changed(x) %}c{% endif %} {% endfor %}"
+        "{% for x in [] %}no{% else %}empty{% endfor %} "
+        "{% for n in tree recursive %}[{{ n.name }}{% if n.kids %}{{ loop(n.kids) }}"
+        "{% endif %}]{% endfor %} "
+        "{% for k, v in d|dictsort %}{{ k }}={{ v }};{% endfor %} "
+        "{% for x in xs if x > 1 %}{{ x }}{% endfor %} "
+        "{% for i in range(3) %}{% for j in range(2) %}{{ loop.depth }}{{ i }}{{ j }}"
+        "{% endfor %}{% endfor %} "
+        "{% macro m(a) %}<{{ a }}{{ caller() if caller }}>{% endmacro %}"
+        "{% call m(1) %}body{% endcall %} "
+        "{% set ns = namespace(t=0) %}{% for i in range(5) %}{% set ns.t = ns.t + i %}"
+        "{% endfor %}{{ ns.t }} {{ xs|map('string')|join('-') }} {{ xs|select('odd')|list }}"
+        " {{ 7 // 2 }} {{ 7 / 2 }} {{ -3 % 5 }} {{ 'x' if 1 is divisibleby(1) }}"
+        " {{ {'a': [1, 'b']} }} {{ 'a' ~ 1 ~ none }} {{ '%s and %r' % ('x', 'y') }}"
+    )
+    values = {
+        "xs": [1, 2, 2, 3],
+        "tree": [{"name": "a", "kids": [{"name": "b", "kids": []}]}],
+        "d": {"b": 2, "a": 1},
+    }
+    plain = SandboxedEnvironment(undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    expected = plain.from_string(body).render(values).strip("\n")
+    assert parse_prompt(body, "x").render(values)[0]["content"] == expected
+    assert "1/4ac 2/4bc 3/4a 4/4!bc empty [a[b]]" in expected
+
+
 def test_a_value_just_under_the_limit_is_fine() -> None:
     [message] = parse_prompt("{{ 'x' * 1999999 }}", "ok").render()
     assert len(message["content"]) == 1999999
