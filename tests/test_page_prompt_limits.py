@@ -29,3 +29,18 @@ def test_live_preview_of_a_hostile_template_times_out(
     assert any("Rendering timed out after 0.3 s" in w.value for w in at.warning)
     assert any("time limit" in e.value for e in at.error)
     assert not at.chat_message  # no half-rendered messages are shown
+
+
+def test_a_conflicted_prompt_is_flagged_in_the_list(workspace: Workspace) -> None:
+    """Mid-merge, the working-tree file has markers: the list flags it (the editor opens
+    the latest saved version, which has none)."""
+    from tests.test_conflicts import conflicting_merge
+
+    conflicting_merge(workspace.root)
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state[state.PROMPT_SELECTED] = "summarize"
+    at.session_state[state.PROMPT_PLAIN_EDITOR] = True
+    at.run()
+    assert not at.exception
+    [option] = [o for o in at.radio[0].options if o.startswith("summarize")]
+    assert "⚠️" in option

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import difflib
 
+from jinja2 import TemplateSyntaxError
+
 from promptyard.prompts.errors import TemplateError
 from promptyard.prompts.render import known_names, unknown_names
 from promptyard.prompts.template import PromptTemplate
@@ -19,7 +21,11 @@ __all__ = ["check_template"]
 def check_template(template: PromptTemplate, source: str) -> None:
     """Raise TemplateError (file line and column) for the first unknown filter or test."""
     for message in template.messages:
-        for kind, name, line, column in unknown_names(message.text):
+        try:
+            unknown = unknown_names(message.text)
+        except TemplateSyntaxError:
+            continue  # not Jinja (a mustache prompt): parse_prompt checked it in its own format
+        for kind, name, line, column in unknown:
             close = difflib.get_close_matches(name, known_names(kind), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise TemplateError(
