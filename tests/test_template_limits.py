@@ -222,3 +222,20 @@ def test_eval_on_a_hostile_prompt_ends_with_exit_2(workspace: Any, sim: Simulato
     assert "time limit" in r.stderr and "summarize" in r.stderr
     assert "Traceback" not in r.stderr
     assert sim.calls == 0
+
+
+def test_cli_save_refuses_an_unknown_filter_and_render_names_its_line(
+    workspace: Any, tmp_path: Any
+) -> None:
+    draft = tmp_path / "typo.prompty"
+    draft.write_text("---\nname: typo\n---\nuser:\n{{ text | uper }}\n")
+    r = run_cli("prompt", "save", "typo", "-f", str(draft), "-m", "add", home=workspace.root)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "prompts/typo.prompty line 5, column 11: unknown filter 'uper'" in r.stderr
+    assert not (workspace.prompts_dir / "typo.prompty").exists()
+
+    # a file written past the save check fails at render with its line, not a traceback
+    (workspace.prompts_dir / "typo.prompty").write_text(draft.read_text())
+    r = run_cli("prompt", "render", "typo", "--var", "text=x", home=workspace.root)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "line 5" in r.stderr and "No filter named 'uper'" in r.stderr
