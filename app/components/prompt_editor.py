@@ -12,7 +12,14 @@ import streamlit as st
 
 from promptyard import prompts
 from promptyard.errors import PromptyardError
-from promptyard.prompts import PromptTemplate, TemplateError, split_front_matter, with_changes
+from promptyard.prompts import (
+    PromptTemplate,
+    TemplateError,
+    TemplateLimitError,
+    TemplateTimeoutError,
+    split_front_matter,
+    with_changes,
+)
 from promptyard.versioning import ConflictError
 from promptyard.workspace import Workspace
 
@@ -105,6 +112,7 @@ def prompt_editor(ws: Workspace, name: str, text: str, base_sha: str | None) -> 
 
     if template is None:
         new_text = edited_body
+        preview = prompts.preview_prompt(new_text, name, {})
         with preview_col:
             st.subheader("Preview")
             st.caption("The preview appears once the file parses.")
@@ -125,17 +133,13 @@ def prompt_editor(ws: Workspace, name: str, text: str, base_sha: str | None) -> 
             parameters=params,
             samples=samples,
         )
+        preview = _render_preview(new_text, name)
         with preview_col:
-            _preview(new_text, name)
+            _preview(preview)
 
     with edit_col:
-        error = (
-            prompts.preview_prompt(new_text, name, {}).error
-            if template is None
-            else _render_error(new_text, name)
-        )
         _show_error(
-            error, body_start=split_front_matter(new_text)[2] if template is not None else 1
+            preview.error, body_start=split_front_matter(new_text)[2] if template is not None else 1
         )
         changed = (
             new_text != (text if template is None else with_changes(template)) and new_text != text
@@ -170,19 +174,32 @@ def _sample_inputs(template: PromptTemplate, body: str, fk: Any) -> dict[str, An
     return samples
 
 
-def _render_error(text: str, name: str) -> TemplateError | None:
+def _render_preview(text: str, name: str) -> prompts.PromptPreview:
+    """The edited text rendered once with its samples, under the render time limit.
+
+    Rendering runs in the script's thread but ends by the limit (2 s by default), so a
+    hostile template cannot keep the server busy; the preview then says it timed out.
+    """
     template = _parse_for_fields(text, name)
-    if template is None:
-        return prompts.preview_prompt(text, name, {}).error
-    return prompts.preview_prompt(text, name, template.samples).error
+    return prompts.preview_prompt(text, name, template.samples if template else {})
 
 
-def _preview(text: str, name: str) -> None:
-    template = _parse_for_fields(text, name)
+def _preview(preview: prompts.PromptPreview) -> None:
+    template = preview.template
     if template is None:
         st.caption("Fix the error to see the preview.")
         return
-    preview = prompts.preview_prompt(text, name, template.samples)
+    if isinstance(preview.error, TemplateTimeoutError):
+        limit = prompts.default_limits().timeout_s
+        st.warning(
+            f"Rendering timed out after {limit:g} s: the template takes too long to render"
+            " with the sample inputs (loops nested too deep?), and would in a run too.",
+            icon="⏱️",
+        )
+        return
+    if isinstance(preview.error, TemplateLimitError):
+        st.warning("The template builds a value past the size limit; see the error.", icon="📏")
+        return
     if not preview.messages:
         st.caption("Fill in every sample input to see the rendered messages.")
         return

@@ -21,9 +21,18 @@ from promptyard.prompts.api import (
     restore_prompt,
     save_prompt,
 )
+from promptyard.prompts.checks import check_template
 from promptyard.prompts.compose import dump_prompt, with_changes
-from promptyard.prompts.errors import MissingVariablesError, TemplateError
+from promptyard.prompts.conflicts import conflict_lines, refuse_conflicts
+from promptyard.prompts.errors import (
+    MergeConflictError,
+    MissingVariablesError,
+    TemplateError,
+    TemplateLimitError,
+    TemplateTimeoutError,
+)
 from promptyard.prompts.format import parse_prompt, split_front_matter, split_messages
+from promptyard.prompts.limits import RenderLimits, default_limits, render_limits
 from promptyard.prompts.render import MAX_RENDERED_CHARS
 from promptyard.prompts.template import ROLES, MessageTemplate, PromptTemplate
 from promptyard.prompts.tokens import (
@@ -36,16 +45,23 @@ from promptyard.prompts.tokens import (
 __all__ = [
     "EXTENSION",
     "MAX_RENDERED_CHARS",
+    "MergeConflictError",
     "MessageTemplate",
     "MissingVariablesError",
     "PromptPreview",
     "PromptSummary",
     "PromptTemplate",
     "ROLES",
+    "RenderLimits",
     "TemplateError",
+    "TemplateLimitError",
+    "TemplateTimeoutError",
+    "check_template",
+    "conflict_lines",
     "count_message_tokens",
     "count_text_tokens",
     "count_tokens",
+    "default_limits",
     "delete_prompt",
     "diff_prompt",
     "dump_prompt",
@@ -61,6 +77,8 @@ __all__ = [
     "prompt_path",
     "prompt_text",
     "prompt_versions",
+    "refuse_conflicts",
+    "render_limits",
     "render_prompt",
     "restore_prompt",
     "save_prompt",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from promptyard.errors import NotFoundError
+from promptyard.prompts.checks import check_template
 from promptyard.prompts.errors import TemplateError
 from promptyard.prompts.format import parse_prompt
 from promptyard.prompts.template import PromptTemplate
@@ -143,12 +144,13 @@ def save_prompt(
 ) -> Version:
     """Validate `text` as a prompt and commit it as the next version of `name`.
 
-    Raises TemplateError (with line and column) for a broken template and ConflictError
-    when `base` is not the latest version; nothing is written in either case.
+    Raises TemplateError (with line and column) for a broken template, an unknown filter
+    or test, or git conflict markers, and ConflictError when `base` is not the latest
+    version; nothing is written in any case.
     """
     ws = _ws(workspace)
     path = prompt_path(name)
-    parse_prompt(text, name, source=path)
+    check_template(parse_prompt(text, name, source=path), path)
     if not text.endswith("\n"):
         text += "\n"
     return Store(ws).save(path, text, message or f"Update {name}", base=base, author=author)
@@ -255,6 +257,10 @@ def preview_prompt(text: str, name: str, values: dict[str, Any]) -> PromptPrevie
         template = parse_prompt(text, name, source=f"{name}.prompty")
     except TemplateError as exc:
         return PromptPreview(None, [], [], exc)
+    try:
+        check_template(template, f"{name}.prompty")
+    except TemplateError as exc:
+        return PromptPreview(template, [], [], exc)
     try:
         messages = template.render(values)
     except TemplateError as exc:

@@ -44,3 +44,26 @@ class MissingVariablesError(TemplateError):
         super().__init__(
             f"missing {'variable' if len(missing) == 1 else 'variables'}: {names}", source=source
         )
+
+
+class TemplateLimitError(TemplateError):
+    """Rendering went past a size limit: a value, a list or the output grew too large."""
+
+
+class TemplateTimeoutError(TemplateLimitError):
+    """Rendering went past its time limit (`PROMPTYARD_RENDER_TIMEOUT`, 2 s by default)."""
+
+
+class MergeConflictError(TemplateError):
+    """A prompt file still holds git's conflict markers; `lines` lists them (1-based)."""
+
+    def __init__(self, source: str, lines: list[int]) -> None:
+        self.lines = lines
+        shown = ", ".join(str(n) for n in lines[:20]) + (", ..." if len(lines) > 20 else "")
+        super().__init__(
+            f"unresolved merge conflict: git's <<<<<<< ======= >>>>>>> markers at"
+            f" {'line' if len(lines) == 1 else 'lines'} {shown}; resolve the conflict"
+            " (keep one side, remove the markers) and save or commit the file again",
+            line=lines[0] if lines else None,
+            source=source,
+        )

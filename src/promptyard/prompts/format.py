@@ -31,6 +31,7 @@ from typing import Any
 import yaml
 from jinja2 import TemplateSyntaxError
 
+from promptyard.prompts.conflicts import refuse_conflicts
 from promptyard.prompts.errors import TemplateError
 from promptyard.prompts.render import check_syntax
 from promptyard.prompts.template import MessageTemplate, PromptTemplate
@@ -130,6 +131,7 @@ def parse_prompt(
 ) -> PromptTemplate:
     """Parse and validate a prompt file; raise TemplateError saying what and where."""
     source = source or (f"{name}.prompty" if name else "prompt")
+    refuse_conflicts(text, source)  # every read path parses here: get_prompt, runs, eval
     if "\x00" in text:
         raise TemplateError("file contains NUL bytes; is it a binary file?", source=source)
     front_text, body, body_line = split_front_matter(text.replace("\r\n", "\n"))

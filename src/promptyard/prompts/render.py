@@ -1,52 +1,50 @@
 """Rendering in the sandbox: a Jinja2 `SandboxedEnvironment` with `StrictUndefined`.
 
-The sandbox refuses attribute tricks, and size limits on `*`, `**` and the rendered text
-keep a template from exhausting memory.
+The sandbox (`sandbox`) refuses attribute tricks and runs every render under a deadline
+and size limits (`limits`); what it refuses comes back as a TemplateError naming the line.
 """
 
 from __future__ import annotations
 
 import functools
-import operator
+import re
+from types import TracebackType
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
-from jinja2.exceptions import SecurityError, UndefinedError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.exceptions import SecurityError, TemplateAssertionError, UndefinedError
 
-from promptyard.prompts.errors import TemplateError
+from promptyard.prompts.errors import TemplateError, TemplateLimitError, TemplateTimeoutError
+from promptyard.prompts.limits import (
+    MAX_RENDERED_CHARS,
+    RenderLimitError,
+    RenderLimits,
+    RenderTimeout,
+    render_budget,
+)
+from promptyard.prompts.sandbox import LimitedSandbox, guard_loops
 
-MAX_RENDERED_CHARS = 2_000_000  # a template may not build strings past this size
+__all__ = [
+    "MAX_RENDERED_CHARS",
+    "check_syntax",
+    "known_names",
+    "render_text",
+    "unknown_names",
+    "variables_in_order",
+]
+
+_TEMPLATE_FILE = "<template>"  # the file name Jinja gives the frames of template code
+_LONG_NUMBER = re.compile(r"\d{4301,}")
 
 
-class _Sandbox(SandboxedEnvironment):
-    """The sandbox, with size limits on `*` and `**` so a template cannot exhaust memory."""
-
-    intercepted_binops = frozenset(["*", "**"])
-
-    def call_binop(self, context: Any, operator_name: str, left: Any, right: Any) -> Any:
-        if operator_name == "**" and isinstance(right, int) and abs(right) > 1000:
-            raise SecurityError("exponent too large in template")
-        if operator_name == "*":
-            for seq, count in ((left, right), (right, left)):
-                sized = isinstance(seq, str | list | tuple) and isinstance(count, int)
-                if sized and len(seq) * count > MAX_RENDERED_CHARS:
-                    raise SecurityError("template builds a value that is too large")
-            return operator.mul(left, right)
-        return super().call_binop(context, operator_name, left, right)
-
-
-def _make_env() -> SandboxedEnvironment:
-    env = _Sandbox(
+def _make_env() -> LimitedSandbox:
+    return LimitedSandbox(
         undefined=StrictUndefined,
         autoescape=False,
         keep_trailing_newline=False,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    for unsafe_global in ("cycler", "joiner", "lipsum"):
-        env.globals.pop(unsafe_global, None)
-    return env
 
 
 _ENV = _make_env()
@@ -54,37 +52,122 @@ _ENV = _make_env()
 
 def check_syntax(text: str) -> None:
     """Parse one message's template text; raises jinja2's TemplateSyntaxError."""
-    _ENV.parse(text)
-
-
-def render_text(text: str, values: dict[str, Any], source: str) -> str:
-    """One message's text rendered with `values`; TemplateError when the sandbox refuses."""
     try:
-        rendered = _compiled(text).render(values)
-    except SecurityError as exc:
-        raise TemplateError(f"refused by the sandbox: {exc}", source=source) from None
-    except UndefinedError as exc:
-        raise TemplateError(f"undefined value: {exc}", source=source) from None
-    except TemplateSyntaxError as exc:  # pragma: no cover - caught at parse time
-        raise TemplateError(exc.message or "syntax error", source=source) from None
-    except Exception as exc:  # a template can raise anything (1/0, bad filters)
-        raise TemplateError(f"{type(exc).__name__}: {exc}", source=source) from None
-    if len(rendered) > MAX_RENDERED_CHARS:
-        raise TemplateError("rendered message is too large", source=source)
+        _ENV.parse(text)
+    except TemplateSyntaxError:
+        raise
+    except Exception as exc:  # the lexer lets some errors through raw (a 5,000-digit number)
+        found = _LONG_NUMBER.search(text)
+        line = text.count("\n", 0, found.start()) + 1 if found else 1
+        reason = "a number with more than 4,300 digits" if found else f"{exc}"
+        raise TemplateSyntaxError(reason, line) from None
+
+
+def unknown_names(text: str) -> list[tuple[str, str, int, int]]:
+    """The filters and tests `text` uses that do not exist: (kind, name, line, column).
+
+    `line` and `column` are 1-based in `text`; the column is where the name is written.
+    """
+    ast = _ENV.parse(text)
+    lines = text.split("\n")
+    found = []
+    for kind, node_type, known in (
+        ("filter", nodes.Filter, _ENV.filters),
+        ("test", nodes.Test, _ENV.tests),
+    ):
+        for node in ast.find_all(node_type):
+            if node.name in known:
+                continue
+            line = node.lineno
+            line_text = lines[line - 1] if 0 < line <= len(lines) else ""
+            at = re.search(rf"(?:\||\bis\s+(?:not\s+)?)\s*({re.escape(node.name)})\b", line_text)
+            found.append((kind, node.name, line, at.start(1) + 1 if at else 1))
+    return sorted(found, key=lambda item: (item[2], item[3]))
+
+
+def known_names(kind: str) -> list[str]:
+    """The filters (`kind` "filter") or tests a template may use."""
+    names = _ENV.filters if kind == "filter" else _ENV.tests
+    return sorted(n for n in names if not n.startswith("_"))
+
+
+def _template_line(tb: TracebackType | None) -> int | None:
+    """The template line the innermost frame of template code was at, if any."""
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == _TEMPLATE_FILE:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def render_text(
+    text: str,
+    values: dict[str, Any],
+    source: str,
+    first_line: int = 1,
+    limits: RenderLimits | None = None,
+) -> str:
+    """One message's text rendered with `values` under the time and size limits.
+
+    `first_line` is the file line the message starts on, so errors name file lines.
+    Raises TemplateTimeoutError past the deadline, TemplateLimitError past a size limit,
+    and TemplateError for anything else the template does wrong.
+    """
+
+    def at(line: int | None) -> int | None:
+        return None if line is None else first_line + line - 1
+
+    with render_budget(limits) as budget:
+        try:
+            rendered = _compiled(text).render(values)
+        except TemplateSyntaxError as exc:  # compile errors: an unknown filter or test
+            reason = exc.message or "syntax error"
+            raise TemplateError(reason, line=at(exc.lineno), source=source) from None
+        except RenderTimeout as exc:
+            raise TemplateTimeoutError(
+                str(exc), line=at(_template_line(exc.__traceback__)), source=source
+            ) from None
+        except RenderLimitError as exc:
+            raise TemplateLimitError(
+                str(exc), line=at(_template_line(exc.__traceback__)), source=source
+            ) from None
+        except SecurityError as exc:
+            line = at(_template_line(exc.__traceback__))
+            raise TemplateError(
+                f"refused by the sandbox: {exc}", line=line, source=source
+            ) from None
+        except UndefinedError as exc:
+            line = at(_template_line(exc.__traceback__))
+            raise TemplateError(f"undefined value: {exc}", line=line, source=source) from None
+        except RecursionError:
+            raise TemplateLimitError(
+                "the template recurses too deeply (a macro calling itself?)", source=source
+            ) from None
+        except Exception as exc:  # a template can raise anything (1/0, bad filter arguments)
+            line = at(_template_line(exc.__traceback__))
+            raise TemplateError(f"{type(exc).__name__}: {exc}", line=line, source=source) from None
+        if len(rendered) > budget.limits.max_chars:
+            raise TemplateLimitError("rendered message is too large", source=source)
     return rendered.strip("\n")
 
 
 @functools.lru_cache(maxsize=512)
 def _compiled(text: str) -> Any:
     # Compiling is most of a render's cost; a run renders one template for every row.
-    return _ENV.from_string(text)
+    return _ENV.from_string(guard_loops(_ENV.parse(text)))
 
 
 @functools.lru_cache(maxsize=512)
 def variables_in_order(text: str) -> tuple[str, ...]:
     """The variables `text` uses (not the sandbox's globals), in first-use order."""
     ast = _ENV.parse(text)
-    undeclared = meta.find_undeclared_variables(ast)
+    try:
+        undeclared = meta.find_undeclared_variables(ast)
+    except TemplateAssertionError:
+        # An unknown filter stops Jinja's analysis; rendering reports it with its line.
+        stored = {n.name for n in ast.find_all(nodes.Name) if n.ctx != "load"}
+        undeclared = {n.name for n in ast.find_all(nodes.Name)} - stored
     ordered: dict[str, None] = {}
     for node in ast.find_all(nodes.Name):
         if node.name in undeclared:

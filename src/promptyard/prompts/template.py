@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from promptyard.prompts.errors import MissingVariablesError
+from promptyard.prompts.limits import render_budget
 from promptyard.prompts.render import render_text, variables_in_order
 
 ROLES = ("system", "user", "assistant")
@@ -64,14 +65,16 @@ class PromptTemplate:
         """The chat messages with `values` filled in.
 
         Raises MissingVariablesError naming every missing variable, or TemplateError when
-        the template does something the sandbox refuses.
+        the template does something the sandbox refuses (TemplateTimeoutError when all
+        the messages together take longer than the time limit, see `limits`).
         """
         merged = {**(values or {}), **kwargs}
         missing = self.missing(merged)
         if missing:
             raise MissingVariablesError(missing, source=self.name)
         rendered = []
-        for message in self.messages:
-            text = render_text(message.text, merged, self.name)
-            rendered.append({"role": message.role, "content": text})
+        with render_budget():  # one deadline for the whole prompt, not one per message
+            for message in self.messages:
+                text = render_text(message.text, merged, self.name, message.first_line)
+                rendered.append({"role": message.role, "content": text})
         return rendered

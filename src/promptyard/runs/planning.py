@@ -184,6 +184,8 @@ def build_plan(
     kind: str = RunKind.RUN,
 ) -> RunPlan:
     """Render every cell of specs x rows x repeats; raise with every missing variable."""
+    from promptyard.prompts.errors import TemplateTimeoutError
+
     if repeats < 1:
         raise PlanError(["repeats must be at least 1"])
     if not specs:
@@ -232,6 +234,10 @@ def build_plan(
                 continue
             try:
                 messages = spec.template.render(row.inputs)
+            except TemplateTimeoutError as exc:
+                # A template past its time limit would cost that limit on every row again.
+                other_problems.append(f"{variants[vi].label}, row {row.row_id}: {exc}")
+                break
             except PromptyardError as exc:
                 other_problems.append(f"{variants[vi].label}, row {row.row_id}: {exc}")
                 continue
