@@ -25,9 +25,16 @@ def _property(name: str, spec: dict[str, Any]) -> dict[str, Any]:
     spec = dict(spec)
     if "sample" in spec:
         spec.setdefault("example", spec.pop("sample"))
+    if "type" in spec:
+        spec.setdefault("kind", spec.pop("type"))
     if "kind" not in spec:
         seed = spec.get("default", spec.get("example"))
         spec["kind"] = infer_kind(seed) if seed is not None else "string"
+    if spec["kind"] == "array" and "items" not in spec:
+        # Prompty 2 wants the kind of an array's items; take it from the example.
+        seed = spec.get("default", spec.get("example"))
+        first = seed[0] if isinstance(seed, list) and seed else ""
+        spec["items"] = {"kind": infer_kind(first)}
     out: dict[str, Any] = {"name": name}
     for key in _FIRST_KEYS[1:]:
         if key in spec:
@@ -57,6 +64,16 @@ def _model(model: Any, top_parameters: Any) -> Any:
     out = dict(model)
     if "name" in out and "id" not in out:
         out = {"id": out.pop("name"), **out}
+    connection = out.get("connection")
+    if isinstance(connection, dict) and "kind" not in connection:
+        # A classic connection (no kind) does not load in Prompty 2; keep it under the
+        # classic key, which Prompty ignores and Promptyard still reads.
+        out["configuration"] = out.pop("connection")
+    config = out.get("configuration")
+    if "id" not in out and isinstance(config, dict) and isinstance(config.get("azure_deployment"), str):
+        out = {"id": config["azure_deployment"], **out}
+    if "api" in out:  # the classic layout's name for apiType
+        out.setdefault("apiType", out.pop("api"))
     legacy = {**(top_parameters or {}), **(out.pop("parameters", None) or {})}
     if legacy:
         out["options"] = {**(out.get("options") or {}), **parameters_to_options(legacy)}
@@ -185,6 +202,11 @@ def with_changes(
     new_body = template.body if body is None else body
     front = dict(template.front)
     changed = False
+    for key, content in template.referenced.items():
+        if key in ("inputs", "outputs") and current_form({key: content}).get(key) != content:
+            # The referenced file is in the classic layout: write its converted content.
+            front[key] = content
+            changed = True
     if description is not None and description != template.description:
         front["description"] = description
         changed = True

@@ -15,7 +15,11 @@ from enum import StrEnum
 from typing import Any
 
 from promptyard.prompts.mustache import check_mustache, mustache_variables, render_mustache
+from jinja2.sandbox import SandboxedEnvironment
+
 from promptyard.prompts.render import check_syntax, render_text, variables_in_order
+
+_ENV_FOR_PARSING = SandboxedEnvironment()  # only parses: looks for tags that need a loader
 
 
 class TemplateFormat(StrEnum):
@@ -53,6 +57,11 @@ def prompty_whitespace(text: str) -> str:
         last = raw.end()
     out.append(_TAG.sub(lambda m: _keep_whitespace(m.group(0)), text[last:]))
     return "".join(out)
+
+
+def parse_jinja(text: str) -> Any:
+    """The Jinja2 syntax tree of `text` (jinja2.nodes.Template)."""
+    return _ENV_FOR_PARSING.parse(text)
 
 
 def check_template(text: str, fmt: TemplateFormat) -> tuple[int, str] | None:

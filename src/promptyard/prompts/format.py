@@ -36,12 +36,12 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import yaml
-from jinja2 import TemplateSyntaxError
+from jinja2 import TemplateSyntaxError, nodes
 
-from promptyard.prompts.engines import TemplateFormat, check_template
+from promptyard.prompts.engines import TemplateFormat, check_template, parse_jinja
 from promptyard.prompts.errors import TemplateError
 from promptyard.prompts.front import KNOWN_FIELDS, read_front
-from promptyard.prompts.references import resolve_files
+from promptyard.prompts.references import reference_of, resolve_files
 from promptyard.prompts.template import MessageTemplate, PromptTemplate
 
 # Prompty's role boundary: a role alone on its line, maybe `# ` before it, maybe attributes.
@@ -233,12 +233,28 @@ def parse_prompt(
         template_format=front.template_format,
         connection=front.connection,
         front=raw,
+        referenced={k: data[k] for k, v in raw.items() if reference_of(v) is not None},
     )
+
+
+_NO_LOADER = {
+    nodes.Extends: "{% extends %}",
+    nodes.Include: "{% include %}",
+    nodes.Import: "{% import %}",
+    nodes.FromImport: "{% from ... import %}",
+}
 
 
 def _check_message(message: MessageTemplate, fmt: TemplateFormat, source: str) -> None:
     try:
         problem = check_template(message.text, fmt)
+        if fmt is TemplateFormat.JINJA2:
+            for node in parse_jinja(message.text).find_all(tuple(_NO_LOADER)):
+                raise TemplateError(
+                    f"{_NO_LOADER[type(node)]} is not supported: a prompt is one file",
+                    line=message.first_line + node.lineno - 1,
+                    source=source,
+                )
     except TemplateSyntaxError as exc:
         error = _syntax_error(exc, message, source)
         if "Unexpected end of template" in exc.message or "unknown tag 'end" in (exc.message or ""):

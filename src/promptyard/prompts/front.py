@@ -35,7 +35,7 @@ KNOWN_FIELDS = frozenset(
 )
 _CHAT_API_TYPES = {None, "chat", "responses"}
 _PROPERTY_KEYS = {"name", "kind", "description", "required", "nullable", "default", "example"}
-_PROPERTY_KEYS |= {"enumValues", "items", "properties", "sample"}
+_PROPERTY_KEYS |= {"enumValues", "items", "properties", "sample", "type"}
 
 
 @dataclass
@@ -56,7 +56,6 @@ class Front:
 
 def read_front(data: dict[str, Any], fail: Fail) -> Front:
     """The converted fields of front matter `data` (file references already read)."""
-    _check_env_places(data, fail)
     front = Front()
     name = data.get("name")
     if name is not None and not isinstance(name, str):
@@ -71,12 +70,13 @@ def read_front(data: dict[str, Any], fail: Fail) -> Front:
     _read_outputs(data, front, fail)
     front.tools = _read_tools(data.get("tools"), fail)
     front.template_format = _read_template(data.get("template"), fail)
+    _check_env_places(data, fail)
     return front
 
 
 def _check_env_places(data: dict[str, Any], fail: Fail) -> None:
     for path in env_references(data):
-        in_connection = path[:2] == ("model", "connection")
+        in_connection = path[:2] in (("model", "connection"), ("model", "configuration"))
         in_binding = len(path) >= 3 and path[0] == "tools" and path[2] == "bindings"
         if not (in_connection or in_binding):
             fail(
@@ -96,11 +96,20 @@ def _read_model(data: dict[str, Any], front: Front, fail: Fail) -> None:
         key = "id" if "id" in model else "name"
         if model_id is not None and not isinstance(model_id, str):
             fail(f"field 'model.{key}' must be text", ("model", key))
+        connection = model.get("connection", model.get("configuration"))
+        if model_id is None and isinstance(connection, dict):
+            # The classic layout names the model in its connection (an Azure deployment).
+            deployment = connection.get("azure_deployment")
+            model_id = deployment if isinstance(deployment, str) else None
         front.model = model_id
-        api_type = model.get("apiType")
+        key = "apiType" if "apiType" in model else "api"  # `api` in the classic layout
+        api_type = model.get(key)
         if api_type not in _CHAT_API_TYPES:
-            fail(f"model.apiType '{api_type}' is not supported: Promptyard runs chat models", ("model", "apiType"))
-        connection = model.get("connection")
+            fail(
+                f"model.{key} '{api_type}' is not supported: Promptyard runs chat models",
+                ("model", key),
+            )
+        # `configuration` is the classic layout's name for the connection.
         if connection is not None and not isinstance(connection, dict):
             fail("field 'model.connection' must be a mapping", ("model", "connection"))
         front.connection = connection
@@ -145,6 +154,9 @@ _INT_PARAMS = {"max_tokens", "seed", "n", "top_k"}
 def _check_parameter(key: str, value: Any, path: Path, fail: Fail) -> None:
     """Refuse a parameter value a model would refuse, naming where it was written."""
     shown = path[-1]
+    if key in ("tools", "response_format"):
+        field_name = "tools" if key == "tools" else "outputs"
+        fail(f"'{key}' among the model's parameters is not supported: write it as '{field_name}:'", path)
     if key in _NUMERIC_PARAMS:
         low, high = _NUMERIC_PARAMS[key]
         if not isinstance(value, int | float) or isinstance(value, bool):
@@ -176,6 +188,8 @@ def _property(raw: Any, name: Any, path: Path, what: str, fail: Fail) -> dict[st
     prop["name"] = name
     if "sample" in prop:
         prop.setdefault("example", prop.pop("sample"))
+    if "type" in prop:  # the classic layout's name for kind
+        prop.setdefault("kind", prop.pop("type"))
     if "kind" not in prop:
         seed = prop.get("default", prop.get("example"))
         prop["kind"] = infer_kind(seed) if seed is not None else "string"

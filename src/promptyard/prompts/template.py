@@ -51,6 +51,8 @@ class PromptTemplate:
     # `model.connection` as written: `${env:...}` references stay unresolved here.
     connection: dict[str, Any] | None = None
     front: dict[str, Any] = field(default_factory=dict)  # the front matter as written
+    # Top-level fields written as `${file:...}`, with the content read from the file.
+    referenced: dict[str, Any] = field(default_factory=dict)
 
     @property
     def variables(self) -> list[str]:
