@@ -75,7 +75,9 @@ def _env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _parse(path: Path) -> PromptTemplate:
-    return parse_prompt(path.read_text(), path.stem, source=path.name, base_dir=path.parent, root=CORPUS)
+    return parse_prompt(
+        path.read_text(), path.stem, source=path.name, base_dir=path.parent, root=CORPUS
+    )
 
 
 def _inputs(template: PromptTemplate) -> dict[str, Any]:
@@ -180,6 +182,10 @@ def test_corpus_covers_the_features_of_the_issue() -> None:
     assert any("- name:" in t and "inputs:" in t for t in texts.values())  # list-form inputs
     assert any("template: mustache" in t for t in texts.values())
     assert any("kind: thread" in t for t in texts.values())
-    assert any("${env:" in t for t in texts.values()) and any("${file:" in t for t in texts.values())
-    assert any("outputs:" in t for t in texts.values()) and any("tools:" in t for t in texts.values())
+    assert any("${env:" in t for t in texts.values()) and any(
+        "${file:" in t for t in texts.values()
+    )
+    assert any("outputs:" in t for t in texts.values()) and any(
+        "tools:" in t for t in texts.values()
+    )
     assert json.loads((CORPUS / "python" / "schema.json").read_text())

@@ -6,7 +6,6 @@ Widget code only: parsing, rendering and saving are `promptyard.prompts` calls.
 from __future__ import annotations
 
 import json
-
 from typing import Any
 
 import state

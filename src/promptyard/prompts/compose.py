@@ -70,7 +70,11 @@ def _model(model: Any, top_parameters: Any) -> Any:
         # classic key, which Prompty ignores and Promptyard still reads.
         out["configuration"] = out.pop("connection")
     config = out.get("configuration")
-    if "id" not in out and isinstance(config, dict) and isinstance(config.get("azure_deployment"), str):
+    if (
+        "id" not in out
+        and isinstance(config, dict)
+        and isinstance(config.get("azure_deployment"), str)
+    ):
         out = {"id": config["azure_deployment"], **out}
     if "api" in out:  # the classic layout's name for apiType
         out.setdefault("apiType", out.pop("api"))

@@ -14,9 +14,9 @@ import re
 from enum import StrEnum
 from typing import Any
 
-from promptyard.prompts.mustache import check_mustache, mustache_variables, render_mustache
 from jinja2.sandbox import SandboxedEnvironment
 
+from promptyard.prompts.mustache import check_mustache, mustache_variables, render_mustache
 from promptyard.prompts.render import check_syntax, render_text, variables_in_order
 
 _ENV_FOR_PARSING = SandboxedEnvironment()  # only parses: looks for tags that need a loader

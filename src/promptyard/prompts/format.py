@@ -74,7 +74,9 @@ def _attributes(raw: str | None, line: int, source: str) -> str | None:
     unknown = sorted(set(attrs) - {"name"})
     if unknown:
         raise TemplateError(
-            f"role attribute {', '.join(unknown)} is not supported (only name)", line=line, source=source
+            f"role attribute {', '.join(unknown)} is not supported (only name)",
+            line=line,
+            source=source,
         )
     return attrs.get("name")
 
@@ -257,7 +259,9 @@ def _check_message(message: MessageTemplate, fmt: TemplateFormat, source: str) -
                 )
     except TemplateSyntaxError as exc:
         error = _syntax_error(exc, message, source)
-        if "Unexpected end of template" in exc.message or "unknown tag 'end" in (exc.message or ""):
+        if "Unexpected end of template" in (exc.message or "") or "unknown tag 'end" in (
+            exc.message or ""
+        ):
             error = TemplateError(
                 f"{error.reason} (a block cannot span a role line: Promptyard splits "
                 "messages before rendering)",

@@ -156,7 +156,10 @@ def _check_parameter(key: str, value: Any, path: Path, fail: Fail) -> None:
     shown = path[-1]
     if key in ("tools", "response_format"):
         field_name = "tools" if key == "tools" else "outputs"
-        fail(f"'{key}' among the model's parameters is not supported: write it as '{field_name}:'", path)
+        fail(
+            f"'{key}' among the model's parameters is not supported: write it as '{field_name}:'",
+            path,
+        )
     if key in _NUMERIC_PARAMS:
         low, high = _NUMERIC_PARAMS[key]
         if not isinstance(value, int | float) or isinstance(value, bool):
@@ -195,7 +198,10 @@ def _property(raw: Any, name: Any, path: Path, what: str, fail: Fail) -> dict[st
         prop["kind"] = infer_kind(seed) if seed is not None else "string"
     kind = prop["kind"]
     if kind in RICH_KINDS - {"thread"}:
-        fail(f"{what} '{name}': kind '{kind}' is not supported (only text and data inputs, and thread)", (*path, "kind"))
+        fail(
+            f"{what} '{name}': kind '{kind}' is not supported (only text and data inputs, and thread)",
+            (*path, "kind"),
+        )
     if kind not in SIMPLE_KINDS | {"thread"}:
         fail(f"{what} '{name}': unknown kind '{kind}'", (*path, "kind"))
     return prop
@@ -204,7 +210,10 @@ def _property(raw: Any, name: Any, path: Path, what: str, fail: Fail) -> dict[st
 def _properties(raw: Any, field_name: str, what: str, fail: Fail) -> list[dict[str, Any]]:
     pairs = named_list(raw)
     if pairs is None:
-        fail(f"field '{field_name}' must be a list of properties or a mapping of names", (field_name,))
+        fail(
+            f"field '{field_name}' must be a list of properties or a mapping of names",
+            (field_name,),
+        )
     assert pairs is not None
     props = []
     for index, (name, spec) in enumerate(pairs):
@@ -304,7 +313,9 @@ def _read_template(raw: Any, fail: Fail) -> TemplateFormat:
     if fmt in (None, "", "*"):
         fmt = "jinja2"
     if fmt not in {f.value for f in TemplateFormat}:
-        fail(f"template format '{fmt}' is not supported (jinja2 or mustache)", ("template", "format"))
+        fail(
+            f"template format '{fmt}' is not supported (jinja2 or mustache)", ("template", "format")
+        )
     if parser not in (None, "", "*", "prompty"):
         fail(f"template parser '{parser}' is not supported (prompty)", ("template", "parser"))
     if strict is False:

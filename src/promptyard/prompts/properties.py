@@ -96,7 +96,9 @@ def parameters_to_options(params: dict[str, Any]) -> dict[str, Any]:
     return options
 
 
-def property_schema(prop: dict[str, Any], *, optional: bool = False, strict: bool = False) -> dict[str, Any]:
+def property_schema(
+    prop: dict[str, Any], *, optional: bool = False, strict: bool = False
+) -> dict[str, Any]:
     """The JSON schema of one property, as Prompty's OpenAI executor writes it."""
     kind = prop.get("kind", "")
     json_type = _JSON_TYPE.get(kind)

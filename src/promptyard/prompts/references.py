@@ -85,7 +85,9 @@ def resolve_files(
     path)` is called (and must raise) for a file outside `root`, missing or unreadable.
     """
     if isinstance(data, dict):
-        return {k: resolve_files(v, base_dir, root, on_error, (*path, str(k))) for k, v in data.items()}
+        return {
+            k: resolve_files(v, base_dir, root, on_error, (*path, str(k))) for k, v in data.items()
+        }
     if isinstance(data, list):
         return [resolve_files(v, base_dir, root, on_error, (*path, i)) for i, v in enumerate(data)]
     ref = reference_of(data)
@@ -112,7 +114,9 @@ def resolve_files(
 def _contained(reference: str, base_dir: Path, root: Path, on_error: Any, path: Any) -> Path:
     candidate = Path(reference)
     if candidate.is_absolute():
-        on_error(f"${{file:{reference}}} is an absolute path; use a path inside the workspace", path)
+        on_error(
+            f"${{file:{reference}}} is an absolute path; use a path inside the workspace", path
+        )
     real_root = root.resolve()
     # resolve() follows every symlink, so a link that points out of the workspace fails here.
     target = (base_dir / candidate).resolve()

@@ -90,7 +90,9 @@ class PromptTemplate:
             return None
         return resolve_env(self.connection, where=self.name)  # type: ignore[no-any-return]
 
-    def render(self, values: dict[str, Any] | None = None, /, **kwargs: Any) -> list[dict[str, str]]:
+    def render(
+        self, values: dict[str, Any] | None = None, /, **kwargs: Any
+    ) -> list[dict[str, str]]:
         """The chat messages with `values` (then the declared defaults) filled in.
 
         A thread input's items become separate messages where the template places it.

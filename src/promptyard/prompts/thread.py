@@ -38,7 +38,9 @@ def thread_turns(value: Any, name: str, source: str) -> list[dict[str, str]]:
         role, content = item.get("role"), item.get("content")
         if role not in THREAD_ROLES:
             roles = ", ".join(THREAD_ROLES)
-            raise TemplateError(f"{where}: role must be one of {roles}, got {role!r}", source=source)
+            raise TemplateError(
+                f"{where}: role must be one of {roles}, got {role!r}", source=source
+            )
         if not isinstance(content, str):
             raise TemplateError(f"{where}: content must be text", source=source)
         extra = set(item) - {"role", "content", "name"}
