@@ -240,3 +240,18 @@ def test_render_samples_keeps_a_list_sample_a_list(workspace: Workspace) -> None
     prompts.save_prompt("colors", text, "add", workspace=workspace)
     out = run_cli("prompt", "render", "colors", "--samples", "--json", home=workspace.root)
     assert json.loads(out.stdout) == [{"role": "user", "content": "[red][green]"}]
+
+
+def test_a_run_fills_a_missing_column_from_the_input_default(workspace: Workspace) -> None:
+    from promptyard import runs
+    from promptyard.models import resolve_model
+
+    text = (
+        "---\ninputs:\n  - {name: q, kind: string}\n  - {name: tone, kind: string, default: calm}\n"
+        "---\nsystem:\nBe {{ tone }}.\nuser:\n{{ q }}\n"
+    )
+    template = parse_prompt(text, "toned")
+    spec = runs.VariantSpec(template, resolve_model(workspace, "sim-fast"))
+    plan = runs.build_plan([spec], [{"id": "a", "q": "hi"}, {"id": "b", "q": "yo", "tone": "warm"}])
+    contents = [json.loads(c.messages_json)[0]["content"] for c in plan.cells]
+    assert contents == ["Be calm.", "Be warm."]
