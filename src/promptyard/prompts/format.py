@@ -159,10 +159,16 @@ def _syntax_error(exc: TemplateSyntaxError, message: MessageTemplate, source: st
     )
 
 
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _load_yaml(front_text: str, source: str) -> tuple[dict[str, Any], yaml.Node | None]:
+    # One pass: the node tree (for line numbers) and the data built from it; libyaml when
+    # it is installed, as parsing is most of the cost of listing prompts.
+    loader = _LOADER(front_text)
     try:
-        root = yaml.compose(front_text, Loader=yaml.SafeLoader)
-        loaded = yaml.safe_load(front_text)
+        root = loader.get_single_node()
+        loaded = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
@@ -172,6 +178,8 @@ def _load_yaml(front_text: str, source: str) -> tuple[dict[str, Any], yaml.Node 
             column=(mark.column + 1) if mark else None,
             source=source,
         ) from None
+    finally:
+        loader.dispose()
     if loaded is not None and not isinstance(loaded, dict):
         raise TemplateError("front matter must be a mapping of fields", line=2, source=source)
     return loaded or {}, root
