@@ -54,9 +54,14 @@ def main() -> None:
                 values[name] = [{"role": "user", "content": "hi"}]
             values.setdefault(name, template.defaults.get(name, "some text"))
         agent = prompty.load(str(path)) if "template: mustache" not in text else None
-        parse = _us(lambda: parse_prompt(text, path.stem), max(1, args.repeat // 10))
-        render = _us(lambda: template.render(values), args.repeat)
-        oracle = _us(lambda: prompty.prepare(agent, values), args.repeat // 4) if agent else None
+        # Default arguments bind this iteration's values (the lambdas run right away anyway).
+        parse = _us(lambda t=text, n=path.stem: parse_prompt(t, n), max(1, args.repeat // 10))
+        render = _us(lambda t=template, v=values: t.render(v), args.repeat)
+        oracle = (
+            _us(lambda a=agent, v=values: prompty.prepare(a, v), args.repeat // 4)
+            if agent
+            else None
+        )
         shown = f"{oracle:>20.1f}" if oracle is not None else f"{'(classic layout)':>20}"
         print(f"{path.name:<28}{parse:>10.1f}{render:>11.1f}{shown}")
 

@@ -169,7 +169,10 @@ def test_env_reference_is_kept_unresolved_and_read_at_call_time(
 
 
 def test_env_reference_outside_the_connection_is_refused_with_its_line() -> None:
-    text = "---\ninputs:\n  - name: key\n    kind: string\n    default: ${env:HOME}\n---\nuser:\n{{ key }}\n"
+    text = (
+        "---\ninputs:\n  - name: key\n    kind: string\n    default: ${env:HOME}\n"
+        "---\nuser:\n{{ key }}\n"
+    )
     with pytest.raises(TemplateError) as info:
         parse_prompt(text, "e")
     assert info.value.line == 5 and "only read in model.connection" in str(info.value)

@@ -199,7 +199,8 @@ def _property(raw: Any, name: Any, path: Path, what: str, fail: Fail) -> dict[st
     kind = prop["kind"]
     if kind in RICH_KINDS - {"thread"}:
         fail(
-            f"{what} '{name}': kind '{kind}' is not supported (only text and data inputs, and thread)",
+            f"{what} '{name}': kind '{kind}' is not supported "
+            "(only text and data inputs, and thread)",
             (*path, "kind"),
         )
     if kind not in SIMPLE_KINDS | {"thread"}:
