@@ -60,8 +60,8 @@ def truncate_in_working_tree(ws: Any) -> None:
     """An uncommitted edit of summarize that caps answers at 2 tokens."""
     path = ws.prompts_dir / "summarize.prompty"
     text = path.read_text()
-    assert "max_tokens: 200" in text
-    path.write_text(text.replace("max_tokens: 200", "max_tokens: 2"))
+    assert "maxOutputTokens: 200" in text
+    path.write_text(text.replace("maxOutputTokens: 200", "maxOutputTokens: 2"))
 
 
 def _runs(ws: Any) -> int:

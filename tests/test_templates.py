@@ -61,9 +61,10 @@ def test_render_splits_roles_into_chat_messages() -> None:
     ]
 
 
-def test_body_without_role_lines_is_one_user_message() -> None:
+def test_body_without_role_lines_is_one_system_message() -> None:
+    """Prompty's default role is system (its spec, section 2.10, and the prompty package)."""
     assert parse_prompt("Hi {{ name }}", "x").render(name="Ana") == [
-        {"role": "user", "content": "Hi Ana"}
+        {"role": "system", "content": "Hi Ana"}
     ]
 
 
@@ -155,7 +156,7 @@ def test_malformed_front_matter_names_the_line() -> None:
         ("model:\n  parameters:\n    temperature: hot", "model.parameters.temperature"),
         ("model:\n  parameters:\n    max_tokens: -5", "model.parameters.max_tokens"),
         ("description: [1, 2]", "description"),
-        ("inputs: [a, b]", "inputs"),
+        ("inputs: 42", "inputs"),
         ("model: 42", "model"),
         ("response_schema: yes", "response_schema"),
     ],
@@ -206,7 +207,36 @@ def test_with_changes_keeps_samples_of_used_variables_only() -> None:
     assert changed.model == "sim-fast"
 
 
+CURRENT = """---
+name: summarize
+model:
+  id: sim-fast
+  options: {temperature: 0.2}
+inputs:
+  - {name: text, kind: string, example: Hello}
+  - {name: audience, kind: string, example: kids}
+template:
+  format: {kind: jinja2}
+  parser: {kind: prompty}
+---
+user:
+Summarize {{ text }} for {{ audience }}.
+"""
+
+
 def test_unchanged_front_matter_is_kept_byte_for_byte() -> None:
-    t = parse_prompt(FULL, "summarize")
+    t = parse_prompt(CURRENT, "summarize")
     text = with_changes(t, body="user:\nSummarize {{ text }} for {{ audience }}, briefly.")
-    assert text.split("---")[1] == FULL.split("---")[1]
+    assert text.split("---")[1] == CURRENT.split("---")[1]
+
+
+def test_classic_front_matter_is_saved_in_the_current_layout() -> None:
+    """The old layout (model.name, parameters, mapping inputs with sample) is rewritten."""
+    text = with_changes(parse_prompt(FULL, "summarize"), body="user:\n{{ text }} {{ audience }}")
+    front = text.split("---")[1]
+    assert "id: sim-fast" in front and "maxOutputTokens: 200" in front
+    assert "- name: text" in front and "example: Hello world" in front
+    assert "sample" not in front and "parameters" not in front
+    again = parse_prompt(text, "summarize")
+    assert again.parameters == {"temperature": 0.2, "max_tokens": 200}
+    assert again.samples == {"text": "Hello world"}

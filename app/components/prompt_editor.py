@@ -5,6 +5,7 @@ Widget code only: parsing, rendering and saving are `promptyard.prompts` calls.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import state
@@ -169,8 +170,17 @@ def _sample_inputs(template: PromptTemplate, body: str, fk: Any) -> dict[str, An
         st.caption("Sample inputs (saved with the prompt)")
     samples = {}
     for var in variables:
-        current = template.inputs.get(var, {}).get("sample", "")
-        samples[var] = st.text_area(var, str(current), height=80, key=fk(f"sample::{var}"))
+        current = template.samples.get(var, "")
+        # A list or mapping sample (a thread, say) is edited as JSON and kept its type.
+        as_json = not isinstance(current, str)
+        shown = json.dumps(current, ensure_ascii=False) if as_json else current
+        value = st.text_area(var, shown, height=80, key=fk(f"sample::{var}"))
+        if as_json:
+            try:
+                value = json.loads(value)
+            except ValueError:
+                pass
+        samples[var] = value
     return samples
 
 

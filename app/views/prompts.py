@@ -46,7 +46,7 @@ def _sidebar_list() -> str | None:
                     text = dump_prompt(
                         NEW_PROMPT_BODY,
                         name=new_name.strip(),
-                        inputs={"question": {"sample": "What can you do?"}},
+                        inputs={"question": {"kind": "string", "example": "What can you do?"}},
                     )
                     version = prompts.save_prompt(
                         new_name.strip(), text, f"Create prompt {new_name.strip()}", workspace=ws

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -61,6 +62,7 @@ def show_cmd(
                 "variables": template.variables,
                 "inputs": template.inputs,
                 "response_schema": template.response_schema,
+                "tools": template.tools,
                 "labels": {k: v.tag for k, v in prompts.prompt_labels(name).items()},
                 "text": text,
             }
@@ -153,7 +155,7 @@ def render_cmd(
 ) -> None:
     """Render a prompt's chat messages with the given variables."""
     name, ref = split_ref(spec)
-    values: dict[str, str] = {}
+    values: dict[str, Any] = {}
     for item in var:
         key, sep, value = item.partition("=")
         if not sep or not key:
@@ -161,7 +163,8 @@ def render_cmd(
         values[key] = value
     template = prompts.get_prompt(name, ref)
     if samples:
-        values = {**{k: str(v) for k, v in template.samples.items()}, **values}
+        # Samples keep their YAML type: a list sample stays a list (a thread stays turns).
+        values = {**template.samples, **values}
     messages = template.render(values)
     if as_json:
         emit_json(messages)

@@ -5,7 +5,11 @@ This is the API applications use without Streamlit:
     import promptyard
     prompt = promptyard.get_prompt("summarize", label="production")
     messages = prompt.render(text="...")
-    prompt.model, prompt.parameters
+    prompt.model, prompt.parameters, prompt.tools, prompt.response_schema
+
+A prompt is a `PromptTemplate`: `parameters` are the call parameters from `model.options`,
+`tools` OpenAI tool dicts from Prompty's `tools`, `response_schema` the JSON schema from
+`outputs`, `connection` the `model.connection` with `${env:...}` left unresolved.
 """
 
 from __future__ import annotations
@@ -60,6 +64,11 @@ def _ws(workspace: Workspace | None) -> Workspace:
     return workspace or current_workspace()
 
 
+def _parse(text: str, name: str, ws: Workspace, source: str | None = None) -> PromptTemplate:
+    """Parse a prompt of workspace `ws`: `${file:...}` reads from its prompts folder, inside it."""
+    return parse_prompt(text, name, source=source, base_dir=ws.prompts_dir, root=ws.root)
+
+
 def list_prompts(workspace: Workspace | None = None, search: str = "") -> list[PromptSummary]:
     """Every prompt file in the workspace, by name; `search` filters name and description."""
     ws = _ws(workspace)
@@ -71,7 +80,7 @@ def list_prompts(workspace: Workspace | None = None, search: str = "") -> list[P
         versions = store.history(path)
         labels = {label: v.tag for v in versions for label in v.labels}  # history has them
         try:
-            template = parse_prompt(store.read(path), name)
+            template = _parse(store.read(path), name, ws)
             summary = PromptSummary(
                 name,
                 template.description,
@@ -118,7 +127,7 @@ def get_prompt(
     chosen = label or ref
     if chosen is not None:
         version = store.resolve(path, chosen)
-        template = parse_prompt(store.read_version(version), name, source=f"{path}@{version.tag}")
+        template = _parse(store.read_version(version), name, ws, f"{path}@{version.tag}")
         template.version = version
         return template
     if not store.abs_path(path).is_file():
@@ -126,7 +135,7 @@ def get_prompt(
             raise NotFoundError(f"prompt {name!r} was deleted; show an old version with {name}@vN")
         raise NotFoundError(f"no prompt named {name!r} in {ws.prompts_dir}")
     text = store.read(path)
-    template = parse_prompt(text, name, source=path)
+    template = _parse(text, name, ws, path)
     versions = store.history(path)
     if versions and not versions[-1].deleted and store.read_version(versions[-1]) == text:
         template.version = versions[-1]
@@ -150,7 +159,7 @@ def save_prompt(
     """
     ws = _ws(workspace)
     path = prompt_path(name)
-    check_template(parse_prompt(text, name, source=path), path)
+    check_template(_parse(text, name, ws, path), path)
     if not text.endswith("\n"):
         text += "\n"
     return Store(ws).save(path, text, message or f"Update {name}", base=base, author=author)
@@ -249,12 +258,24 @@ class PromptPreview:
         return sum(self.tokens)
 
 
-def preview_prompt(text: str, name: str, values: dict[str, Any]) -> PromptPreview:
-    """Parse `text` and render it with `values`; errors are returned, not raised."""
+def preview_prompt(
+    text: str, name: str, values: dict[str, Any], workspace: Workspace | None = None
+) -> PromptPreview:
+    """Parse `text` and render it with `values`; errors are returned, not raised.
+
+    `${file:...}` references are read from `workspace` (the current one when it is None).
+    """
     from promptyard.prompts.tokens import count_message_tokens
 
     try:
-        template = parse_prompt(text, name, source=f"{name}.prompty")
+        ws: Workspace | None = _ws(workspace)
+    except Exception:  # no workspace here: a file reference is then refused by the parser
+        ws = None
+    try:
+        if ws is None:
+            template = parse_prompt(text, name, source=f"{name}.prompty")
+        else:
+            template = _parse(text, name, ws, f"{name}.prompty")
     except TemplateError as exc:
         return PromptPreview(None, [], [], exc)
     try:

@@ -1,15 +1,20 @@
-"""Reading the `.prompty` format: YAML front matter and a Jinja2 body split into messages.
+"""Reading the `.prompty` format: YAML front matter and a templated body split into messages.
 
 ```
 ---
 name: summarize
 description: Summarize a support ticket
 model:
-  name: sim-fast
-  parameters: {temperature: 0.2, max_tokens: 200}
+  id: sim-fast
+  options: {temperature: 0.2, maxOutputTokens: 200}
 inputs:
-  text: {description: The ticket, sample: "My order never arrived"}
-response_schema: {type: object}
+  - name: text
+    kind: string
+    description: The ticket
+    example: "My order never arrived"
+template:
+  format: {kind: jinja2}
+  parser: {kind: prompty}
 ---
 system:
 You summarize tickets.
@@ -17,26 +22,38 @@ user:
 {{ text }}
 ```
 
-The body is split into messages by lines that hold only `system:`, `user:` or
-`assistant:` *before* rendering, so a variable's value can never start a new message.
-Parsing validates the front matter and each message's Jinja syntax and says where a
-mistake is (line, column, field); rendering is `render`'s job.
+The body is split into messages by role lines (`system:`, `developer:`, `user:`,
+`assistant:`, optionally with attributes such as `user[name="Alice"]:` or a leading `#`)
+*before* rendering, so a variable's value can never start a new message. Parsing
+validates the front matter (`front`) and each message's template syntax and says where a
+mistake is (line, column, field); rendering is `PromptTemplate.render`'s job.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from pathlib import Path
+from typing import Any, NoReturn
 
 import yaml
-from jinja2 import TemplateSyntaxError
+from jinja2 import TemplateSyntaxError, nodes
 
 from promptyard.prompts.conflicts import refuse_conflicts
+from promptyard.prompts.engines import TemplateFormat, check_format_syntax, parse_jinja
 from promptyard.prompts.errors import TemplateError
-from promptyard.prompts.render import check_syntax
+from promptyard.prompts.front import KNOWN_FIELDS, read_front
+from promptyard.prompts.references import reference_of, resolve_files
 from promptyard.prompts.template import MessageTemplate, PromptTemplate
 
-_ROLE_LINE = re.compile(r"^[ \t]*(system|user|assistant)[ \t]*:[ \t]*$", re.IGNORECASE)
+# Prompty's role boundary: a role alone on its line, maybe `# ` before it, maybe attributes.
+_ROLE_LINE = re.compile(
+    r"^\s*#?\s*(system|developer|user|assistant)"
+    r"(\[(?:\w++\s*+=\s*+(?:\"[^\"]*\"|[^\",\]]*+)\s*+,?+\s*+)+\])?\s*:\s*$",
+    re.IGNORECASE,
+)
+_ATTRIBUTE = re.compile(r'(\w+)\s*=\s*"?([^",]*)"?')
+# A line that would only become a role line once rendered (`{{ turn.role }}:`).
+_RENDERED_ROLE = re.compile(r"^\s*(\{\{[^}]*\}\}|\{%[^%]*%\})\s*:\s*$")
 
 
 def split_front_matter(text: str) -> tuple[str | None, str, int]:
@@ -50,41 +67,75 @@ def split_front_matter(text: str) -> tuple[str | None, str, int]:
     raise TemplateError("front matter starts with '---' but has no closing '---'", line=1, column=1)
 
 
-def split_messages(body: str, first_line: int = 1) -> list[MessageTemplate]:
-    """Split the body on role lines; a body with no role line is one user message."""
+def _attributes(raw: str | None, line: int, source: str) -> str | None:
+    """The `name` attribute of a role line; any other attribute is refused."""
+    if not raw:
+        return None
+    attrs = {m.group(1): m.group(2).strip() for m in _ATTRIBUTE.finditer(raw.strip("[]"))}
+    unknown = sorted(set(attrs) - {"name"})
+    if unknown:
+        raise TemplateError(
+            f"role attribute {', '.join(unknown)} is not supported (only name)",
+            line=line,
+            source=source,
+        )
+    return attrs.get("name")
+
+
+def split_messages(body: str, first_line: int = 1, source: str = "prompt") -> list[MessageTemplate]:
+    """Split the body on role lines; text before the first role line is a system message,
+    as is a body with no role line at all (Prompty's default role)."""
     messages: list[MessageTemplate] = []
-    role: str | None = None
+    role = "system"
+    name: str | None = None
     start = first_line
-    buffer: list[str] = []
+    buffer: list[str] | None = None  # None: no line yet since the last role line
+    lines = body.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the newline that ends the file is not a line of its own
 
     def flush() -> None:
+        if buffer is None:
+            return
         text = "\n".join(buffer).strip("\n")
-        if role is None and not text.strip():
-            return  # blank lines before the first role line
-        # Leading text before the first role line is kept as a system message.
-        messages.append(MessageTemplate(role or "system", text, start))
+        # Blank lines before the first role line are no message (Prompty strips them).
+        if messages or role != "system" or start != first_line or text.strip():
+            messages.append(MessageTemplate(role, text, start, name))
 
-    for offset, line in enumerate(body.split("\n")):
+    for offset, line in enumerate(lines):
         match = _ROLE_LINE.match(line)
         if match:
             flush()
             role = match.group(1).lower()
+            name = _attributes(match.group(2), first_line + offset, source)
             start = first_line + offset + 1
+            buffer = None
+            continue
+        if _RENDERED_ROLE.match(line):
+            raise TemplateError(
+                "a role line made by the template is not supported: Promptyard splits "
+                "messages before rendering (give chat history as a kind: thread input)",
+                line=first_line + offset,
+                source=source,
+            )
+        if buffer is None:
             buffer = []
-        else:
-            buffer.append(line)
-    if role is None:
-        text = "\n".join(buffer).strip("\n")
-        return [MessageTemplate("user", text, first_line)] if text.strip() else []
+        buffer.append(line)
     flush()
     return messages
 
 
-def _line_of(node: yaml.Node | None, path: list[str], base_line: int) -> int | None:
-    """The file line of the YAML key at `path` (front matter starts at `base_line`)."""
+def _line_of(node: yaml.Node | None, path: tuple[str | int, ...], base_line: int) -> int | None:
+    """The file line of the YAML key or item at `path` (front matter starts at `base_line`)."""
     current = node
     line = None
     for key in path:
+        if isinstance(current, yaml.SequenceNode) and isinstance(key, int):
+            if key >= len(current.value):
+                return line
+            current = current.value[key]
+            line = base_line + current.start_mark.line
+            continue
         if not isinstance(current, yaml.MappingNode):
             return line
         for key_node, value_node in current.value:
@@ -109,114 +160,67 @@ def _syntax_error(exc: TemplateSyntaxError, message: MessageTemplate, source: st
     )
 
 
-def _expect(
-    condition: bool,
-    message: str,
-    field_path: list[str],
-    root: yaml.Node | None,
-    base: int,
-    source: str,
-) -> None:
-    if not condition:
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _load_yaml(front_text: str, source: str) -> tuple[dict[str, Any], yaml.Node | None]:
+    # One pass: the node tree (for line numbers) and the data built from it; libyaml when
+    # it is installed, as parsing is most of the cost of listing prompts.
+    loader = _LOADER(front_text)
+    try:
+        root = loader.get_single_node()
+        loaded = loader.construct_document(root) if root is not None else None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
         raise TemplateError(
-            message,
-            line=_line_of(root, field_path, base),
-            field=".".join(field_path),
+            f"front matter is not valid YAML: {problem}",
+            line=(mark.line + 2) if mark else None,
+            column=(mark.column + 1) if mark else None,
             source=source,
-        )
+        ) from None
+    finally:
+        loader.dispose()
+    if loaded is not None and not isinstance(loaded, dict):
+        raise TemplateError("front matter must be a mapping of fields", line=2, source=source)
+    return loaded or {}, root
 
 
 def parse_prompt(
-    text: str, name: str | None = None, *, source: str | None = None
+    text: str,
+    name: str | None = None,
+    *,
+    source: str | None = None,
+    base_dir: Path | None = None,
+    root: Path | None = None,
 ) -> PromptTemplate:
-    """Parse and validate a prompt file; raise TemplateError saying what and where."""
+    """Parse and validate a prompt file; raise TemplateError saying what and where.
+
+    `base_dir` is the prompt's folder and `root` the workspace: `${file:...}` references
+    are read relative to the first and only from inside the second (without them, a file
+    reference is refused).
+    """
     source = source or (f"{name}.prompty" if name else "prompt")
     refuse_conflicts(text, source)  # every read path parses here: get_prompt, runs, eval
     if "\x00" in text:
         raise TemplateError("file contains NUL bytes; is it a binary file?", source=source)
     front_text, body, body_line = split_front_matter(text.replace("\r\n", "\n"))
-    data: dict[str, Any] = {}
-    root: yaml.Node | None = None
+    raw: dict[str, Any] = {}
+    node: yaml.Node | None = None
     if front_text is not None and front_text.strip():
-        try:
-            root = yaml.compose(front_text, Loader=yaml.SafeLoader)
-            loaded = yaml.safe_load(front_text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            problem = getattr(exc, "problem", None) or str(exc)
-            raise TemplateError(
-                f"front matter is not valid YAML: {problem}",
-                line=(mark.line + 2) if mark else None,
-                column=(mark.column + 1) if mark else None,
-                source=source,
-            ) from None
-        if loaded is not None and not isinstance(loaded, dict):
-            raise TemplateError("front matter must be a mapping of fields", line=2, source=source)
-        data = loaded or {}
-    base = 2  # front matter text starts on file line 2
+        raw, node = _load_yaml(front_text, source)
 
-    def check(cond: bool, msg: str, path: list[str]) -> None:
-        _expect(cond, msg, path, root, base, source)
-
-    fm_name = data.get("name")
-    check(fm_name is None or isinstance(fm_name, str), "field 'name' must be text", ["name"])
-    description = data.get("description", "")
-    check(isinstance(description, str), "field 'description' must be text", ["description"])
-
-    model_name: str | None = None
-    parameters: dict[str, Any] = {}
-    model = data.get("model")
-    if isinstance(model, str):
-        model_name = model
-    elif isinstance(model, dict):
-        raw_name = model.get("name", model.get("id"))
-        check(
-            raw_name is None or isinstance(raw_name, str),
-            "field 'model.name' must be text",
-            ["model", "name"],
+    def fail(message: str, path: tuple[str | int, ...]) -> NoReturn:
+        raise TemplateError(
+            message,
+            line=_line_of(node, path, 2),  # front matter text starts on file line 2
+            field=".".join(str(p) for p in path),
+            source=source,
         )
-        model_name = raw_name
-        params = model.get("parameters", {}) or {}
-        check(
-            isinstance(params, dict),
-            "field 'model.parameters' must be a mapping",
-            ["model", "parameters"],
-        )
-        parameters = dict(params)
-    else:
-        check(model is None, "field 'model' must be a model name or a mapping", ["model"])
-    top_params = data.get("parameters")
-    if top_params is not None:
-        check(isinstance(top_params, dict), "field 'parameters' must be a mapping", ["parameters"])
-        parameters = {**top_params, **parameters}
-    _check_parameters(parameters, check)
 
-    inputs: dict[str, dict[str, Any]] = {}
-    raw_inputs = data.get("inputs", {}) or {}
-    check(
-        isinstance(raw_inputs, dict),
-        "field 'inputs' must be a mapping of variable names",
-        ["inputs"],
-    )
-    for key, spec in raw_inputs.items():
-        if isinstance(spec, dict):
-            inputs[str(key)] = dict(spec)
-        else:
-            inputs[str(key)] = {"sample": spec}
-    samples = data.get("sample")
-    if samples is not None:
-        check(isinstance(samples, dict), "field 'sample' must be a mapping", ["sample"])
-        for key, value in samples.items():
-            inputs.setdefault(str(key), {})["sample"] = value
-
-    schema = data.get("response_schema")
-    check(
-        schema is None or isinstance(schema, dict),
-        "field 'response_schema' must be a JSON schema mapping",
-        ["response_schema"],
-    )
-
-    messages = split_messages(body, body_line)
+    data = resolve_files(raw, base_dir, root, fail)
+    front = read_front(data, fail)
+    messages = split_messages(body, body_line, source)
     if not messages:
         raise TemplateError(
             "the prompt has no messages: write the body below the front matter",
@@ -224,52 +228,58 @@ def parse_prompt(
             source=source,
         )
     for message in messages:
-        try:
-            check_syntax(message.text)
-        except TemplateSyntaxError as exc:
-            raise _syntax_error(exc, message, source) from None
-
-    known = {"name", "description", "model", "parameters", "inputs", "sample", "response_schema"}
+        _check_message(message, front.template_format, source)
     return PromptTemplate(
-        name=name or fm_name or "prompt",
+        name=name or front.name or "prompt",
         body=body,
         source_text=text,
-        description=description or "",
-        model=model_name,
-        parameters=parameters,
-        inputs=inputs,
-        response_schema=schema,
-        metadata={k: v for k, v in data.items() if k not in known},
+        description=front.description,
+        model=front.model,
+        parameters=front.parameters,
+        inputs=front.inputs,
+        response_schema=front.response_schema,
+        metadata={k: v for k, v in raw.items() if k not in KNOWN_FIELDS},
         messages=messages,
+        tools=front.tools,
+        outputs=front.outputs,
+        template_format=front.template_format,
+        connection=front.connection,
+        front=raw,
+        referenced={k: data[k] for k, v in raw.items() if reference_of(v) is not None},
     )
 
 
-_NUMERIC_PARAMS = {
-    "temperature": (0.0, 2.0),
-    "top_p": (0.0, 1.0),
-    "presence_penalty": (-2.0, 2.0),
-    "frequency_penalty": (-2.0, 2.0),
+_NO_LOADER = {
+    nodes.Extends: "{% extends %}",
+    nodes.Include: "{% include %}",
+    nodes.Import: "{% import %}",
+    nodes.FromImport: "{% from ... import %}",
 }
-_INT_PARAMS = {"max_tokens", "seed", "n"}
 
 
-def _check_parameters(params: dict[str, Any], check: Any) -> None:
-    for key, value in params.items():
-        path = ["model", "parameters", key]
-        if key in _NUMERIC_PARAMS:
-            low, high = _NUMERIC_PARAMS[key]
-            ok = isinstance(value, int | float) and not isinstance(value, bool)
-            check(ok, f"field '{key}' must be a number, got {value!r}", path)
-            check(
-                low <= value <= high,
-                f"field '{key}' must be between {low} and {high}, got {value}",
-                path,
+def _check_message(message: MessageTemplate, fmt: TemplateFormat, source: str) -> None:
+    try:
+        problem = check_format_syntax(message.text, fmt)
+        if fmt is TemplateFormat.JINJA2:
+            for node in parse_jinja(message.text).find_all(tuple(_NO_LOADER)):
+                raise TemplateError(
+                    f"{_NO_LOADER[type(node)]} is not supported: a prompt is one file",
+                    line=message.first_line + node.lineno - 1,
+                    source=source,
+                )
+    except TemplateSyntaxError as exc:
+        error = _syntax_error(exc, message, source)
+        if "Unexpected end of template" in (exc.message or "") or "unknown tag 'end" in (
+            exc.message or ""
+        ):
+            error = TemplateError(
+                f"{error.reason} (a block cannot span a role line: Promptyard splits "
+                "messages before rendering)",
+                line=error.line,
+                column=error.column,
+                source=source,
             )
-        elif key in _INT_PARAMS:
-            ok = isinstance(value, int) and not isinstance(value, bool) and value > 0
-            check(ok, f"field '{key}' must be a positive whole number, got {value!r}", path)
-        elif key == "stop":
-            ok = isinstance(value, str) or (
-                isinstance(value, list) and all(isinstance(v, str) for v in value)
-            )
-            check(ok, "field 'stop' must be text or a list of texts", path)
+        raise error from None
+    if problem is not None:
+        offset, why = problem
+        raise TemplateError(why, line=message.first_line + offset, source=source)

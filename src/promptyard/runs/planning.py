@@ -226,7 +226,8 @@ def build_plan(
         tid = template_ids.setdefault(id(spec.template), vi)
         if tid != vi:
             continue
-        needed = _template_variables(spec.template)
+        # A variable with a default declared under `inputs:` need not be a column.
+        needed = _template_variables(spec.template) - set(getattr(spec.template, "defaults", {}))
         for ri, row in enumerate(row_inputs):
             lacking = tuple(sorted(v for v in needed if v not in row.inputs))
             if lacking:

@@ -104,7 +104,9 @@ def _template(ws: Workspace, column: PlaygroundColumn) -> tuple[Any, str | None]
     from promptyard.prompts.api import get_prompt
 
     if column.text is not None:
-        return parse_prompt(column.text, column.prompt), column.text
+        # ${file:...} references read from the workspace's prompts folder, inside it.
+        text = column.text
+        return parse_prompt(text, column.prompt, base_dir=ws.prompts_dir, root=ws.root), text
     return get_prompt(column.prompt, ref=column.ref, workspace=ws), None
 
 

@@ -74,11 +74,12 @@ def plan_gate(
     for prompt in suite.prompts:
         cur = current_side(ws, prompt)
         base = baseline_side(ws, prompt, baseline)
-        cur_t = parse_prompt(cur.text, prompt, source=f"prompts/{prompt}.prompty")
+        where = {"base_dir": ws.prompts_dir, "root": ws.root}  # for ${file:...} references
+        cur_t = parse_prompt(cur.text, prompt, source=f"prompts/{prompt}.prompty", **where)
         base_t = None
         if base is not None and base.text != cur.text:
             base_t = parse_prompt(
-                base.text, prompt, source=f"prompts/{prompt}.prompty@{base.description}"
+                base.text, prompt, source=f"prompts/{prompt}.prompty@{base.description}", **where
             )
         for endpoint in endpoints:
             ci = len(specs)
