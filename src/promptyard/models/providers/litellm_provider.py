@@ -25,6 +25,9 @@ def _litellm() -> Any:
     configure_offline_defaults()
     import litellm
 
+    from promptyard.models.pricing import register_simulated_prices
+
+    register_simulated_prices()  # litellm is imported now: its cost map learns sim prices
     return litellm
 
 
