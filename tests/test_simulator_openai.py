@@ -363,3 +363,18 @@ def test_litellm_completion_and_completion_cost(sim: SimulatorHandle) -> None:
         model="openai/sim-fast", api_base=sim.url, api_key="sk-test", messages=ASK, tools=[WEATHER]
     )
     assert tools.choices[0].message.tool_calls[0].function.name == "get_weather"
+
+
+def test_simulated_models_send_the_simulator_key(
+    sim: SimulatorHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from promptyard.models import ModelCall, complete, simulated_endpoint
+
+    sim.api_key = "sk-sim-run-789"
+    monkeypatch.setenv("PROMPTYARD_SIMULATOR_URL", sim.url)
+    endpoint = simulated_endpoint("sim-fast")
+    refused = asyncio.run(complete(ModelCall(endpoint, ASK)))
+    assert refused.error_kind == "auth"
+    monkeypatch.setenv("PROMPTYARD_SIMULATOR_KEY", "sk-sim-run-789")
+    answered = asyncio.run(complete(ModelCall(endpoint, ASK)))
+    assert answered.ok and answered.text

@@ -93,6 +93,8 @@ def request(call: ModelCall) -> dict[str, Any]:
         timeout=call.timeout_s,
         extra_headers=headers,
     )
+    if call.tools is not None:
+        kwargs["tools"] = call.tools
     if extra_body:
         kwargs["extra_body"] = extra_body
     if call.stream:
