@@ -378,3 +378,33 @@ def test_simulated_models_send_the_simulator_key(
     monkeypatch.setenv("PROMPTYARD_SIMULATOR_KEY", "sk-sim-run-789")
     answered = asyncio.run(complete(ModelCall(endpoint, ASK)))
     assert answered.ok and answered.text
+
+
+def test_the_echo_model_through_promptyard(sim: SimulatorHandle, workspace: Any) -> None:
+    from promptyard.models import ModelCall, complete, resolve_model
+
+    endpoint = resolve_model(workspace, "echo")
+    assert endpoint.simulated
+    messages = [
+        {"role": "system", "content": "You are terse."},
+        {"role": "user", "content": "Say <b>hi</b> to {{name}}"},
+    ]
+    done = asyncio.run(complete(ModelCall(endpoint, messages)))
+    assert done.ok and done.text == "You are terse.\n\nSay <b>hi</b> to {{name}}"
+    assert done.prompt_tokens and done.completion_tokens and not done.tokens_estimated
+    assert done.cost_usd == 0.0  # a known price of zero, not an unknown one
+
+
+def test_streamed_n_choices_arrive_by_index(client: openai.OpenAI) -> None:
+    plain = client.chat.completions.create(model="sim-fast", messages=ASK, n=2, seed=3)
+    texts: dict[int, str] = {}
+    finishes: dict[int, str] = {}
+    for chunk in client.chat.completions.create(
+        model="sim-fast", messages=ASK, n=2, seed=3, stream=True
+    ):
+        for choice in chunk.choices:
+            texts[choice.index] = texts.get(choice.index, "") + (choice.delta.content or "")
+            if choice.finish_reason:
+                finishes[choice.index] = choice.finish_reason
+    assert texts == {c.index: c.message.content for c in plain.choices}
+    assert finishes == {0: "stop", 1: "stop"}

@@ -100,7 +100,13 @@ def is_valid_openai_tools_call(output: str, ctx: EvalContext, a: Assertion) -> G
         )
     functions = _functions(a.value, ctx)
     if not functions:
-        return Grade(None, False, "no tools were offered to check the calls against", error=True)
+        # promptfoo fails this either way (its `not-` form too): a setup problem, not a verdict
+        return Grade(
+            0.0,
+            False,
+            "No tools configured for the model, but output contains tool calls",
+            error=True,
+        )
     for call in calls:
         problem = _validate(call, functions)
         if problem:

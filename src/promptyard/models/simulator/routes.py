@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import math
 import struct
 import time
 import uuid
+from functools import lru_cache
 from typing import Any
 
 from promptyard.models.simulator.answers import _count_tokens, simulated_answer
@@ -120,18 +120,27 @@ async def retrieve_model(request: Any) -> Any:
     return web.json_response(model_object(spec)) if spec else unknown_model(name)
 
 
+@lru_cache(maxsize=20_000)
+def _word_vector(word: str, dimensions: int) -> Any:
+    import numpy as np
+
+    seed = int.from_bytes(hashlib.sha256(word.encode()).digest()[:4], "big")
+    # RandomState's stream is frozen across numpy versions: the same vector everywhere
+    vector = np.random.RandomState(seed).standard_normal(dimensions)
+    vector.flags.writeable = False  # shared by every text that has this word
+    return vector
+
+
 def _embedding(text: str, dimensions: int) -> list[float]:
     """A unit vector: the sum of one pseudo-random vector per word, so texts that share
     words point the same way (cosine similarity means something)."""
-    vector = [0.0] * dimensions
+    import numpy as np
+
+    vector = np.zeros(dimensions)
     for word in text.lower().split() or [""]:
-        digest = hashlib.sha256(word.encode()).digest()
-        seed = int.from_bytes(digest[:8], "big")
-        for i in range(dimensions):
-            seed = (seed * 6364136223846793005 + 1442695040888963407) % 2**64
-            vector[i] += ((seed >> 11) / 2**53) - 0.5
-    norm = math.sqrt(sum(v * v for v in vector)) or 1.0
-    return [round(v / norm, 6) for v in vector]
+        vector += _word_vector(word, dimensions)
+    norm = float(np.linalg.norm(vector)) or 1.0
+    return [float(v) for v in np.round(vector / norm, 6)]
 
 
 def _inputs(value: Any) -> list[str] | None:
