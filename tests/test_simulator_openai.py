@@ -408,3 +408,28 @@ def test_streamed_n_choices_arrive_by_index(client: openai.OpenAI) -> None:
                 finishes[choice.index] = choice.finish_reason
     assert texts == {c.index: c.message.content for c in plain.choices}
     assert finishes == {0: "stop", 1: "stop"}
+
+
+def test_starting_a_simulator_never_imports_litellm() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys\n"
+        "from promptyard.models import register_simulated_prices, start_simulator\n"
+        "h = start_simulator()\n"
+        "assert register_simulated_prices() is False\n"
+        "h.stop()\n"
+        "print('litellm' in sys.modules)\n"
+    )
+    src = Path(__file__).resolve().parent.parent / "src"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
