@@ -34,6 +34,9 @@ def register_with_litellm() -> bool:
             info = {
                 "input_cost_per_token": m.input_cost_per_token,
                 "output_cost_per_token": m.output_cost_per_token,
+                # the simulator caches nothing: a cached token would cost a full one
+                "cache_read_input_token_cost": m.input_cost_per_token,
+                "cache_creation_input_token_cost": m.input_cost_per_token,
                 "max_input_tokens": m.context_window,
                 "max_tokens": m.context_window,
                 "litellm_provider": "openai",
