@@ -216,6 +216,10 @@ def test_a_tool_call_assertion_without_a_name_is_a_config_error() -> None:
 
     with pytest.raises(AssertionConfigError, match="evals/x.yaml line 3: tool-call needs"):
         check_assertion(Assertion("tool-call", {"arguments": {}}, where="evals/x.yaml line 3"))
+    with pytest.raises(AssertionConfigError, match="line 4: is-valid-openai-tools-call takes"):
+        check_assertion(
+            Assertion("is-valid-openai-tools-call", "get_weather", where="evals/x.yaml line 4")
+        )
 
 
 def test_compare_and_the_trace_show_the_calls_as_text(workspace: Any, sim: SimulatorHandle) -> None:
@@ -238,3 +242,27 @@ def test_compare_and_the_trace_show_the_calls_as_text(workspace: Any, sim: Simul
         json.loads(c.value) for c in at.code if c.language == "json" and '"function"' in c.value
     ]
     assert traced and traced[0] == json.loads(cell.tool_calls_json or "")
+
+
+def test_a_suite_names_the_tool_assertions(workspace: Any) -> None:
+    from promptyard.evals.suites import load_suite
+
+    (workspace.root / "evals" / "agent.yaml").write_text(
+        "prompts: [summarize]\n"
+        "models: [sim-fast]\n"
+        "dataset: summaries\n"
+        "assert:\n"
+        "  - type: is-valid-openai-tools-call\n"
+        "  - type: tool-call\n"
+        "    value: {name: lookup_order, arguments: {order_number: '{{id}}'}}\n"
+        "  - type: not-tool-call\n"
+        "    value: issue_refund\n",
+        encoding="utf-8",
+    )
+    suite = load_suite(workspace, "agent", check_refs=False)
+    kinds = [(a.type, a.value) for a in suite.assertions]
+    assert kinds == [
+        ("is-valid-openai-tools-call", None),
+        ("tool-call", {"name": "lookup_order", "arguments": {"order_number": "{{id}}"}}),
+        ("not-tool-call", "issue_refund"),
+    ]
