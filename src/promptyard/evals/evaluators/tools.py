@@ -85,21 +85,10 @@ def _validate(call: dict[str, Any], functions: list[dict[str, Any]]) -> str | No
     return None
 
 
-def _check_tools_value(a: Assertion) -> None:
-    if a.value is not None and not (
-        isinstance(a.value, list) and all(isinstance(t, dict) for t in a.value)
-    ):
-        raise AssertionConfigError(
-            f"{a.where}: is-valid-openai-tools-call takes no value, or a list of tools "
-            "({type: function, function: {name, parameters}})"
-        )
-
-
 @register(
     "is-valid-openai-tools-call",
     "the output is OpenAI tool calls whose arguments fit the offered tools' schemas",
     needs_value=False,
-    check=_check_tools_value,
 )
 def is_valid_openai_tools_call(output: str, ctx: EvalContext, a: Assertion) -> Grade:
     calls = _calls(output, ctx)
