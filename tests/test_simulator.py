@@ -286,3 +286,35 @@ def test_cli_simulate_rejects_a_bad_error_rate() -> None:
     )
     assert out.returncode == 1
     assert "--error-rate" in out.stderr
+
+
+def test_cli_simulate_with_an_api_key_refuses_other_keys() -> None:
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "PROMPTYARD_SIMULATOR_KEY": "sk-cli-42"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "promptyard", "simulate", "--port", str(port), "--latency-ms", "0"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}/v1/models"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                r = httpx.get(url, timeout=1)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+                time.sleep(0.2)
+        else:
+            pytest.fail("promptyard simulate did not start")
+        assert r.status_code == 401 and r.json()["error"]["type"] == "invalid_request_error"
+        wrong = httpx.get(url, headers={"Authorization": "Bearer sk-other"}, timeout=5)
+        assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "invalid_api_key"
+        right = httpx.get(url, headers={"Authorization": "Bearer sk-cli-42"}, timeout=5)
+        assert right.status_code == 200
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+    assert "sk-cli-42" not in err

@@ -15,7 +15,14 @@ from typing import Any
 import streamlit as st
 
 from promptyard.ratings import RatingScheme
-from promptyard.reading import CellTrace, Column, GridCell, RatingSummary, Segment
+from promptyard.reading import (
+    CellTrace,
+    Column,
+    GridCell,
+    RatingSummary,
+    Segment,
+    tool_call_lines,
+)
 
 COLLAPSE_AT = 600
 _PUNCT = re.compile(r"([!-/:-@\[-`{-~])")
@@ -70,6 +77,13 @@ def show_text(value: str | None, key: str, collapse_at: int = COLLAPSE_AT) -> No
     st.text(value[:collapse_at].rstrip() + " …")
     with st.expander(f"Show all {len(value):,} characters"):
         st.text(value)
+
+
+def show_tool_calls(calls: list[dict[str, Any]] | None) -> None:
+    """The tool calls a model made, one `name(arguments)` line each, as inert text."""
+    if calls:
+        st.caption(f"{len(calls)} tool call{'s' if len(calls) > 1 else ''}")
+        st.code("\n".join(tool_call_lines(calls)), language=None, wrap_lines=True)
 
 
 def metrics_line(cell: GridCell) -> str:
@@ -174,8 +188,10 @@ def grid_cell(
                 st.markdown(diff_markdown(cell.diff))
         else:
             st.markdown(diff_markdown(cell.diff))
-    else:
+    elif cell.output is not None or not cell.tool_calls:
         show_text(cell.output, key=f"out{cell.cell_id}")
+    if not cell.is_error:
+        show_tool_calls(cell.tool_calls)
     line = st.columns([3, 1], vertical_alignment="center")
     line[0].caption(metrics_line(cell))
     line[1].button(
@@ -241,7 +257,11 @@ def trace_view(trace: CellTrace) -> None:
         st.caption(escape_markdown(str(message.get("role", "?"))))
         st.text(str(message.get("content", "")))
     st.markdown("**Output**")
-    show_text(trace.output, key=f"trace{trace.cell_id}")
+    if trace.output is not None or not trace.tool_calls:
+        show_text(trace.output, key=f"trace{trace.cell_id}")
+    if trace.tool_calls:
+        st.markdown("**Tool calls**")
+        st.code(json.dumps(trace.tool_calls, indent=2, ensure_ascii=False), language="json")
     if trace.finish_reason:
         st.caption(escape_markdown(f"finish reason: {trace.finish_reason}"))
     left, right = st.columns(2)

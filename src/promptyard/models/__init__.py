@@ -24,7 +24,12 @@ from promptyard.models.endpoints import (
     api_key,
     providers_with_keys,
 )
-from promptyard.models.pricing import estimate_cost, model_info, price_map
+from promptyard.models.pricing import (
+    estimate_cost,
+    model_info,
+    price_map,
+    register_simulated_prices,
+)
 from promptyard.models.providers import (
     ENTRY_POINT_GROUP,
     RETRYABLE_KINDS,
@@ -45,6 +50,7 @@ from promptyard.models.providers import (
 from promptyard.models.simulator import (
     REPEAT_HEADER,
     SIMULATED_MODELS,
+    SIMULATOR_KEY_ENV,
     SIMULATOR_URL_ENV,
     Faults,
     SimModel,
@@ -62,6 +68,7 @@ __all__ = [
     "REPEAT_HEADER",
     "RETRYABLE_KINDS",
     "SIMULATED_MODELS",
+    "SIMULATOR_KEY_ENV",
     "SIMULATOR_URL_ENV",
     "Completion",
     "ErrorKind",
@@ -89,6 +96,7 @@ __all__ = [
     "provider_for",
     "provider_kind",
     "providers_with_keys",
+    "register_simulated_prices",
     "request_key",
     "resolve_model",
     "reset_providers",

@@ -12,6 +12,13 @@ from typing import Any
 
 from promptyard.models.endpoints import ModelEndpoint
 from promptyard.models.simulator.catalog import SIMULATED_MODELS
+from promptyard.models.simulator.prices import register_with_litellm
+
+
+def register_simulated_prices() -> bool:
+    """Tell an already imported litellm the simulated models' prices (so its
+    `completion_cost` prices them); never imports litellm. False when it is not imported."""
+    return register_with_litellm()
 
 
 @lru_cache(maxsize=1)

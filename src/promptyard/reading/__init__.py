@@ -33,7 +33,7 @@ from promptyard.reading.compare import (
 )
 from promptyard.reading.export import export_grid, iter_grid_records
 from promptyard.reading.report import build_report
-from promptyard.reading.trace import CellTrace, cell_trace
+from promptyard.reading.trace import CellTrace, cell_trace, tool_call_lines
 
 __all__ = [
     "PAGE_SIZES",
@@ -65,6 +65,7 @@ __all__ = [
     "refresh_variant_stats",
     "repeat_agreement",
     "report",
+    "tool_call_lines",
     "trace",
     "word_diff",
 ]

@@ -86,6 +86,7 @@ class GridCell:
     repeats: list[GridCell] = field(default_factory=list)  # repeat 1.. of this cell
     agreement: float | None = None  # share of repeats giving the most common output
     diff: list[Segment] | None = None  # word diff from the baseline column
+    tool_calls: list[dict[str, Any]] | None = None  # the tools the model called (OpenAI format)
 
     @property
     def is_error(self) -> bool:
@@ -274,6 +275,7 @@ def _grid_cell(c: Cell) -> GridCell:
         latency_ms=c.latency_ms,
         cached=bool(c.cached),
         attempts=c.attempts,
+        tool_calls=json.loads(c.tool_calls_json) if c.tool_calls_json else None,
     )
 
 

@@ -53,6 +53,7 @@ class CellTrace:
     ratings: list[dict[str, Any]] = field(default_factory=list)  # with history
     previous_version: int | None = None
     prompt_diff: str | None = None  # unified diff from the previous version of the prompt
+    tool_calls: list[dict[str, Any]] | None = None  # the tools the model called (OpenAI format)
 
     @property
     def retries(self) -> int:
@@ -151,4 +152,28 @@ def cell_trace(ws: Workspace, cell_id: int) -> CellTrace:
         ],
         previous_version=previous,
         prompt_diff=diff,
+        tool_calls=tool_calls_from_json(cell.tool_calls_json),
     )
+
+
+def tool_calls_from_json(text: str | None) -> list[dict[str, Any]] | None:
+    """A cell's stored tool calls (None when it has none or they do not parse)."""
+    if not text:
+        return None
+    try:
+        calls = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(calls, list):
+        return None
+    return [c for c in calls if isinstance(c, dict)] or None
+
+
+def tool_call_lines(calls: list[dict[str, Any]] | None) -> list[str]:
+    """One plain-text line per tool call: `name({"arg": ...})`, arguments as sent."""
+    lines = []
+    for call in calls or []:
+        found = call.get("function")
+        fn: dict[str, Any] = found if isinstance(found, dict) else {}
+        lines.append(f"{fn.get('name') or '?'}({fn.get('arguments') or ''})")
+    return lines

@@ -203,6 +203,9 @@ def build_plan(
     for spec in specs:
         template = spec.template
         base = dict(getattr(template, "parameters", None) or {})
+        tools = getattr(template, "tools", None) or []
+        if tools:  # the prompt's tools reach the model (and the cache key) as a parameter
+            base["tools"] = [dict(t) for t in tools]
         base.update(spec.parameters)
         version = getattr(template, "version", None)
         variants.append(

@@ -182,6 +182,7 @@ def cell_update(
         "error_kind": result.error_kind,
         "error_message": result.error_message,
         "raw_response_json": json.dumps(raw, default=str) if raw is not None else None,
+        "tool_calls_json": json.dumps(result.tool_calls) if result.tool_calls else None,
         "cached": False,
         "attempts": attempts,
         "started_at": started,

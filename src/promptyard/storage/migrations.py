@@ -292,6 +292,11 @@ def m009_jobs(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX ix_job_status ON job (status)"))
 
 
+def m011_cell_tool_calls(conn: Connection) -> None:
+    # The tool calls a model answered with (OpenAI format, JSON), beside its text output.
+    conn.execute(text("ALTER TABLE cell ADD COLUMN tool_calls_json TEXT"))
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", m001_initial),
     ("002_rating_indexes", m002_rating_indexes),
@@ -302,4 +307,5 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("007_variant_stats", m007_variant_stats),
     ("008_variant_rating_stats", m008_variant_rating_stats),
     ("009_jobs", m009_jobs),
+    ("011_cell_tool_calls", m011_cell_tool_calls),
 ]

@@ -121,6 +121,7 @@ class Cell(SQLModel, table=True):
     error_kind: str | None = None
     error_message: str | None = None
     raw_response_json: str | None = None
+    tool_calls_json: str | None = None  # the tool calls answered, OpenAI format (m011)
     cached: bool = False
     attempts: int = 0
     cache_key: str | None = Field(default=None, index=True)

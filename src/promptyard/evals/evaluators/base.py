@@ -49,6 +49,8 @@ class EvalContext:
     prompt_name: str | None = None
     messages: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None  # the call's error, when it failed
+    tool_calls: list[dict[str, Any]] | None = None  # the tools the model called (OpenAI format)
+    tools: list[dict[str, Any]] = field(default_factory=list)  # the tools it was offered
 
 
 @dataclass(frozen=True)

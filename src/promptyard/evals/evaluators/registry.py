@@ -23,7 +23,8 @@ import promptyard.evals.evaluators.length
 import promptyard.evals.evaluators.performance
 import promptyard.evals.evaluators.rubric
 import promptyard.evals.evaluators.similarity
-import promptyard.evals.evaluators.text  # noqa: F401
+import promptyard.evals.evaluators.text
+import promptyard.evals.evaluators.tools  # noqa: F401
 from promptyard.evals.evaluators.base import (
     EVALUATORS,
     Assertion,

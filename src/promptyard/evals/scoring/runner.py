@@ -45,6 +45,7 @@ def _context(cell: Cell, variant: Variant) -> EvalContext:
     error = None
     if cell.status == CellStatus.ERROR:
         error = f"{cell.error_kind}: {cell.error_message or ''}".strip()
+    tool_calls, tools = _tools_of(cell, variant)
     return EvalContext(
         inputs=inputs if isinstance(inputs, dict) else {},
         reference=cell.reference,
@@ -56,7 +57,30 @@ def _context(cell: Cell, variant: Variant) -> EvalContext:
         prompt_name=variant.prompt_name,
         messages=messages if isinstance(messages, list) else [],
         error=error,
+        tool_calls=tool_calls,
+        tools=tools,
     )
+
+
+def _tools_of(cell: Cell, variant: Variant) -> tuple[list[dict[str, Any]] | None, list[Any]]:
+    """The cell's tool calls and the tools its variant offered the model."""
+    try:
+        calls = json.loads(getattr(cell, "tool_calls_json", None) or "null")
+        params = json.loads(variant.parameters_json or "{}")
+    except ValueError:
+        return None, []
+    tools = params.get("tools") if isinstance(params, dict) else None
+    return (calls if isinstance(calls, list) else None), (tools if isinstance(tools, list) else [])
+
+
+def evaluator_output(cell: Cell, ctx: EvalContext) -> str | None:
+    """What code evaluators grade: the text; for an answer that is only tool calls, their
+    JSON (as promptfoo grades a tool-calls output); None for a failed call."""
+    if cell.status != CellStatus.OK:
+        return None
+    if cell.output is None and ctx.tool_calls:
+        return json.dumps(ctx.tool_calls, ensure_ascii=False)
+    return cell.output
 
 
 async def grade_cells(
@@ -70,7 +94,7 @@ async def grade_cells(
     judged: list[tuple[int, Assertion, EvalContext, str | None]] = []
     for i, (cell, variant) in enumerate(pairs):
         ctx = _context(cell, variant)
-        output = cell.output if cell.status == CellStatus.OK else None
+        output = evaluator_output(cell, ctx)
         for a in assertions:
             if a.base_type == RUBRIC_TYPE:
                 judged.append((i, a, ctx, output))

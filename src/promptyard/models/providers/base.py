@@ -54,6 +54,8 @@ class ModelCall:
     timeout_s: float = 60.0
     stream: bool = False
     api_key: str | None = field(default=None, repr=False)
+    # OpenAI-format function tools; None: whatever `parameters["tools"]` says (if anything)
+    tools: list[dict[str, Any]] | None = None
 
 
 @dataclass
@@ -73,6 +75,8 @@ class Completion:
     retry_after_s: float | None = None
     cached: bool = False
     tokens_estimated: bool = False  # tokens counted with tiktoken: the provider gave none
+    # the tools the model called: [{"id", "type": "function", "function": {"name", "arguments"}}]
+    tool_calls: list[dict[str, Any]] | None = None
 
     @property
     def ok(self) -> bool:

@@ -38,6 +38,47 @@ def raw_dict(obj: Any) -> dict[str, Any] | None:
     return None
 
 
+def _field(obj: Any, name: str) -> Any:
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
+def tool_calls_of(message: Any) -> list[dict[str, Any]] | None:
+    """The message's tool calls as plain OpenAI-format dicts, or None when it has none."""
+    calls = _field(message, "tool_calls") if message is not None else None
+    if not calls:
+        return None
+    out = []
+    for call in calls:
+        fn = _field(call, "function")
+        out.append(
+            {
+                "id": _field(call, "id"),
+                "type": _field(call, "type") or "function",
+                "function": {
+                    "name": _field(fn, "name"),
+                    "arguments": _field(fn, "arguments") or "",
+                },
+            }
+        )
+    return out
+
+
+def _add_tool_deltas(acc: dict[int, dict[str, Any]], delta: Any) -> None:
+    """Fold one stream delta's tool-call pieces into `acc` (by index): the id and name
+    come once, the arguments in pieces."""
+    for piece in _field(delta, "tool_calls") or []:
+        index = _field(piece, "index") or 0
+        call = acc.setdefault(
+            index, {"id": None, "type": "function", "function": {"name": None, "arguments": ""}}
+        )
+        call["id"] = _field(piece, "id") or call["id"]
+        call["type"] = _field(piece, "type") or call["type"]
+        fn = _field(piece, "function")
+        if fn is not None:
+            call["function"]["name"] = _field(fn, "name") or call["function"]["name"]
+            call["function"]["arguments"] += _field(fn, "arguments") or ""
+
+
 def _usage_int(usage: Any, name: str) -> int | None:
     value = getattr(usage, name, None) if usage is not None else None
     if value is None and isinstance(usage, dict):
@@ -53,6 +94,7 @@ def success(
     latency: float,
     ttft: float | None,
     raw: dict[str, Any] | None,
+    tool_calls: list[dict[str, Any]] | None = None,
 ) -> Completion:
     """The completion of an answered call; a filtered answer is a `content_filter` error."""
     prompt_tokens = _usage_int(usage, "prompt_tokens")
@@ -62,8 +104,11 @@ def success(
     # no usage, or zeros filled in for a missing usage: count with tiktoken
     if not prompt_tokens:
         prompt_tokens, estimated = count_tokens(call.messages, model), True
-    if completion_tokens is None or (completion_tokens == 0 and text):
-        completion_tokens, estimated = count_tokens(text or "", model), True
+    if completion_tokens is None or (completion_tokens == 0 and (text or tool_calls)):
+        called = "".join(
+            c["function"]["name"] + c["function"]["arguments"] for c in tool_calls or []
+        )
+        completion_tokens, estimated = count_tokens((text or "") + called, model), True
     filtered = finish == "content_filter"  # answered, but the provider withheld the output
     return Completion(
         text=text,
@@ -75,6 +120,7 @@ def success(
         ttft_ms=ttft,
         raw=raw,
         tokens_estimated=estimated,
+        tool_calls=tool_calls,
         error_kind=ErrorKind.CONTENT_FILTER.value if filtered else None,
         error_message="the provider's content filter withheld the output" if filtered else None,
     )
@@ -139,13 +185,25 @@ async def complete_openai_shaped(
                 answer: str | None = getattr(message, "content", None)
                 finish = getattr(choices[0], "finish_reason", None)
                 usage = getattr(response, "usage", None)
-                return success(call, answer, finish, usage, latency, None, raw_dict(response))
+                return success(
+                    call,
+                    answer,
+                    finish,
+                    usage,
+                    latency,
+                    None,
+                    raw_dict(response),
+                    tool_calls_of(message),
+                )
             finish, usage, last = None, None, None
+            calls: dict[int, dict[str, Any]] = {}
             async for chunk in response:
                 choices = getattr(chunk, "choices", None) or []
                 if choices:
                     delta = getattr(choices[0], "delta", None)
                     piece = getattr(delta, "content", None) if delta is not None else None
+                    if delta is not None:
+                        _add_tool_deltas(calls, delta)
                     if piece:
                         if ttft is None:
                             ttft = (time.perf_counter() - started) * 1000
@@ -156,7 +214,9 @@ async def complete_openai_shaped(
                 usage = getattr(chunk, "usage", None) or usage
                 last = chunk
             latency = (time.perf_counter() - started) * 1000
-            text = "".join(text_parts)
+            text: str | None = "".join(text_parts)
+            if not text and calls:
+                text = None  # tool calls and no text: as the non-streamed message says it
             if finish is None:
                 return failure(
                     call,
@@ -167,7 +227,8 @@ async def complete_openai_shaped(
                     text=text or None,
                     ttft=ttft,
                 )
-            return success(call, text, finish, usage, latency, ttft, raw_dict(last))
+            tool_calls = [calls[i] for i in sorted(calls)] or None
+            return success(call, text, finish, usage, latency, ttft, raw_dict(last), tool_calls)
     except Exception as exc:  # every provider failure becomes an error kind
         return failure(
             call,

@@ -25,6 +25,9 @@ def _litellm() -> Any:
     configure_offline_defaults()
     import litellm
 
+    from promptyard.models.pricing import register_simulated_prices
+
+    register_simulated_prices()  # litellm is imported now: its cost map learns sim prices
     return litellm
 
 
@@ -43,6 +46,8 @@ def request(call: ModelCall, key: str | None) -> dict[str, Any]:
         num_retries=0,
         drop_params=True,  # a parameter the provider does not take is dropped, not an error
     )
+    if call.tools is not None:
+        kwargs["tools"] = call.tools
     # the repeat index travels in a header: providers ignore it, the simulator varies on it
     headers = dict(kwargs.get("extra_headers") or {})
     headers[REPEAT_HEADER] = str(call.repeat)

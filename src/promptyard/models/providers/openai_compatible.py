@@ -9,6 +9,7 @@ The `openai` SDK is imported on the first call, not at import.
 from __future__ import annotations
 
 import inspect
+import os
 import threading
 import weakref
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from typing import Any
 from promptyard.models.endpoints import ModelEndpoint, api_key
 from promptyard.models.providers.base import Completion, ModelCall
 from promptyard.models.providers.completions import complete_openai_shaped
-from promptyard.models.simulator import REPEAT_HEADER, ensure_simulator
+from promptyard.models.simulator import REPEAT_HEADER, SIMULATOR_KEY_ENV, ensure_simulator
 
 #: litellm's prefixes for servers that speak the OpenAI API; dropped from the model name sent.
 OPENAI_COMPATIBLE_PREFIXES = frozenset(
@@ -92,6 +93,8 @@ def request(call: ModelCall) -> dict[str, Any]:
         timeout=call.timeout_s,
         extra_headers=headers,
     )
+    if call.tools is not None:
+        kwargs["tools"] = call.tools
     if extra_body:
         kwargs["extra_body"] = extra_body
     if call.stream:
@@ -115,6 +118,8 @@ class OpenAICompatibleProvider:
         if endpoint.simulated and not base_url:
             base_url = ensure_simulator()
         key = call.api_key or api_key(endpoint)
+        if endpoint.simulated and not key:
+            key = os.environ.get(SIMULATOR_KEY_ENV) or None  # `promptyard simulate --api-key`
         # local servers take any key; the SDK wants one
         client = _client(base_url, key or "no-key")
         kwargs = request(call)

@@ -1,7 +1,9 @@
 """An offline OpenAI-compatible model server: first runs, demos, tests and benchmarks.
 
-`start_simulator()` serves `/v1/chat/completions` (plain and SSE streaming) and
-`/v1/models` on 127.0.0.1 from a background thread. Its answers derive deterministically
+`start_simulator()` serves `/v1/chat/completions` (plain and SSE streaming, `n` choices,
+tools and `tool_choice`, `stop`, `logprobs`), `/v1/models` and `/v1/models/{id}`,
+`/v1/embeddings` and the legacy `/v1/completions` on 127.0.0.1 from a background thread,
+refusing what OpenAI refuses with OpenAI's error JSON. Its answers derive deterministically
 from the request (model, messages, temperature, repeat index), look plausible for the
 prompt (a summary for a summarize prompt, JSON with the asked-for keys for a JSON prompt),
 carry token usage, and are priced at the simulated prices in `SIMULATED_MODELS`.
@@ -16,6 +18,7 @@ from promptyard.models.simulator.catalog import (
     REPEAT_HEADER,
     REPEAT_USER_PREFIX,
     SIMULATED_MODELS,
+    SIMULATOR_KEY_ENV,
     SIMULATOR_LATENCY_ENV,
     SIMULATOR_URL_ENV,
     SimModel,
@@ -33,6 +36,7 @@ __all__ = [
     "REPEAT_HEADER",
     "REPEAT_USER_PREFIX",
     "SIMULATED_MODELS",
+    "SIMULATOR_KEY_ENV",
     "SIMULATOR_LATENCY_ENV",
     "SIMULATOR_URL_ENV",
     "Faults",

@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from promptyard.models.simulator.catalog import SIMULATED_MODELS
+from promptyard.models.simulator.schema_values import value_for_schema
 from promptyard.prompts.tokens import count_tokens
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]{2,}")
@@ -207,6 +208,8 @@ def simulated_answer(
     gets a JSON object with the keys it names; a classify prompt gets one of its options.
     """
     spec = SIMULATED_MODELS.get(model) or SIMULATED_MODELS["sim-fast"]
+    if spec.echo:
+        return echo_answer(messages)
     temperature = float(parameters.get("temperature", 1.0) or 0.0)
     rng = _rng_for(model, messages, temperature, variant)
     system = " ".join(
@@ -224,6 +227,14 @@ def simulated_answer(
         or (isinstance(fmt, dict) and fmt.get("type") in {"json_object", "json_schema"})
         or "json" in lowered
     )
+    schema = _response_schema(fmt)
+    if schema is not None:
+        last_words = words
+
+        def hint(key: str) -> str:
+            return str(_json_value(key, "string", rng, last, last_words, options))
+
+        return json.dumps(value_for_schema(schema, rng, hint), ensure_ascii=False)
     if wants_json:
         keys = _json_keys(instructions, parameters)
         named = {k.lower() for k, _ in keys}
@@ -242,6 +253,20 @@ def simulated_answer(
     for _ in range(rng.randint(2, 4) if detailed else rng.randint(0, 1)):
         parts.append(_follow_up(rng, words))
     return " ".join(parts)
+
+
+def echo_answer(messages: list[dict[str, Any]]) -> str:
+    """The rendered prompt: every message's content, joined by a blank line."""
+    return "\n\n".join(_content_text(m.get("content")) for m in messages)
+
+
+def _response_schema(fmt: Any) -> dict[str, Any] | None:
+    """The JSON schema a `json_schema` response format asks for, if it names one."""
+    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
+        schema = (fmt.get("json_schema") or {}).get("schema")
+        if isinstance(schema, dict) and schema:
+            return schema
+    return None
 
 
 def _count_tokens(text: str) -> int:

@@ -8,6 +8,8 @@ SIMULATOR_URL_ENV = "PROMPTYARD_SIMULATOR_URL"
 SIMULATOR_LATENCY_ENV = "PROMPTYARD_SIMULATOR_LATENCY_MS"
 REPEAT_USER_PREFIX = "promptyard-repeat-"
 REPEAT_HEADER = "X-Promptyard-Repeat"  # the repeat index, sent by providers.complete
+#: the key `promptyard simulate --api-key` wants; simulated models send it when it is set
+SIMULATOR_KEY_ENV = "PROMPTYARD_SIMULATOR_KEY"
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,7 @@ class SimModel:
     latency_factor: float = 1.0
     words: int = 40  # typical answer length
     always_json: bool = False
+    echo: bool = False  # the answer is the rendered prompt (promptfoo's `echo` provider)
 
 
 SIMULATED_MODELS: dict[str, SimModel] = {
@@ -54,6 +57,15 @@ SIMULATED_MODELS: dict[str, SimModel] = {
             latency_factor=1.2,
             words=20,
             always_json=True,
+        ),
+        SimModel(
+            "echo",
+            0.0,
+            0.0,
+            1_000_000,
+            "simulated: answers with the rendered prompt itself (promptfoo's echo), instantly",
+            latency_factor=0.0,
+            echo=True,
         ),
     )
 }

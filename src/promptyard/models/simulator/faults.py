@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections import deque
@@ -39,8 +40,10 @@ class Faults:
             setattr(self, name, getattr(fresh, name))
 
 
-def _error_body(message: str, type_: str, code: str | None = None) -> dict[str, Any]:
-    return {"error": {"message": message, "type": type_, "param": None, "code": code}}
+def _error_body(
+    message: str, type_: str, code: str | None = None, param: str | None = None
+) -> dict[str, Any]:
+    return {"error": {"message": message, "type": type_, "param": param, "code": code}}
 
 
 def _rate_limited(
@@ -51,9 +54,11 @@ def _rate_limited(
     return web.json_response(
         _error_body(message, "rate_limit_error", "rate_limit_exceeded"),
         status=429,
+        # Retry-After is whole seconds (RFC 9110; urllib3 refuses a fraction), rounded up
+        # so a client never comes back early; the exact wait is in OpenAI's retry-after-ms
         headers={
-            "Retry-After": f"{retry_after_s:g}",
-            "retry-after-ms": str(int(retry_after_s * 1000)),
+            "Retry-After": str(max(0, math.ceil(retry_after_s))),
+            "retry-after-ms": str(max(0, math.ceil(retry_after_s * 1000))),
         },
     )
 
@@ -133,6 +138,7 @@ def fault_response(
                 f"The model `{model}` does not exist; the simulator serves {', '.join(SIMULATED_MODELS)}.",
                 "invalid_request_error",
                 "model_not_found",
+                "model",
             ),
             status=404,
         )

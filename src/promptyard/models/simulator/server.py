@@ -15,14 +15,11 @@ import random
 import socket
 import threading
 import time
+import uuid
 from collections import Counter, deque
 from typing import Any
 
-from promptyard.models.simulator.answers import (
-    _count_tokens,
-    _prompt_tokens,
-    simulated_answer,
-)
+from promptyard.models.simulator.answers import _prompt_tokens
 from promptyard.models.simulator.catalog import (
     REPEAT_HEADER,
     REPEAT_USER_PREFIX,
@@ -31,14 +28,20 @@ from promptyard.models.simulator.catalog import (
     SIMULATOR_URL_ENV,
     SimModel,
 )
-from promptyard.models.simulator.faults import (
-    Faults,
-    RpsLimiter,
-    _error_body,
-    fault_response,
+from promptyard.models.simulator.choices import SimChoice, chat_choices
+from promptyard.models.simulator.faults import Faults, RpsLimiter, fault_response
+from promptyard.models.simulator.prices import register_with_litellm
+from promptyard.models.simulator.routes import (
+    embeddings,
+    legacy_completions,
+    middleware,
+    model_object,
+    read_body,
+    refuse,
+    retrieve_model,
 )
 from promptyard.models.simulator.streaming import stream_answer
-from promptyard.prompts.tokens import truncate_to_tokens
+from promptyard.models.simulator.validation import Refusal, check_chat
 
 
 def _variant(body: dict[str, Any], repeat: str | None) -> str:
@@ -69,8 +72,10 @@ class SimulatorHandle:
         rps: float | None = None,
         faults: Faults | None = None,
         host: str = "127.0.0.1",
+        api_key: str | None = None,
     ) -> None:
         self.host = host
+        self.api_key = api_key  # when set, a request without this Bearer key gets a 401
         self.port = port
         self.latency_ms = latency_ms
         self.jitter_ms = jitter_ms
@@ -147,11 +152,13 @@ class SimulatorHandle:
     async def _serve(self) -> None:
         from aiohttp import web
 
-        app = web.Application(client_max_size=64 * 1024**2)
-        app.router.add_post("/v1/chat/completions", self._chat)
-        app.router.add_post("/chat/completions", self._chat)
-        app.router.add_get("/v1/models", self._models)
-        app.router.add_get("/models", self._models)
+        app = web.Application(client_max_size=64 * 1024**2, middlewares=[middleware(self)])
+        for prefix in ("/v1", ""):
+            app.router.add_post(f"{prefix}/chat/completions", self._chat)
+            app.router.add_post(f"{prefix}/completions", legacy_completions)
+            app.router.add_post(f"{prefix}/embeddings", embeddings)
+            app.router.add_get(f"{prefix}/models", self._models)
+            app.router.add_get(f"{prefix}/models/{{model}}", retrieve_model)
         app.router.add_get("/health", self._health)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await runner.setup()
@@ -196,24 +203,12 @@ class SimulatorHandle:
     async def _models(self, request: Any) -> Any:
         from aiohttp import web
 
-        data = [
-            {
-                "id": m.name,
-                "object": "model",
-                "created": 0,
-                "owned_by": "promptyard-simulator",
-                "description": m.description,
-                "input_cost_per_token": m.input_cost_per_token,
-                "output_cost_per_token": m.output_cost_per_token,
-                "context_window": m.context_window,
-            }
-            for m in SIMULATED_MODELS.values()
-        ]
+        data = [model_object(m) for m in SIMULATED_MODELS.values()]
         return web.json_response({"object": "list", "data": data})
 
     def _latency_s(self, spec: SimModel) -> float:
         base = self.latency_ms * spec.latency_factor
-        if self.jitter_ms:
+        if self.jitter_ms and spec.latency_factor:
             base += self._rand.uniform(-self.jitter_ms, self.jitter_ms)
         return max(0.0, base) / 1000.0
 
@@ -221,29 +216,21 @@ class SimulatorHandle:
         from aiohttp import web
 
         self.calls += 1
-        try:
-            body = await request.json()
-            if not isinstance(body, dict):
-                raise ValueError("body is not an object")
-        except (ValueError, UnicodeDecodeError):
-            return web.json_response(
-                _error_body("The request body is not valid JSON.", "invalid_request_error"),
-                status=400,
-            )
+        body = await read_body(request)
+        if isinstance(body, Refusal):
+            return refuse(body)
         repeat = request.headers.get(REPEAT_HEADER)
         key = request_key(body, repeat)
         self.calls_by_key[key] += 1
         self.last_authorization = request.headers.get("Authorization")
         if self.keep_requests:
             self.requests.append({**body, "repeat": repeat} if repeat is not None else body)
-        model = str(body.get("model", ""))
+        refusal = check_chat(body)
+        if refusal:
+            return refuse(refusal)
+        model = str(body["model"])
         spec = SIMULATED_MODELS.get(model)
-        messages = body.get("messages") or []
-        if not isinstance(messages, list) or not messages:
-            return web.json_response(
-                _error_body("'messages' must be a non-empty list.", "invalid_request_error"),
-                status=400,
-            )
+        messages = body["messages"]
         prompt_tokens = _prompt_tokens(messages)
         f = self.faults
         if f.hang:
@@ -262,24 +249,18 @@ class SimulatorHandle:
                 await asyncio.sleep(f.slow_first_byte_ms / 1000)
             return fault
         assert spec is not None
-        variant = _variant(body, repeat)
-        text = simulated_answer(model, messages, body, variant)
-        completion_tokens = _count_tokens(text)
-        finish = "stop"
-        max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
-        if isinstance(max_tokens, int) and 0 < max_tokens < completion_tokens:
-            text = truncate_to_tokens(text, max_tokens, "gpt-4o-mini")
-            completion_tokens = max_tokens
-            finish = "length"
+        choices = chat_choices(model, body, _variant(body, repeat))
         if f.filtered_output:
-            text, completion_tokens, finish = "", 0, "content_filter"
+            choices = [SimChoice(0, "", "content_filter", 0)]
+        completion_tokens = sum(c.completion_tokens for c in choices)
         usage = {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
             "total_tokens": prompt_tokens + completion_tokens,
         }
         created = int(time.time())
-        cid = "chatcmpl-sim-" + key.rsplit("|", 1)[-1][:12]
+        # every response has its own id (as OpenAI's do); only the answer is deterministic
+        cid = f"chatcmpl-sim{uuid.uuid4().hex[:24]}"
         latency = self._latency_s(spec)
         first_byte = f.slow_first_byte_ms / 1000
         if f.no_usage:
@@ -291,7 +272,7 @@ class SimulatorHandle:
                 f,
                 body,
                 (cid, created, model),
-                (text, finish, usage),
+                (choices, usage),
                 (latency, first_byte),
                 lambda: done.update([key]),
             )
@@ -309,14 +290,7 @@ class SimulatorHandle:
                 "created": created,
                 "model": model,
                 "system_fingerprint": "promptyard-simulator",
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": text},
-                        "finish_reason": finish,
-                        "logprobs": None,
-                    }
-                ],
+                "choices": [c.as_json() for c in choices],
                 **({"usage": usage} if usage else {}),
             }
         )
@@ -330,9 +304,17 @@ def start_simulator(
     rps: float | None = None,
     faults: Faults | None = None,
     host: str = "127.0.0.1",
+    api_key: str | None = None,
 ) -> SimulatorHandle:
-    """Start a simulator in a background thread; port 0 picks a free port."""
-    return SimulatorHandle(port, latency_ms, jitter_ms, error_rate, rps, faults, host).start()
+    """Start a simulator in a background thread; port 0 picks a free port.
+
+    With `api_key`, every request must carry `Authorization: Bearer API_KEY` (else 401).
+    When litellm is already imported, the simulated models' prices are registered with it.
+    """
+    register_with_litellm()
+    return SimulatorHandle(
+        port, latency_ms, jitter_ms, error_rate, rps, faults, host, api_key
+    ).start()
 
 
 _shared: SimulatorHandle | None = None
