@@ -12,7 +12,7 @@ assertion family:
 - `json`: is-json, contains-json, json-schema, json-field
 - `length`: length, word-count
 - `performance`: latency, cost
-- `similarity`: levenshtein, rouge-l, bleu
+- `similarity`: levenshtein, rouge-n, rouge-l, bleu, similarity-ratio (Promptyard's own)
 - `custom`: python (a file from the workspace's `evaluators/` folder; runs its code)
 - `rubric`: llm-rubric (the judge itself is `promptyard.evals.judges`)
 
@@ -33,7 +33,14 @@ from promptyard.evals.evaluators.base import (
     verdict,
 )
 from promptyard.evals.evaluators.custom import CUSTOM_NOTE, clear_custom_cache
-from promptyard.evals.evaluators.json import find_json, json_path_get, parse_json_output
+from promptyard.evals.evaluators.json import (
+    find_json,
+    find_json_objects,
+    json_path_get,
+    load_schema,
+    parse_json_output,
+    strict_json,
+)
 from promptyard.evals.evaluators.length import measure
 from promptyard.evals.evaluators.placeholders import fill_value
 from promptyard.evals.evaluators.registry import (
@@ -47,7 +54,8 @@ from promptyard.evals.evaluators.registry import (
     reset_plugins,
 )
 from promptyard.evals.evaluators.rubric import RUBRIC_TYPE
-from promptyard.evals.evaluators.similarity import bleu, rouge_l
+from promptyard.evals.evaluators.similarity import bleu, rouge_l, rouge_n
+from promptyard.evals.evaluators.text import js_regex
 
 __all__ = [
     "CUSTOM_NOTE",
@@ -67,8 +75,11 @@ __all__ = [
     "evaluate",
     "fill_value",
     "find_json",
+    "find_json_objects",
+    "js_regex",
     "json_path_get",
     "known_types",
+    "load_schema",
     "lookup",
     "measure",
     "parse_json_output",
@@ -76,6 +87,8 @@ __all__ = [
     "register",
     "reset_plugins",
     "rouge_l",
+    "rouge_n",
     "shorten",
+    "strict_json",
     "verdict",
 ]
