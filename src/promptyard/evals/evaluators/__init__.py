@@ -15,6 +15,7 @@ assertion family:
 - `similarity`: levenshtein, rouge-n, rouge-l, bleu, similarity-ratio (Promptyard's own)
 - `custom`: python (a file from the workspace's `evaluators/` folder; runs its code)
 - `rubric`: llm-rubric (the judge itself is `promptyard.evals.judges`)
+- `rows`: row-assertions (each row's own assertions: an imported promptfoo test's list)
 
 `registry` finds an evaluator by type, including those that installed packages add
 through the `promptyard.evaluators` entry-point group.
@@ -53,6 +54,7 @@ from promptyard.evals.evaluators.registry import (
     plugin_evaluators,
     reset_plugins,
 )
+from promptyard.evals.evaluators.rows import ROW_ASSERT_COLUMN, row_assertions
 from promptyard.evals.evaluators.rubric import RUBRIC_TYPE
 from promptyard.evals.evaluators.similarity import bleu, rouge_l, rouge_n
 from promptyard.evals.evaluators.text import js_regex
@@ -61,6 +63,7 @@ __all__ = [
     "CUSTOM_NOTE",
     "EVALUATORS",
     "PLUGIN_GROUP",
+    "ROW_ASSERT_COLUMN",
     "RUBRIC_TYPE",
     "Assertion",
     "AssertionConfigError",
@@ -87,6 +90,7 @@ __all__ = [
     "register",
     "reset_plugins",
     "rouge_l",
+    "row_assertions",
     "rouge_n",
     "shorten",
     "strict_json",
