@@ -390,6 +390,38 @@ ROUGE: list[Case] = [
     ("rouge-n", "the cat sat", "The CAT Sat", {}, True, 1.0),
 ]
 
+_SENT = "This is a test sentence"
+_THREE = "Three word text"
+# test/assertions/wordCount.test.ts
+WORD_COUNT: list[Case] = [
+    ("word-count", 5, _SENT, {}, True, 1),
+    ("word-count", "3", "Hello world test", {}, True, 1),
+    ("word-count", 10, "Short text", {}, False, 0),
+    ("word-count", 4, "Word   with    multiple     spaces", {}, True, 1),
+    ("word-count", 1, "Hello", {}, True, 1),
+    ("word-count", 0, "", {}, True, 1),
+    ("word-count", {"min": 3, "max": 7}, _SENT, {}, True, 1),
+    ("word-count", {"min": 5, "max": 10}, _SENT, {}, True, 1),
+    ("word-count", {"min": 1, "max": 5}, _SENT, {}, True, 1),
+    ("word-count", {"min": 10, "max": 20}, "Too few words", {}, False, 0),
+    ("word-count", {"min": 1, "max": 3}, "This has way too many words in it", {}, False, 0),
+    ("word-count", {"min": 3}, _SENT, {}, True, 1),
+    ("word-count", {"min": 10}, "Too short", {}, False, 0),
+    ("word-count", {"max": 10}, "Short text here", {}, True, 1),
+    ("word-count", {"max": 3}, "This text has too many words", {}, False, 0),
+    ("not-word-count", 10, "Short text", {}, True, 1),
+    ("not-word-count", 2, "Two words", {}, False, 0),
+    ("not-word-count", {"min": 1, "max": 5}, _THREE, {}, False, 0),
+    ("not-word-count", {"min": 2}, _THREE, {}, False, 0),
+    ("not-word-count", {"max": 5}, _THREE, {}, False, 0),
+    ("word-count", 7, "First line\nSecond line here\nThird line", {}, True, 1),
+    ("word-count", 4, "Word\tWith\tTabs\tHere", {}, True, 1),
+    ("word-count", None, "Some text", {}, ERROR, None),
+    ("word-count", {}, "Some text", {}, ERROR, None),
+    ("word-count", "invalid", "Some text", {}, ERROR, None),
+    ("word-count", {"min": 10, "max": 5}, "Some text", {}, ERROR, None),
+]
+
 GROUPS = {
     "levenshtein.test.ts": LEVENSHTEIN,
     "contains.test.ts": CONTAINS,
@@ -402,6 +434,7 @@ GROUPS = {
     "latency/cost tests": LATENCY_COST,
     "bleu.test.ts": BLEU,
     "rouge-n.test.ts": ROUGE,
+    "wordCount.test.ts": WORD_COUNT,
 }
 CASES = [
     pytest.param(*case, id=f"{source}:{i}:{case[0]}")
