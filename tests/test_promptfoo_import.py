@@ -158,6 +158,33 @@ def test_chat_prompt_default_test_csv_and_thresholds_run_as_in_promptfoo(
     assert rates == {"echo-chat_prompt": 1.0, "echo-chat_2": 1.0}
 
 
+def test_tests_with_the_same_checks_become_the_suites_own_assertions(
+    workspace: Any, echo: str, tmp_path: Path
+) -> None:
+    project = tmp_path / "same"
+    project.mkdir()
+    (project / "promptfooconfig.yaml").write_text(
+        "prompts: ['Say {{word}}']\nproviders: [echo]\ntests:\n"
+        + "".join(
+            f"  - vars: {{word: {w}}}\n    assert:\n"
+            f"      - {{type: contains, value: {w}, metric: says it}}\n"
+            "      - {type: levenshtein, value: Say it, threshold: 7}\n"
+            for w in ("hello", "goodbye", "thanks")
+        )
+    )
+    report = import_promptfoo(workspace, project / "promptfooconfig.yaml")
+    suite = yaml.safe_load((workspace.root / "evals/same.yaml").read_text())
+    assert suite["assert"] == [
+        {"type": "contains", "value": "{{promptfoo_value_1}}", "name": "says it"},
+        {"type": "levenshtein", "value": "Say it", "threshold": 7},
+    ]
+    assert report.rows == 3
+    r = cli(workspace, "eval", "same", "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    current = json.loads(r.stdout)["comparisons"][0]["current"]
+    assert current["pass_rate"] == 1.0 and set(current["assertions"]) >= {"says it"}
+
+
 def test_getting_started_maps_providers_to_litellm_and_keeps_each_tests_assertions(
     workspace: Any,
 ) -> None:
@@ -183,10 +210,10 @@ def test_csv_tests_expected_columns_and_a_prompt_promptyard_cannot_render(
     assert list(report.prompts) == ["simple-csv_prompts_2"]
     assert any("simple-csv_prompts_1" in n and "load" in n for n in report.notes)
     rows = [json.loads(x) for x in (workspace.root / "datasets/simple-csv.jsonl").open()]
-    assert [r["promptfoo_assert"]["assert"] for r in rows][:2] == [
-        [{"type": "icontains", "value": "bonjour"}],
-        [{"type": "icontains", "value": "faim"}],
-    ]
+    # every test has one icontains: the suite has it, each row holds its value
+    assert [r["promptfoo_value_1"] for r in rows] == ["bonjour", "faim", "Ahoy", "grub"]
+    suite = yaml.safe_load((workspace.root / "evals/simple-csv.yaml").read_text())
+    assert suite["assert"] == [{"type": "icontains", "value": "{{promptfoo_value_1}}"}]
     assert rows[0]["style_config"] == '{"tone":"formal","length":"brief"}'
 
 

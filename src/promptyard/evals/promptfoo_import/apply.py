@@ -135,6 +135,9 @@ def import_promptfoo(ws: Workspace, config: str | Path, *, name: str | None = No
         _check_echo(ws, plan)
     source = path.name
     for pname, text in texts.items():
+        existing = ws.prompts_dir / f"{pname}.prompty"
+        if existing.is_file() and existing.read_text(encoding="utf-8") != text:
+            plan.notes.append(f"prompts/{pname}.prompty existed; the import saved a new version")
         version = save_prompt(
             pname, text, f"Import prompt {pname} from promptfoo {source}", workspace=ws
         )

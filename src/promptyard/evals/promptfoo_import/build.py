@@ -8,6 +8,7 @@ silently; a test with an unsupported assertion is skipped as a whole.
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -228,15 +229,22 @@ def _tests(
             "tests lacking some vars: the missing vars are empty strings, as promptfoo renders them"
         )
     per_test = any(asserts or threshold is not None for _, asserts, threshold in kept)
+    shared = _shared(kept, columns) if per_test else None
     for n, (variables, asserts, threshold) in enumerate(kept, 1):
         row: dict[str, Any] = {"id": f"t{n:03d}", **{c: variables.get(c, "") for c in columns}}
-        if per_test:
+        if shared is not None:
+            for i, one in enumerate(asserts):
+                if shared[i].get("value") == _value_ref(i):
+                    row[_value_ref(i)[2:-2]] = one.get("value")
+        elif per_test:
             held: dict[str, Any] = {"assert": asserts}
             if threshold is not None:
                 held["threshold"] = threshold
             row[ROW_ASSERT_COLUMN] = held
         plan.rows.append(row)
-    if per_test:
+    if shared is not None:
+        plan.asserts.extend(shared)
+    elif per_test:
         plan.asserts.append(
             {
                 "type": "row-assertions",
@@ -244,3 +252,43 @@ def _tests(
                 "value": "{{" + ROW_ASSERT_COLUMN + "}}",
             }
         )
+
+
+VALUE_COLUMN = "promptfoo_value"
+
+
+def _value_ref(i: int) -> str:
+    return "{{" + f"{VALUE_COLUMN}_{i + 1}" + "}}"
+
+
+def _shared(
+    kept: list[tuple[dict[str, Any], list[dict[str, Any]], float | None]], columns: list[str]
+) -> list[dict[str, Any]] | None:
+    """When every test has the same assertions but for their values (and no threshold),
+    the suite's own assertions, each differing value read from a column; else None (each
+    row then keeps its own list)."""
+    lists = [asserts for _, asserts, _ in kept]
+    if any(t is not None for _, _, t in kept) or not lists[0]:
+        return None
+    if any(c.startswith(VALUE_COLUMN) for c in columns):
+        return None
+
+    def shape(a: dict[str, Any]) -> str:
+        return json.dumps({k: v for k, v in a.items() if k != "value"}, sort_keys=True)
+
+    first = [shape(a) for a in lists[0]]
+    if any([shape(a) for a in one] != first for one in lists):
+        return None
+    out: list[dict[str, Any]] = []
+    for i, a in enumerate(lists[0]):
+        values = [json.dumps(one[i].get("value"), sort_keys=True) for one in lists]
+        if len(set(values)) == 1:
+            out.append(dict(a))
+            continue
+        # a row's column is not filled again, so a differing value may not use {{vars}}
+        if any(
+            one[i].get("value") is None or "{{" in v for one, v in zip(lists, values, strict=True)
+        ):
+            return None
+        out.append({**a, "value": _value_ref(i)})
+    return out
