@@ -100,26 +100,18 @@ def rouge_n(candidate: str, reference: str, n: int = 1) -> float:
 
 
 def _lcs(a: list[str], b: list[str]) -> list[str]:
-    table = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
-    for i, x in enumerate(a):
-        for j, y in enumerate(b):
-            table[i + 1][j + 1] = (
-                table[i][j] + 1 if x == y else max(table[i][j + 1], table[i + 1][j])
-            )
-    out: list[str] = []
-    i, j = len(a), len(b)
-    while i and j:
-        if a[i - 1] == b[j - 1]:
-            out.append(a[i - 1])
-            i, j = i - 1, j - 1
-        elif table[i - 1][j] >= table[i][j - 1]:
-            i -= 1
-        else:
-            j -= 1
-    return out[::-1]
+    """One longest common subsequence of two token lists (rapidfuzz's, in C)."""
+    from rapidfuzz.distance import LCSseq
+
+    return [
+        token
+        for op in LCSseq.opcodes(a, b)
+        if op.tag == "equal"
+        for token in a[op.src_start : op.src_end]
+    ]
 
 
-_LCS_LIMIT = 2000  # tokens per sentence; longer inputs are cut (the table is quadratic)
+_LCS_LIMIT = 20_000  # tokens per sentence; longer ones are cut (the work is quadratic)
 
 
 def rouge_l(candidate: str, reference: str, beta: float = 0.5) -> float:
