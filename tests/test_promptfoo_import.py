@@ -314,3 +314,28 @@ def test_row_assertions_grade_a_test_as_promptfoo_does() -> None:
     assert evaluate("x", EvalContext(), _row([])).passed is True
     bad = evaluate("x", EvalContext(), _row([{"type": "contains-any", "value": '"open'}]))
     assert bad.error and bad.passed is False
+
+
+def test_a_judge_in_one_tests_own_assertions_is_skipped_with_the_reason(
+    workspace: Any, tmp_path: Path
+) -> None:
+    project = tmp_path / "judged"
+    project.mkdir()
+    (project / "promptfooconfig.yaml").write_text(
+        "prompts: ['Hi {{name}}']\nproviders: [echo]\ntests:\n"
+        "  - vars: {name: Ann}\n    assert: [{type: contains, value: Ann}]\n"
+        "  - vars: {name: Bo}\n    assert: [{type: llm-rubric, value: is friendly}]\n"
+    )
+    report = import_promptfoo(workspace, project / "promptfooconfig.yaml")
+    assert report.rows == 1 and len(report.skipped) == 1
+    assert "tests[2]" in report.skipped[0] and "llm-rubric" in report.skipped[0]
+    # every test judged alike: the judge is the suite's own assertion
+    (project / "promptfooconfig.yaml").write_text(
+        "prompts: ['Hi {{name}}']\nproviders: [echo]\ntests:\n"
+        "  - vars: {name: Ann}\n    assert: [{type: llm-rubric, value: is friendly}]\n"
+        "  - vars: {name: Bo}\n    assert: [{type: llm-rubric, value: is friendly}]\n"
+    )
+    report = import_promptfoo(workspace, project / "promptfooconfig.yaml", name="judged2")
+    suite = yaml.safe_load((workspace.root / "evals/judged2.yaml").read_text())
+    assert suite["assert"] == [{"type": "llm-rubric", "value": "is friendly"}]
+    assert any("1-5 scale" in n for n in report.notes)

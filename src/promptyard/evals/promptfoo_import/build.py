@@ -190,6 +190,7 @@ def _tests(
     map_provider: Any,
 ) -> None:
     kept: list[tuple[dict[str, Any], list[dict[str, Any]], float | None]] = []
+    wheres: list[str] = []
     for test in tests:
         if test.extra_keys:
             plan.notes.append(f"{test.where}: key(s) {', '.join(test.extra_keys)} not carried over")
@@ -219,8 +220,10 @@ def _tests(
             continue
         for variables in _expand(merged):
             kept.append((variables, converted, test.threshold))
+            wheres.append(test.where)
     if not tests:
         kept.append((dict(default_vars), [], None))  # promptfoo runs each prompt once
+        wheres.append("(no tests)")
     if not kept:
         return
     columns = sorted({k for v, _, _ in kept for k in v})
@@ -230,6 +233,17 @@ def _tests(
         )
     per_test = any(asserts or threshold is not None for _, asserts, threshold in kept)
     shared = _shared(kept, columns) if per_test else None
+    if per_test and shared is None:
+        # a row's own list is graded in-line; judges run only as the suite's own assertions
+        judged = [i for i, (_, asserts, _) in enumerate(kept) if any(_judge(a) for a in asserts)]
+        for i in judged:
+            plan.skipped.append(
+                f"{wheres[i]}: llm-rubric in a test's own assertions runs only when every test "
+                "has it (or in defaultTest)"
+            )
+        kept = [k for i, k in enumerate(kept) if i not in set(judged)]
+        if not kept:
+            return
     for n, (variables, asserts, threshold) in enumerate(kept, 1):
         row: dict[str, Any] = {"id": f"t{n:03d}", **{c: variables.get(c, "") for c in columns}}
         if shared is not None:
@@ -255,6 +269,10 @@ def _tests(
 
 
 VALUE_COLUMN = "promptfoo_value"
+
+
+def _judge(a: dict[str, Any]) -> bool:
+    return str(a.get("type", "")).removeprefix("not-") == "llm-rubric"
 
 
 def _value_ref(i: int) -> str:
