@@ -339,3 +339,22 @@ def test_a_judge_in_one_tests_own_assertions_is_skipped_with_the_reason(
     suite = yaml.safe_load((workspace.root / "evals/judged2.yaml").read_text())
     assert suite["assert"] == [{"type": "llm-rubric", "value": "is friendly"}]
     assert any("1-5 scale" in n for n in report.notes)
+
+
+def test_files_outside_the_project_folder_are_refused(workspace: Any, tmp_path: Path) -> None:
+    (tmp_path / "secret.txt").write_text("do not read me {{x}}")
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "link.txt").symlink_to(tmp_path / "secret.txt")
+    (project / "promptfooconfig.yaml").write_text(
+        "prompts: ['file://../secret.txt', 'file://link.txt', 'Hi {{x}}']\n"
+        "providers: [echo]\n"
+        "tests:\n  - vars: {x: 'file://../secret.txt'}\n    assert: [{type: contains, value: Hi}]\n"
+        "  - vars: {x: Ann}\n    assert: [{type: contains, value: Ann}]\n"
+    )
+    report = import_promptfoo(workspace, project / "promptfooconfig.yaml")
+    assert list(report.prompts) == ["proj"] and report.rows == 1
+    outside = [n for n in report.notes + report.skipped if "outside the project folder" in n]
+    assert len(outside) == 3  # two prompts and one var
+    saved = "".join(p.read_text() for p in workspace.prompts_dir.glob("proj*.prompty"))
+    assert "do not read me" not in saved
