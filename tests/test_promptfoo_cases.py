@@ -482,3 +482,20 @@ def test_promptfoo_case(
         assert grade.value is not None and low < grade.value < high, grade
     elif score is not None:
         assert grade.value == pytest.approx(score), grade
+
+
+@pytest.mark.parametrize(
+    ("option", "output", "value", "passed"),
+    [
+        # src/assertions/normalize.ts: true is NFC (composition only); NFKC must be named
+        (None, "cafe\u0301", "café", False),
+        (True, "cafe\u0301", "café", True),
+        ("NFC", "x²", "x2", False),
+        ("NFKC", "x²", "x2", True),
+    ],
+)
+def test_equals_normalize_unicode(option: Any, output: str, value: str, passed: bool) -> None:
+    options = {} if option is None else {"normalizeUnicode": option}
+    a = Assertion("equals", value, options=options, where="case line 1")
+    check_assertion(a)
+    assert evaluate(output, EvalContext(), a).passed is passed

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 
 from promptyard.evals.evaluators.base import (
     Assertion,
@@ -24,15 +25,35 @@ from promptyard.evals.evaluators.base import (
     verdict,
 )
 
+_FORMS = ("NFC", "NFD", "NFKC", "NFKD")
+
+
+def _form(a: Assertion) -> str | None:
+    # promptfoo's `normalizeUnicode`: true means NFC (canonical, meaning-preserving)
+    option = a.options.get("normalizeUnicode")
+    if option is None or option is False:
+        return None
+    return "NFC" if option is True else str(option)
+
+
+def _check_equals(a: Assertion) -> None:
+    option = a.options.get("normalizeUnicode")
+    if option is not None and not isinstance(option, bool) and option not in _FORMS:
+        raise AssertionConfigError(
+            f"{a.where}: normalizeUnicode must be true, false or one of {', '.join(_FORMS)}"
+        )
+
 
 @register(
     "equals",
     "the output equals the value (or the row's reference) exactly",
     needs_value=False,
     uses_reference=True,
+    check=_check_equals,
 )
 def equals(output: str, ctx: EvalContext, a: Assertion) -> Grade:
-    """Passes when the output is exactly the value; a mapping or list value compares as JSON."""
+    """Passes when the output is exactly the value (after `normalizeUnicode`, if set); a
+    mapping or list value compares as JSON."""
     expected = a.value
     if isinstance(expected, dict | list):
         try:
@@ -40,6 +61,16 @@ def equals(output: str, ctx: EvalContext, a: Assertion) -> Grade:
         except ValueError:
             same = False
         return verdict(same, "output JSON equals the value" if same else "output JSON differs")
+    form = _form(a)
+    if form is not None:
+
+        def norm(text: str) -> str:
+            return unicodedata.normalize(form, text)  # type: ignore[arg-type]
+
+        same = norm(output) == norm(js_string(expected))
+        return verdict(
+            same, "output equals the value" if same else f"expected {shorten(expected)!r}"
+        )
     same = output == js_string(expected)
     return verdict(same, "output equals the value" if same else f"expected {shorten(expected)!r}")
 

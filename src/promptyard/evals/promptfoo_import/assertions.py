@@ -36,7 +36,7 @@ SAME_MEANING = {
 }
 NOT_NEGATABLE = {"levenshtein", "llm-rubric"}
 # the keys of a promptfoo assertion that Promptyard reads; any other key skips the test
-_KEYS = {"type", "value", "threshold", "weight", "metric", "provider"}
+_KEYS = {"type", "value", "threshold", "weight", "metric", "provider", "normalizeUnicode"}
 _SCHEMA_TYPES = {"is-json", "contains-json"}
 _SIMPLE_VAR = re.compile(r"\{\{\s*[A-Za-z_]\w*(?:\.\w+|\[\d+\])*\s*\}\}")
 _CSV_FORM = re.compile(r"^(not-)?([a-z][a-z-]*)(?:\((\d+(?:\.\d+)?)\))?(?::(.*))?$", re.DOTALL)
@@ -102,6 +102,8 @@ def convert(
             out[key] = raw[key]
     if raw.get("metric"):
         out["name"] = str(raw["metric"])
+    if "normalizeUnicode" in raw:
+        out["normalizeUnicode"] = raw["normalizeUnicode"]
     if base_kind == "llm-rubric":
         note = (
             "llm-rubric: graded by Promptyard's judge prompt on a 1-5 scale mapped to 0..1 "
