@@ -358,3 +358,21 @@ def test_files_outside_the_project_folder_are_refused(workspace: Any, tmp_path: 
     assert len(outside) == 3  # two prompts and one var
     saved = "".join(p.read_text() for p in workspace.prompts_dir.glob("proj*.prompty"))
     assert "do not read me" not in saved
+
+
+def test_a_provider_named_in_models_yaml_maps_to_that_entry(workspace: Any, tmp_path: Path) -> None:
+    (workspace.root / "models.yaml").write_text(
+        "models:\n  my-local:\n    model: openai/qwen\n    api_base: http://127.0.0.1:9/v1\n"
+    )
+    project = tmp_path / "local"
+    project.mkdir()
+    (project / "promptfooconfig.yaml").write_text(
+        "prompts: ['Hi {{name}}']\n"
+        "providers:\n  - id: openai:chat:qwen\n    label: my-local\n"
+        "    config: {temperature: 0.2, max_tokens: 64}\n"
+        "tests:\n  - vars: {name: Ann}\n    assert: [{type: contains, value: Ann}]\n"
+    )
+    report = import_promptfoo(workspace, project / "promptfooconfig.yaml")
+    assert report.models == ["my-local"]
+    suite = yaml.safe_load((workspace.root / "evals/local.yaml").read_text())
+    assert suite["parameters"] == {"temperature": 0.2, "max_tokens": 64}
