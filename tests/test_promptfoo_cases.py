@@ -374,8 +374,8 @@ BLEU: list[Case] = [
 ]
 
 _EXPECTED = "This is the expected output."
-# test/assertions/rouge-n.test.ts and the casing test of test/assertions/rouge*.test.ts
-# (rouge.test.ts mocks js-rouge, so its scores are not ported)
+# test/assertions/rouge-n.test.ts, the casing test of test/assertions/rouge*.test.ts, and
+# test/assertions/rouge.test.ts (whose mocked scores are reproduced with real texts)
 ROUGE: list[Case] = [
     ("rouge-n", _EXPECTED, _EXPECTED, {"threshold": 0.75}, True, 1.0),
     ("rouge-n", _EXPECTED, "some different output", {"threshold": 0.75}, False, 1 / 6),
@@ -388,6 +388,11 @@ ROUGE: list[Case] = [
         (0.0, 1.0 + 1e-9),
     ),
     ("rouge-n", "the cat sat", "The CAT Sat", {}, True, 1.0),
+    # rouge.test.ts mocks js-rouge's score (0.8, 0.7, 0.6); the same scores from real texts:
+    ("rouge-n", "a b c d e", "a b c d", {}, True, 0.8),
+    ("rouge-n", "a b c d e f g h i j", "a b c d e f g", {}, False, 0.7),
+    ("rouge-n", "a b c d e f g h i j", "a b c d e f", {"threshold": 0.5}, True, 0.6),
+    ("not-rouge-n", "a b c d e", "a b c d", {}, False, 0.2),  # inverse: score 1 - 0.8
 ]
 
 _SENT = "This is a test sentence"
