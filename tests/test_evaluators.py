@@ -41,7 +41,8 @@ def run(
 @pytest.mark.parametrize(
     ("kind", "output", "value", "passed"),
     [
-        ("equals", "  Hello  ", "Hello", True),
+        ("equals", "  Hello  ", "Hello", False),  # promptfoo compares exactly
+        ("equals", "Hello", "Hello", True),
         ("equals", "Hello", "hello", False),
         ("equals", '{"a": 1}', {"a": 1}, True),
         ("equals", "", "", True),
@@ -55,7 +56,11 @@ def run(
         ("contains-all", "a red fox", ["red", "wolf"], False),
         ("icontains-any", "A RED FOX", ["red"], True),
         ("icontains-all", "A RED FOX", ["red", "fox"], True),
-        ("starts-with", "\n  Dear Zoë,", "Dear", True),
+        ("starts-with", "\n  Dear Zoë,", "Dear", False),  # exact, as promptfoo
+        ("starts-with", "Dear Zoë,", "Dear", True),
+        ("contains-any", 'say "hi, there"', '"hi, there", bye', True),
+        ("contains-any", "hi", '"hi, there", bye', False),
+        ("regex", "born 1984", r"(?<year>\d{4})", True),
         ("starts-with", "", "Dear", False),
         ("regex", "Order #48213 shipped", r"#\d{5}\b", True),
         ("regex", "no digits", r"\d+", False),
@@ -98,7 +103,7 @@ def test_failed_call_fails_every_assertion_and_says_why() -> None:
     ("output", "passed"),
     [
         ('{"total": 3}', True),
-        ('```json\n{"total": 3}\n```', True),
+        ('```json\n{"total": 3}\n```', False),  # promptfoo: JSON.parse, no fences
         ("[1, 2, 3]", True),
         ('{"total": 3', False),  # truncated
         ("", False),
@@ -185,31 +190,47 @@ def test_latency_and_cost_ceilings() -> None:
     passed, _, reason = run("cost", "x", threshold=0.001)
     assert passed is False and "0.002100" in reason
     unknown = evaluate("x", EvalContext(), Assertion("cost", threshold=1.0))
-    assert unknown.passed is False and "unknown" in unknown.reason
+    assert unknown.passed is False and unknown.error and "unknown" in unknown.reason
+    # promptfoo's not- forms pass above the ceiling; an unknown latency stays an error
+    assert run("not-latency", "x", threshold=100)[0] is True
+    assert run("not-cost", "x", threshold=0.01)[0] is False
+    lat = evaluate("x", EvalContext(), Assertion("not-latency", threshold=1.0))
+    assert lat.passed is False and lat.error
 
 
 def test_similarity_scores_are_0_to_1_and_use_the_reference() -> None:
     same = CTX.reference or ""
-    for kind in ("levenshtein", "rouge-l", "bleu"):
+    for kind in ("similarity-ratio", "rouge-l", "rouge-n", "bleu"):
         passed, value, _ = run(kind, same)
         assert passed is True and value == pytest.approx(1.0), kind
-        passed, value, _ = run(kind, "")
-        assert passed is False and value == pytest.approx(0.0), kind
         passed, value, _ = run(kind, "Совсем другой текст 完全不同", threshold=0.5)
         assert passed is False and value is not None and value < 0.3, kind
+    # promptfoo's ROUGE and BLEU refuse an empty output: an error, not a zero
+    for kind in ("rouge-l", "rouge-n", "bleu"):
+        g = evaluate("", CTX, Assertion(kind))
+        assert g.error and g.passed is False, kind
     near = "The café opens at 10 on Monday."
-    _, lev, _ = run("levenshtein", near)
+    _, ratio, _ = run("similarity-ratio", near)
     _, rl, _ = run("rouge-l", near)
-    assert 0.9 < lev < 1.0 and 0.8 < rl < 1.0
+    assert 0.9 < ratio < 1.0 and 0.8 < rl < 1.0
     assert run("rouge-l", near, threshold=0.99)[0] is False
 
 
+def test_levenshtein_is_an_edit_distance_ceiling_as_in_promptfoo() -> None:
+    # promptfoo: distance <= threshold (default 5); "threshold: 2" allows two edits
+    assert run("levenshtein", "The café opens at 10 on Monday.")[0] is True  # 2 edits
+    assert run("levenshtein", "The café opens at 10 on Monday.", threshold=1)[0] is False
+    assert run("levenshtein", "The café opens at 10 on Monday.", threshold=2)[0] is True
+    passed, value, reason = run("levenshtein", "completely different", "test")
+    assert passed is False and value == 0.0 and "edit distance" in reason
+
+
 def test_rouge_l_and_bleu_values() -> None:
-    # LCS of "the cat sat" / "the cat is on the mat sat" is 3 words: P=1, R=3/7.
+    # js-rouge's ROUGE-L: LCS "the cat sat" = 3 tokens; recall 3/3, precision 3/7, beta 0.5
+    p, r = 3 / 7, 1.0
     assert rouge_l("the cat sat", "the cat is on the mat sat") == pytest.approx(
-        2 * (3 / 7) / (1 + 3 / 7)
+        1.25 * r * p / (r + 0.25 * p)
     )
-    assert rouge_l("", "") == 1.0
     assert bleu("the cat sat on the mat", ["the cat sat on the mat"]) == pytest.approx(1.0)
     assert 0 < bleu("the cat sat on a mat", ["the cat sat on the mat"]) < 1
     assert bleu(HUGE[:20000], ["lorem ipsum"]) < 0.1
@@ -236,8 +257,12 @@ def test_similarity_without_reference_is_an_error_grade() -> None:
             "evals/x.yaml line 9: unknown assertion type 'contains-jsn'",
         ),
         (
-            Assertion("not-latency", where="evals/x.yaml line 2", threshold=5),
-            "unknown assertion type 'not-latency'",
+            Assertion("not-levenshtein", where="evals/x.yaml line 2", threshold=5),
+            "unknown assertion type 'not-levenshtein'",
+        ),
+        (
+            Assertion("contains-any", '"unterminated, x', where="evals/x.yaml line 6"),
+            "evals/x.yaml line 6: unterminated quoted field",
         ),
         (Assertion("contains", where="evals/x.yaml line 4"), "contains needs a `value:`"),
         (Assertion("latency", where="evals/x.yaml line 5"), "needs a `threshold:`"),

@@ -143,6 +143,48 @@ def test_errors_name_the_suite_file_and_line(
     assert "\n" not in text
 
 
+def test_promptfoo_assertions_parse_with_promptfoo_meanings() -> None:
+    suite = parse_suite(
+        plus(
+            "  - type: levenshtein\n    value: hello\n    threshold: 2\n"
+            "  - type: not-latency\n    threshold: 500\n"
+            "  - type: rouge-n\n    value: a b c\n"
+            "  - type: not-bleu\n    value: x y\n    threshold: 0.3\n"
+            "  - type: regex\n    value: '(?<year>\\d{4})'\n"
+            "  - type: contains-any\n    value: '\"a, b\", c'\n    metric: listed\n"
+        ),
+        "t",
+    )
+    kinds = [(a.type, a.threshold) for a in suite.assertions[2:]]
+    assert kinds == [
+        ("levenshtein", 2.0),  # an edit distance, not a ratio: above 1 is fine
+        ("not-latency", 500.0),
+        ("rouge-n", None),
+        ("not-bleu", 0.3),
+        ("regex", None),
+        ("contains-any", None),
+    ]
+    assert suite.assertions[-1].name == "listed"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("  - type: contains-any\n    value: '\"open, x'\n", "unterminated quoted field"),
+        ("  - type: word-count\n    value: {min: 9, max: 2}\n", "min (9) must be at most max (2)"),
+        ("  - type: not-levenshtein\n    value: x\n", "unknown assertion type 'not-levenshtein'"),
+        ("  - type: is-json\n    value: 'type: [unclosed'\n", "invalid JSON schema"),
+        ("  - type: not-cost\n", "needs a `threshold:`"),
+    ],
+)
+def test_promptfoo_value_errors_name_the_line(extra: str, message: str) -> None:
+    with pytest.raises(SuiteError) as info:
+        parse_suite(plus(extra), "broken")
+    text = str(info.value)
+    assert text.startswith("evals/broken.yaml line 1"), text  # lines 12 and 13
+    assert message in text
+
+
 def test_duplicate_names_get_numbered_and_explicit_duplicates_are_refused() -> None:
     text = GOOD.replace(
         "  - type: word-count", "  - type: icontains\n    value: a\n  - type: word-count"

@@ -21,6 +21,7 @@ def _register() -> None:
     from promptyard.cli import (
         dataset_cmds,
         eval_cmds,
+        import_cmds,
         prompt_cmds,
         ratings_cmds,
         report_cmds,
@@ -36,6 +37,7 @@ def _register() -> None:
         run_cmds,
         ratings_cmds,
         eval_cmds,
+        import_cmds,
         report_cmds,
         simulate_cmds,
     ):

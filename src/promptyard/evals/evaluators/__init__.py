@@ -12,9 +12,10 @@ assertion family:
 - `json`: is-json, contains-json, json-schema, json-field
 - `length`: length, word-count
 - `performance`: latency, cost
-- `similarity`: levenshtein, rouge-l, bleu
+- `similarity`: levenshtein, rouge-n, rouge-l, bleu, similarity-ratio (Promptyard's own)
 - `custom`: python (a file from the workspace's `evaluators/` folder; runs its code)
 - `rubric`: llm-rubric (the judge itself is `promptyard.evals.judges`)
+- `rows`: row-assertions (each row's own assertions: an imported promptfoo test's list)
 
 `registry` finds an evaluator by type, including those that installed packages add
 through the `promptyard.evaluators` entry-point group.
@@ -33,7 +34,14 @@ from promptyard.evals.evaluators.base import (
     verdict,
 )
 from promptyard.evals.evaluators.custom import CUSTOM_NOTE, clear_custom_cache
-from promptyard.evals.evaluators.json import find_json, json_path_get, parse_json_output
+from promptyard.evals.evaluators.json import (
+    find_json,
+    find_json_objects,
+    json_path_get,
+    load_schema,
+    parse_json_output,
+    strict_json,
+)
 from promptyard.evals.evaluators.length import measure
 from promptyard.evals.evaluators.placeholders import fill_value
 from promptyard.evals.evaluators.registry import (
@@ -46,13 +54,16 @@ from promptyard.evals.evaluators.registry import (
     plugin_evaluators,
     reset_plugins,
 )
+from promptyard.evals.evaluators.rows import ROW_ASSERT_COLUMN, row_assertions
 from promptyard.evals.evaluators.rubric import RUBRIC_TYPE
-from promptyard.evals.evaluators.similarity import bleu, rouge_l
+from promptyard.evals.evaluators.similarity import bleu, rouge_l, rouge_n
+from promptyard.evals.evaluators.text import js_regex
 
 __all__ = [
     "CUSTOM_NOTE",
     "EVALUATORS",
     "PLUGIN_GROUP",
+    "ROW_ASSERT_COLUMN",
     "RUBRIC_TYPE",
     "Assertion",
     "AssertionConfigError",
@@ -67,8 +78,11 @@ __all__ = [
     "evaluate",
     "fill_value",
     "find_json",
+    "find_json_objects",
+    "js_regex",
     "json_path_get",
     "known_types",
+    "load_schema",
     "lookup",
     "measure",
     "parse_json_output",
@@ -76,6 +90,9 @@ __all__ = [
     "register",
     "reset_plugins",
     "rouge_l",
+    "row_assertions",
+    "rouge_n",
     "shorten",
+    "strict_json",
     "verdict",
 ]

@@ -140,8 +140,67 @@ def shorten(text: object, limit: int = 80) -> str:
 
 
 def as_list(value: Any) -> list[str]:
-    """A value as a list of strings: a list as is, a string split at commas."""
+    """A value as a list of strings, as promptfoo reads the -any / -all forms.
+
+    A list is taken as is; a string is split at commas with CSV quoting: `"a, b", c`
+    is two values, `""` inside quotes (or `\\"`) is a quote, empty fields between commas
+    are dropped and unquoted fields are trimmed. Raises ValueError for an unterminated
+    quote or text after a closing quote.
+    """
     if isinstance(value, list | tuple):
-        return [str(v) for v in value]
-    # promptfoo accepts a comma-separated string for the -any / -all forms
-    return [part.strip() for part in str(value).split(",") if part.strip()]
+        return [js_string(v) for v in value]
+    return parse_comma_separated(js_string(value))
+
+
+def parse_comma_separated(text: str) -> list[str]:
+    """`text` split at commas with promptfoo's CSV-like quoting (see `as_list`)."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        while i < n and (text[i].isspace() or text[i] == ","):
+            i += 1
+        if i >= n:
+            break
+        if text[i] != '"':
+            j = text.find(",", i)
+            j = n if j < 0 else j
+            out.append(text[i:j].strip())
+            i = j
+            continue
+        field, i, closed = "", i + 1, False
+        while i < n:
+            if text[i] == "\\" and i + 1 < n and text[i + 1] in '"\\':
+                field, i = field + text[i + 1], i + 2
+            elif text[i] == '"' and i + 1 < n and text[i + 1] == '"':
+                field, i = field + '"', i + 2
+            elif text[i] == '"':
+                i, closed = i + 1, True
+                break
+            else:
+                field, i = field + text[i], i + 1
+        if not closed:
+            raise ValueError(f"unterminated quoted field in {shorten(text, 60)!r}")
+        out.append(field)
+        while i < n and text[i].isspace():
+            i += 1
+        if i < n and text[i] != ",":
+            raise ValueError(f"expected a comma after a quoted field in {shorten(text, 60)!r}")
+    return out
+
+
+def js_string(value: Any) -> str:
+    """`value` as JavaScript's `String(value)` writes it (`1.0` -> "1", `True` -> "true"),
+    so a YAML number or boolean compares as it does in promptfoo."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value != value:
+            return "NaN"
+        if value in (float("inf"), float("-inf")):
+            return "Infinity" if value > 0 else "-Infinity"
+        if value.is_integer() and abs(value) < 1e21:
+            return str(int(value))
+        return repr(value)
+    if value is None:
+        return "null"
+    return str(value)

@@ -34,7 +34,13 @@ def _bounds(a: Assertion) -> tuple[Any, Any]:
     if isinstance(a.value, dict):
         return a.value.get("min"), a.value.get("max")
     if a.value is not None:  # promptfoo's word-count: a bare number is an exact count
-        return a.value, a.value
+        value = a.value
+        if isinstance(value, str):  # as promptfoo, a numeric string is a number
+            try:
+                value = float(value) if value.strip() else value
+            except ValueError:
+                pass
+        return value, value
     return a.options.get("min"), a.options.get("max")
 
 
@@ -50,6 +56,8 @@ def _check_length(a: Assertion) -> None:
     for bound in (low, high):
         if bound is not None and (not isinstance(bound, int | float) or isinstance(bound, bool)):
             raise AssertionConfigError(f"{a.where}: `min:` and `max:` must be numbers")
+    if low is not None and high is not None and low > high:
+        raise AssertionConfigError(f"{a.where}: min ({low:g}) must be at most max ({high:g})")
 
 
 def length(output: str, ctx: EvalContext, a: Assertion) -> Grade:

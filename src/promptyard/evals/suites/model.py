@@ -37,6 +37,7 @@ ASSERTION_OPTIONS = {
     "scale",
     "parameters",
     "config",
+    "normalizeUnicode",
 }
 ROW_SCORE = "row"  # Score.name of the per-cell verdict a suite writes (evaluator "suite")
 
