@@ -259,12 +259,15 @@ def _with_kept_ids(
         _write_with_ids(spool, out, ids)
     finally:
         spool.unlink(missing_ok=True)
-    kept = {index for index in matched if index is not None}
+    kept = bytearray(len(previous))  # 1 for a previous row that a new row keeps
+    for index in matched:
+        if index is not None:
+            kept[index] = 1
     added = tuple(i for i, m in zip(ids, matched, strict=True) if m is None)
     changed = tuple(
         i for i, m, same in zip(ids, matched, by_content, strict=True) if m is not None and not same
     )
-    removed = tuple(i for index, i in enumerate(previous.ids) if index not in kept)
+    removed = tuple(i for i, keep in zip(previous.ids, kept, strict=True) if not keep)
     return Written(len(ids), columns, Change(added, removed, changed))
 
 
