@@ -50,17 +50,17 @@ def import_cmd(
     """Import a file as a new version of a dataset (ids kept for unchanged rows)."""
     if fmt is not None and fmt not in ("csv", "jsonl", "json"):
         fail(f"--format must be csv, jsonl or json, not {fmt!r}")
+    data: bytes | Path
     if file == "-":
         data = sys.stdin.buffer.read()
         filename = None
         if name is None:
             fail("--name is needed when reading from stdin")
     else:
-        path = Path(file)
-        if not path.is_file():
+        data = Path(file)
+        if not data.is_file():
             fail(f"{file}: no such file")
-        data = path.read_bytes()
-        filename = path.name
+        filename = data.name  # the file is read as it is imported, never whole
     dataset_name = name or Path(file).stem
     version = ds.import_dataset(
         current_workspace(),

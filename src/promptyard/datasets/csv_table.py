@@ -113,7 +113,9 @@ def _parse_csv_slow(text: str, source: str, delimiter: str) -> list[int]:
                 lines.append(start_line)
             start_line = reader.line_num + 1
     except csv.Error as exc:
-        raise _csv_error(exc, source, start_line, text, delimiter, header) from None
+        physical = text.splitlines()
+        line_text = physical[start_line - 1] if 0 < start_line <= len(physical) else ""
+        raise _csv_error(exc, source, start_line, line_text, delimiter, header) from None
     return lines
 
 
@@ -140,12 +142,11 @@ def _csv_error(
     exc: csv.Error,
     source: str,
     start_line: int,
-    text: str,
+    line_text: str,
     delimiter: str,
     header: list[str] | None,
 ) -> DatasetError:
-    physical = text.splitlines()
-    line_text = physical[start_line - 1] if 0 < start_line <= len(physical) else ""
+    """The DatasetError for a csv.Error on the row starting at `start_line` (`line_text`)."""
     reason = str(exc)
     if "unexpected end of data" in reason or "EOF" in reason:
         opened = _open_quote(line_text, delimiter)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from promptyard.datasets.table import DatasetError
 
@@ -27,15 +28,57 @@ def decode_text(data: bytes, source: str) -> str:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        guess = guess_encoding(data)
-        raise DatasetError(
-            f"the file is not UTF-8 text (byte 0x{data[exc.start]:02X} cannot be decoded); "
-            f"it looks like {guess}; save it as UTF-8 and import it again",
-            source=source,
-            line=line,
-            column=column,
-        ) from None
+        raise _not_utf8(data[exc.start], guess_encoding(data), source, line, column) from None
     return text[1:] if text.startswith("\ufeff") else text
+
+
+def _not_utf8(byte: int, guess: str, source: str, line: int, column: int) -> DatasetError:
+    return DatasetError(
+        f"the file is not UTF-8 text (byte 0x{byte:02X} cannot be decoded); "
+        f"it looks like {guess}; save it as UTF-8 and import it again",
+        source=source,
+        line=line,
+        column=column,
+    )
+
+
+def locate_decode_error(chunks: Iterable[bytes], source: str) -> DatasetError:
+    """The error `decode_text` gives for the first byte of `chunks` that is not UTF-8.
+
+    Reads the chunks in order, holding one at a time; the encoding is guessed from the
+    start of the file, or from the bytes around the bad one when it lies further on.
+    """
+    line, column_base, position, carry, head = 1, 0, 0, b"", b""
+    for chunk in chunks:
+        data = carry + chunk
+        if len(head) < _SNIFF_BYTES:
+            head += chunk[: _SNIFF_BYTES - len(head)]
+        carry = b""
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if not (exc.end == len(data) and len(data) - exc.start < 4):
+                return _decode_error_at(data, exc.start, line, column_base, position, head, source)
+            carry, data = data[exc.start :], data[: exc.start]  # a character cut at the end
+        line += data.count(b"\n")
+        last = data.rfind(b"\n")
+        column_base = len(data) - (last + 1) if last >= 0 else column_base + len(data)
+        position += len(data)
+    if carry:  # the file ends inside a character
+        return _decode_error_at(carry, 0, line, column_base, position, head, source)
+    return DatasetError("the file is not UTF-8 text", source=source)
+
+
+def _decode_error_at(
+    data: bytes, index: int, line: int, column_base: int, position: int, head: bytes, source: str
+) -> DatasetError:
+    """The error for bad byte `data[index]`; `data` starts at file offset `position`."""
+    before = data.rfind(b"\n", 0, index)
+    column = index - before if before >= 0 else column_base + index + 1
+    line += data.count(b"\n", 0, index)
+    half = _SNIFF_BYTES // 2
+    sample = head if position + index < _SNIFF_BYTES else data[max(0, index - half) : index + half]
+    return _not_utf8(data[index], guess_encoding(sample), source, line, column)
 
 
 def guess_encoding(data: bytes) -> str:

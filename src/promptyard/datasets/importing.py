@@ -1,22 +1,28 @@
-"""Importing a file or pasted text as a version: size limit, column choice, row ids."""
+"""Importing a file or pasted text as a version: size limit, then rows streamed to git."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from pathlib import Path
 
-from promptyard.datasets.ids import assign_ids, ids_from_column
+from promptyard.datasets.ids import Change
+from promptyard.datasets.import_stream import write_rows
 from promptyard.datasets.io import parse_table
-from promptyard.datasets.records import DatasetVersion
-from promptyard.datasets.saving import _current, _save_rows, set_reference
-from promptyard.datasets.table import ID, PASTED, DatasetError, Format, ParsedTable, Row, columns_of
+from promptyard.datasets.loading import _store
+from promptyard.datasets.previous_rows import previous_rows
+from promptyard.datasets.records import DatasetVersion, as_version, dataset_path
+from promptyard.datasets.row_stream import open_rows, source_size
+from promptyard.datasets.saving import _set_reference
+from promptyard.datasets.table import PASTED, DatasetError, Format, ParsedTable
+from promptyard.versioning import save_file
 from promptyard.workspace import Workspace, validate_name
 
 _MB = 1024 * 1024
 
 
-def _check_size(ws: Workspace, data: bytes | str, source: str) -> None:
+def _check_size(ws: Workspace, size: int, source: str) -> None:
     limit = ws.settings.max_upload_mb
-    size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8"))
     if size > limit * _MB:
         raise DatasetError(
             f"the file is {size / _MB:.1f} MB; the limit is {limit} MB "
@@ -29,58 +35,14 @@ def preview_import(
     ws: Workspace, data: bytes | str, filename: str | None = None, *, format: Format | None = None
 ) -> ParsedTable:
     """Parse an upload without writing anything: its rows and columns, or a DatasetError."""
-    _check_size(ws, data, filename or PASTED)
+    _check_size(ws, source_size(data), filename or PASTED)
     return parse_table(data, filename, format=format)
-
-
-def _pick_columns(
-    table: ParsedTable, columns: Sequence[str] | None, id_column: str | None
-) -> list[Row]:
-    if columns is None:
-        return table.rows
-    unknown = [c for c in columns if c not in table.columns]
-    if unknown:
-        raise DatasetError(
-            f"no column {', '.join(map(repr, unknown))}; the columns are "
-            f"{', '.join(table.columns)}",
-            source=table.source,
-        )
-    keep = [c for c in table.columns if c in set(columns) or c in (id_column, ID)]
-    if keep == table.columns:
-        return table.rows
-    return [{c: row[c] for c in keep if c in row} for row in table.rows]
-
-
-def _build_rows(
-    ws: Workspace,
-    name: str,
-    table: ParsedTable,
-    columns: Sequence[str] | None,
-    id_column: str | None,
-    previous: list[Row] | None,
-) -> list[Row]:
-    if id_column is not None and id_column not in table.columns:
-        raise DatasetError(
-            f"the id column {id_column!r} is not in the file; the columns are "
-            f"{', '.join(table.columns)}",
-            source=table.source,
-        )
-    if id_column is not None and id_column != ID and ID in table.columns:
-        raise DatasetError(
-            f"the file has both an 'id' column and the id column {id_column!r}; pick one",
-            source=table.source,
-        )
-    rows = _pick_columns(table, columns, id_column)
-    chosen = id_column or (ID if ID in table.columns else None)
-    if chosen is not None:
-        return ids_from_column(rows, chosen, table, table.source)
-    return assign_ids(rows, previous)
 
 
 def import_dataset(
     ws: Workspace,
     name: str,
-    data: bytes | str,
+    data: bytes | str | Path,
     filename: str | None = None,
     *,
     columns: Sequence[str] | None = None,
@@ -90,26 +52,50 @@ def import_dataset(
     author: str | None = None,
     format: Format | None = None,
 ) -> DatasetVersion:
-    """Import `data` (file bytes, or pasted text as str) as a new version of dataset `name`.
+    """Import `data` (a file's path or bytes, or pasted text as str) as a new version of `name`.
 
     `columns` keeps only those columns; `id_column` names the column holding row ids
     (default: `id` if present, else ids are derived and kept for unchanged rows on
     re-import); `reference` marks the expected-output column. Bad input raises a
     DatasetError naming file, line and column, and writes nothing. Importing the same
-    rows again returns the current version without a new commit.
+    rows again returns the current version without a new commit. A path is read as it
+    is imported, never whole: memory grows with the number of rows, not the file size.
     """
     validate_name(name, "dataset")
+    if isinstance(data, Path) and filename is None:
+        filename = data.name
     source = filename or PASTED
-    _check_size(ws, data, source)
-    table = parse_table(data, filename, format=format)
-    current = _current(ws, name)
-    rows = _build_rows(ws, name, table, columns, id_column, current[1] if current else None)
-    if reference is not None and reference not in columns_of(rows):
-        raise DatasetError(
-            f"the reference column {reference!r} is not in the data", source=source, field=reference
-        )
-    text = "Import " + (filename or "pasted rows") + f" ({len(rows)} rows)"
-    version = _save_rows(ws, name, rows, message or text, author=author, current=current)
+    _check_size(ws, source_size(data), source)
+    path = dataset_path(name)
+    store = _store(ws)
+    target = store.abs_path(path)
+    folder = target.parent
+    made_folder = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    staged = folder / f".{target.name}.import-{os.getpid()}"
+    try:
+        with (
+            open_rows(data, filename, format=format) as stream,
+            previous_rows(target, path) as previous,
+        ):
+            written = write_rows(
+                stream, staged, columns=columns, id_column=id_column, previous=previous
+            )
+        if reference is not None and reference not in written.columns:
+            raise DatasetError(
+                f"the reference column {reference!r} is not in the data",
+                source=source,
+                field=reference,
+            )
+        text = "Import " + (filename or "pasted rows") + f" ({written.rows} rows)"
+        saved, new = save_file(store, path, staged, message or text, author=author)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        if made_folder and not any(folder.iterdir()):
+            folder.rmdir()
+        raise
+    change = written.change if new else Change()
+    version = as_version(name, saved, rows=written.rows, change=change)
     if reference is not None:
-        set_reference(ws, name, reference, author=author)
+        _set_reference(ws, name, reference, list(written.columns), author=author)
     return version

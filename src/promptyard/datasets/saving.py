@@ -111,11 +111,16 @@ def set_reference(
 
     Kept in `datasets/NAME.meta.json`, versioned like the data.
     """
-    dataset = load_dataset(ws, name)
-    if column is not None and column not in dataset.columns:
+    return _set_reference(ws, name, column, load_dataset(ws, name).columns, author=author)
+
+
+def _set_reference(
+    ws: Workspace, name: str, column: str | None, columns: Sequence[str], author: str | None
+) -> str | None:
+    """`set_reference` for a caller that knows the dataset's columns (an import)."""
+    if column is not None and column not in columns:
         raise DatasetError(
-            f"no column {column!r} in dataset {name!r}; the columns are "
-            f"{', '.join(dataset.columns)}",
+            f"no column {column!r} in dataset {name!r}; the columns are {', '.join(columns)}",
             field=column,
         )
     current = _read_meta(ws, name)

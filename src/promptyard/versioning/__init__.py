@@ -1,6 +1,7 @@
 """Git through gitpython: save = commit, history, diffs, restore, labels, conflicts."""
 
 from promptyard.versioning.diffs import DiffRow, diff_stats, side_by_side
+from promptyard.versioning.file_save import save_file
 from promptyard.versioning.history import Version
 from promptyard.versioning.init import (
     InitResult,
@@ -27,5 +28,6 @@ __all__ = [
     "examples_root",
     "init_workspace",
     "init_workspace_report",
+    "save_file",
     "side_by_side",
 ]
