@@ -15,6 +15,7 @@ from promptyard.datasets.records import DatasetVersion, as_version, dataset_path
 from promptyard.datasets.row_stream import open_rows, source_size
 from promptyard.datasets.saving import _set_reference
 from promptyard.datasets.table import PASTED, DatasetError, Format, ParsedTable
+from promptyard.disk_errors import disk_error
 from promptyard.versioning import save_file
 from promptyard.workspace import Workspace, validate_name
 
@@ -89,10 +90,12 @@ def import_dataset(
             )
         text = "Import " + (filename or "pasted rows") + f" ({written.rows} rows)"
         saved, new = save_file(store, path, staged, message or text, author=author)
-    except BaseException:
+    except BaseException as exc:
         staged.unlink(missing_ok=True)
         if made_folder and not any(folder.iterdir()):
             folder.rmdir()
+        if isinstance(exc, OSError):  # the disk filled up or went read-only under us
+            raise disk_error(exc, f"importing {path}") from None
         raise
     change = written.change if new else Change()
     version = as_version(name, saved, rows=written.rows, change=change)
