@@ -7,6 +7,7 @@ reference (expected output) column.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,7 +24,9 @@ from promptyard.datasets.records import (
 from promptyard.datasets.table import ID, Row, columns_of
 from promptyard.errors import NotFoundError
 from promptyard.versioning import Store, Version
-from promptyard.workspace import Workspace, validate_name
+from promptyard.workspace import OutsideWorkspaceError, Workspace, validate_name
+
+log = logging.getLogger(__name__)
 
 
 def _meta_path(name: str) -> str:
@@ -157,7 +160,11 @@ def list_datasets(ws: Workspace) -> list[DatasetInfo]:
     """Every dataset in the workspace, by name, with its row count and latest version."""
     infos = []
     for name in _names(ws):
-        data = ws.file(dataset_path(name)).read_bytes()
+        try:
+            data = ws.file(dataset_path(name)).read_bytes()
+        except OutsideWorkspaceError as exc:  # listed nowhere, refused wherever it is used
+            log.warning("dataset %s left out of the list: %s", name, exc)
+            continue
         count = _count_rows(data)
         first_line = data[: data.find(b"\n")] if b"\n" in data else data
         try:
