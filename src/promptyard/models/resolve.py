@@ -57,6 +57,11 @@ class ResolvedModel:
         """The key, read now from the environment variable `api_key_env` (None when unset)."""
         return os.environ.get(self.api_key_env) if self.api_key_env else None
 
+    def client_key(self) -> str | None:
+        """The key to give a client: `api_key()`, else "no-key" for a model at its own
+        `base_url` (local servers and the simulator take any key; the SDKs want one)."""
+        return self.api_key() or ("no-key" if self.base_url else None)
+
     def openai_kwargs(self) -> dict[str, Any]:
         """`model` and the parameters, for `client.chat.completions.create(messages=..., **it)`."""
         return {"model": self.model, **self.parameters}
@@ -66,7 +71,7 @@ class ResolvedModel:
         kwargs: dict[str, Any] = {"model": self.litellm_model, **self.parameters}
         if self.base_url:
             kwargs["api_base"] = self.base_url
-        key = self.api_key()
+        key = self.client_key()
         if key:
             kwargs["api_key"] = key
         return kwargs

@@ -57,13 +57,14 @@ def file_signature(*paths: Path) -> Signature:
     return tuple(out)
 
 
-def cached(key: Hashable, signature: Signature) -> PromptTemplate | None:
-    """A copy of the entry for `key`, when it is younger than its TTL and its files unchanged."""
+def cached(key: Hashable, signature: Signature, ttl: float) -> PromptTemplate | None:
+    """A copy of the entry for `key`, when it is younger than `ttl` (this caller's) and the
+    files it was read from are unchanged."""
     entry = _entries.get(key)
-    if entry is None:
+    if entry is None or ttl <= 0:
         return None
-    expires, seen, template = entry
-    if time.monotonic() >= expires or seen != signature:
+    stored_at, seen, template = entry
+    if time.monotonic() - stored_at >= ttl or seen != signature:
         with _lock:
             _entries.pop(key, None)
         return None
@@ -71,11 +72,11 @@ def cached(key: Hashable, signature: Signature) -> PromptTemplate | None:
 
 
 def remember(key: Hashable, signature: Signature, ttl: float, template: PromptTemplate) -> None:
-    """Keep `template` for `ttl` seconds (nothing when `ttl` is 0)."""
+    """Keep `template`, read now (nothing when `ttl` is 0: caching is off)."""
     if ttl <= 0:
         return
     with _lock:
-        _entries[key] = (time.monotonic() + ttl, signature, copy.copy(template))
+        _entries[key] = (time.monotonic(), signature, copy.copy(template))
 
 
 def forget_prompts() -> None:

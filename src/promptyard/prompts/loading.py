@@ -85,7 +85,7 @@ def _from_store(
     # stat before reading: a change during the read then shows at the next call
     signature = file_signature(ws.root / path, ws.labels_file)
     key = (str(ws.root), name, chosen, label is not None)
-    hit = cached(key, signature)
+    hit = cached(key, signature, ttl)
     if hit is not None:
         return hit
     template = _read_store(ws, name, path, chosen, label)
