@@ -21,7 +21,7 @@ import json
 import os
 import re
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -112,11 +112,12 @@ class Bundle:
         self, name: str, *, label: str | None = None, version: int | str | None = None
     ) -> PromptTemplate:
         """A fresh template of the entry `find` picks (`.label` set when loaded by label)."""
-        entry = self.find(name, label=label, version=version)
-        return replace(copy.copy(entry.template), label=label)
+        template = copy.copy(self.find(name, label=label, version=version).template)
+        template.label = label
+        return template
 
 
-_loaded: dict[Path, tuple[tuple[int, int], Bundle]] = {}
+_loaded: dict[str, tuple[tuple[int, int], Bundle]] = {}
 _loaded_lock = threading.Lock()
 
 
@@ -133,9 +134,9 @@ def load_bundle(path: str | Path) -> Bundle:
     bundle, or was written by a newer Promptyard than this one.
     """
     file = Path(path).expanduser()
+    key = os.path.abspath(file)  # no resolve(): a stat per call is all a hit costs
     try:
-        st = file.stat()
-        key = file.resolve()
+        st = os.stat(key)
     except OSError as exc:
         raise BundleError(f"{file}: cannot read the bundle: {exc.strerror or exc}") from None
     stamp = (st.st_mtime_ns, st.st_size)
