@@ -196,10 +196,17 @@ def test_bundle_cli_refuses_bad_input_and_leaves_the_file_as_it_was(
 # --- the cache ---------------------------------------------------------------------------
 
 
+def _break_store(ws: Workspace) -> None:
+    """Make git unreadable without touching the files a cache entry watches (the prompt,
+    labels.jsonl, git's index): git no longer sees a repository there."""
+    git_dir = ws.root / ".git"
+    (git_dir / "objects").rename(git_dir / "objects-away")
+
+
 def test_get_prompt_is_served_from_the_cache_until_the_ttl_ends(workspace: Workspace) -> None:
     promptyard.label_prompt("summarize", "v1", "production")
     first = promptyard.get_prompt("summarize", label="production")
-    shutil.rmtree(workspace.root / ".git")  # the store is gone: only a cache can answer
+    _break_store(workspace)  # only a cache can answer now
     again = promptyard.get_prompt("summarize", label="production")
     assert again.version == first.version and again is not first
     with pytest.raises(PromptyardError, match="not inside a git repository"):
@@ -208,7 +215,7 @@ def test_get_prompt_is_served_from_the_cache_until_the_ttl_ends(workspace: Works
 
 def test_a_short_ttl_expires(workspace: Workspace) -> None:
     promptyard.get_prompt("summarize", "v1", cache_ttl=0.05)
-    shutil.rmtree(workspace.root / ".git")
+    _break_store(workspace)
     time.sleep(0.1)
     with pytest.raises(PromptyardError, match="not inside a git repository"):
         promptyard.get_prompt("summarize", "v1", cache_ttl=0.05)
@@ -219,7 +226,7 @@ def test_ttl_from_the_environment_and_bad_values(
 ) -> None:
     monkeypatch.setenv("PROMPTYARD_PROMPT_TTL", "0")
     promptyard.get_prompt("summarize", "v1")
-    shutil.rmtree(workspace.root / ".git")
+    _break_store(workspace)
     with pytest.raises(PromptyardError, match="not inside a git repository"):
         promptyard.get_prompt("summarize", "v1")
     monkeypatch.setenv("PROMPTYARD_PROMPT_TTL", "soon")
@@ -238,6 +245,14 @@ def test_a_save_or_a_label_move_in_this_process_is_seen_at_once(workspace: Works
     promptyard.save_prompt("summarize", text.replace("summarize", "sum up", 1), "edit")
     latest = promptyard.get_prompt("summarize")
     assert latest.version.tag == "v3" and "sum up" in latest.source_text
+
+
+def test_a_commit_by_another_process_is_seen(workspace: Workspace) -> None:
+    path = workspace.prompts_dir / "summarize.prompty"
+    path.write_text(path.read_text() + "\nuser:\nAnother line.\n")
+    assert promptyard.get_prompt("summarize").version is None  # unsaved, now cached
+    subprocess.run(["git", "commit", "-qam", "saved elsewhere"], cwd=workspace.root, check=True)
+    assert promptyard.get_prompt("summarize").version.tag == "v3"
 
 
 def test_an_edit_of_the_file_by_another_program_is_seen(workspace: Workspace) -> None:

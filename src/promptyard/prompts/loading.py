@@ -3,14 +3,16 @@
 From a bundle (`bundle=FILE`, or `$PROMPTYARD_BUNDLE` when no workspace is given) it reads
 one JSON file and never imports git. From the store it caches per process: an entry lives
 `cache_ttl` seconds (default 60, `$PROMPTYARD_PROMPT_TTL`; 0 turns it off), and dies sooner
-when the prompt file or `labels.jsonl` changes or a save in this process forgets it. With
-`fallback=`, a store or bundle that cannot be read logs a warning and yields the fallback.
+when the prompt file, `labels.jsonl` or git's index changes or a save in this process
+forgets it. With `fallback=`, a store or bundle that cannot be read logs a warning and
+yields the fallback.
 """
 
 from __future__ import annotations
 
 import copy
 import logging
+from functools import lru_cache
 from pathlib import Path
 
 from promptyard.errors import NotFoundError, PromptyardError
@@ -82,8 +84,9 @@ def _from_store(
 ) -> PromptTemplate:
     ws = workspace or current_workspace()
     path = prompt_path(name)
-    # stat before reading: a change during the read then shows at the next call
-    signature = file_signature(ws.root / path, ws.labels_file)
+    # stat before reading: a change during the read then shows at the next call; git's
+    # index changes with every commit, so another process's save is seen too
+    signature = file_signature(ws.root / path, ws.labels_file, _git_index(ws.root))
     key = (str(ws.root), name, chosen, label is not None)
     hit = cached(key, signature, ttl)
     if hit is not None:
@@ -91,6 +94,20 @@ def _from_store(
     template = _read_store(ws, name, path, chosen, label)
     remember(key, signature, ttl, template)
     return template
+
+
+@lru_cache(maxsize=64)
+def _git_index(root: Path) -> Path:
+    """The index file of the repository holding `root` (`.git/index` of the nearest `.git`)."""
+    for folder in (root, *root.parents):
+        dot_git = folder / ".git"
+        if dot_git.is_dir():
+            return dot_git / "index"
+        if dot_git.is_file():  # a linked worktree: `gitdir: PATH`
+            text = dot_git.read_text(encoding="utf-8", errors="replace").strip()
+            target = Path(text.removeprefix("gitdir:").strip())
+            return (target if target.is_absolute() else folder / target) / "index"
+    return root / ".git" / "index"  # none yet: a missing file, which a later init changes
 
 
 def _read_store(
