@@ -364,3 +364,14 @@ def test_trace_attributes_name_the_version_label_and_variables(workspace: Worksp
 def test_one_of_ref_label_and_version(workspace: Workspace) -> None:
     with pytest.raises(PromptyardError, match="give one of ref, label and version"):
         promptyard.get_prompt("summarize", "v1", label="production")
+
+
+def test_the_workbench_cli_reads_the_workspace_even_with_a_bundle_in_the_env(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    promptyard.label_prompt("summarize", "v1", "production")
+    out = _bundle(workspace, "--label", "production")
+    monkeypatch.setenv("PROMPTYARD_BUNDLE", str(out))
+    assert promptyard.get_prompt("summarize").version.number == 1  # an app reads the bundle
+    shown = run_cli("prompt", "show", "summarize", "--json", home=workspace.root, check=True)
+    assert json.loads(shown.stdout)["version"]["version"] == "v2"  # the workbench, its files
