@@ -320,8 +320,13 @@ def test_a_shallow_clone_with_the_labelled_commit_works_and_does_not_guess_numbe
     attributes = got.trace_attributes()
     assert attributes["promptyard.prompt.sha"] == v3.sha
     assert "promptyard.prompt.version" not in attributes  # unknown here, so not sent
-    # the file as it is: saved, but its number cannot be counted in a shallow history
-    assert promptyard.get_prompt("summarize", workspace=clone).version.number is None
+    # the file as it is: v3's commit is the clone's edge, which git shows as adding every
+    # file, so which version the file is cannot be told there; never a counted "v1"
+    assert promptyard.get_prompt("summarize", workspace=clone).version is None
+    with pytest.raises(ShallowHistoryError, match="latest version cannot be told"):
+        promptyard.get_prompt("summarize", "latest", workspace=clone)
+    deeper = _clone(workspace, tmp_path / "deeper", depth=3)
+    assert promptyard.get_prompt("summarize", workspace=deeper).version.sha == v3.sha
 
 
 def test_a_shallow_clone_without_the_labelled_commit_says_so_in_one_line(

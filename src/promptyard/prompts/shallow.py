@@ -31,8 +31,20 @@ class ShallowHistoryError(NotFoundError):
 
 def is_shallow(store: Store) -> bool:
     """Whether the repository under the store is a shallow clone."""
+    return bool(_boundary(store))
+
+
+def _boundary(store: Store) -> set[str]:
+    """The commits at the edge of a shallow clone (git's `shallow` file); empty when whole.
+
+    git shows such a commit as adding every file, so it cannot tell which version of a
+    file it is: one of them is never reported as the commit that changed the file."""
     repo = store.repo
-    return any(Path(d, "shallow").is_file() for d in {repo.git_dir, repo.common_dir})
+    for folder in dict.fromkeys([repo.git_dir, repo.common_dir]):
+        path = Path(folder, "shallow")
+        if path.is_file():
+            return {line.strip() for line in path.read_text().splitlines() if line.strip()}
+    return set()
 
 
 def _advice(label: str | None) -> str:
@@ -59,15 +71,21 @@ def read_shallow(
         known = ", ".join(sorted(labels)) or "none"
         raise NotFoundError(f"{path} has no label {label!r} (labels: {known})")
     versions = store.history(path)  # only what the clone holds; its numbers mean nothing
+    edge = _boundary(store)
+    known = bool(versions) and not versions[-1].deleted and versions[-1].sha not in edge
     if chosen in _LATEST:
         if chosen is None and store.abs_path(path).is_file():
             text = store.read(path)
             template = parse_in(text, name, ws, path)
-            if versions and not versions[-1].deleted and store.read_version(versions[-1]) == text:
+            if known and store.read_version(versions[-1]) == text:
                 template.version = _pinned(store, path, versions[-1].sha, labels)
-            return template
+            return template  # else its version is unknown here: None, as for an unsaved file
         if not versions or versions[-1].deleted:
             raise NotFoundError(f"no prompt named {name!r} in {ws.prompts_dir}")
+        if not known:
+            raise ShallowHistoryError(
+                f"{path}: the commit of its latest version cannot be told, because {_advice(None)}"
+            )
         return _at_commit(store, ws, name, path, versions[-1].sha, labels, None)
     assert chosen is not None
     found = [v for v in versions if v.sha.startswith(chosen.lower())] if len(chosen) >= 4 else []
