@@ -72,17 +72,17 @@ def read_shallow(
         raise NotFoundError(f"{path} has no label {label!r} (labels: {known})")
     versions = store.history(path)  # only what the clone holds; its numbers mean nothing
     edge = _boundary(store)
-    known = bool(versions) and not versions[-1].deleted and versions[-1].sha not in edge
+    exact = bool(versions) and not versions[-1].deleted and versions[-1].sha not in edge
     if chosen in _LATEST:
         if chosen is None and store.abs_path(path).is_file():
             text = store.read(path)
             template = parse_in(text, name, ws, path)
-            if known and store.read_version(versions[-1]) == text:
+            if exact and store.read_version(versions[-1]) == text:
                 template.version = _pinned(store, path, versions[-1].sha, labels)
             return template  # else its version is unknown here: None, as for an unsaved file
         if not versions or versions[-1].deleted:
             raise NotFoundError(f"no prompt named {name!r} in {ws.prompts_dir}")
-        if not known:
+        if not exact:
             raise ShallowHistoryError(
                 f"{path}: the commit of its latest version cannot be told, because {_advice(None)}"
             )
