@@ -48,6 +48,8 @@ _MODULE_STATE: tuple[tuple[str, str, str], ...] = (
     ("promptyard.prompts.tokens", "_get_encoding", "cache_clear"),
     ("promptyard.prompts.render", "_compiled", "cache_clear"),
     ("promptyard.prompts.render", "variables_in_order", "cache_clear"),
+    ("promptyard.prompts.cache", "forget_prompts", "call"),  # get_prompt's TTL cache
+    ("promptyard.prompts.bundle", "_loaded", "clear"),  # bundles read once per process
 )
 # Kept on purpose: models.pricing.price_map (the installed litellm's price file, the same
 # for every test) and the openai clients per event loop (weakly keyed: they go with the loop).

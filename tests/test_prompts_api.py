@@ -67,7 +67,7 @@ def test_public_api_is_pinned() -> None:
         *("Dataset", "DatasetError", "SliceSpec", "import_dataset", "list_datasets"),
         "load_dataset",
         *("Completion", "ModelCall", "ModelEndpoint", "complete", "estimate_cost"),
-        *("load_catalog", "resolve_model", "start_simulator"),
+        *("load_catalog", "resolve_model", "start_simulator", "ResolvedModel", "BundleError"),
         *("RunPlan", "RunSummary", "create_run", "execute_run", "iter_results", "list_runs"),
         *("plan_run", "run_summary", "run_sync"),
         *("Assertion", "Grade", "evaluate", "load_suite", "run_gate", "score_run"),

@@ -6,8 +6,8 @@ The public API, one area per block of `__all__`. Each name lives in its part
 
     import promptyard
 
-    prompt = promptyard.get_prompt("summarize", label="production")
-    endpoint = promptyard.resolve_model(promptyard.current_workspace(), prompt.model)
+    prompt = promptyard.get_prompt("summarize", label="production")  # or bundle="FILE"
+    model = promptyard.resolve_model(prompt)  # base_url, model, api_key_env, parameters
 """
 
 from __future__ import annotations
@@ -20,11 +20,12 @@ from promptyard.workspace import Workspace, current_workspace
 
 __version__ = "0.1.0"
 
-# name -> the part that owns it. The parts are subpackages; so are the names in PARTS.
+# name -> the part that owns it (or its module). The parts are subpackages, as are PARTS.
 _HOMES: dict[str, str] = {
     # prompts: the Prompty files and the prompt API
     **dict.fromkeys(
         [
+            "BundleError",
             "MissingVariablesError",
             "PromptTemplate",
             "TemplateError",
@@ -57,11 +58,13 @@ _HOMES: dict[str, str] = {
             "complete",
             "estimate_cost",
             "load_catalog",
-            "resolve_model",
+            "ResolvedModel",
             "start_simulator",
         ],
         "models",
     ),
+    # the application's view of a model (models.resolve_model is the engine's)
+    "resolve_model": "models.resolve",
     # runs: plan, run, read back
     **dict.fromkeys(
         [
@@ -153,13 +156,15 @@ if TYPE_CHECKING:  # what type checkers and editors see; the same names as above
         Completion,
         ModelCall,
         ModelEndpoint,
+        ResolvedModel,
         complete,
         estimate_cost,
         load_catalog,
-        resolve_model,
         start_simulator,
     )
+    from promptyard.models.resolve import resolve_model
     from promptyard.prompts import (
+        BundleError,
         MissingVariablesError,
         PromptTemplate,
         TemplateError,

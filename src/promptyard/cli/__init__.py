@@ -19,6 +19,7 @@ app = typer.Typer(
 
 def _register() -> None:
     from promptyard.cli import (
+        bundle_cmds,
         dataset_cmds,
         eval_cmds,
         import_cmds,
@@ -40,6 +41,7 @@ def _register() -> None:
         import_cmds,
         report_cmds,
         simulate_cmds,
+        bundle_cmds,
     ):
         module.register(app)
 

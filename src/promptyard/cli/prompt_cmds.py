@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from promptyard import prompts
-from promptyard.cli._common import emit_json, fail, split_ref
+from promptyard.cli._common import emit_json, fail, split_ref, workspace
 from promptyard.versioning import ConflictError, decode_text
 
 prompt_app = typer.Typer(help="Versioned prompt templates.", no_args_is_help=True)
@@ -48,7 +48,7 @@ def show_cmd(
 ) -> None:
     """Print a prompt file (at a version, sha prefix or label)."""
     name, ref = split_ref(spec)
-    template = prompts.get_prompt(name, ref)
+    template = prompts.get_prompt(name, ref, workspace=workspace())  # never $PROMPTYARD_BUNDLE
     text = template.source_text
     if as_json:
         version = template.version
@@ -128,7 +128,7 @@ def label_cmd(
     if as_json:
         emit_json(move.to_dict())
         return
-    version = prompts.get_prompt(name, label).version
+    version = prompts.get_prompt(name, label, workspace=workspace()).version
     typer.echo(f"{label} -> {name} {version.tag if version else ref} ({move.to_sha[:8]})")
 
 
@@ -161,7 +161,7 @@ def render_cmd(
         if not sep or not key:
             fail(f"--var {item!r}: expected KEY=VALUE")
         values[key] = value
-    template = prompts.get_prompt(name, ref)
+    template = prompts.get_prompt(name, ref, workspace=workspace())  # never $PROMPTYARD_BUNDLE
     if samples:
         # Samples keep their YAML type: a list sample stays a list (a thread stays turns).
         values = {**template.samples, **values}

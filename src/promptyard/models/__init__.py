@@ -2,12 +2,16 @@
 
     from promptyard.models import ModelCall, complete, resolve_model
 
-    endpoint = resolve_model(ws, "sim-fast")
+    endpoint = resolve_model(ws, "sim-fast")  # the engine's ModelEndpoint
+
+`promptyard.resolve_model(prompt)` (in `models.resolve`) is the application's view of the
+same: base URL, model id, key env var, parameters (a `ResolvedModel`).
     completion = await complete(ModelCall(endpoint, messages, {"temperature": 0.2}))
 
 Importing this package imports neither litellm nor the `openai` SDK.
 """
 
+from promptyard.models.bundling import BundleReport, write_bundle
 from promptyard.models.catalog import (
     PROVIDER_DEFAULT_MODEL,
     ModelConfigError,
@@ -15,6 +19,7 @@ from promptyard.models.catalog import (
     default_models,
     load_catalog,
     load_endpoints,
+    resolve_among,
     resolve_model,
     simulated_endpoint,
 )
@@ -47,6 +52,7 @@ from promptyard.models.providers import (
     reset_providers,
     scrub,
 )
+from promptyard.models.resolve import ResolvedModel
 from promptyard.models.simulator import (
     REPEAT_HEADER,
     SIMULATED_MODELS,
@@ -63,6 +69,7 @@ from promptyard.models.simulator import (
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "BundleReport",
     "PROVIDER_DEFAULT_MODEL",
     "PROVIDER_KEY_ENV",
     "REPEAT_HEADER",
@@ -79,6 +86,7 @@ __all__ = [
     "Provider",
     "ProviderFactory",
     "ProviderKind",
+    "ResolvedModel",
     "SimModel",
     "SimulatorHandle",
     "UnknownModelError",
@@ -98,10 +106,12 @@ __all__ = [
     "providers_with_keys",
     "register_simulated_prices",
     "request_key",
+    "resolve_among",
     "resolve_model",
     "reset_providers",
     "scrub",
     "shared_simulator",
     "simulated_endpoint",
     "start_simulator",
+    "write_bundle",
 ]

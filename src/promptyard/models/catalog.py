@@ -40,6 +40,7 @@ __all__ = [  # ModelEndpoint and the key helpers are re-exported for the catalog
     "load_catalog",
     "load_endpoints",
     "providers_with_keys",
+    "resolve_among",
     "resolve_model",
     "simulated_endpoint",
 ]
@@ -280,10 +281,17 @@ def _known_providers() -> set[str]:
 
 def resolve_model(ws: Workspace, name: str) -> ModelEndpoint:
     """The endpoint for `name`: a models.yaml name, a simulator model, or a litellm string."""
+    if not (name or "").strip():
+        raise UnknownModelError("model name is empty")
+    return resolve_among(load_endpoints(ws), name)
+
+
+def resolve_among(configured: dict[str, ModelEndpoint], name: str) -> ModelEndpoint:
+    """The endpoint for `name` given the named endpoints `configured` (from a models.yaml,
+    or a bundle's model entries), else a simulator model or a litellm string."""
     name = (name or "").strip()
     if not name:
         raise UnknownModelError("model name is empty")
-    configured = load_endpoints(ws)
     if name in configured:
         return configured[name]
     bare = name.removeprefix("simulator/")

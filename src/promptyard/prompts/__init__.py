@@ -21,6 +21,17 @@ from promptyard.prompts.api import (
     restore_prompt,
     save_prompt,
 )
+from promptyard.prompts.bundle import (
+    BUNDLE_ENV,
+    BUNDLE_FORMAT,
+    BUNDLE_FORMAT_VERSION,
+    Bundle,
+    BundledPrompt,
+    BundleError,
+    bundle_from_env,
+    load_bundle,
+)
+from promptyard.prompts.cache import DEFAULT_TTL_S, TTL_ENV, forget_prompts
 from promptyard.prompts.checks import check_template
 from promptyard.prompts.compose import dump_prompt, with_changes
 from promptyard.prompts.conflicts import conflict_lines, refuse_conflicts
@@ -33,7 +44,10 @@ from promptyard.prompts.errors import (
 )
 from promptyard.prompts.format import parse_prompt, split_front_matter, split_messages
 from promptyard.prompts.limits import RenderLimits, default_limits, render_limits
+from promptyard.prompts.pinned import PinnedVersion
 from promptyard.prompts.render import MAX_RENDERED_CHARS
+from promptyard.prompts.serialized import template_from_data, template_to_data
+from promptyard.prompts.shallow import ShallowHistoryError
 from promptyard.prompts.template import ROLES, MessageTemplate, PromptTemplate
 from promptyard.prompts.tokens import (
     count_message_tokens,
@@ -43,7 +57,22 @@ from promptyard.prompts.tokens import (
 )
 
 __all__ = [
+    "BUNDLE_ENV",
+    "BUNDLE_FORMAT",
+    "BUNDLE_FORMAT_VERSION",
+    "DEFAULT_TTL_S",
     "EXTENSION",
+    "TTL_ENV",
+    "Bundle",
+    "BundleError",
+    "BundledPrompt",
+    "PinnedVersion",
+    "ShallowHistoryError",
+    "bundle_from_env",
+    "forget_prompts",
+    "load_bundle",
+    "template_from_data",
+    "template_to_data",
     "MAX_RENDERED_CHARS",
     "MergeConflictError",
     "MessageTemplate",

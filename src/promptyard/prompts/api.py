@@ -16,24 +16,51 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from promptyard.errors import NotFoundError
+from promptyard.prompts.cache import forget_prompts
 from promptyard.prompts.checks import check_template
 from promptyard.prompts.errors import TemplateError
 from promptyard.prompts.format import parse_prompt
+from promptyard.prompts.loading import get_prompt
+from promptyard.prompts.paths import EXTENSION, parse_in, prompt_path
 from promptyard.prompts.template import PromptTemplate
-from promptyard.versioning import LabelMove, Store, Version
-from promptyard.workspace import Workspace, current_workspace, validate_name
+from promptyard.workspace import Workspace, current_workspace
 
-EXTENSION = ".prompty"
+if TYPE_CHECKING:
+    from promptyard.versioning import LabelMove, Store, Version
+
+__all__ = [  # get_prompt, EXTENSION and prompt_path live beside; they are read from here too
+    "EXTENSION",
+    "PromptPreview",
+    "PromptSummary",
+    "delete_prompt",
+    "diff_prompt",
+    "get_prompt",
+    "label_prompt",
+    "list_prompts",
+    "preview_prompt",
+    "prompt_exists",
+    "prompt_history",
+    "prompt_label_moves",
+    "prompt_labels",
+    "prompt_path",
+    "prompt_text",
+    "prompt_versions",
+    "render_prompt",
+    "restore_prompt",
+    "save_prompt",
+]
 
 logger = logging.getLogger(__name__)
 
 
-def prompt_path(name: str) -> str:
-    """The workspace-relative path of prompt `name` (validated as a safe file name)."""
-    return f"prompts/{validate_name(name, 'prompt')}{EXTENSION}"
+def _store(ws: Workspace) -> Store:
+    # git is imported here, on first use: reading a bundle never needs it
+    from promptyard.versioning import Store
+
+    return Store(ws)
 
 
 @dataclass(frozen=True)
@@ -64,15 +91,10 @@ def _ws(workspace: Workspace | None) -> Workspace:
     return workspace or current_workspace()
 
 
-def _parse(text: str, name: str, ws: Workspace, source: str | None = None) -> PromptTemplate:
-    """Parse a prompt of workspace `ws`: `${file:...}` reads from its prompts folder, inside it."""
-    return parse_prompt(text, name, source=source, base_dir=ws.prompts_dir, root=ws.root)
-
-
 def list_prompts(workspace: Workspace | None = None, search: str = "") -> list[PromptSummary]:
     """Every prompt file in the workspace, by name; `search` filters name and description."""
     ws = _ws(workspace)
-    store = Store(ws)
+    store = _store(ws)
     found = []
     for file in sorted(ws.prompts_dir.glob(f"*{EXTENSION}")):
         name = file.stem
@@ -80,7 +102,7 @@ def list_prompts(workspace: Workspace | None = None, search: str = "") -> list[P
         versions = store.history(path)
         labels = {label: v.tag for v in versions for label in v.labels}  # history has them
         try:
-            template = _parse(store.read(path), name, ws)
+            template = parse_in(store.read(path), name, ws)
             summary = PromptSummary(
                 name,
                 template.description,
@@ -109,39 +131,6 @@ def list_prompts(workspace: Workspace | None = None, search: str = "") -> list[P
     return found
 
 
-def get_prompt(
-    name: str,
-    ref: str | None = None,
-    *,
-    label: str | None = None,
-    workspace: Workspace | None = None,
-) -> PromptTemplate:
-    """The prompt `name` at `ref` (vN, sha prefix, label) or `label`; else the file as it is.
-
-    The returned template's `.version` is the store Version it was read at (None for a
-    working-tree file with unsaved edits).
-    """
-    ws = _ws(workspace)
-    store = Store(ws)
-    path = prompt_path(name)
-    chosen = label or ref
-    if chosen is not None:
-        version = store.resolve(path, chosen)
-        template = _parse(store.read_version(version), name, ws, f"{path}@{version.tag}")
-        template.version = version
-        return template
-    if not store.abs_path(path).is_file():
-        if store.history(path):
-            raise NotFoundError(f"prompt {name!r} was deleted; show an old version with {name}@vN")
-        raise NotFoundError(f"no prompt named {name!r} in {ws.prompts_dir}")
-    text = store.read(path)
-    template = _parse(text, name, ws, path)
-    versions = store.history(path)
-    if versions and not versions[-1].deleted and store.read_version(versions[-1]) == text:
-        template.version = versions[-1]
-    return template
-
-
 def save_prompt(
     name: str,
     text: str,
@@ -159,10 +148,12 @@ def save_prompt(
     """
     ws = _ws(workspace)
     path = prompt_path(name)
-    check_template(_parse(text, name, ws, path), path)
+    check_template(parse_in(text, name, ws, path), path)
     if not text.endswith("\n"):
         text += "\n"
-    return Store(ws).save(path, text, message or f"Update {name}", base=base, author=author)
+    version = _store(ws).save(path, text, message or f"Update {name}", base=base, author=author)
+    forget_prompts()
+    return version
 
 
 def delete_prompt(
@@ -173,19 +164,25 @@ def delete_prompt(
     workspace: Workspace | None = None,
 ) -> Version:
     """Delete prompt `name` in a commit of its own (its history stays); the deleting version."""
-    return Store(_ws(workspace)).delete(prompt_path(name), message or f"Delete prompt {name}", base)
+    version = _store(_ws(workspace)).delete(
+        prompt_path(name), message or f"Delete prompt {name}", base
+    )
+    forget_prompts()
+    return version
 
 
 def restore_prompt(
     name: str, ref: str, message: str | None = None, *, workspace: Workspace | None = None
 ) -> Version:
     """A new version of prompt `name` whose content is that of version `ref`."""
-    return Store(_ws(workspace)).restore(prompt_path(name), ref, message)
+    version = _store(_ws(workspace)).restore(prompt_path(name), ref, message)
+    forget_prompts()
+    return version
 
 
 def prompt_history(name: str, workspace: Workspace | None = None) -> list[Version]:
     """Every version of prompt `name`, oldest first; NotFoundError when it has none."""
-    versions = Store(_ws(workspace)).history(prompt_path(name))
+    versions = _store(_ws(workspace)).history(prompt_path(name))
     if not versions:
         raise NotFoundError(f"no prompt named {name!r}")
     return versions
@@ -193,7 +190,7 @@ def prompt_history(name: str, workspace: Workspace | None = None) -> list[Versio
 
 def prompt_exists(name: str, workspace: Workspace | None = None) -> bool:
     """Whether the file of prompt `name` is in the workspace now (saved or not)."""
-    return Store(_ws(workspace)).abs_path(prompt_path(name)).exists()
+    return _store(_ws(workspace)).abs_path(prompt_path(name)).exists()
 
 
 def prompt_versions(name: str, workspace: Workspace | None = None) -> list[Version]:
@@ -201,7 +198,7 @@ def prompt_versions(name: str, workspace: Workspace | None = None) -> list[Versi
 
     Unlike `prompt_history`, an unknown or unsaved prompt is not an error.
     """
-    return Store(_ws(workspace)).history(prompt_path(name))
+    return _store(_ws(workspace)).history(prompt_path(name))
 
 
 def prompt_text(
@@ -209,7 +206,9 @@ def prompt_text(
 ) -> str:
     """The text of prompt `name`: at `version` (a Version, or a ref such as vN, a sha
     prefix or a label), or the file as it is now when `version` is None."""
-    store = Store(_ws(workspace))
+    from promptyard.versioning import Version
+
+    store = _store(_ws(workspace))
     if isinstance(version, Version):
         return store.read_version(version)
     return store.read(prompt_path(name), version)
@@ -217,24 +216,26 @@ def prompt_text(
 
 def prompt_labels(name: str, workspace: Workspace | None = None) -> dict[str, Version]:
     """Each label of prompt `name` and the version it points at now."""
-    return Store(_ws(workspace)).labels(prompt_path(name))
+    return _store(_ws(workspace)).labels(prompt_path(name))
 
 
 def diff_prompt(name: str, ref_a: str, ref_b: str, workspace: Workspace | None = None) -> str:
     """A unified diff of prompt `name` from version `ref_a` to version `ref_b`."""
-    return Store(_ws(workspace)).diff(prompt_path(name), ref_a, ref_b)
+    return _store(_ws(workspace)).diff(prompt_path(name), ref_a, ref_b)
 
 
 def label_prompt(
     name: str, ref: str, label: str, who: str | None = None, workspace: Workspace | None = None
 ) -> LabelMove:
     """Point `label` at version `ref` of prompt `name`; the recorded move."""
-    return Store(_ws(workspace)).set_label(prompt_path(name), ref, label, who)
+    move = _store(_ws(workspace)).set_label(prompt_path(name), ref, label, who)
+    forget_prompts()
+    return move
 
 
 def prompt_label_moves(name: str, workspace: Workspace | None = None) -> list[LabelMove]:
     """Every move of the labels of prompt `name`, oldest first."""
-    return Store(_ws(workspace)).label_moves(prompt_path(name))
+    return _store(_ws(workspace)).label_moves(prompt_path(name))
 
 
 def render_prompt(
@@ -275,7 +276,7 @@ def preview_prompt(
         if ws is None:
             template = parse_prompt(text, name, source=f"{name}.prompty")
         else:
-            template = _parse(text, name, ws, f"{name}.prompty")
+            template = parse_in(text, name, ws, f"{name}.prompty")
     except TemplateError as exc:
         return PromptPreview(None, [], [], exc)
     try:

@@ -9,6 +9,7 @@ mappings by name), `tools` are OpenAI tool dicts converted from Prompty's defini
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +55,7 @@ class PromptTemplate:
     front: dict[str, Any] = field(default_factory=dict)  # the front matter as written
     # Top-level fields written as `${file:...}`, with the content read from the file.
     referenced: dict[str, Any] = field(default_factory=dict)
+    label: str | None = None  # the label it was loaded by (`get_prompt(..., label=...)`)
 
     @property
     def variables(self) -> list[str]:
@@ -84,6 +86,33 @@ class PromptTemplate:
         given = {**self.defaults, **values}
         needed = dict.fromkeys([*self.variables, *self.thread_inputs])
         return [name for name in needed if name not in given]
+
+    def trace_attributes(
+        self, values: dict[str, Any] | None = None, /, **variables: Any
+    ) -> dict[str, str | int]:
+        """OpenTelemetry span attributes naming this prompt version, for `span.set_attributes`.
+
+        `promptyard.prompt.name`; `.version` (int) and `.sha` when it was read at a saved
+        version (left out when unknown: an unsaved file, a shallow clone's numbers);
+        `.label` when loaded by label; `.variables`, the JSON of the values given here (pass
+        the ones given to `render`), only when some are given. The collector links a span
+        carrying them to that version.
+        """
+        attributes: dict[str, str | int] = {"promptyard.prompt.name": self.name}
+        number = getattr(self.version, "number", None)
+        sha = getattr(self.version, "sha", None)
+        if isinstance(number, int):
+            attributes["promptyard.prompt.version"] = number
+        if isinstance(sha, str) and sha:
+            attributes["promptyard.prompt.sha"] = sha
+        if self.label:
+            attributes["promptyard.prompt.label"] = self.label
+        given = {**(values or {}), **variables}
+        if given:
+            attributes["promptyard.prompt.variables"] = json.dumps(
+                given, ensure_ascii=False, sort_keys=True, default=str
+            )
+        return attributes
 
     def resolved_connection(self) -> dict[str, Any] | None:
         """`model.connection` with `${env:...}` read now; use it for one call, do not keep it."""
