@@ -19,6 +19,7 @@ app = typer.Typer(
 
 def _register() -> None:
     from promptyard.cli import (
+        collect_cmds,
         dataset_cmds,
         eval_cmds,
         prompt_cmds,
@@ -38,6 +39,7 @@ def _register() -> None:
         eval_cmds,
         report_cmds,
         simulate_cmds,
+        collect_cmds,
     ):
         module.register(app)
 
