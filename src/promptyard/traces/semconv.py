@@ -175,8 +175,12 @@ def map_span(raw: RawSpan, secrets: list[str]) -> dict[str, Any]:
         outputs = [{"role": "assistant", "content": attrs.pop("output.value")}]
         attrs.pop("output.mime_type", None)
     reasons = attrs.pop("gen_ai.response.finish_reasons", None)
-    if isinstance(reasons, str):
-        reasons = [reasons]
+    if isinstance(reasons, str):  # litellm sends the list as a JSON string
+        try:
+            parsed = json.loads(reasons)
+        except ValueError:
+            parsed = None
+        reasons = parsed if isinstance(parsed, list) else [reasons]
     if not reasons:
         reasons = event_reasons or [
             str(m["finish_reason"]) for m in outputs if m.get("finish_reason")
