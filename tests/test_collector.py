@@ -331,3 +331,34 @@ def test_a_huge_body_gets_413_and_a_gzip_bomb_too(
     )
     assert code == 413 and b"limit" in answer
     assert spans(workspace) == []
+
+
+def test_promptyard_collect_serves_and_stops_when_the_watched_process_ends(
+    workspace: Workspace,
+) -> None:
+    import re
+    import subprocess
+    import sys
+
+    ui = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    collect = subprocess.Popen(
+        [sys.executable, "-m", "promptyard", "collect", "--port", "0"]
+        + ["--workspace", str(workspace.root), "--watch-pid", str(ui.pid)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert collect.stderr is not None
+        line = collect.stderr.readline()
+        url = re.search(r"(http://\S+)/v1/traces", line)
+        assert url, line
+        code, _ = post(f"{url.group(1)}/v1/traces", otlp_json([json_span()]), "application/json")
+        assert code == 200
+        assert [r["span_id"] for r in spans(workspace)] == [SPAN]
+        ui.kill()  # the workbench ends, however it ends: the collector follows
+        ui.wait()
+        assert collect.wait(timeout=30) == 0
+    finally:
+        ui.kill()
+        collect.kill()
+        collect.wait()
