@@ -218,6 +218,13 @@ def test_otlp_json_with_openinference_attributes_gzip_and_a_json_answer(
     # A version the workspace does not have: the span is kept, its link marked unknown.
     assert (row["prompt_version"], row["prompt_link"]) == (99, "unknown")
     assert json.loads(row["attributes_json"])["error.type"] == "RateLimitError"
+    from sqlmodel import select
+
+    from promptyard.storage import Span
+
+    with db.session(workspace) as s:  # the rows read back through the table model
+        stored = s.exec(select(Span)).one()
+    assert stored.received_at.year >= 2026 and stored.prompt_link == "unknown"
 
 
 def test_the_older_genai_events_and_a_resent_span(

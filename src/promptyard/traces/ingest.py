@@ -23,7 +23,7 @@ from promptyard.prompts import prompt_labels, prompt_versions
 from promptyard.storage import PromptLink, Span, db, utcnow
 from promptyard.traces.otlp import RawSpan
 from promptyard.traces.scrub import request_secrets
-from promptyard.traces.semconv import CONTEXT_COLUMNS, map_span
+from promptyard.traces.semconv import CONTEXT_COLUMNS, map_span, resource_json
 from promptyard.workspace import Workspace
 
 logger = logging.getLogger(__name__)
@@ -31,10 +31,20 @@ logger = logging.getLogger(__name__)
 CACHE_SECONDS = 30.0  # how long a prompt's versions and a model's price are reused
 # Every column but the key, in table order: the rows map_span makes have exactly these.
 _COLUMNS = [c.name for c in Span.__table__.columns if c.name != "id"]  # type: ignore[attr-defined]
-INSERT_SPAN = text(
-    f"INSERT INTO span ({', '.join(_COLUMNS)}) VALUES ({', '.join(':' + c for c in _COLUMNS)})"
-    " ON CONFLICT (trace_id, span_id) DO NOTHING"
-)
+_ON_CONFLICT = " ON CONFLICT (trace_id, span_id) DO NOTHING"
+
+
+def _insert_sql(paramstyle: str) -> str:
+    """The span INSERT in the driver's own parameter style: rows go to the driver's
+    executemany as tuples, without SQLAlchemy building a dict per row."""
+    marks = {"qmark": "?", "format": "%s", "pyformat": "%s", "numeric": ":{}", "named": ":{}"}
+    mark = marks.get(paramstyle, "?")
+    values = ", ".join(mark.format(i + 1) if "{}" in mark else mark for i in range(len(_COLUMNS)))
+    if paramstyle == "named":
+        values = ", ".join(f":{c}" for c in _COLUMNS)
+    return f"INSERT INTO span ({', '.join(_COLUMNS)}) VALUES ({values}){_ON_CONFLICT}"
+
+
 _CHILDREN_INHERIT = text(
     "UPDATE span SET "
     + ", ".join(f"{c} = COALESCE({c}, :{c})" for c in (*CONTEXT_COLUMNS, "prompt_link"))
@@ -139,7 +149,12 @@ class Ingestor:
     def rows(self, spans: list[RawSpan]) -> list[dict[str, Any]]:
         """The `span` rows of one request, context inherited within it, priced and linked."""
         secrets = request_secrets()
-        rows = [map_span(s, secrets) for s in spans]
+        # The spans of one resource share its attributes dict (traces.otlp): scrub it once.
+        resources: dict[int, str | None] = {}
+        for span in spans:
+            if id(span.resource) not in resources:
+                resources[id(span.resource)] = resource_json(span.resource, secrets)
+        rows = [map_span(s, secrets, resources[id(s.resource)]) for s in spans]
         by_id = {(r["trace_id"], r["span_id"]): r for r in rows}
         for row in rows:
             _inherit_in_request(row, by_id)
@@ -159,7 +174,16 @@ class Ingestor:
         def insert(s: Session) -> None:
             conn = s.connection()
             _inherit_from_stored(conn, rows, self)
-            conn.execute(INSERT_SPAN, rows)
+            sql = _insert_sql(conn.dialect.paramstyle)
+            if conn.dialect.name == "sqlite":
+                # As SQLAlchemy stores a DateTime there (sqlite3's own adapter is deprecated).
+                stamp = rows[0]["received_at"].isoformat(" ")
+                for r in rows:
+                    r["received_at"] = stamp
+            if conn.dialect.paramstyle == "named":
+                conn.exec_driver_sql(sql, [{c: r[c] for c in _COLUMNS} for r in rows])
+            else:
+                conn.exec_driver_sql(sql, [tuple(r[c] for c in _COLUMNS) for r in rows])
             carriers = [r for r in rows if any(r[c] is not None for c in CONTEXT_COLUMNS)]
             if carriers:
                 conn.execute(_CHILDREN_INHERIT, [_context(r) for r in carriers])

@@ -148,8 +148,19 @@ def _messages(
     return inputs, outputs, reasons, rest
 
 
-def map_span(raw: RawSpan, secrets: list[str]) -> dict[str, Any]:
-    """The `span` row of one decoded span (cost and prompt_link left None)."""
+def resource_json(resource: dict[str, Any], secrets: list[str]) -> str | None:
+    """The resource attributes of a span, scrubbed, as JSON."""
+    return _dumps(scrub_attributes(resource, secrets))
+
+
+def map_span(
+    raw: RawSpan, secrets: list[str], resource: str | None | bool = False
+) -> dict[str, Any]:
+    """The `span` row of one decoded span (cost and prompt_link left None).
+
+    `resource`: its resource_json when the caller made it already (spans of one resource
+    share it), else False to make it here.
+    """
     attrs = scrub_attributes(raw.attributes, secrets)
     has_llm_keys = any(k.startswith(("gen_ai.", "llm.")) for k in attrs)
     system = _pop_first(attrs, SYSTEM_KEYS)
@@ -233,7 +244,7 @@ def map_span(raw: RawSpan, secrets: list[str]) -> dict[str, Any]:
         "user_id": None,
         "session_id": None,
         "events_json": _dumps(events),
-        "resource_json": _dumps(scrub_attributes(raw.resource, secrets)),
+        "resource_json": resource_json(raw.resource, secrets) if resource is False else resource,
     }
     row.update(_prompt(attrs))
     user = _pop_first(attrs, USER_KEYS)
