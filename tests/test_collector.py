@@ -369,3 +369,74 @@ def test_promptyard_collect_serves_and_stops_when_the_watched_process_ends(
         ui.kill()
         collect.kill()
         collect.wait()
+
+
+def test_openllmetry_flat_messages_tool_call_parts_and_time_to_first_token(
+    workspace: Workspace, collector: CollectorHandle
+) -> None:
+    output = [
+        {
+            "role": "assistant",
+            "parts": [
+                {"type": "tool_call", "id": "call_1", "name": "lookup", "arguments": {"q": "x"}}
+            ],
+            "finish_reason": "tool_calls",
+        }
+    ]
+    span = json_span(
+        **{
+            "gen_ai.system": "anthropic",
+            "gen_ai.request.model": "claude-x",
+            "gen_ai.prompt.0.role": "user",
+            "gen_ai.prompt.0.content": "Find x",
+            "gen_ai.output.messages": json.dumps(output),
+            "gen_ai.response.time_to_first_chunk": 0.125,
+            "gen_ai.request.stop_sequences": "END",
+            "gen_ai.usage.prompt_tokens": 7,
+            "gen_ai.usage.completion_tokens": 2,
+        }
+    )
+    span["kind"] = "SPAN_KIND_CLIENT"  # an enum name is understood as well as its number
+    span["attributes"].append(
+        {
+            "key": "app.tags",
+            "value": {"arrayValue": {"values": [{"stringValue": "a"}, {"intValue": 3}]}},
+        }
+    )
+    assert post(f"{collector.url}/v1/traces", otlp_json([span]), "application/json")[0] == 200
+    [row] = spans(workspace)
+    assert row["kind"] == "client" and row["system"] == "anthropic"
+    assert json.loads(row["input_messages_json"]) == [{"role": "user", "content": "Find x"}]
+    [message] = json.loads(row["output_messages_json"])
+    assert message["tool_calls"] == [
+        {
+            "id": "call_1",
+            "type": "function",
+            "function": {"name": "lookup", "arguments": '{"q": "x"}'},
+        }
+    ]
+    assert json.loads(row["finish_reasons_json"]) == ["tool_calls"]
+    assert row["ttft_ms"] == pytest.approx(125.0)
+    assert (row["input_tokens"], row["output_tokens"]) == (7, 2)
+    assert row["cost_usd"] is None  # no price for this model: unknown, not free
+    assert json.loads(row["parameters_json"]) == {"stop_sequences": "END"}
+    assert json.loads(row["attributes_json"])["app.tags"] == ["a", 3]
+
+
+def test_collect_on_a_port_in_use_is_one_line(
+    workspace: Workspace, collector: CollectorHandle
+) -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "promptyard", "collect", "--port", str(collector.port)]
+        + ["--workspace", str(workspace.root)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 1
+    assert (
+        out.stderr.startswith("error: cannot listen on 127.0.0.1:") and out.stderr.count("\n") == 1
+    )

@@ -87,6 +87,8 @@ def normalize(raw: Any, default_role: str = "user") -> Message | None:
     message: Message = {"role": role, "content": content}
     if calls:
         message["tool_calls"] = calls
+    if raw.get("finish_reason"):  # read into finish_reasons_json, then dropped
+        message["finish_reason"] = str(raw["finish_reason"])
     return message
 
 

@@ -196,7 +196,7 @@ def map_span(
         reasons = event_reasons or [
             str(m["finish_reason"]) for m in outputs if m.get("finish_reason")
         ]
-    for message in outputs:
+    for message in (*inputs, *outputs):
         message.pop("finish_reason", None)
     ttft = _as_float(_pop_first(attrs, TTFT_MS_KEYS))
     if ttft is None:
