@@ -440,3 +440,31 @@ def test_collect_on_a_port_in_use_is_one_line(
     assert (
         out.stderr.startswith("error: cannot listen on 127.0.0.1:") and out.stderr.count("\n") == 1
     )
+
+
+@pytest.mark.parametrize("parent_first", [True, False])
+def test_a_child_in_another_request_gets_its_parents_prompt_user_and_session(
+    workspace: Workspace, collector: CollectorHandle, parent_first: bool
+) -> None:
+    parent = json_span(
+        span_id="aaaaaaaaaaaaaaaa",
+        **{"promptyard.prompt.name": "summarize", "promptyard.prompt.version": 1, "user.id": "u9"},
+    )
+    child = json_span(**{"gen_ai.request.model": "sim-fast", "session.id": "s9"})
+    child["parentSpanId"] = "aaaaaaaaaaaaaaaa"
+    own = json_span(span_id="cccccccccccccccc", **{"promptyard.prompt.name": "other"})
+    own["parentSpanId"] = "aaaaaaaaaaaaaaaa"
+    first, second = ([parent], [child, own]) if parent_first else ([child, own], [parent])
+    for batch in (first, second):
+        assert post(f"{collector.url}/v1/traces", otlp_json(batch), "application/json")[0] == 200
+    rows = {r["span_id"]: r for r in spans(workspace)}
+    inherited = rows[SPAN]
+    assert (inherited["prompt_name"], inherited["prompt_version"]) == ("summarize", 1)
+    assert inherited["prompt_link"] == "linked"
+    assert (inherited["user_id"], inherited["session_id"]) == ("u9", "s9")
+    # A child naming its own prompt keeps it.
+    assert (rows["cccccccccccccccc"]["prompt_name"], rows["cccccccccccccccc"]["prompt_link"]) == (
+        "other",
+        "unknown",
+    )
+    assert rows["cccccccccccccccc"]["prompt_version"] is None

@@ -45,9 +45,15 @@ def _insert_sql(paramstyle: str) -> str:
     return f"INSERT INTO span ({', '.join(_COLUMNS)}) VALUES ({values}){_ON_CONFLICT}"
 
 
+# A child stored before its parent came: it takes the parent's user and session where it
+# has none, and the parent's prompt when it has no prompt attributes of its own (no link).
+_PROMPT_COLUMNS = (*(c for c in CONTEXT_COLUMNS if c.startswith("prompt_")), "prompt_link")
 _CHILDREN_INHERIT = text(
     "UPDATE span SET "
-    + ", ".join(f"{c} = COALESCE({c}, :{c})" for c in (*CONTEXT_COLUMNS, "prompt_link"))
+    + ", ".join(
+        f"{c} = CASE WHEN prompt_link IS NULL THEN :{c} ELSE {c} END" for c in _PROMPT_COLUMNS
+    )
+    + ", user_id = COALESCE(user_id, :user_id), session_id = COALESCE(session_id, :session_id)"
     + " WHERE trace_id = :trace_id AND parent_span_id = :span_id"
 )
 
