@@ -468,3 +468,28 @@ def test_a_child_in_another_request_gets_its_parents_prompt_user_and_session(
         "unknown",
     )
     assert rows["cccccccccccccccc"]["prompt_version"] is None
+
+
+@pytest.mark.postgres
+def test_ingest_and_feedback_on_postgres(
+    workspace: Workspace, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROMPTYARD_DATABASE_URL", postgres_url)
+    import promptyard
+
+    child = json_span(**{"gen_ai.request.model": "sim-fast", "gen_ai.usage.input_tokens": 10})
+    child["parentSpanId"] = "aaaaaaaaaaaaaaaa"
+    parent = json_span(
+        span_id="aaaaaaaaaaaaaaaa",
+        **{"promptyard.prompt.name": "summarize", "promptyard.prompt.version": 1},
+    )
+    with start_collector(workspace) as handle:
+        for batch in ([child], [parent], [parent]):  # the parent second, then re-sent
+            code, _ = post(f"{handle.url}/v1/traces", otlp_json(batch), "application/json")
+            assert code == 200
+        promptyard.feedback(TRACE, "quality", 5, endpoint=handle.url)
+    rows = {r["span_id"]: r for r in spans(workspace)}
+    assert len(rows) == 2 and rows[SPAN]["prompt_link"] == "linked"
+    assert rows[SPAN]["cost_usd"] is not None
+    with db.get_engine(workspace).connect() as conn:
+        assert conn.execute(text("SELECT value FROM trace_feedback")).scalar_one() == 5.0
