@@ -148,7 +148,10 @@ class Ingestor:
         )
         if endpoint is None:
             return None
-        return estimate_cost(endpoint, row["input_tokens"], row.get("output_tokens") or 0)
+        output = row.get("output_tokens")
+        if output is None and row.get("operation") == "embeddings":
+            output = 0  # an embedding has no output tokens; a chat without a count is unknown
+        return estimate_cost(endpoint, row["input_tokens"], output)
 
     # -- storing -------------------------------------------------------------------------
 
