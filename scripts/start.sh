@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install Promptyard into .venv and start the workbench on its embedded defaults:
-# SQLite, the offline simulator models, and a workspace with the example prompts and datasets.
+# SQLite, the offline simulator models, and a workspace with the example prompts and datasets;
+# the trace collector listens beside it on port $PROMPTYARD_COLLECTOR_PORT (4318).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,4 +13,9 @@ fi
 
 WORKSPACE="${PROMPTYARD_HOME:-$HOME/promptyard-workspace}"
 .venv/bin/promptyard init "$WORKSPACE"
+# The trace collector (OpenTelemetry OTLP/HTTP) runs beside the workbench, so an app can send
+# traces at once. --watch-pid $$: `exec` below hands this shell's pid to the workbench, and
+# the collector stops when that process ends, however it ends.
+.venv/bin/promptyard collect --workspace "$WORKSPACE" --port "${PROMPTYARD_COLLECTOR_PORT:-4318}" \
+    --host "${PROMPTYARD_HOST:-127.0.0.1}" --watch-pid $$ &
 exec .venv/bin/promptyard ui --workspace "$WORKSPACE" --port "${PROMPTYARD_PORT:-8501}" --host "${PROMPTYARD_HOST:-127.0.0.1}"

@@ -55,3 +55,34 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path: Path) -> None:
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == db.BUSY_TIMEOUT_MS
+
+
+def test_traces_tables_ignore_a_resent_span_and_keep_feedback(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'traces.db'}")
+    db.migrate(engine)
+    row = {
+        "t": "0af7651916cd43dd8448eb211c80319c",
+        "s": "b7ad6b7169203331",
+        "now": "2026-01-01 00:00:00",
+    }
+    insert = text(
+        "INSERT INTO span (trace_id, span_id, name, kind, start_ns, end_ns, duration_ms, status,"
+        " is_llm, attributes_json, received_at) VALUES (:t, :s, 'chat', 'client', 1, 2, 0.000001,"
+        " 'ok', 1, '{}', :now) ON CONFLICT (trace_id, span_id) DO NOTHING"
+    )
+    with engine.begin() as conn:
+        conn.execute(insert, row)
+        conn.execute(insert, row)  # re-sent: ignored, not an error
+        conn.execute(
+            text(
+                "INSERT INTO trace_feedback (trace_id, name, value, source, created_at)"
+                " VALUES (:t, 'helpful', 1, 'end_user', :now)"
+            ),
+            row,
+        )
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM span")).scalar_one() == 1
+        assert conn.execute(text("SELECT count(*) FROM trace_feedback")).scalar_one() == 1
+    indexed = {tuple(ix["column_names"]) for ix in inspect(engine).get_indexes("span")}
+    assert ("prompt_name", "prompt_version") in indexed
+    assert ("session_id", "start_ns") in indexed

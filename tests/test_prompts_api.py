@@ -73,6 +73,7 @@ def test_public_api_is_pinned() -> None:
         *("Assertion", "Grade", "evaluate", "load_suite", "run_gate", "score_run"),
         *("RatingScheme", "load_schemes", "pairwise_results", "rate_cell"),
         *("build_report", "cell_trace", "dashboard_data", "leaderboard"),
+        "feedback",
     }
     for name in promptyard.__all__:
         assert hasattr(promptyard, name)

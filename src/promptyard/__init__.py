@@ -86,6 +86,8 @@ _HOMES: dict[str, str] = {
     ),
     # ratings: people's judgements
     **dict.fromkeys(["RatingScheme", "load_schemes", "pairwise_results", "rate_cell"], "ratings"),
+    # traces: what production sends back (the light client; the collector is in the part)
+    "feedback": "traces",
     # reading: what the pages and reports show
     **dict.fromkeys(["build_report", "cell_trace", "dashboard_data", "leaderboard"], "reading"),
 }
@@ -192,4 +194,5 @@ if TYPE_CHECKING:  # what type checkers and editors see; the same names as above
         run_summary,
         run_sync,
     )
+    from promptyard.traces import feedback
     from promptyard.versioning import ConflictError, Store, Version, init_workspace

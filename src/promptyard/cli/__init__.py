@@ -20,6 +20,7 @@ app = typer.Typer(
 def _register() -> None:
     from promptyard.cli import (
         bundle_cmds,
+        collect_cmds,
         dataset_cmds,
         eval_cmds,
         import_cmds,
@@ -42,6 +43,7 @@ def _register() -> None:
         report_cmds,
         simulate_cmds,
         bundle_cmds,
+        collect_cmds,
     ):
         module.register(app)
 

@@ -297,6 +297,78 @@ def m011_cell_tool_calls(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE cell ADD COLUMN tool_calls_json TEXT"))
 
 
+def m012_traces(conn: Connection) -> None:
+    # Spans received over OTLP (promptyard collect) and end users' feedback on traces.
+    # A re-sent span is ignored through the unique (trace_id, span_id) index.
+    conn.execute(
+        text(
+            f"""CREATE TABLE span (
+                id {_pk(conn)},
+                trace_id TEXT NOT NULL,
+                span_id TEXT NOT NULL,
+                parent_span_id TEXT,
+                name TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                service_name TEXT,
+                start_ns BIGINT NOT NULL,
+                end_ns BIGINT NOT NULL,
+                duration_ms DOUBLE PRECISION NOT NULL,
+                status TEXT NOT NULL,
+                status_message TEXT,
+                is_llm BOOLEAN NOT NULL,
+                system TEXT,
+                operation TEXT,
+                request_model TEXT,
+                response_model TEXT,
+                input_tokens INTEGER,
+                output_tokens INTEGER,
+                cost_usd DOUBLE PRECISION,
+                ttft_ms DOUBLE PRECISION,
+                input_messages_json TEXT,
+                output_messages_json TEXT,
+                output_text TEXT,
+                parameters_json TEXT,
+                finish_reasons_json TEXT,
+                prompt_name TEXT,
+                prompt_version INTEGER,
+                prompt_sha TEXT,
+                prompt_label TEXT,
+                prompt_variables_json TEXT,
+                prompt_link TEXT,
+                user_id TEXT,
+                session_id TEXT,
+                attributes_json TEXT NOT NULL,
+                events_json TEXT,
+                resource_json TEXT,
+                received_at TIMESTAMP NOT NULL
+            )"""
+        )
+    )
+    conn.execute(text("CREATE UNIQUE INDEX ux_span_identity ON span (trace_id, span_id)"))
+    conn.execute(text("CREATE INDEX ix_span_start_ns ON span (start_ns)"))
+    conn.execute(text("CREATE INDEX ix_span_trace_id ON span (trace_id)"))
+    conn.execute(text("CREATE INDEX ix_span_prompt ON span (prompt_name, prompt_version)"))
+    conn.execute(text("CREATE INDEX ix_span_user ON span (user_id, start_ns)"))
+    conn.execute(text("CREATE INDEX ix_span_session ON span (session_id, start_ns)"))
+    conn.execute(text("CREATE INDEX ix_span_llm ON span (is_llm, start_ns)"))
+    conn.execute(
+        text(
+            f"""CREATE TABLE trace_feedback (
+                id {_pk(conn)},
+                trace_id TEXT NOT NULL,
+                span_id TEXT,
+                name TEXT NOT NULL,
+                value DOUBLE PRECISION,
+                value_text TEXT,
+                comment TEXT,
+                source TEXT NOT NULL,
+                created_at TIMESTAMP NOT NULL
+            )"""
+        )
+    )
+    conn.execute(text("CREATE INDEX ix_trace_feedback_trace_id ON trace_feedback (trace_id)"))
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", m001_initial),
     ("002_rating_indexes", m002_rating_indexes),
@@ -308,4 +380,5 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("008_variant_rating_stats", m008_variant_rating_stats),
     ("009_jobs", m009_jobs),
     ("011_cell_tool_calls", m011_cell_tool_calls),
+    ("012_traces", m012_traces),
 ]
