@@ -4,9 +4,71 @@
 semantic conventions and OpenInference attributes to columns (traces.semconv) and stores
 each request's spans in one transaction (traces.ingest); feedback on a trace goes through
 traces.feedback. The tables are storage.Span and storage.TraceFeedback.
+
+Reading them back: `list_spans` (the Traces list, filtered by `SpanFilters`, keyset-paged),
+`trace_detail` (one trace's span tree and LLM calls), `session_turns` (a conversation turn
+by turn), `traces_to_dataset` (production cases into a dataset version) and
+`feedback_by_version` (the dashboard's count of end-user feedback).
 """
+
+from promptyard.traces.detail import Feedback, SpanNode, TraceDetail, trace_detail
+from promptyard.traces.filtering import (
+    TEXT_SCAN_WINDOW,
+    SpanFilters,
+    SpanScope,
+    TraceQueryError,
+    check_trace_id,
+)
+from promptyard.traces.queries import (
+    COUNT_CAP,
+    FeedbackSummary,
+    SpanPage,
+    SpanRow,
+    TraceOptions,
+    count_spans,
+    list_spans,
+    trace_options,
+)
+from promptyard.traces.sessions import (
+    SessionSummary,
+    SessionView,
+    Turn,
+    recent_sessions,
+    session_turns,
+)
+from promptyard.traces.summary import VersionFeedback, feedback_by_version
+from promptyard.traces.to_dataset import TracesAdded, row_id, traces_to_dataset
 
 DEFAULT_COLLECTOR_PORT = 4318
 """The OTLP/HTTP port `promptyard collect` listens on (PROMPTYARD_COLLECTOR_PORT overrides it)."""
 
-__all__ = ["DEFAULT_COLLECTOR_PORT"]
+__all__ = [
+    "COUNT_CAP",
+    "DEFAULT_COLLECTOR_PORT",
+    "TEXT_SCAN_WINDOW",
+    "Feedback",
+    "FeedbackSummary",
+    "SessionSummary",
+    "SessionView",
+    "SpanFilters",
+    "SpanNode",
+    "SpanPage",
+    "SpanRow",
+    "SpanScope",
+    "TraceDetail",
+    "TraceOptions",
+    "TraceQueryError",
+    "TracesAdded",
+    "Turn",
+    "VersionFeedback",
+    "check_trace_id",
+    "count_spans",
+    "feedback_by_version",
+    "list_spans",
+    "recent_sessions",
+    "row_id",
+    "session_turns",
+    "trace_detail",
+    "trace_options",
+    "traces_to_dataset",
+]
