@@ -26,6 +26,7 @@ def _register() -> None:
         report_cmds,
         run_cmds,
         simulate_cmds,
+        traces_cmds,
         workspace_cmds,
     )
 
@@ -38,6 +39,7 @@ def _register() -> None:
         eval_cmds,
         report_cmds,
         simulate_cmds,
+        traces_cmds,
     ):
         module.register(app)
 
