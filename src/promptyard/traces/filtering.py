@@ -128,15 +128,26 @@ def _check(filters: SpanFilters) -> None:
         raise TraceQueryError(f"unknown scope {filters.scope!r}: use llm, roots or all")
 
 
-def where_sql(filters: SpanFilters, params: dict[str, Any], *, with_text: bool) -> list[str]:
+def where_sql(
+    filters: SpanFilters,
+    params: dict[str, Any],
+    *,
+    with_text: bool,
+    model_column: str | None = None,
+) -> list[str]:
     """The conditions on `span` (alias `s`) for `filters`, their values put in `params`.
 
     `with_text`: include the free-text match (the caller may apply it over a window).
+    `model_column`: match the model in this column only (request_model or response_model),
+    so that column's (model, start_ns) index serves the query in order.
     """
     _check(filters)
     where: list[str] = []
     if filters.scope == SpanScope.LLM:
-        where.append("s.is_llm = :is_llm")
+        # With a sharper filter the is_llm index must not win: the planner would walk every
+        # LLM span newest first to find a model or label that few (or no) spans have.
+        sharper = filters.model or filters.prompt_label or filters.errors_only
+        where.append("COALESCE(s.is_llm, s.is_llm) = :is_llm" if sharper else "s.is_llm = :is_llm")
         params["is_llm"] = True
     elif filters.scope == SpanScope.ROOTS:
         where.append("s.parent_span_id IS NULL")
@@ -156,7 +167,10 @@ def where_sql(filters: SpanFilters, params: dict[str, Any], *, with_text: bool) 
         where.append("s.prompt_label = :prompt_label")
         params["prompt_label"] = label
     if model := _clean(filters.model):
-        where.append("(s.request_model = :model OR s.response_model = :model)")
+        if model_column in ("request_model", "response_model"):
+            where.append(f"s.{model_column} = :model")
+        else:
+            where.append("(s.request_model = :model OR s.response_model = :model)")
         params["model"] = model
     if user := _clean(filters.user_id):
         where.append("s.user_id = :user_id")

@@ -206,6 +206,19 @@ def list_spans(
                     ).one()
                     window_end = (int(last.start_ns), int(last.id))
                     exhausted = True
+        elif filters.model:
+            # One ordered index walk per model column, merged: an OR of the two would walk
+            # every span newest first when few have the model.
+            found: dict[int, Any] = {}
+            for column in ("request_model", "response_model"):
+                one: dict[str, Any] = {"preview": PREVIEW_CHARS, "limit": limit + 1}
+                conds = where_sql(filters, one, with_text=False, model_column=column)
+                conds += _keyset(cursor, one)
+                sql = f"SELECT {_LIST_COLUMNS} FROM span s WHERE {' AND '.join(conds)}{order}"
+                for r in conn.execute(text(sql + " LIMIT :limit"), one):
+                    found[int(r.id)] = r
+            rows = sorted(found.values(), key=lambda r: (r.start_ns, r.id), reverse=True)
+            rows = rows[: limit + 1]
         else:
             sql = f"SELECT {_LIST_COLUMNS} FROM span s{clause}{order} LIMIT :limit"
             rows = conn.execute(text(sql), params).all()
