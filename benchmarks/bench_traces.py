@@ -166,9 +166,9 @@ def main() -> None:
                 ws, SpanFilters(prompt_name="classify", prompt_version=3))),
             ("list, label", lambda: traces.list_spans(ws, SpanFilters(prompt_label="production"))),
             ("list, model", lambda: traces.list_spans(ws, SpanFilters(model="claude-3-5-haiku"))),
-            ("list, model no span has (scans all)", lambda: traces.list_spans(
+            ("list, model no span has", lambda: traces.list_spans(
                 ws, SpanFilters(model="no-such-model"))),
-            ("list, label no span has (scans all)", lambda: traces.list_spans(
+            ("list, label no span has", lambda: traces.list_spans(
                 ws, SpanFilters(prompt_label="no-such-label"))),
             ("list, prompt + version, page 101", lambda: traces.list_spans(
                 ws, SpanFilters(prompt_name="classify", prompt_version=3), cursor=deep_cursor)),

@@ -51,8 +51,10 @@ def _frame(rows: list[SpanRow]) -> pd.DataFrame:
     return frame
 
 
-def _signature(filters: SpanFilters, cursor: str | None, size: int) -> str:
-    return hashlib.sha1(f"{filters!r}|{cursor}|{size}".encode()).hexdigest()[:12]
+def table_key(filters: SpanFilters, cursor: str | None, size: int) -> str:
+    """The list dataframe's key: a fresh selection per page, page size and filters."""
+    signature = hashlib.sha1(f"{filters!r}|{cursor}|{size}".encode()).hexdigest()[:12]
+    return state.traces_table_key(signature)
 
 
 def _older(cursor: str) -> None:
@@ -72,9 +74,9 @@ def trace_list(ws: Workspace, filters: SpanFilters) -> tuple[SpanPage, list[Span
     size = int(st.session_state.get(state.TRACES_PAGE_SIZE, 50))
     page = traces.list_spans(ws, filters, cursor, size)
     count, capped = traces.count_spans(ws, filters)
-    where = f"{count:,}{'+' if capped else ''} spans"
+    where = f"of {count:,}{'+' if capped else ''} spans"
     if filters.search:
-        where = f"of {where} (before the search)"
+        where += " (before the search)"
     first = len(cursors) * size + 1
     shown = f"{first:,}–{first + len(page.spans) - 1:,}" if page.spans else "none"
     st.caption(f"Showing {shown} {where}, newest first")
@@ -94,7 +96,7 @@ def trace_list(ws: Workspace, filters: SpanFilters) -> tuple[SpanPage, list[Span
             width="stretch",
             on_select="rerun",
             selection_mode="multi-row",
-            key=state.traces_table_key(_signature(filters, cursor, size)),
+            key=table_key(filters, cursor, size),
             column_config={
                 "output": st.column_config.TextColumn(width="large"),
                 "trace id": st.column_config.TextColumn(width="small"),
