@@ -128,15 +128,14 @@ def _messages(messages: list[dict[str, Any]], key: str) -> None:
 
 def llm_call(node: SpanNode) -> None:
     """One LLM call: metrics, prompt version, input messages, output, parameters, feedback."""
-    cols = st.columns(6)
-    cols[0].metric("Model", node.response_model or node.request_model or "unknown")
-    cols[1].metric("Tokens", f"{_count(node.input_tokens)} → {_count(node.output_tokens)}")
-    cols[2].metric("Cost", money(node.cost_usd))
-    cols[3].metric("Latency", _count(node.duration_ms, " ms"))
-    cols[4].metric(
-        "Time to first token", "—" if node.ttft_ms is None else f"{node.ttft_ms:,.0f} ms"
-    )
-    cols[5].metric("Status", node.status)
+    # The model is in the expander's title; five metrics keep each figure readable.
+    cols = st.columns(5)
+    cols[0].metric("Tokens", f"{_count(node.input_tokens)} → {_count(node.output_tokens)}")
+    cols[1].metric("Cost", money(node.cost_usd))
+    cols[2].metric("Latency", _count(node.duration_ms, " ms"))
+    ttft = "—" if node.ttft_ms is None else f"{node.ttft_ms:,.0f} ms"
+    cols[3].metric("Time to first token", ttft)
+    cols[4].metric("Status", node.status)
     if node.status_message:
         st.text(node.status_message)
     if node.request_model and node.response_model and node.request_model != node.response_model:
