@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import tempfile
@@ -142,6 +143,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spans", type=int, default=1_000_000)
     parser.add_argument("--feedback", type=int, default=20_000)
+    parser.add_argument(
+        "--no-page", dest="page", action="store_false", help="skip the AppTest page"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         ws = Workspace(Path(tmp))
@@ -198,7 +202,34 @@ def main() -> None:
             count = len(rows) if isinstance(rows, list) else "-"
             flag = "" if seconds < 1 else " (over 1 s)"
             print(f"| {name} | {count} | {seconds:.3f}{flag} |")
+        if args.page:
+            _page_times(ws, newest.trace_id)
         db.dispose_engines()
+
+
+def _page_times(ws: Workspace, trace_id: str) -> None:
+    """The Traces page as a user opens it (AppTest, a fresh session each): the list, then a trace."""
+    os.environ["PROMPTYARD_HOME"] = str(ws.root)
+    sys.path.insert(0, str(ROOT / "app"))
+    from streamlit.testing.v1 import AppTest
+
+    page = str(ROOT / "app" / "views" / "traces.py")
+    # One render first, untimed: it imports streamlit, pandas and plotly (a cold process).
+    AppTest.from_file(page, default_timeout=120).run()
+    print("\n| Traces page (AppTest) | seconds |")
+    print("|---|---:|")
+    for name, state in (
+        ("first render: filters + list", {}),
+        ("with a trace open", {"traces.open": trace_id}),
+    ):
+        at = AppTest.from_file(page, default_timeout=120)
+        for key, value in state.items():
+            at.session_state[key] = value
+        started = time.perf_counter()
+        at.run()
+        seconds = time.perf_counter() - started
+        assert not at.exception, at.exception
+        print(f"| {name} | {seconds:.3f} |")
 
 
 if __name__ == "__main__":

@@ -19,8 +19,17 @@ VIEWS = {"list": "📋 Traces", "sessions": "💬 Sessions"}
 ws = workspace()
 st.title("🔭 Traces")
 
-options = traces.trace_options(ws)
+
+@st.cache_data(ttl=15, show_spinner=False)
+def _options(url: str) -> traces.TraceOptions:
+    # What the filter widgets offer, read off the newest 20,000 spans: cached briefly so a
+    # widget change does not read them again.
+    return traces.trace_options(url)
+
+
+options = _options(ws.database_url)
 if options.empty:
+    _options.clear()  # the first span shows up on the next visit, not 15 s later
     st.info(
         "No traces yet. Start the collector with `promptyard collect` (OpenTelemetry "
         "OTLP/HTTP on port 4318; `scripts/start.sh` starts it beside the workbench), then "
