@@ -153,3 +153,27 @@ def test_dashboard_counts_end_user_feedback_per_prompt_version(workspace: Worksp
     table = at.dataframe[-1].value
     assert list(table["version"]) == ["v1", "v2"]
     assert list(table["count"]) == [1, 2] and list(table["mean"]) == [1.0, 0.5]
+
+
+def test_prompt_version_link_opens_the_prompts_page_on_that_prompt(workspace: Workspace) -> None:
+    add(workspace, llm_span(1, prompt_name="support_reply", prompt_version=1))
+    main = str(Path(PAGE).parent.parent / "main.py")
+    at = AppTest.from_file(main, default_timeout=60).run()
+    at.session_state[state.TRACES_OPEN] = trace_id(1)
+    at = at.switch_page("views/traces.py").run()
+    assert not at.exception, at.exception
+    at.button(key=f"traces.prompt_link::{llm_span(1).span_id}").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state[state.PROMPT_SELECTED] == "support_reply"
+    assert at.title[0].value == "📝 Prompts"
+    assert "support_reply" in at.subheader[0].value
+
+
+def test_a_trace_link_opens_it(workspace: Workspace) -> None:
+    _seed(workspace)
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["trace"] = trace_id(2)
+    at.run()
+    assert not at.exception, at.exception
+    assert f"Trace {trace_id(2)[:12]}…" in _text(at)
+    assert "Cost=unknown" in _text(at)
