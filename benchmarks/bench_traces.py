@@ -211,6 +211,7 @@ def _page_times(ws: Workspace, trace_id: str) -> None:
     """The Traces page as a user opens it (AppTest, a fresh session each): the list, then a trace."""
     os.environ["PROMPTYARD_HOME"] = str(ws.root)
     sys.path.insert(0, str(ROOT / "app"))
+    import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     page = str(ROOT / "app" / "views" / "traces.py")
@@ -222,6 +223,7 @@ def _page_times(ws: Workspace, trace_id: str) -> None:
         ("first render: filters + list", {}),
         ("with a trace open", {"traces.open": trace_id}),
     ):
+        st.cache_data.clear()  # the filter options are read again, as on a first visit
         at = AppTest.from_file(page, default_timeout=120)
         for key, value in state.items():
             at.session_state[key] = value

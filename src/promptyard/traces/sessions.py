@@ -146,8 +146,8 @@ def session_turns(ws: Workspace | str, session_id: str) -> SessionView:
         conn = s.connection()
         trace_rows = conn.execute(
             text(
-                "SELECT trace_id, MIN(start_ns) AS first FROM span WHERE session_id = :sid"
-                " GROUP BY trace_id ORDER BY first, trace_id LIMIT :cap"
+                "SELECT trace_id, MIN(start_ns) AS first_ns FROM span WHERE session_id = :sid"
+                " GROUP BY trace_id ORDER BY first_ns, trace_id LIMIT :cap"
             ),
             {"sid": session_id, "cap": MAX_TURNS + 1},
         ).all()
@@ -190,11 +190,11 @@ def recent_sessions(
         where += " AND user_id = :uid"
         params["uid"] = user_id.strip()
     sql = text(
-        "SELECT session_id, MAX(user_id) AS user_id, MAX(start_ns) AS last FROM"
+        "SELECT session_id, MAX(user_id) AS user_id, MAX(start_ns) AS last_ns FROM"
         f" (SELECT session_id, user_id, start_ns FROM span WHERE {where}"
         " ORDER BY start_ns DESC LIMIT :window) r"
-        " GROUP BY session_id ORDER BY last DESC LIMIT :limit"
+        " GROUP BY session_id ORDER BY last_ns DESC LIMIT :limit"
     )
     with db.session(ws) as s:
         rows = s.connection().execute(sql, params).all()
-    return [SessionSummary(r.session_id, r.user_id, from_ns(int(r.last))) for r in rows]
+    return [SessionSummary(r.session_id, r.user_id, from_ns(int(r.last_ns))) for r in rows]
