@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("promptyard.traces.collector")
+collector = pytest.importorskip("promptyard.traces.collector")
 
 from promptyard import datasets, traces  # noqa: E402
 from promptyard.runs import plan_run  # noqa: E402
@@ -42,9 +42,7 @@ def test_real_spans_to_detail_feedback_and_a_dataset(
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-    from promptyard.traces.collector import start_collector
-
-    handle = start_collector(workspace)
+    handle = collector.start_collector(workspace)
     provider = TracerProvider(resource=Resource.create({"service.name": "support-app"}))
     exporter = OTLPSpanExporter(endpoint=f"{handle.url}/v1/traces")
     provider.add_span_processor(SimpleSpanProcessor(exporter))
