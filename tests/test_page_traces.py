@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import state
@@ -10,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from promptyard import datasets
 from promptyard.traces import SpanFilters
+from promptyard.traces.filtering import to_ns
 from promptyard.workspace import Workspace
 from tests.traces_seed import add, feedback, llm_span, root_span, trace_id
 
@@ -177,3 +179,18 @@ def test_a_trace_link_opens_it(workspace: Workspace) -> None:
     assert not at.exception, at.exception
     assert f"Trace {trace_id(2)[:12]}…" in _text(at)
     assert "Cost=unknown" in _text(at)
+
+
+def test_a_selection_survives_a_rerun_under_a_relative_time_range(workspace: Workspace) -> None:
+    now = datetime.now(UTC)
+    add(workspace, *[llm_span(n, start_ns=to_ns(now) - n * 1_000_000_000) for n in (1, 2)])
+    at = _open(**{state.TRACES_RANGE: "1h"})
+    assert len(at.dataframe[0].value) == 2
+    key = table_key(SpanFilters(), None, 50, ("1h",))
+    at.session_state[key] = {"selection": {"rows": [1], "columns": []}}
+    at.run()
+    at.run()  # a later run (a new `since`) keeps the selection and its open trace
+    assert not at.exception, at.exception
+    assert f"Trace {trace_id(2)[:12]}…" in _text(at)
+    labels = [b.proto.popover.label for b in at.get("popover")]
+    assert labels == ["➕ Add 1 to a dataset"]  # the selection is still there

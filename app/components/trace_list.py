@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 
 import pandas as pd
 import state
@@ -51,10 +52,28 @@ def _frame(rows: list[SpanRow]) -> pd.DataFrame:
     return frame
 
 
-def table_key(filters: SpanFilters, cursor: str | None, size: int) -> str:
-    """The list dataframe's key: a fresh selection per page, page size and filters."""
-    signature = hashlib.sha1(f"{filters!r}|{cursor}|{size}".encode()).hexdigest()[:12]
-    return state.traces_table_key(signature)
+def table_key(
+    filters: SpanFilters, cursor: str | None, size: int, when: tuple[object, ...] = ("all",)
+) -> str:
+    """The list dataframe's key: a fresh selection per page, page size and filters.
+
+    `when` is the time widgets' choice: a relative range ("last hour") makes a new `since`
+    on every run, which must not drop the selection.
+    """
+    steady = replace(filters, since=None, until=None)
+    text = f"{steady!r}|{when!r}|{cursor}|{size}"
+    return state.traces_table_key(hashlib.sha1(text.encode()).hexdigest()[:12])
+
+
+def _when() -> tuple[object, ...]:
+    picked = st.session_state.get(state.TRACES_RANGE, "all")
+    if picked != "custom":
+        return (picked,)
+    return (
+        picked,
+        st.session_state.get(state.TRACES_SINCE),
+        st.session_state.get(state.TRACES_UNTIL),
+    )
 
 
 def _older(cursor: str) -> None:
@@ -96,7 +115,7 @@ def trace_list(ws: Workspace, filters: SpanFilters) -> tuple[SpanPage, list[Span
             width="stretch",
             on_select="rerun",
             selection_mode="multi-row",
-            key=table_key(filters, cursor, size),
+            key=table_key(filters, cursor, size, _when()),
             column_config={
                 "output": st.column_config.TextColumn(width="large"),
                 "trace id": st.column_config.TextColumn(width="small"),
