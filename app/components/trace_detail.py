@@ -102,7 +102,7 @@ def _prompt_line(node: SpanNode) -> None:
     left, right = st.columns([3, 2], vertical_alignment="center")
     left.markdown(f"**Prompt** {text}")
     if right.button(
-        f"Open {node.prompt_name}{version} on the Prompts page",
+        escape_markdown(f"Open {node.prompt_name}{version} on the Prompts page"),
         key=f"traces.prompt_link::{node.span_id}",
         icon="📝",
         type="tertiary",
