@@ -123,6 +123,7 @@ def test_sessions_view_shows_turns_with_cost_and_latency(workspace: Workspace) -
     assert list(turns["latency ms"]) == [120.0, 300.0]  # turn 2's trace has a 300 ms root
     assert list(turns["cost"]) == ["$0.000100", "$0.000100"]
     assert "Turns=2" in _text(at)
+    assert list(turns["feedback"]) == ["", "1.00 (1)"]
     at.button(key=f"traces.turn::{trace_id(3)}").click().run()
     assert f"Trace {trace_id(3)[:12]}…" in _text(at)
 

@@ -20,8 +20,8 @@ PAGE_SIZES = [25, 50, 100, 200]
 def _feedback(row: SpanRow) -> str:
     if row.feedback is None:
         return ""
-    mean = "" if row.feedback.mean is None else f"{row.feedback.mean:.2f} "
-    return f"{mean}({row.feedback.count})"
+    mean = "—" if row.feedback.mean is None else f"{row.feedback.mean:.2f}"
+    return f"{mean} ({row.feedback.count})"
 
 
 def _frame(rows: list[SpanRow]) -> pd.DataFrame:

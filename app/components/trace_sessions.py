@@ -9,12 +9,20 @@ from components.output_cell import escape_markdown, show_text
 from components.trace_detail import money
 from promptyard import traces
 from promptyard.errors import PromptyardError
-from promptyard.traces import SessionView
+from promptyard.traces import SessionView, Turn
 from promptyard.workspace import Workspace
 
 
 def _open_turn(trace_id: str) -> None:
     st.session_state[state.TRACES_OPEN] = trace_id
+
+
+def _feedback(turn: Turn) -> str:
+    """`0.50 (2)`; feedback with text values only has no mean: `— (2)`."""
+    if turn.feedback is None:
+        return ""
+    mean = "—" if turn.feedback.mean is None else f"{turn.feedback.mean:.2f}"
+    return f"{mean} ({turn.feedback.count})"
 
 
 def _turns(view: SessionView) -> None:
@@ -40,9 +48,7 @@ def _turns(view: SessionView) -> None:
                 "latency ms": round(t.latency_ms, 1),
                 "cost": money(t.cost_usd),
                 "status": "error" if t.error else "ok",
-                "feedback": ""
-                if t.feedback is None
-                else f"{t.feedback.mean or 0:.2f} ({t.feedback.count})",
+                "feedback": _feedback(t),
             }
             for t in view.turns
         ],
