@@ -38,6 +38,9 @@ PAGES = {
             _APP_DIR / "views" / "dashboard.py", title="Dashboard", icon="📊", url_path="dashboard"
         ),
     ],
+    "Production": [
+        st.Page(_APP_DIR / "views" / "traces.py", title="Traces", icon="🔭", url_path="traces"),
+    ],
     "Workspace": [
         st.Page(
             _APP_DIR / "views" / "settings.py", title="Settings", icon="⚙️", url_path="settings"

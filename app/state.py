@@ -200,3 +200,37 @@ SETTINGS_SCHEMES_TEXT = "settings.schemes_text"
 SETTINGS_SCHEMES_BASE = "settings.schemes_base"
 SETTINGS_SCHEMES_MESSAGE = "settings.schemes_message"
 SETTINGS_FLASH = "settings.flash"
+
+
+# --- traces page --------------------------------------------------------------------
+TRACES_RANGE = "traces.range"  # a key of components/trace_filters.RANGES
+TRACES_SINCE = "traces.since"  # custom range: dates
+TRACES_UNTIL = "traces.until"
+TRACES_PROMPT = "traces.prompt"
+TRACES_VERSION = "traces.version"
+TRACES_LABEL = "traces.label"
+TRACES_MODEL = "traces.model"
+TRACES_USER = "traces.user"
+TRACES_SESSION = "traces.session"
+TRACES_ERRORS = "traces.errors"
+TRACES_SCORE = "traces.score"
+TRACES_SCORE_RANGE = "traces.score_range"
+TRACES_SEARCH = "traces.search"
+TRACES_SCOPE = "traces.scope"
+TRACES_PAGE_SIZE = "traces.page_size"
+TRACES_CURSORS = "traces.cursors"  # the cursors of the pages before this one (a stack)
+TRACES_TABLE = "traces.table"  # the list's st.dataframe (its selection)
+TRACES_OPEN = "traces.open"  # the trace id shown in the detail
+TRACES_VIEW = "traces.view"  # list | sessions
+TRACES_SESSION_PICK = "traces.session_pick"
+TRACES_TURN = "traces.turn"  # the trace id of the turn opened in the Sessions view
+TRACES_DS_TARGET = "traces.ds_target"  # new | existing
+TRACES_DS_NEW = "traces.ds_new"
+TRACES_DS_EXISTING = "traces.ds_existing"
+TRACES_DS_REFERENCE = "traces.ds_reference"
+TRACES_FLASH = "traces.flash"
+
+
+def traces_table_key(signature: str) -> str:
+    """The list's dataframe key: a fresh selection for each page and set of filters."""
+    return f"{TRACES_TABLE}::{signature}"

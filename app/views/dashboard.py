@@ -10,6 +10,7 @@ import pandas as pd
 import state
 import streamlit as st
 from components.context import workspace
+from components.trace_feedback import feedback_section
 
 from promptyard.csv_safety import neutralise_cell
 from promptyard.reading import analytics, charts
@@ -77,6 +78,7 @@ if options.empty:
         "then rate its outputs on the **Rate** page: the leaderboard, latency and cost "
         "charts fill in as cells finish."
     )
+    feedback_section(url)
     st.stop()
 
 # --- filters --------------------------------------------------------------------------
@@ -276,6 +278,8 @@ with left:
 with right:
     figures["tokens"] = charts.tokens_chart(board)
     _chart("tokens", figures["tokens"])
+
+feedback_section(url)
 
 # --- export -----------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ def _register() -> None:
         report_cmds,
         run_cmds,
         simulate_cmds,
+        traces_cmds,
         workspace_cmds,
     )
 
@@ -44,6 +45,7 @@ def _register() -> None:
         simulate_cmds,
         bundle_cmds,
         collect_cmds,
+        traces_cmds,
     ):
         module.register(app)
 

@@ -5,8 +5,13 @@ semantic conventions and OpenInference attributes to columns (traces.semconv) an
 each request's spans in one transaction (traces.ingest); feedback on a trace goes through
 traces.feedback. The tables are storage.Span and storage.TraceFeedback.
 
+Reading them back: `list_spans` (the Traces list, filtered by `SpanFilters`, keyset-paged),
+`trace_detail` (one trace's span tree and LLM calls), `session_turns` (a conversation turn
+by turn), `traces_to_dataset` (production cases into a dataset version) and
+`feedback_by_version` (the dashboard's count of end-user feedback).
+
 `feedback` (the client an app calls) is imported at once and stays light; the server side
-(Ingestor, CollectorHandle, start_collector) is imported on first use.
+(Ingestor, CollectorHandle, start_collector) and the reading names are imported on first use.
 """
 
 from __future__ import annotations
@@ -34,30 +39,84 @@ _LAZY = {
     "Ingestor": "ingest",
     "map_span": "semconv",
     "scrub_attributes": "scrub",
+    "Feedback": "detail",
+    "SpanNode": "detail",
+    "TraceDetail": "detail",
+    "trace_detail": "detail",
+    "TEXT_SCAN_WINDOW": "filtering",
+    "SpanFilters": "filtering",
+    "SpanScope": "filtering",
+    "TraceQueryError": "filtering",
+    "check_trace_id": "filtering",
+    "COUNT_CAP": "queries",
+    "FeedbackSummary": "queries",
+    "SpanPage": "queries",
+    "SpanRow": "queries",
+    "TraceOptions": "queries",
+    "count_spans": "queries",
+    "list_spans": "queries",
+    "trace_options": "queries",
+    "SessionSummary": "sessions",
+    "SessionView": "sessions",
+    "Turn": "sessions",
+    "recent_sessions": "sessions",
+    "session_turns": "sessions",
+    "VersionFeedback": "summary",
+    "feedback_by_version": "summary",
+    "TracesAdded": "to_dataset",
+    "row_id": "to_dataset",
+    "traces_to_dataset": "to_dataset",
 }
 
 __all__ = [
     "COLLECTOR_PORT_ENV",
     "COLLECTOR_URL_ENV",
-    "CollectorHandle",
+    "COUNT_CAP",
     "DEFAULT_COLLECTOR_PORT",
-    "FeedbackError",
-    "Ingestor",
     "MAX_BODY_BYTES",
+    "TEXT_SCAN_WINDOW",
+    "CollectorHandle",
+    "Feedback",
+    "FeedbackError",
+    "FeedbackSummary",
+    "Ingestor",
     "OtlpError",
     "RawSpan",
+    "SessionSummary",
+    "SessionView",
+    "SpanFilters",
+    "SpanNode",
+    "SpanPage",
+    "SpanRow",
+    "SpanScope",
+    "TraceDetail",
+    "TraceOptions",
+    "TraceQueryError",
+    "TracesAdded",
+    "Turn",
+    "VersionFeedback",
+    "check_trace_id",
     "collector_url",
+    "count_spans",
     "decode_traces",
     "feedback",
+    "feedback_by_version",
+    "list_spans",
     "map_span",
+    "recent_sessions",
     "record_feedback",
+    "row_id",
     "scrub_attributes",
+    "session_turns",
     "start_collector",
+    "trace_detail",
+    "trace_options",
+    "traces_to_dataset",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    """Import a server-side name (sqlmodel, the models part) on first use."""
+    """Import a server-side or reading name (sqlmodel, the models and datasets parts) on first use."""
     if name not in _LAZY:
         raise AttributeError(f"module 'promptyard.traces' has no attribute {name!r}")
     value = getattr(importlib.import_module(f"promptyard.traces.{_LAZY[name]}"), name)
@@ -67,6 +126,33 @@ def __getattr__(name: str) -> Any:
 
 if TYPE_CHECKING:
     from promptyard.traces.collector import MAX_BODY_BYTES, CollectorHandle, start_collector
+    from promptyard.traces.detail import Feedback, SpanNode, TraceDetail, trace_detail
+    from promptyard.traces.filtering import (
+        TEXT_SCAN_WINDOW,
+        SpanFilters,
+        SpanScope,
+        TraceQueryError,
+        check_trace_id,
+    )
     from promptyard.traces.ingest import Ingestor
+    from promptyard.traces.queries import (
+        COUNT_CAP,
+        FeedbackSummary,
+        SpanPage,
+        SpanRow,
+        TraceOptions,
+        count_spans,
+        list_spans,
+        trace_options,
+    )
     from promptyard.traces.scrub import scrub_attributes
     from promptyard.traces.semconv import map_span
+    from promptyard.traces.sessions import (
+        SessionSummary,
+        SessionView,
+        Turn,
+        recent_sessions,
+        session_turns,
+    )
+    from promptyard.traces.summary import VersionFeedback, feedback_by_version
+    from promptyard.traces.to_dataset import TracesAdded, row_id, traces_to_dataset
