@@ -14,7 +14,7 @@ from promptyard.runs import PlanError, RunSummary, cancel_run, list_runs, run_pr
 from promptyard.ui_support import run_forms
 
 ACTIVE = ("running", "pending")
-RESUMABLE = ("interrupted", "cancelled", "failed", "completed")
+RESUMABLE = ("interrupted", "cancelled", "failed", "completed", "completed with errors")
 DATASET_PICKER = "runs"  # the prefix of the shared dataset picker's keys on this page
 
 ws = workspace()
@@ -179,7 +179,7 @@ def _past_runs(runs: list[RunSummary]) -> None:
                 "cells": r.cells,
                 "ok": r.ok,
                 "errors": r.errors,
-                "cost (USD)": round(r.cost_usd, 6),
+                "cost (USD)": None if r.cost_label == "unknown" else round(r.cost_usd, 6),
                 "wall time": _duration(r.wall_s),
                 "dataset": r.dataset or "",
                 "variants": ", ".join(r.variants),

@@ -14,6 +14,9 @@ import time
 MAX_ATTEMPTS = 5
 BACKOFF_BASE_S = 0.5
 MAX_BACKOFF_S = 30.0
+# Timeouts: one attempt, and a cell in all (every attempt and every wait between them).
+CALL_TIMEOUT_S = 60.0
+CELL_TIMEOUT_S = 180.0
 
 
 class RateLimiter:

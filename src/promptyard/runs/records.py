@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from promptyard.runs.planning import PlanError, RunPlan
+from promptyard.runs.planning import PlanError, RunPlan, require_keys
 from promptyard.runs.state import CELL, VARIANT, get_run
 from promptyard.storage import db
 from promptyard.storage.tables import Cell, CellStatus, Run, RunStatus, Variant, utcnow
@@ -40,9 +40,12 @@ def create_run(
     """Store the plan as a pending run (Run, Variants, one pending Cell per call).
 
     With `max_cost` the price of every model must be known, or the cap could not hold.
+    Raises MissingKeyError, naming the model and the variable, when a model needs an API
+    key that is not set.
     """
     if concurrency < 1:
         raise PlanError(["concurrency must be at least 1"])
+    require_keys(ws, [v.endpoint for v in plan.variants])
     if max_cost is not None:
         if max_cost <= 0:
             raise PlanError(["the budget must be more than $0"])

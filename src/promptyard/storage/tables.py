@@ -22,7 +22,8 @@ class RunStatus(StrEnum):
 
     PENDING = "pending"
     RUNNING = "running"
-    COMPLETED = "completed"
+    COMPLETED = "completed"  # every cell ok
+    COMPLETED_WITH_ERRORS = "completed with errors"  # every cell sent, some ended in error
     CANCELLED = "cancelled"
     FAILED = "failed"
 

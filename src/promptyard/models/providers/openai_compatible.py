@@ -17,8 +17,9 @@ from functools import lru_cache
 from typing import Any
 
 from promptyard.models.endpoints import ModelEndpoint, api_key
-from promptyard.models.providers.base import Completion, ModelCall
-from promptyard.models.providers.completions import complete_openai_shaped
+from promptyard.models.providers.base import Completion, ErrorKind, ModelCall
+from promptyard.models.providers.completions import complete_openai_shaped, failure
+from promptyard.models.providers.keys import missing_key, missing_key_message
 from promptyard.models.providers.wire import io_loop, timed_transport
 from promptyard.models.simulator import REPEAT_HEADER, ensure_simulator
 
@@ -138,6 +139,8 @@ class OpenAICompatibleProvider:
         if endpoint.simulated and not base_url:
             base_url = ensure_simulator()
         key = call.api_key or api_key(endpoint)
+        if key is None and (variable := missing_key(endpoint)):
+            return failure(call, ErrorKind.AUTH, missing_key_message(endpoint, variable), 0.0, None)
         # local servers take any key; the SDK wants one
         client = _client(base_url, key or "no-key")
         kwargs = request(call)
