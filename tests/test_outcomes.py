@@ -127,3 +127,25 @@ def test_a_cell_stops_at_its_total_timeout_across_attempts(
     assert cell.attempts < 5  # five attempts of 0.4 s would not fit in 1 s
     assert summary.status == RunStatus.FAILED
     assert elapsed < 5  # not 5 x (0.4 s + backoff): the bound held
+
+
+def test_a_long_output_is_cut_and_marked_and_stored_once(
+    workspace: Any, sim: SimulatorHandle
+) -> None:
+    run_id = runs.create_run(workspace, _plan(workspace, ["sim-fast"], limit=2), use_cache=False)
+    runs.run_sync(workspace, run_id, max_output_bytes=24, **FAST)
+    for cell in _cells(workspace, run_id):
+        assert cell.status == "ok" and cell.output is not None
+        assert len(cell.output.encode("utf-8")) <= 24
+        assert cell.output_truncated is True
+        raw = json.loads(cell.raw_response_json or "{}")
+        # the answer is in `output` only, not a second time in the raw response
+        assert raw["choices"][0]["message"]["content"] is None
+        assert cell.output[:10] not in (cell.raw_response_json or "")
+    rows = list(runs.iter_results(workspace, run_id))
+    assert all(r["output_truncated"] for r in rows)
+
+    whole = runs.create_run(workspace, _plan(workspace, ["sim-fast"], limit=1), use_cache=False)
+    runs.run_sync(workspace, whole, **FAST)
+    (cell,) = _cells(workspace, whole)
+    assert cell.output_truncated is False and len(cell.output or "") > 24

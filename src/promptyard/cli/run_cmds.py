@@ -48,7 +48,7 @@ def _summary_dict(summary: Any) -> dict[str, Any]:
     }
 
 
-def _execute(ws: Any, run_id: int, as_json: bool, **limits: float) -> None:
+def _execute(ws: Any, run_id: int, as_json: bool, **limits: Any) -> None:
     from promptyard import runs
 
     bar: Any = None
@@ -115,6 +115,9 @@ def register(app: typer.Typer) -> None:
         cell_timeout: float = typer.Option(
             180.0, "--cell-timeout", min=0.1, help="seconds per cell, all attempts together"
         ),
+        max_output: int = typer.Option(
+            1_000_000, "--max-output", min=1, help="bytes of output kept per cell; longer is cut"
+        ),
         as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
     ) -> None:
         """Run prompt versions x models on a dataset, or resume a run."""
@@ -125,7 +128,14 @@ def register(app: typer.Typer) -> None:
             if prompt or model or dataset:
                 fail("--resume takes no --prompt, --model or --dataset: the run has its plan")
             runs.run_summary(ws, resume)  # a clear error for an unknown run
-            _execute(ws, resume, as_json, timeout_s=timeout, total_timeout_s=cell_timeout)
+            _execute(
+                ws,
+                resume,
+                as_json,
+                timeout_s=timeout,
+                total_timeout_s=cell_timeout,
+                max_output_bytes=max_output,
+            )
             return
         if not prompt:
             fail("give at least one --prompt NAME[@REF]")
@@ -164,7 +174,14 @@ def register(app: typer.Typer) -> None:
                 f"cost {cost}, ~{est.seconds:.0f} s",
                 err=True,
             )
-        _execute(ws, run_id, as_json, timeout_s=timeout, total_timeout_s=cell_timeout)
+        _execute(
+            ws,
+            run_id,
+            as_json,
+            timeout_s=timeout,
+            total_timeout_s=cell_timeout,
+            max_output_bytes=max_output,
+        )
 
     runs_app = typer.Typer(help="Past and current runs.", no_args_is_help=True)
 

@@ -23,6 +23,7 @@ _CACHE_COLUMNS = (
     "latency_ms",
     "ttft_ms",
     "raw_response_json",
+    "output_truncated",
 )
 
 

@@ -31,11 +31,11 @@ from promptyard.runs.limits import (
     CELL_TIMEOUT_S,
     MAX_ATTEMPTS,
     MAX_BACKOFF_S,
+    MAX_OUTPUT_BYTES,
     Budget,
     RateLimiter,
     backoff,
 )
-from promptyard.runs.planning import require_keys
 from promptyard.runs.pricing import price_cells
 from promptyard.runs.records import (
     CellTodo,
@@ -43,8 +43,9 @@ from promptyard.runs.records import (
     error_completion,
     load_todo,
     provider_bug_completion,
+    require_run_keys,
 )
-from promptyard.runs.state import RUN, VARIANT, RunSummary, claim_run, finish_run, run_summary
+from promptyard.runs.state import RUN, RunSummary, claim_run, finish_run, run_summary
 from promptyard.storage import db
 from promptyard.storage.tables import Cell, Run, RunStatus, Variant, utcnow
 from promptyard.workspace import Workspace
@@ -110,6 +111,7 @@ class _Execution:
         *,
         timeout_s: float,
         total_timeout_s: float,
+        max_output_bytes: int,
         max_attempts: int,
         backoff_base_s: float,
         max_backoff_s: float,
@@ -120,6 +122,7 @@ class _Execution:
         self.total, self.stored = total, stored
         self.timeout_s, self.max_attempts = timeout_s, max_attempts
         self.total_timeout_s = max(0.001, total_timeout_s)
+        self.max_output_bytes = max_output_bytes
         self.backoff_base_s, self.max_backoff_s = backoff_base_s, max_backoff_s
         self.on_progress = on_progress
         self.outcome = _Outcome()
@@ -185,7 +188,7 @@ class _Execution:
                 break
             await asyncio.sleep(wait)
         self.budget.settle(item.budget_estimate, result.cost_usd if result.ok else None)
-        await self.results.put(cell_update(item, result, attempts, started))
+        await self.results.put(cell_update(item, result, attempts, started, self.max_output_bytes))
 
     async def lane_worker(self, lane: _Lane) -> None:
         while lane.queue and not self.stop.is_set():
@@ -264,6 +267,7 @@ async def execute_run(
     *,
     timeout_s: float = CALL_TIMEOUT_S,
     total_timeout_s: float = CELL_TIMEOUT_S,
+    max_output_bytes: int = MAX_OUTPUT_BYTES,
     max_attempts: int = MAX_ATTEMPTS,
     backoff_base_s: float = BACKOFF_BASE_S,
     max_backoff_s: float = MAX_BACKOFF_S,
@@ -276,8 +280,9 @@ async def execute_run(
     sent cell ends ok or with an error kind; a failing provider never stops the run.
     `on_progress(done, total)` is called as cells are stored. Each attempt ends at
     `timeout_s`; a cell's attempts and the waits between them, at `total_timeout_s`.
+    An output over `max_output_bytes` is stored cut, with `output_truncated` set.
     """
-    await asyncio.to_thread(_require_keys, ws, run_id)
+    await asyncio.to_thread(require_run_keys, ws, run_id)
     run = claim_run(ws, run_id, reset_cancel=True)
     t0 = time.monotonic()
     try:
@@ -292,6 +297,7 @@ async def execute_run(
             run.total_cells - len(todo),
             timeout_s=timeout_s,
             total_timeout_s=total_timeout_s,
+            max_output_bytes=max_output_bytes,
             max_attempts=max_attempts,
             backoff_base_s=backoff_base_s,
             max_backoff_s=max_backoff_s,
@@ -340,16 +346,6 @@ async def _score_finished(ws: Workspace, run_id: int) -> None:
         await dispatch(ws, JobKind.SCORE, job_id)
     except Exception as exc:  # a broken suite must not turn a finished run into a failure
         log.warning("run %s: scoring after the run failed: %s", run_id, exc)
-
-
-def _require_keys(ws: Workspace, run_id: int) -> None:
-    """Refuse to start a run (or resume one) whose models lack their API keys."""
-    from promptyard.models import resolve_model
-
-    with db.session(ws) as s:
-        models = s.execute(select(VARIANT.c.model).where(VARIANT.c.run_id == run_id)).scalars()
-        names = sorted(set(models))
-    require_keys(ws, [resolve_model(ws, name) for name in names])
 
 
 def _failure_message(exc: BaseException) -> str:

@@ -292,6 +292,13 @@ def m009_jobs(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX ix_job_status ON job (status)"))
 
 
+def m010_cell_output_truncated(conn: Connection) -> None:
+    # An output over the run's cap is stored cut; the flag tells the page and the CLI so.
+    conn.execute(
+        text("ALTER TABLE cell ADD COLUMN output_truncated BOOLEAN NOT NULL DEFAULT FALSE")
+    )
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", m001_initial),
     ("002_rating_indexes", m002_rating_indexes),
@@ -302,4 +309,5 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("007_variant_stats", m007_variant_stats),
     ("008_variant_rating_stats", m008_variant_rating_stats),
     ("009_jobs", m009_jobs),
+    ("010_cell_output_truncated", m010_cell_output_truncated),
 ]

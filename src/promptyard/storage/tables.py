@@ -121,7 +121,8 @@ class Cell(SQLModel, table=True):
     ttft_ms: float | None = None
     error_kind: str | None = None
     error_message: str | None = None
-    raw_response_json: str | None = None
+    raw_response_json: str | None = None  # without the output text (that is `output`)
+    output_truncated: bool = False  # the output was over the run's cap and is stored cut
     cached: bool = False
     attempts: int = 0
     cache_key: str | None = Field(default=None, index=True)
