@@ -149,3 +149,29 @@ def test_a_long_output_is_cut_and_marked_and_stored_once(
     runs.run_sync(workspace, whole, **FAST)
     (cell,) = _cells(workspace, whole)
     assert cell.output_truncated is False and len(cell.output or "") > 24
+
+
+def test_the_estimate_uses_earlier_runs_of_the_same_prompt_and_model(
+    workspace: Any, sim: SimulatorHandle
+) -> None:
+    plan = _plan(workspace, ["sim-fast"], limit=4)
+    before = runs.estimate(plan, ws=workspace)
+    assert [source for _, source in before.sources] == ["max_tokens"]  # the prompt sets it
+    run_id = runs.create_run(workspace, plan, use_cache=False)
+    runs.run_sync(workspace, run_id, **FAST)
+    actual = sum(c.completion_tokens or 0 for c in _cells(workspace, run_id))
+    after = runs.estimate(plan, ws=workspace)
+    assert [source for _, source in after.sources] == ["history (4 cells)"]
+    assert "history" in after.source_note
+    # the same prompt, model and rows: the expected output is what the run returned
+    assert abs(after.completion_tokens_guess - actual) <= 0.3 * actual
+    assert abs(before.completion_tokens_guess - actual) > 0.3 * actual
+    unset = runs.plan_run(
+        workspace,
+        [("summarize", None)],
+        ["sim-smart"],
+        ("summaries", None),
+        slice="head:2",
+        parameters={"max_tokens": None},
+    )
+    assert [s for _, s in runs.estimate(unset, ws=workspace).sources] == ["default (256 tokens)"]

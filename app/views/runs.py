@@ -104,9 +104,12 @@ def _new_run_form(expanded: bool) -> None:
         m3.metric(
             "Cost (estimate)",
             "unknown" if est.cost_usd is None else f"${est.cost_usd:.4f}",
-            help="Prompt tokens by tiktoken, completions guessed from max_tokens.",
+            help="Prompt tokens by tiktoken; completions from earlier runs of the same "
+            "prompt and model, else max_tokens, else 256 tokens.",
         )
         m4.metric("Time (estimate)", _duration(est.seconds))
+        if est.source_note:
+            st.caption(est.source_note.capitalize())
         if est.unknown_price_models:
             st.caption(f"Unknown price: {', '.join(est.unknown_price_models)}")
         if st.button("Start run", type="primary", key="runs.start"):
