@@ -150,7 +150,8 @@ def test_api_key_never_reaches_database_workspace_or_logs(
     slow_sim.faults.echo_auth_in_error = True
     bad_run = runs.create_run(workspace, plan, concurrency=2, use_cache=False)
     runs.start_run_worker(workspace, bad_run)
-    _wait(lambda: runs.run_summary(workspace, bad_run).status == RunStatus.COMPLETED)
+    # every cell was refused: the run failed (it once read "completed")
+    _wait(lambda: runs.run_summary(workspace, bad_run).status == RunStatus.FAILED)
 
     errors = [c for c in _cells(workspace, bad_run) if c.status == CellStatus.ERROR]
     assert errors and all(c.error_kind == "auth" for c in errors)

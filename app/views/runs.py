@@ -14,7 +14,7 @@ from promptyard.runs import PlanError, RunSummary, cancel_run, list_runs, run_pr
 from promptyard.ui_support import run_forms
 
 ACTIVE = ("running", "pending")
-RESUMABLE = ("interrupted", "cancelled", "failed", "completed")
+RESUMABLE = ("interrupted", "cancelled", "failed", "completed", "completed with errors")
 DATASET_PICKER = "runs"  # the prefix of the shared dataset picker's keys on this page
 
 ws = workspace()
@@ -104,9 +104,12 @@ def _new_run_form(expanded: bool) -> None:
         m3.metric(
             "Cost (estimate)",
             "unknown" if est.cost_usd is None else f"${est.cost_usd:.4f}",
-            help="Prompt tokens by tiktoken, completions guessed from max_tokens.",
+            help="Prompt tokens by tiktoken; completions from earlier runs of the same "
+            "prompt and model, else max_tokens, else 256 tokens.",
         )
         m4.metric("Time (estimate)", _duration(est.seconds))
+        if est.source_note:
+            st.caption(est.source_note.capitalize())
         if est.unknown_price_models:
             st.caption(f"Unknown price: {', '.join(est.unknown_price_models)}")
         if st.button("Start run", type="primary", key="runs.start"):
@@ -179,7 +182,7 @@ def _past_runs(runs: list[RunSummary]) -> None:
                 "cells": r.cells,
                 "ok": r.ok,
                 "errors": r.errors,
-                "cost (USD)": round(r.cost_usd, 6),
+                "cost (USD)": None if r.cost_label == "unknown" else round(r.cost_usd, 6),
                 "wall time": _duration(r.wall_s),
                 "dataset": r.dataset or "",
                 "variants": ", ".join(r.variants),

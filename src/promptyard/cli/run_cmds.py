@@ -13,8 +13,24 @@ from promptyard.cli._common import emit_json, fail, is_tty, split_ref, workspace
 from promptyard.csv_safety import write_csv
 from promptyard.errors import PromptyardError
 
+# Exit codes of `promptyard run` (docs/runs.md); 1 is a refused plan, 130 an interrupt.
+EXIT_COMPLETED = 0  # every cell ok
+EXIT_COMPLETED_WITH_ERRORS = 3  # every cell sent, some ended with an error
+EXIT_FAILED = 4  # no cell ok, or the engine stopped
+
+
+def _exit_code(status: str) -> int:
+    from promptyard.runs import RunStatus
+
+    if status == RunStatus.COMPLETED_WITH_ERRORS:
+        return EXIT_COMPLETED_WITH_ERRORS
+    if status in (RunStatus.FAILED, "interrupted"):
+        return EXIT_FAILED
+    return EXIT_COMPLETED
+
 
 def _summary_dict(summary: Any) -> dict[str, Any]:
+    unknown_only = bool(summary.unknown_cost_cells) and not summary.cost_usd
     return {
         "run_id": summary.run_id,
         "status": summary.status,
@@ -23,14 +39,16 @@ def _summary_dict(summary: Any) -> dict[str, Any]:
         "errors": summary.errors,
         "pending": summary.pending,
         "cached": summary.cached,
-        "cost_usd": round(summary.cost_usd, 8),
+        "cost_usd": None if unknown_only else round(summary.cost_usd, 8),
+        "unknown_cost_cells": summary.unknown_cost_cells,
+        "errors_by_kind": summary.errors_by_kind,
         "wall_s": round(summary.wall_s or 0.0, 3),
         "message": summary.message,
         "variants": summary.variants,
     }
 
 
-def _execute(ws: Any, run_id: int, as_json: bool) -> None:
+def _execute(ws: Any, run_id: int, as_json: bool, **limits: Any) -> None:
     from promptyard import runs
 
     bar: Any = None
@@ -47,7 +65,11 @@ def _execute(ws: Any, run_id: int, as_json: bool) -> None:
             last = done
 
     try:
-        summary = runs.run_sync(ws, run_id, on_progress=progress)
+        summary = runs.run_sync(ws, run_id, on_progress=progress, **limits)
+    except runs.PlanError as exc:
+        for problem in exc.problems:
+            typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(1) from None
     except KeyboardInterrupt:
         fail(f"run {run_id} interrupted; resume it with: promptyard run --resume {run_id}", 130)
     finally:
@@ -55,15 +77,18 @@ def _execute(ws: Any, run_id: int, as_json: bool) -> None:
             bar.__exit__(None, None, None)
     if as_json:
         emit_json(_summary_dict(summary))
-        return
-    cost = f"${summary.cost_usd:.4f}"
-    line = (
-        f"run {summary.run_id} {summary.status}: {summary.ok}/{summary.cells} ok, "
-        f"{summary.errors} errors, {summary.cached} cached, {cost}, {summary.wall_s or 0:.1f} s"
-    )
-    typer.echo(line)
-    if summary.message:
-        typer.echo(summary.message)
+    else:
+        line = (
+            f"run {summary.run_id} {summary.status}: {summary.ok}/{summary.cells} ok, "
+            f"{summary.errors} errors, {summary.cached} cached, cost {summary.cost_label}, "
+            f"{summary.wall_s or 0:.1f} s"
+        )
+        typer.echo(line)
+        if summary.message:
+            typer.echo(summary.message)
+    code = _exit_code(summary.status)
+    if code:
+        raise typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:
@@ -86,6 +111,13 @@ def register(app: typer.Typer) -> None:
             False, "--no-cache", help="call the model even for cached cells"
         ),
         resume: int | None = typer.Option(None, "--resume", help="finish run RUN_ID"),
+        timeout: float = typer.Option(60.0, "--timeout", min=0.1, help="seconds per attempt"),
+        cell_timeout: float = typer.Option(
+            180.0, "--cell-timeout", min=0.1, help="seconds per cell, all attempts together"
+        ),
+        max_output: int = typer.Option(
+            1_000_000, "--max-output", min=1, help="bytes of output kept per cell; longer is cut"
+        ),
         as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
     ) -> None:
         """Run prompt versions x models on a dataset, or resume a run."""
@@ -96,7 +128,14 @@ def register(app: typer.Typer) -> None:
             if prompt or model or dataset:
                 fail("--resume takes no --prompt, --model or --dataset: the run has its plan")
             runs.run_summary(ws, resume)  # a clear error for an unknown run
-            _execute(ws, resume, as_json)
+            _execute(
+                ws,
+                resume,
+                as_json,
+                timeout_s=timeout,
+                total_timeout_s=cell_timeout,
+                max_output_bytes=max_output,
+            )
             return
         if not prompt:
             fail("give at least one --prompt NAME[@REF]")
@@ -119,18 +158,30 @@ def register(app: typer.Typer) -> None:
             for problem in exc.problems:
                 typer.echo(f"error: {problem}", err=True)
             raise typer.Exit(1) from None
-        run_id = runs.create_run(
-            ws, plan, concurrency=concurrency, max_cost=max_cost, use_cache=not no_cache
-        )
+        try:
+            run_id = runs.create_run(
+                ws, plan, concurrency=concurrency, max_cost=max_cost, use_cache=not no_cache
+            )
+        except runs.PlanError as exc:  # a missing key, a budget on an unknown price
+            for problem in exc.problems:
+                typer.echo(f"error: {problem}", err=True)
+            raise typer.Exit(1) from None
         if is_tty() and not as_json:
-            est = runs.estimate(plan, concurrency)
+            est = runs.estimate(plan, concurrency, ws=ws)
             cost = "unknown" if est.cost_usd is None else f"~${est.cost_usd:.4f}"
             typer.echo(
                 f"run {run_id}: {est.calls} calls, {est.prompt_tokens} prompt tokens, "
-                f"cost {cost}, ~{est.seconds:.0f} s",
+                f"cost {cost}, ~{est.seconds:.0f} s ({est.source_note})",
                 err=True,
             )
-        _execute(ws, run_id, as_json)
+        _execute(
+            ws,
+            run_id,
+            as_json,
+            timeout_s=timeout,
+            total_timeout_s=cell_timeout,
+            max_output_bytes=max_output,
+        )
 
     runs_app = typer.Typer(help="Past and current runs.", no_args_is_help=True)
 
@@ -151,8 +202,8 @@ def register(app: typer.Typer) -> None:
             return
         for r in found:
             typer.echo(
-                f"{r.run_id:>5}  {r.created_at:%Y-%m-%d %H:%M}  {r.status:<11} "
-                f"{r.ok + r.errors:>6}/{r.cells:<6} ${r.cost_usd:<9.4f} "
+                f"{r.run_id:>5}  {r.created_at:%Y-%m-%d %H:%M}  {r.status:<20} "
+                f"{r.ok + r.errors:>6}/{r.cells:<6} {r.cost_label:<10} "
                 f"{(r.wall_s or 0):>7.1f}s  {', '.join(r.variants)[:60]}"
             )
 

@@ -21,6 +21,7 @@ from promptyard.runs.jobs import (
 )
 from promptyard.runs.planning import (
     MissingColumnsError,
+    MissingKeyError,
     MissingVariables,
     PlanError,
     PlannedCell,
@@ -31,6 +32,7 @@ from promptyard.runs.planning import (
     build_plan,
     cache_key,
     plan_run,
+    require_keys,
 )
 from promptyard.runs.playground import (
     MAX_COLUMNS,
@@ -76,6 +78,7 @@ __all__ = [
     "JobKind",
     "JobStatus",
     "MissingColumnsError",
+    "MissingKeyError",
     "MissingVariables",
     "PlanError",
     "PlannedCell",
@@ -114,6 +117,7 @@ __all__ = [
     "plan_run",
     "playground_snapshot",
     "report_progress",
+    "require_keys",
     "resolve_handler",
     "run_job",
     "run_progress",

@@ -24,6 +24,7 @@ _CACHE_COLUMNS = (
     "ttft_ms",
     "raw_response_json",
     "tool_calls_json",
+    "output_truncated",
 )
 
 

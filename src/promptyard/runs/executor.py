@@ -27,8 +27,11 @@ from promptyard.runs.cache import serve_from_cache
 from promptyard.runs.jobs import JobKind, create_job, dispatch
 from promptyard.runs.limits import (
     BACKOFF_BASE_S,
+    CALL_TIMEOUT_S,
+    CELL_TIMEOUT_S,
     MAX_ATTEMPTS,
     MAX_BACKOFF_S,
+    MAX_OUTPUT_BYTES,
     Budget,
     RateLimiter,
     backoff,
@@ -40,6 +43,7 @@ from promptyard.runs.records import (
     error_completion,
     load_todo,
     provider_bug_completion,
+    require_run_keys,
 )
 from promptyard.runs.state import RUN, RunSummary, claim_run, finish_run, run_summary
 from promptyard.storage import db
@@ -106,6 +110,8 @@ class _Execution:
         stored: int,
         *,
         timeout_s: float,
+        total_timeout_s: float,
+        max_output_bytes: int,
         max_attempts: int,
         backoff_base_s: float,
         max_backoff_s: float,
@@ -115,6 +121,8 @@ class _Execution:
         self.ws, self.run_id, self.budget = ws, run.id, budget
         self.total, self.stored = total, stored
         self.timeout_s, self.max_attempts = timeout_s, max_attempts
+        self.total_timeout_s = max(0.001, total_timeout_s)
+        self.max_output_bytes = max_output_bytes
         self.backoff_base_s, self.max_backoff_s = backoff_base_s, max_backoff_s
         self.on_progress = on_progress
         self.outcome = _Outcome()
@@ -122,7 +130,7 @@ class _Execution:
         self.stop = asyncio.Event()
         self.global_slots = asyncio.Semaphore(max(1, run.concurrency))
 
-    async def call_once(self, lane: _Lane, item: CellTodo) -> Completion:
+    async def call_once(self, lane: _Lane, item: CellTodo, timeout_s: float) -> Completion:
         from promptyard.models import ModelCall, complete
 
         call = ModelCall(
@@ -130,17 +138,17 @@ class _Execution:
             messages=json.loads(item.messages_json),
             parameters=lane.parameters[item.variant_id],
             repeat=item.repeat,
-            timeout_s=self.timeout_s,
+            timeout_s=timeout_s,
         )
         t = time.monotonic()
         try:
             # A safety net over the provider's own timeout: a call never hangs a run.
-            async with asyncio.timeout(self.timeout_s + 5.0):  # no extra task per call
+            async with asyncio.timeout(timeout_s + 1.0):  # no extra task per call
                 return await complete(call)
         except TimeoutError:
             return error_completion(
                 ErrorKind.TIMEOUT,
-                f"no answer within {self.timeout_s:g} s",
+                f"no answer within {timeout_s:g} s",
                 (time.monotonic() - t) * 1000,
             )
         except asyncio.CancelledError:
@@ -152,13 +160,16 @@ class _Execution:
 
     async def process(self, lane: _Lane, item: CellTodo) -> None:
         started = utcnow()
+        # Every attempt, and every wait between them, fits in the cell's total timeout.
+        deadline = time.monotonic() + self.total_timeout_s
         attempts = 0
         result: Completion | None = None
         while True:
             await lane.limiter.wait()
             async with self.global_slots:
                 attempts += 1
-                result = await self.call_once(lane, item)
+                left = max(0.001, deadline - time.monotonic())
+                result = await self.call_once(lane, item, min(self.timeout_s, left))
             if (
                 result.ok
                 or not result.retryable
@@ -166,11 +177,18 @@ class _Execution:
                 or self.stop.is_set()
             ):
                 break
-            await asyncio.sleep(
-                backoff(attempts - 1, result.retry_after_s, self.backoff_base_s, self.max_backoff_s)
+            wait = backoff(
+                attempts - 1, result.retry_after_s, self.backoff_base_s, self.max_backoff_s
             )
+            if time.monotonic() + wait >= deadline - 0.05:
+                result.error_message = (
+                    f"{result.error_message or result.error_kind}; gave up after {attempts} "
+                    f"attempt(s): the cell's total timeout is {self.total_timeout_s:g} s"
+                )
+                break
+            await asyncio.sleep(wait)
         self.budget.settle(item.budget_estimate, result.cost_usd if result.ok else None)
-        await self.results.put(cell_update(item, result, attempts, started))
+        await self.results.put(cell_update(item, result, attempts, started, self.max_output_bytes))
 
     async def lane_worker(self, lane: _Lane) -> None:
         while lane.queue and not self.stop.is_set():
@@ -247,7 +265,9 @@ async def execute_run(
     ws: Workspace,
     run_id: int,
     *,
-    timeout_s: float = 60.0,
+    timeout_s: float = CALL_TIMEOUT_S,
+    total_timeout_s: float = CELL_TIMEOUT_S,
+    max_output_bytes: int = MAX_OUTPUT_BYTES,
     max_attempts: int = MAX_ATTEMPTS,
     backoff_base_s: float = BACKOFF_BASE_S,
     max_backoff_s: float = MAX_BACKOFF_S,
@@ -255,10 +275,14 @@ async def execute_run(
 ) -> RunSummary:
     """Send every unfinished cell of the run and store the results; return the summary.
 
+    Raises MissingKeyError before anything starts when a model's API key is unset.
     Only cells that are pending or failed are sent (a completed cell never is). Every
     sent cell ends ok or with an error kind; a failing provider never stops the run.
-    `on_progress(done, total)` is called as cells are stored.
+    `on_progress(done, total)` is called as cells are stored. Each attempt ends at
+    `timeout_s`; a cell's attempts and the waits between them, at `total_timeout_s`.
+    An output over `max_output_bytes` is stored cut, with `output_truncated` set.
     """
+    await asyncio.to_thread(require_run_keys, ws, run_id)
     run = claim_run(ws, run_id, reset_cancel=True)
     t0 = time.monotonic()
     try:
@@ -272,6 +296,8 @@ async def execute_run(
             run.total_cells,
             run.total_cells - len(todo),
             timeout_s=timeout_s,
+            total_timeout_s=total_timeout_s,
+            max_output_bytes=max_output_bytes,
             max_attempts=max_attempts,
             backoff_base_s=backoff_base_s,
             max_backoff_s=max_backoff_s,
@@ -362,5 +388,5 @@ async def run_job(ws: Workspace, run_id: int) -> str:
     summary = await execute_run(ws, run_id)
     return (
         f"run {run_id}: {summary.status}; {summary.ok} ok, {summary.errors} errors, "
-        f"{summary.pending} not sent; ${summary.cost_usd:.4f}"
+        f"{summary.pending} not sent; cost {summary.cost_label}"
     )

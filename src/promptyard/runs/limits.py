@@ -14,6 +14,11 @@ import time
 MAX_ATTEMPTS = 5
 BACKOFF_BASE_S = 0.5
 MAX_BACKOFF_S = 30.0
+# Timeouts: one attempt, and a cell in all (every attempt and every wait between them).
+CALL_TIMEOUT_S = 60.0
+CELL_TIMEOUT_S = 180.0
+# Outputs are stored up to this many bytes of UTF-8; a longer one is cut and marked.
+MAX_OUTPUT_BYTES = 1_000_000
 
 
 class RateLimiter:

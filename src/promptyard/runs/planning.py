@@ -365,6 +365,23 @@ def plan_run(
     )
 
 
+class MissingKeyError(PlanError):
+    """A model of the run needs an API key whose variable is unset; nothing was sent."""
+
+
+def require_keys(ws: Workspace, endpoints: Iterable[ModelEndpoint]) -> None:
+    """Raise MissingKeyError naming each model whose key variable is unset."""
+    from promptyard.models import missing_key, missing_key_message
+
+    problems = []
+    for endpoint in {e.name: e for e in endpoints}.values():
+        variable = missing_key(endpoint, ws)
+        if variable:
+            problems.append(missing_key_message(endpoint, variable))
+    if problems:
+        raise MissingKeyError(problems)
+
+
 def completion_bound(parameters: dict[str, Any], default: int) -> int:
     """The max_tokens (or max_completion_tokens) the parameters set, else `default`."""
     value = parameters.get("max_tokens") or parameters.get("max_completion_tokens")

@@ -1,7 +1,8 @@
 """What a plan will cost and take: tokens (tiktoken), dollars (the catalog's prices), time.
 
-`estimate` prices a rendered plan before anything is sent; the budget cap of a run uses
-the larger completion bound here to reserve money before each call.
+`estimate` prices a rendered plan before anything is sent, with the output length that
+earlier runs of the same prompt and model returned when there are any; the budget cap of
+a run uses the larger completion bound here to reserve money before each call.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from promptyard.runs.planning import RunPlan, completion_bound
+from promptyard.workspace import Workspace
 
 if TYPE_CHECKING:
     from promptyard.models import ModelEndpoint
@@ -27,7 +29,11 @@ SECONDS_PER_CALL_GUESS = {"simulated": 0.1, "default": 2.0}
 
 @dataclass(frozen=True)
 class Estimate:
-    """What a plan is expected to take: calls, tokens, dollars (None: unknown) and time."""
+    """What a plan is expected to take: calls, tokens, dollars (None: unknown) and time.
+
+    `sources` says, per variant label, where its expected output length came from:
+    `history (N cells)`, `max_tokens` or `default (256 tokens)`.
+    """
 
     calls: int
     prompt_tokens: int
@@ -35,10 +41,68 @@ class Estimate:
     cost_usd: float | None
     seconds: float
     unknown_price_models: tuple[str, ...] = ()
+    sources: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def source_note(self) -> str:
+        """The output-length sources in one line (`expected output: ...`)."""
+        kinds = dict.fromkeys(source for _, source in self.sources)
+        return "expected output from " + "; ".join(kinds) if kinds else ""
 
 
-def estimate(plan: RunPlan, concurrency: int = 8) -> Estimate:
-    """Calls, prompt tokens (tiktoken), a completion guess, cost and time at `concurrency`."""
+@dataclass(frozen=True)
+class History:
+    """What earlier runs of one prompt on one model returned: mean tokens and latency."""
+
+    cells: int
+    completion_tokens: float
+    latency_ms: float | None
+
+
+def history(ws: Workspace, prompt_name: str, model: str) -> History | None:
+    """Mean completion tokens and latency of the ok, uncached cells of earlier runs of
+    `prompt_name` on `model`; None when there are none."""
+    from sqlalchemy import func, select
+
+    from promptyard.runs.state import CELL, VARIANT
+    from promptyard.storage import db
+    from promptyard.storage.tables import CellStatus
+
+    stmt = (
+        select(func.count(), func.avg(CELL.c.completion_tokens), func.avg(CELL.c.latency_ms))
+        .select_from(CELL.join(VARIANT, CELL.c.variant_id == VARIANT.c.id))
+        .where(
+            VARIANT.c.prompt_name == prompt_name,
+            VARIANT.c.model == model,
+            CELL.c.status == CellStatus.OK,
+            CELL.c.cached.is_(False),
+            CELL.c.completion_tokens.is_not(None),
+        )
+    )
+    with db.session(ws) as s:
+        n, tokens, latency = s.execute(stmt).one()
+    if not n:
+        return None
+    return History(int(n), float(tokens), None if latency is None else float(latency))
+
+
+def _expected_output(ws: Workspace | None, variant: Any) -> tuple[float, str, float | None]:
+    """Expected completion tokens per call, where that figure came from, and the mean
+    latency in seconds when history knows it."""
+    past = history(ws, variant.prompt_name, variant.model) if ws is not None else None
+    if past is not None:
+        seconds = past.latency_ms / 1000 if past.latency_ms is not None else None
+        return past.completion_tokens, f"history ({past.cells} cells)", seconds
+    bound = completion_bound(variant.parameters, 0)
+    if bound:
+        return float(bound), "max_tokens", None
+    return float(COMPLETION_TOKENS_GUESS), f"default ({COMPLETION_TOKENS_GUESS} tokens)", None
+
+
+def estimate(plan: RunPlan, concurrency: int = 8, ws: Workspace | None = None) -> Estimate:
+    """Calls, prompt tokens (tiktoken), expected completion tokens, cost and time at
+    `concurrency`. With `ws`, earlier runs of the same prompt and model give the expected
+    output length and the time per call; else `max_tokens`, else a default (`sources`)."""
     from promptyard.models import estimate_cost
     from promptyard.prompts import count_tokens
 
@@ -59,16 +123,22 @@ def estimate(plan: RunPlan, concurrency: int = 8) -> Estimate:
     unknown: list[str] = []
     completion_total = 0
     seconds_by_model: dict[str, float] = {}
+    sources: list[tuple[str, str]] = []
     for vi, variant in enumerate(plan.variants):
         calls = per_variant_calls[vi]
-        completion = completion_bound(variant.parameters, COMPLETION_TOKENS_GUESS) * calls
+        per_call_tokens, source, past_seconds = _expected_output(ws, variant)
+        sources.append((variant.label, source))
+        completion = round(per_call_tokens * calls)
         completion_total += completion
         price = estimate_cost(variant.endpoint, per_variant_prompt[vi], completion)
         if price is None:
             unknown.append(variant.model)
         elif cost is not None:
             cost += price
-        per_call = SECONDS_PER_CALL_GUESS["simulated" if variant.endpoint.simulated else "default"]
+        per_call = (
+            past_seconds
+            or SECONDS_PER_CALL_GUESS["simulated" if variant.endpoint.simulated else "default"]
+        )
         limit = min(concurrency, variant.endpoint.max_concurrency or concurrency)
         secs = calls * per_call / limit
         if variant.endpoint.rpm:
@@ -84,6 +154,7 @@ def estimate(plan: RunPlan, concurrency: int = 8) -> Estimate:
         cost_usd=None if unknown else cost,
         seconds=overall,
         unknown_price_models=tuple(dict.fromkeys(unknown)),
+        sources=tuple(sources),
     )
 
 

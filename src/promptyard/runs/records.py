@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from promptyard.runs.planning import PlanError, RunPlan
+from promptyard.runs.limits import MAX_OUTPUT_BYTES
+from promptyard.runs.planning import PlanError, RunPlan, require_keys
 from promptyard.runs.state import CELL, VARIANT, get_run
 from promptyard.storage import db
 from promptyard.storage.tables import Cell, CellStatus, Run, RunStatus, Variant, utcnow
@@ -40,9 +41,12 @@ def create_run(
     """Store the plan as a pending run (Run, Variants, one pending Cell per call).
 
     With `max_cost` the price of every model must be known, or the cap could not hold.
+    Raises MissingKeyError, naming the model and the variable, when a model needs an API
+    key that is not set.
     """
     if concurrency < 1:
         raise PlanError(["concurrency must be at least 1"])
+    require_keys(ws, [v.endpoint for v in plan.variants])
     if max_cost is not None:
         if max_cost <= 0:
             raise PlanError(["the budget must be more than $0"])
@@ -115,6 +119,16 @@ def create_run(
     return db.write(ws, store)
 
 
+def require_run_keys(ws: Workspace, run_id: int) -> None:
+    """Refuse to start (or resume) a stored run whose models lack their API keys."""
+    from promptyard.models import resolve_model
+
+    with db.session(ws) as s:
+        models = s.execute(select(VARIANT.c.model).where(VARIANT.c.run_id == run_id)).scalars()
+        names = sorted(set(models))
+    require_keys(ws, [resolve_model(ws, name) for name in names])
+
+
 @dataclass(slots=True)
 class CellTodo:
     """A cell still to send: its id, variant, repeat and rendered messages."""
@@ -164,15 +178,50 @@ def provider_bug_completion(
     return error_completion(ErrorKind.INVALID_RESPONSE, message, latency_ms)
 
 
+def cap_output(text: str | None, max_bytes: int) -> tuple[str | None, bool]:
+    """`text` cut to at most `max_bytes` of UTF-8 (at a character boundary), and whether it was."""
+    if text is None or len(text) * 4 <= max_bytes:
+        return text, False
+    data = text.encode("utf-8")
+    if len(data) <= max_bytes:
+        return text, False
+    return data[:max_bytes].decode("utf-8", "ignore"), True
+
+
+def raw_without_output(raw: dict[str, Any] | None, text: str | None) -> dict[str, Any] | None:
+    """The raw response with the answer's text left out: it is stored once, as the output."""
+    if raw is None or not text:
+        return raw
+    choices = raw.get("choices")
+    if not isinstance(choices, list):
+        return raw
+    out = dict(raw)
+    out["choices"] = []
+    for choice in choices:
+        message = choice.get("message") if isinstance(choice, dict) else None
+        if isinstance(message, dict) and message.get("content") == text:
+            choice = {**choice, "message": {**message, "content": None}}
+            out["promptyard_output"] = "the content of choices[0].message is the cell's output"
+        out["choices"].append(choice)
+    return out
+
+
 def cell_update(
-    todo: CellTodo, result: Completion, attempts: int, started: datetime
+    todo: CellTodo,
+    result: Completion,
+    attempts: int,
+    started: datetime,
+    max_output_bytes: int = MAX_OUTPUT_BYTES,
 ) -> dict[str, Any]:
-    """The values a finished call stores on its cell (an `update(Cell)` row)."""
-    raw = result.raw
+    """The values a finished call stores on its cell (an `update(Cell)` row): the output
+    cut at `max_output_bytes` (and marked), the raw response without the output text."""
+    raw = raw_without_output(result.raw, result.text)
+    output, truncated = cap_output(result.text, max_output_bytes)
     return {
         "id": todo.cell_id,
         "status": CellStatus.OK if result.ok else CellStatus.ERROR,
-        "output": result.text,
+        "output": output,
+        "output_truncated": truncated,
         "finish_reason": result.finish_reason,
         "prompt_tokens": result.prompt_tokens,
         "completion_tokens": result.completion_tokens,
@@ -234,6 +283,7 @@ RESULT_FIELDS = (
     "cached",
     "attempts",
     "inputs",
+    "output_truncated",
 )
 
 
@@ -281,5 +331,6 @@ def iter_results(ws: Workspace, run_id: int, chunk: int = 2_000) -> Iterator[dic
                 "cached": c.cached,
                 "attempts": c.attempts,
                 "inputs": json.loads(c.inputs_json or "{}"),
+                "output_truncated": c.output_truncated,
             }
         last_id = cells[-1].id or last_id

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -64,6 +64,18 @@ class RunSummary:
     variants: list[str]
     max_cost_usd: float | None
     concurrency: int
+    errors_by_kind: dict[str, int] = field(default_factory=dict)
+    unknown_cost_cells: int = 0  # sent cells whose price is unknown: not in cost_usd
+
+    @property
+    def cost_label(self) -> str:
+        """The spend as shown: `$0.0317`, `$0.0317 + unknown (2 cells)`, or `unknown`."""
+        if self.unknown_cost_cells and not self.cost_usd:
+            return "unknown"
+        known = f"${self.cost_usd:.4f}"
+        if self.unknown_cost_cells:
+            return f"{known} + unknown ({self.unknown_cost_cells} cells)"
+        return known
 
     def to_dict(self) -> dict[str, Any]:
         """The summary as JSON-ready values, with `id` beside `run_id`."""
@@ -197,18 +209,30 @@ def _cell_counts(s: Session, run_ids: Sequence[int]) -> dict[int, dict[str, Any]
             func.sum(case((CELL.c.status == CellStatus.ERROR, 1), else_=0)),
             func.sum(case((is_cached, 1), else_=0)),
             func.sum(case((is_cached, 0.0), else_=func.coalesce(CELL.c.cost_usd, 0.0))),
+            func.sum(
+                case(
+                    (
+                        CELL.c.cached.is_(False)
+                        & CELL.c.cost_usd.is_(None)
+                        & (CELL.c.status != CellStatus.PENDING),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ),
         )
         .where(CELL.c.run_id.in_(run_ids))
         .group_by(CELL.c.run_id)
     )
     out: dict[int, dict[str, Any]] = {}
-    for run_id, total, ok, errors, cached, cost in s.execute(stmt):
+    for run_id, total, ok, errors, cached, cost, unknown in s.execute(stmt):
         out[run_id] = {
             "cells": int(total or 0),
             "ok": int(ok or 0),
             "errors": int(errors or 0),
             "cached": int(cached or 0),
             "cost": float(cost or 0.0),
+            "unknown": int(unknown or 0),
         }
     return out
 
@@ -245,6 +269,8 @@ def _summaries(s: Session, runs: Sequence[Run]) -> list[RunSummary]:
                 variants=variants.get(r.id, []),
                 max_cost_usd=r.max_cost_usd,
                 concurrency=r.concurrency,
+                errors_by_kind=count_errors_by_kind(s, r.id) if c["errors"] else {},
+                unknown_cost_cells=c.get("unknown", 0),
             )
         )
     return out
@@ -326,7 +352,9 @@ def finish_run(
 ) -> None:
     """Store how an execution of the run ended; add its `elapsed` seconds to the wall time.
 
-    A completed run with error cells gets a message saying how many, so they can be resumed.
+    A run that ran to its end (`completed`) is `completed` only when every cell is ok:
+    with error cells it is `completed with errors`, and `failed` when no cell is ok; the
+    message counts the errors per kind, so they can be resumed.
     """
 
     def apply(s: Session) -> None:
@@ -338,13 +366,35 @@ def finish_run(
         run.worker_pid = None
         run.heartbeat_at = utcnow()
         if status == RunStatus.COMPLETED:
-            errors = s.execute(
-                select(func.count()).where(
-                    CELL.c.run_id == run_id, CELL.c.status == CellStatus.ERROR
-                )
-            ).scalar()
-            if errors:
-                run.message = f"{errors} cell(s) ended with an error; resume to retry them"
+            run.status, run.message = _outcome(s, run_id)
         s.add(run)
 
     db.write(ws, apply)
+
+
+def count_errors_by_kind(s: Session, run_id: int) -> dict[str, int]:
+    """How many of the run's cells ended in each error kind."""
+    rows = s.execute(
+        select(CELL.c.error_kind, func.count())
+        .where(CELL.c.run_id == run_id, CELL.c.status == CellStatus.ERROR)
+        .group_by(CELL.c.error_kind)
+    ).all()
+    return {str(kind or "unknown"): int(n) for kind, n in sorted(rows, key=lambda r: -r[1])}
+
+
+def _outcome(s: Session, run_id: int) -> tuple[str, str | None]:
+    """The status and message of a run whose every cell was sent."""
+    kinds = count_errors_by_kind(s, run_id)
+    if not kinds:
+        return RunStatus.COMPLETED, None
+    ok = s.execute(
+        select(func.count()).where(CELL.c.run_id == run_id, CELL.c.status == CellStatus.OK)
+    ).scalar()
+    counts = ", ".join(f"{n} {kind}" for kind, n in kinds.items())
+    errors = sum(kinds.values())
+    if not ok:
+        return RunStatus.FAILED, f"every cell failed ({counts}); resume to retry them"
+    return (
+        RunStatus.COMPLETED_WITH_ERRORS,
+        f"{errors} cell(s) ended with an error ({counts}); resume to retry them",
+    )

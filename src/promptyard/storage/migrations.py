@@ -1,5 +1,8 @@
 """Ordered, named schema migrations, recorded in the `_migrations` table.
 
+The workbench's own tables are made here; the tables of production traffic (traces,
+monitoring) in `migrations_production`. MIGRATIONS lists them all in order.
+
 Each migration is a function of a SQLAlchemy connection. A migration never changes once
 it has shipped: a schema change is a new function appended to MIGRATIONS. The DDL keeps
 to types SQLite and PostgreSQL both understand.
@@ -7,11 +10,10 @@ to types SQLite and PostgreSQL both understand.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqlalchemy import Connection, text
 
-Migration = Callable[[Connection], None]
+from promptyard.storage.ddl import Migration, primary_key
+from promptyard.storage.migrations_production import m012_traces, m013_trace_indexes
 
 _V1_TABLES = """
 CREATE TABLE run (
@@ -144,12 +146,8 @@ CREATE INDEX ix_score_run_id ON score (run_id);
 """
 
 
-def _pk(conn: Connection) -> str:
-    return "SERIAL PRIMARY KEY" if conn.dialect.name == "postgresql" else "INTEGER PRIMARY KEY"
-
-
 def _statements(ddl: str, conn: Connection) -> list[str]:
-    pk = _pk(conn)
+    pk = primary_key(conn)
     return [s.strip() for s in ddl.format(pk=pk).split(";") if s.strip()]
 
 
@@ -269,7 +267,7 @@ def m009_jobs(conn: Connection) -> None:
     conn.execute(
         text(
             f"""CREATE TABLE job (
-                id {_pk(conn)},
+                id {primary_key(conn)},
                 kind TEXT NOT NULL,
                 run_id INTEGER,
                 params_json TEXT NOT NULL,
@@ -292,90 +290,16 @@ def m009_jobs(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX ix_job_status ON job (status)"))
 
 
+def m010_cell_output_truncated(conn: Connection) -> None:
+    # An output over the run's cap is stored cut; the flag tells the page and the CLI so.
+    conn.execute(
+        text("ALTER TABLE cell ADD COLUMN output_truncated BOOLEAN NOT NULL DEFAULT FALSE")
+    )
+
+
 def m011_cell_tool_calls(conn: Connection) -> None:
     # The tool calls a model answered with (OpenAI format, JSON), beside its text output.
     conn.execute(text("ALTER TABLE cell ADD COLUMN tool_calls_json TEXT"))
-
-
-def m012_traces(conn: Connection) -> None:
-    # Spans received over OTLP (promptyard collect) and end users' feedback on traces.
-    # A re-sent span is ignored through the unique (trace_id, span_id) index.
-    conn.execute(
-        text(
-            f"""CREATE TABLE span (
-                id {_pk(conn)},
-                trace_id TEXT NOT NULL,
-                span_id TEXT NOT NULL,
-                parent_span_id TEXT,
-                name TEXT NOT NULL,
-                kind TEXT NOT NULL,
-                service_name TEXT,
-                start_ns BIGINT NOT NULL,
-                end_ns BIGINT NOT NULL,
-                duration_ms DOUBLE PRECISION NOT NULL,
-                status TEXT NOT NULL,
-                status_message TEXT,
-                is_llm BOOLEAN NOT NULL,
-                system TEXT,
-                operation TEXT,
-                request_model TEXT,
-                response_model TEXT,
-                input_tokens INTEGER,
-                output_tokens INTEGER,
-                cost_usd DOUBLE PRECISION,
-                ttft_ms DOUBLE PRECISION,
-                input_messages_json TEXT,
-                output_messages_json TEXT,
-                output_text TEXT,
-                parameters_json TEXT,
-                finish_reasons_json TEXT,
-                prompt_name TEXT,
-                prompt_version INTEGER,
-                prompt_sha TEXT,
-                prompt_label TEXT,
-                prompt_variables_json TEXT,
-                prompt_link TEXT,
-                user_id TEXT,
-                session_id TEXT,
-                attributes_json TEXT NOT NULL,
-                events_json TEXT,
-                resource_json TEXT,
-                received_at TIMESTAMP NOT NULL
-            )"""
-        )
-    )
-    conn.execute(text("CREATE UNIQUE INDEX ux_span_identity ON span (trace_id, span_id)"))
-    conn.execute(text("CREATE INDEX ix_span_start_ns ON span (start_ns)"))
-    conn.execute(text("CREATE INDEX ix_span_trace_id ON span (trace_id)"))
-    conn.execute(text("CREATE INDEX ix_span_prompt ON span (prompt_name, prompt_version)"))
-    conn.execute(text("CREATE INDEX ix_span_user ON span (user_id, start_ns)"))
-    conn.execute(text("CREATE INDEX ix_span_session ON span (session_id, start_ns)"))
-    conn.execute(text("CREATE INDEX ix_span_llm ON span (is_llm, start_ns)"))
-    conn.execute(
-        text(
-            f"""CREATE TABLE trace_feedback (
-                id {_pk(conn)},
-                trace_id TEXT NOT NULL,
-                span_id TEXT,
-                name TEXT NOT NULL,
-                value DOUBLE PRECISION,
-                value_text TEXT,
-                comment TEXT,
-                source TEXT NOT NULL,
-                created_at TIMESTAMP NOT NULL
-            )"""
-        )
-    )
-    conn.execute(text("CREATE INDEX ix_trace_feedback_trace_id ON trace_feedback (trace_id)"))
-
-
-def m013_trace_indexes(conn: Connection) -> None:
-    # The Traces list filters by model, label and status, newest first: without these a
-    # value no span has walks every span (0.7 s at a million), with them it is a look-up.
-    conn.execute(text("CREATE INDEX ix_span_request_model ON span (request_model, start_ns)"))
-    conn.execute(text("CREATE INDEX ix_span_response_model ON span (response_model, start_ns)"))
-    conn.execute(text("CREATE INDEX ix_span_label ON span (prompt_label, start_ns)"))
-    conn.execute(text("CREATE INDEX ix_span_status ON span (status, start_ns)"))
 
 
 MIGRATIONS: list[tuple[str, Migration]] = [
@@ -388,6 +312,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("007_variant_stats", m007_variant_stats),
     ("008_variant_rating_stats", m008_variant_rating_stats),
     ("009_jobs", m009_jobs),
+    ("010_cell_output_truncated", m010_cell_output_truncated),
     ("011_cell_tool_calls", m011_cell_tool_calls),
     ("012_traces", m012_traces),
     ("013_trace_indexes", m013_trace_indexes),

@@ -22,7 +22,8 @@ class RunStatus(StrEnum):
 
     PENDING = "pending"
     RUNNING = "running"
-    COMPLETED = "completed"
+    COMPLETED = "completed"  # every cell ok
+    COMPLETED_WITH_ERRORS = "completed with errors"  # every cell sent, some ended in error
     CANCELLED = "cancelled"
     FAILED = "failed"
 
@@ -120,8 +121,9 @@ class Cell(SQLModel, table=True):
     ttft_ms: float | None = None
     error_kind: str | None = None
     error_message: str | None = None
-    raw_response_json: str | None = None
+    raw_response_json: str | None = None  # without the output text (that is `output`)
     tool_calls_json: str | None = None  # the tool calls answered, OpenAI format (m011)
+    output_truncated: bool = False  # the output was over the run's cap and is stored cut
     cached: bool = False
     attempts: int = 0
     cache_key: str | None = Field(default=None, index=True)

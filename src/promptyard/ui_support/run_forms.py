@@ -51,7 +51,7 @@ class RunRequest:
 
 def preview(ws: Workspace, request: RunRequest) -> runs.Estimate:
     """The estimate of a request's plan; raises PlanError listing every problem."""
-    return runs.estimate(request.plan(ws), request.concurrency)
+    return runs.estimate(request.plan(ws), request.concurrency, ws=ws)
 
 
 def launch(ws: Workspace, request: RunRequest) -> int:

@@ -23,6 +23,7 @@ from promptyard.models.providers.dispatch import (
     reset_providers,
 )
 from promptyard.models.providers.errors import error_kind, retry_after, scrub
+from promptyard.models.providers.keys import key_variable, missing_key, missing_key_message
 from promptyard.models.providers.plugins import (
     ENTRY_POINT_GROUP,
     UnknownProviderError,
@@ -42,6 +43,9 @@ __all__ = [
     "UnknownProviderError",
     "complete",
     "error_kind",
+    "key_variable",
+    "missing_key",
+    "missing_key_message",
     "plugin_names",
     "provider_for",
     "provider_kind",

@@ -16,6 +16,7 @@ from typing import Any
 from promptyard.models.pricing import estimate_cost
 from promptyard.models.providers.base import Completion, ErrorKind, ModelCall
 from promptyard.models.providers.errors import describe, error_kind, retry_after, scrub
+from promptyard.models.providers.wire import timed
 from promptyard.prompts.tokens import count_tokens
 
 log = logging.getLogger(__name__)
@@ -160,18 +161,27 @@ async def complete_openai_shaped(
     """Await `send()` (an OpenAI-shaped chat response, or its stream when `call.stream`) and
     read it into a `Completion`; any exception becomes an error kind.
 
-    Latency runs from `send()` to the last byte; `ttft_ms` to the first streamed text.
+    Latency runs from the request leaving the client to the last byte of the answer, and
+    `ttft_ms` to the arrival of the first streamed text, both as the transport stamped
+    them on the wire (`wire.py`); a transport that stamps nothing (litellm's own clients)
+    is timed from `send()`. The whole call, a stream included, ends at `call.timeout_s`.
     A stream that ends without a `finish_reason` is an `invalid_response` that keeps the
     partial text.
     """
+    timing = timed()
     started = time.perf_counter()
     ttft: float | None = None
     text_parts: list[str] = []
+
+    def elapsed_ms() -> float:
+        wire = timing.latency_ms
+        return wire if wire is not None else (time.perf_counter() - started) * 1000
+
     try:
-        async with asyncio.timeout(call.timeout_s + 5):  # a guard on top of the client timeout
+        async with asyncio.timeout(call.timeout_s):  # a stream included: one bound in all
             response = await send()
             if not call.stream:
-                latency = (time.perf_counter() - started) * 1000
+                latency = elapsed_ms()
                 choices = getattr(response, "choices", None) or []
                 if not choices:
                     return failure(
@@ -206,14 +216,19 @@ async def complete_openai_shaped(
                         _add_tool_deltas(calls, delta)
                     if piece:
                         if ttft is None:
-                            ttft = (time.perf_counter() - started) * 1000
+                            wire_ttft = timing.since_sent_ms(timing.last_chunk_at)
+                            ttft = (
+                                wire_ttft
+                                if wire_ttft is not None
+                                else (time.perf_counter() - started) * 1000
+                            )
                         text_parts.append(piece)
                         if on_delta is not None:
                             on_delta(piece)
                     finish = getattr(choices[0], "finish_reason", None) or finish
                 usage = getattr(chunk, "usage", None) or usage
                 last = chunk
-            latency = (time.perf_counter() - started) * 1000
+            latency = elapsed_ms()
             text: str | None = "".join(text_parts)
             if not text and calls:
                 text = None  # tool calls and no text: as the non-streamed message says it
@@ -229,6 +244,16 @@ async def complete_openai_shaped(
                 )
             tool_calls = [calls[i] for i in sorted(calls)] or None
             return success(call, text, finish, usage, latency, ttft, raw_dict(last), tool_calls)
+    except TimeoutError:
+        return failure(
+            call,
+            ErrorKind.TIMEOUT,
+            f"no complete answer within {call.timeout_s:g} s",
+            (time.perf_counter() - started) * 1000,
+            key,
+            text="".join(text_parts) or None,
+            ttft=ttft,
+        )
     except Exception as exc:  # every provider failure becomes an error kind
         return failure(
             call,

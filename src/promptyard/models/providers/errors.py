@@ -72,10 +72,20 @@ _CONNECTION_HINTS = re.compile(
 )
 
 
+_AUTH_HINTS = re.compile(
+    r"(?i)(missing credentials|api_key client option must be set|no api key|"
+    r"incorrect api key|invalid api key|invalid_api_key|authentication)"
+)
+
+
 def error_kind(exc: BaseException) -> ErrorKind:
     """The error kind of an exception raised by the openai SDK, litellm or the transport under them."""
     names = [c.__name__ for c in type(exc).__mro__]
     message = f"{type(exc).__name__} {exc}"
+    if not {"RateLimitError", "Timeout", "APITimeoutError"}.intersection(names) and (
+        _AUTH_HINTS.search(message)
+    ):
+        return ErrorKind.AUTH  # a missing or rejected key: never worth retrying
     if {"Timeout", "APITimeoutError", "TimeoutError"}.intersection(names):
         return ErrorKind.TIMEOUT
     wrapped = {"APIConnectionError", "APIError", "InternalServerError", "MidStreamFallbackError"}

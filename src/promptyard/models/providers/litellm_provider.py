@@ -13,8 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 from promptyard.models.endpoints import ModelEndpoint, api_key
-from promptyard.models.providers.base import Completion, ModelCall
-from promptyard.models.providers.completions import complete_openai_shaped
+from promptyard.models.providers.base import Completion, ErrorKind, ModelCall
+from promptyard.models.providers.completions import complete_openai_shaped, failure
+from promptyard.models.providers.keys import missing_key, missing_key_message
 from promptyard.models.simulator import REPEAT_HEADER, ensure_simulator
 
 
@@ -74,8 +75,11 @@ class LiteLLMProvider:
         self, call: ModelCall, on_delta: Callable[[str], None] | None = None
     ) -> Completion:
         """Send `call`; failures come back as a `Completion` with an error kind."""
-        litellm = _litellm()
         key = call.api_key or api_key(call.endpoint)
+        if key is None and (variable := missing_key(call.endpoint)):
+            message = missing_key_message(call.endpoint, variable)
+            return failure(call, ErrorKind.AUTH, message, 0.0, None)
+        litellm = _litellm()
         kwargs = request(call, key)
         return await complete_openai_shaped(
             call, key, lambda: litellm.acompletion(**kwargs), on_delta

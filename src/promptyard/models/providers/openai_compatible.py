@@ -1,8 +1,9 @@
 """OpenAI-compatible endpoints through the `openai` SDK: the simulator, vLLM, Ollama's /v1,
 LM Studio, llama.cpp, a LiteLLM proxy, any server with an OpenAI chat API at `api_base`.
 
-One `AsyncOpenAI` client per (event loop, base url, key), kept for the loop's life, so
-calls reuse pooled connections; the SDK's own retries are off (the run engine retries).
+One `AsyncOpenAI` client per (event loop, base url, key), kept for the loop's life; its
+transport sends on the process's I/O thread (`wire.py`), whose pool keeps connections
+warm across runs. The SDK's own retries are off (the run engine retries).
 The `openai` SDK is imported on the first call, not at import.
 """
 
@@ -17,17 +18,16 @@ from functools import lru_cache
 from typing import Any
 
 from promptyard.models.endpoints import ModelEndpoint, api_key
-from promptyard.models.providers.base import Completion, ModelCall
-from promptyard.models.providers.completions import complete_openai_shaped
+from promptyard.models.providers.base import Completion, ErrorKind, ModelCall
+from promptyard.models.providers.completions import complete_openai_shaped, failure
+from promptyard.models.providers.keys import missing_key, missing_key_message
+from promptyard.models.providers.wire import io_loop, timed_transport
 from promptyard.models.simulator import REPEAT_HEADER, SIMULATOR_KEY_ENV, ensure_simulator
 
 #: litellm's prefixes for servers that speak the OpenAI API; dropped from the model name sent.
 OPENAI_COMPATIBLE_PREFIXES = frozenset(
     {"openai", "hosted_vllm", "lm_studio", "litellm_proxy", "custom_openai", "llamafile"}
 )
-
-# Connections per client: above the engine's highest concurrency, so calls never queue for one.
-POOL_SIZE = 512
 
 _clients: weakref.WeakKeyDictionary[Any, dict[tuple[str | None, str], Any]] = (
     weakref.WeakKeyDictionary()
@@ -44,20 +44,44 @@ def _client(base_url: str | None, key: str) -> Any:
         per_loop = _clients.setdefault(loop, {})
         client = per_loop.get((base_url, key))
         if client is None:
+            import sys
+
             from openai import DEFAULT_CONNECTION_LIMITS, AsyncOpenAI, DefaultAsyncHttpxClient
 
-            # the Limits class of whichever HTTP library this SDK version is built on
-            limits = type(DEFAULT_CONNECTION_LIMITS)(
-                max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE
-            )
+            # whichever HTTP library (httpx, or its fork) this SDK version is built on
+            httpx = sys.modules[type(DEFAULT_CONNECTION_LIMITS).__module__.split(".")[0]]
+            # Bytes move on the I/O thread, which stamps when each request left and its
+            # answer arrived: latency is the wire's, not this loop's backlog (wire.py).
             client = AsyncOpenAI(
                 base_url=base_url,
                 api_key=key,
                 max_retries=0,
-                http_client=DefaultAsyncHttpxClient(limits=limits),
+                http_client=DefaultAsyncHttpxClient(transport=timed_transport(httpx)),
             )
             per_loop[(base_url, key)] = client
+            _warm_up()
         return client
+
+
+@lru_cache(maxsize=1)
+def _warm_up() -> None:
+    """Build the SDK's answer types and start the I/O loop before the first request: work
+    that holds the GIL for a while, done before any call is on the wire."""
+    from openai._models import construct_type
+    from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+    choice = {"index": 0, "finish_reason": "stop"}
+    usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+    head = {"id": "warm-up", "created": 0, "model": "warm-up", "usage": usage}
+    construct_type(
+        type_=ChatCompletion,
+        value={**head, "object": "chat.completion", "choices": [{**choice, "message": {}}]},
+    )
+    construct_type(
+        type_=ChatCompletionChunk,
+        value={**head, "object": "chat.completion.chunk", "choices": [{**choice, "delta": {}}]},
+    )
+    io_loop()
 
 
 @lru_cache(maxsize=1)
@@ -120,6 +144,8 @@ class OpenAICompatibleProvider:
         key = call.api_key or api_key(endpoint)
         if endpoint.simulated and not key:
             key = os.environ.get(SIMULATOR_KEY_ENV) or None  # `promptyard simulate --api-key`
+        if key is None and (variable := missing_key(endpoint)):
+            return failure(call, ErrorKind.AUTH, missing_key_message(endpoint, variable), 0.0, None)
         # local servers take any key; the SDK wants one
         client = _client(base_url, key or "no-key")
         kwargs = request(call)

@@ -34,7 +34,12 @@ from promptyard.workspace import Workspace
 log = logging.getLogger(__name__)
 
 STORED_SAMPLE_CAP = 500
-TERMINAL_STATUSES = (RunStatus.COMPLETED, RunStatus.CANCELLED, RunStatus.FAILED)
+TERMINAL_STATUSES = (
+    RunStatus.COMPLETED,
+    RunStatus.COMPLETED_WITH_ERRORS,
+    RunStatus.CANCELLED,
+    RunStatus.FAILED,
+)
 _STATS_COLUMNS = [
     "n_ok",
     "n_error",

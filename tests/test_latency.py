@@ -1,0 +1,118 @@
+"""Recorded latency is the provider's: the simulator at a known fixed latency, and the
+latency each cell records, first cells included.
+
+The bounds are generous on purpose (this is not a speed test of the machine): they hold
+for any recorded latency near the server's, and fail when a cell's latency carries the
+client's start-up, first connection or queueing (the first cells once recorded ~1,650 ms
+against a simulator that answered at once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlmodel import select
+
+from promptyard import runs
+from promptyard.models import ModelCall, complete, resolve_model
+from promptyard.storage import db
+from promptyard.storage.tables import Cell, Variant
+
+LATENCY_MS = 5.0
+SMART_FACTOR = 2.0  # sim-smart answers twice as slowly as sim-fast (simulator catalog)
+SLACK_MS = 100.0  # far above scheduling noise, far below start-up or warm-up costs
+FIRST_SLACK_MS = 200.0  # the first cells: still far below the old code's ~280 ms here
+CELLS = 128
+
+
+SERVE = (
+    "import sys\n"
+    "from promptyard.models import start_simulator\n"
+    "handle = start_simulator(latency_ms=float(sys.argv[1]))\n"
+    "print(handle.url, flush=True)\n"
+    "sys.stdin.read()\n"
+)
+
+
+@pytest.fixture
+def slow_sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The simulator at a fixed latency (no jitter) in a process of its own, so that its
+    answers are not held up by this process's work."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SERVE, str(LATENCY_MS)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), url
+        monkeypatch.setenv("PROMPTYARD_SIMULATOR_URL", url)
+        # The server's own first answers load its token counter: the server's warm-up,
+        # sent with plain httpx, so Promptyard's client stays as cold as a fresh process.
+        for model in ("sim-fast", "sim-smart"):
+            body = {"model": model, "messages": [{"role": "user", "content": "warm up"}]}
+            httpx.post(f"{url}/chat/completions", json=body, timeout=30).raise_for_status()
+        yield url
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _latencies(ws: Any, run_id: int) -> dict[str, list[float]]:
+    with db.session(ws) as s:
+        models = {v.id: v.model for v in s.execute(select(Variant)).scalars()}
+        cells = s.execute(select(Cell).where(Cell.run_id == run_id).order_by(Cell.id)).scalars()
+        out: dict[str, list[float]] = {}
+        for c in cells:
+            assert c.status == "ok", c.error_message
+            assert c.latency_ms is not None
+            out.setdefault(models[c.variant_id], []).append(c.latency_ms)
+        return out
+
+
+def test_every_cell_records_the_servers_latency_first_cells_included(
+    workspace: Any, slow_sim: str
+) -> None:
+    # Two models share 64 global slots with 64 workers each: cells queue for a slot, and
+    # that wait is Promptyard's, not the provider's; so is this loop's backlog of answers.
+    plan = runs.plan_run(
+        workspace,
+        [("summarize", None)],
+        ["sim-fast", "sim-smart"],
+        ("summaries", None),
+        slice="head:16",
+        repeats=CELLS // 32,
+    )
+    run_id = runs.create_run(workspace, plan, concurrency=64, use_cache=False)
+    runs.run_sync(workspace, run_id)
+    recorded = _latencies(workspace, run_id)
+    for model, factor in (("sim-fast", 1.0), ("sim-smart", SMART_FACTOR)):
+        server_ms = LATENCY_MS * factor
+        values = recorded[model]
+        assert len(values) == CELLS // 2
+        assert min(values) >= server_ms - 1, (model, values)
+        # the first cells (client start-up, first connections), and the median overall
+        assert max(values[:8]) <= server_ms + FIRST_SLACK_MS, (model, values[:8])
+        assert sorted(values)[len(values) // 2] <= server_ms + SLACK_MS / 2, values
+
+
+def test_a_streamed_call_times_its_first_token_from_the_wire(workspace: Any, slow_sim: str) -> None:
+    endpoint = resolve_model(workspace, "sim-fast")
+    messages = [{"role": "user", "content": "Say something long."}]
+    call = ModelCall(endpoint=endpoint, messages=messages, stream=True)
+    result = asyncio.run(complete(call))
+    assert result.ok, result.error_message
+    assert result.ttft_ms is not None
+    # the simulator spreads its latency over the stream: the first token comes before the end
+    assert 0 < result.ttft_ms <= result.latency_ms
+    assert LATENCY_MS - 2 <= result.latency_ms <= LATENCY_MS + SLACK_MS
