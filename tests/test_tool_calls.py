@@ -5,6 +5,8 @@ tool evaluators grade them; also through the `openai` SDK stream and litellm."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 from typing import Any
 
@@ -20,6 +22,7 @@ from promptyard.prompts import parse_prompt
 from promptyard.reading import cell_trace, grid_page, tool_call_lines
 from promptyard.storage import db
 from promptyard.storage.tables import Cell
+from tests.cli import run_cli
 
 LOOKUP = {
     "type": "function",
@@ -122,6 +125,14 @@ def test_a_prompts_tools_reach_the_model_and_the_calls_land_in_the_cell(
     trace = cell_trace(workspace, int(cells[0].id or 0))
     assert trace.tool_calls == json.loads(cells[0].tool_calls_json or "")
     assert trace.parameters["tools"][0]["function"]["name"] == "lookup_order"
+
+    # `promptyard results` carries them, as JSON lines and as a CSV column
+    lines = [json.loads(x) for x in run_cli("results", str(run_id)).stdout.splitlines()]
+    assert [r["tool_calls"][0]["function"]["name"] for r in lines] == ["lookup_order"] * 2
+    table = list(
+        csv.DictReader(io.StringIO(run_cli("results", str(run_id), "--format", "csv").stdout))
+    )
+    assert json.loads(table[0]["tool_calls"])[0]["function"]["name"] == "lookup_order"
 
     # the evaluators grade them against the tools the model was offered
     scores = score_run(

@@ -243,7 +243,15 @@ def register(app: typer.Typer) -> None:
             out,
             list(runs.RESULT_FIELDS),
             (
-                {**row, "inputs": json.dumps(row["inputs"], ensure_ascii=False)}
+                {
+                    **row,
+                    "inputs": json.dumps(row["inputs"], ensure_ascii=False),
+                    "tool_calls": (
+                        json.dumps(row["tool_calls"], ensure_ascii=False)
+                        if row["tool_calls"] is not None
+                        else None
+                    ),
+                }
                 for row in itertools.chain([first], rows)
             ),
             raw=raw,

@@ -284,6 +284,7 @@ RESULT_FIELDS = (
     "attempts",
     "inputs",
     "output_truncated",
+    "tool_calls",
 )
 
 
@@ -332,5 +333,6 @@ def iter_results(ws: Workspace, run_id: int, chunk: int = 2_000) -> Iterator[dic
                 "attempts": c.attempts,
                 "inputs": json.loads(c.inputs_json or "{}"),
                 "output_truncated": c.output_truncated,
+                "tool_calls": json.loads(c.tool_calls_json) if c.tool_calls_json else None,
             }
         last_id = cells[-1].id or last_id
