@@ -2,7 +2,8 @@
 folder with no git loads it and calls the simulator through the openai SDK under the
 OpenTelemetry instrumentation, its spans reach a real `promptyard collect`, show on the
 Traces page with the prompt version, one user's feedback shows on its trace, and three of
-those traces become a dataset version that a run plans over and executes on.
+those traces become a dataset version that a run plans over and executes on, and the
+dashboard counts the feedback.
 """
 
 from __future__ import annotations
@@ -220,3 +221,9 @@ def test_bundle_app_traces_feedback_and_a_dataset_a_run_uses(
     with ThreadPoolExecutor(1) as pool:
         summary = pool.submit(runs.run_sync, workspace, run_id).result(timeout=60)
     assert (summary.ok, summary.errors) == (3, 0)
+
+    # The dashboard counts the end user's thumbs-up beside the workbench's own ratings.
+    page.goto(f"{app_url}/dashboard")
+    wait_idle(page)
+    page.get_by_text("End-user feedback (production)").wait_for()
+    assert not page.errors, page.errors
