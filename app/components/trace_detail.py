@@ -135,7 +135,7 @@ def llm_call(node: SpanNode) -> None:
     cols[2].metric("Latency", _count(node.duration_ms, " ms"))
     ttft = "—" if node.ttft_ms is None else f"{node.ttft_ms:,.0f} ms"
     cols[3].metric("Time to first token", ttft)
-    cols[4].metric("Status", node.status)
+    cols[4].metric("Status", "error" if node.status == "error" else "ok")  # OTel "unset" = no error
     if node.status_message:
         st.text(node.status_message)
     if node.request_model and node.response_model and node.request_model != node.response_model:
@@ -207,7 +207,7 @@ def trace_view(detail: TraceDetail) -> None:
                         "kind": n.kind,
                         "start ms": round(n.offset_ms, 1),
                         "duration ms": round(n.duration_ms, 1),
-                        "status": n.status,
+                        "status": "error" if n.status == "error" else "ok",
                         "attributes": json.dumps(n.attributes, ensure_ascii=False)[:300],
                     }
                     for n in others

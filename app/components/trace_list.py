@@ -38,7 +38,7 @@ def _frame(rows: list[SpanRow]) -> pd.DataFrame:
             "cost": "unknown" if r.cost_usd is None else f"${r.cost_usd:.6f}",
             "user": r.user_id or "",
             "session": r.session_id or "",
-            "status": r.status,
+            "status": "error" if r.status == "error" else "ok",  # OTel "unset" = no error
             "feedback": _feedback(r),
             "output": (r.output_preview or "").replace("\n", " "),
             "trace id": r.trace_id,
