@@ -34,6 +34,8 @@ _LAZY = {
     "Ingestor": "ingest",
     "map_span": "semconv",
     "scrub_attributes": "scrub",
+    "SpanScoreView": "scores",
+    "span_scores": "scores",
 }
 
 __all__ = [
@@ -46,12 +48,14 @@ __all__ = [
     "MAX_BODY_BYTES",
     "OtlpError",
     "RawSpan",
+    "SpanScoreView",
     "collector_url",
     "decode_traces",
     "feedback",
     "map_span",
     "record_feedback",
     "scrub_attributes",
+    "span_scores",
     "start_collector",
 ]
 
@@ -68,5 +72,6 @@ def __getattr__(name: str) -> Any:
 if TYPE_CHECKING:
     from promptyard.traces.collector import MAX_BODY_BYTES, CollectorHandle, start_collector
     from promptyard.traces.ingest import Ingestor
+    from promptyard.traces.scores import SpanScoreView, span_scores
     from promptyard.traces.scrub import scrub_attributes
     from promptyard.traces.semconv import map_span
