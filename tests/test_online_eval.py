@@ -48,6 +48,7 @@ assert:
   - type: llm-rubric
     value: The summary is short.
     model: sim-smart
+    parameters: {{max_tokens: 64}}
 """
 
 
@@ -177,9 +178,9 @@ def test_judges_never_pass_the_daily_budget(
         span = s.get(Span, 1)
         assert span is not None
         output, ctx = span_context(span)
-    from promptyard.evals.online import _bounded  # the assertion as the budget reserves it
+    from promptyard.evals.online import reserved_assertion
 
-    estimate = judge_cost_bound(output or "", ctx, _bounded(rubric), workspace)
+    estimate = judge_cost_bound(output or "", ctx, reserved_assertion(rubric), workspace)
     assert estimate is not None and estimate > 0
     budget = 3 * estimate * 1.0001  # room for three reserved calls
     (workspace.evals_dir / "judged.yaml").write_text(JUDGED_SUITE.format(budget=budget))
@@ -196,6 +197,9 @@ def test_judges_never_pass_the_daily_budget(
     assert all("daily judge budget" in r["reason"] for r in skipped)
     judged = [r for r in recorded if r["passed"] is not None]
     assert all(0 < r["judge_cost_usd"] <= estimate * 1.0001 for r in judged)
+    # A budget worth N calls at the judge's actual price allows at most N calls.
+    per_call = min(r["judge_cost_usd"] for r in judged)
+    assert made <= budget // per_call
     # A second pass the same day makes no call: the budget is spent, the spans are done.
     send(collector, [llm_span(20, "Bo.", {"customer": "Bo"})])
     calls_before = sim.calls

@@ -97,7 +97,7 @@ def _row(suite: Suite, span: Span, a: Assertion) -> SpanScore:
     )
 
 
-def _bounded(a: Assertion) -> Assertion:
+def reserved_assertion(a: Assertion) -> Assertion:
     """The judge assertion held to the completion bound its reservation assumes."""
     params = dict(a.options.get("parameters") or {})
     params.setdefault("max_tokens", JUDGE_COMPLETION_BOUND)
@@ -114,7 +114,7 @@ async def _judge_one(
     if output is None:
         row.passed, row.score, row.reason = False, 0.0, f"no output: {ctx.error}"
         return row
-    a = _bounded(a)
+    a = reserved_assertion(a)
     try:
         estimate = judge_cost_bound(output, ctx, a, ws)
     except PromptyardError as exc:
@@ -228,6 +228,7 @@ def score_pending_now(ws: Workspace) -> OnlineReport:
 
 __all__ = [
     "BATCH",
+    "reserved_assertion",
     "OnlineReport",
     "online_suites",
     "score_pending",

@@ -3,7 +3,7 @@ naming of its assertions."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from promptyard.errors import PromptyardError
@@ -122,6 +122,7 @@ class Suite:
             "row_threshold": self.row_threshold,
             "tolerance": self.tolerance,
             "max_cost_usd": self.max_cost_usd,
+            "online": asdict(self.online) if self.online else None,
             "assert": [
                 {
                     "type": a.type,
