@@ -269,3 +269,30 @@ def test_cli_online_eval_once_and_the_worker_job(
     assert info.status == runs.JobStatus.COMPLETED, info.message
     assert info.result["scores"] == 2
     assert len(rows(workspace, "SELECT id FROM span_score")) == 4
+
+
+def test_a_span_whose_judge_was_reserved_is_not_judged_again(
+    workspace: Workspace, collector: CollectorHandle, sim: SimulatorHandle
+) -> None:
+    # A process killed mid-call leaves its reservation and the cursor unmoved.
+    (workspace.evals_dir / "judged.yaml").write_text(JUDGED_SUITE.format(budget=5.0))
+    send(
+        collector,
+        [llm_span(0, "Ana.", {"customer": "Ana"}), llm_span(1, "Bo.", {"customer": "Bo"})],
+    )
+    with db.get_engine(workspace).begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO span_score (span_row_id, trace_id, span_id, suite, evaluator, reason,"
+                " judge_cost_usd, created_at) VALUES (1, :t, :s, 'judged', 'llm-rubric',"
+                " 'judge call under way (cost reserved)', 0.01, CURRENT_TIMESTAMP)"
+            ),
+            {"t": TRACE, "s": f"{1:016x}"},
+        )
+    calls_before = sim.calls
+    report = score_pending_now(workspace)
+    assert report.judge_calls == 1 and sim.calls - calls_before == 1
+    per_span = rows(
+        workspace, "SELECT span_row_id, COUNT(*) AS n FROM span_score GROUP BY span_row_id"
+    )
+    assert {r["span_row_id"]: r["n"] for r in per_span} == {1: 1, 2: 1}

@@ -129,6 +129,8 @@ async def _judge_one(
         return row
     budget = suite.online.judge_daily_budget_usd
     score_id = await asyncio.to_thread(reserve, ws, row, estimate, budget)
+    if score_id == -1:
+        return None
     if score_id is None:
         row = _row(suite, span, a)
         row.reason = f"judge not run: the daily judge budget of ${budget:g} is reached"

@@ -36,11 +36,26 @@ def spent_today(s: Session, suite: str) -> float:
     return float(total or 0.0)
 
 
+def already_judged(s: Session, row: SpanScore) -> bool:
+    """True when the span already has a row of this suite's evaluator."""
+    found = s.exec(
+        select(SpanScore.id).where(
+            SpanScore.span_row_id == row.span_row_id,
+            SpanScore.suite == row.suite,
+            SpanScore.evaluator == row.evaluator,
+        )
+    ).first()
+    return found is not None
+
+
 def reserve(ws: Workspace, row: SpanScore, estimate: float, budget: float) -> int | None:
     """Store `row` holding `estimate` when the day's spend stays within `budget`; return
-    its id, or None (nothing stored) when the call would pass the budget."""
+    its id, None (nothing stored) when the call would pass the budget, or -1 when the span
+    already has this judge's row (a process killed after reserving): it is not judged twice."""
 
     def apply(s: Session) -> int | None:
+        if already_judged(s, row):
+            return -1
         if spent_today(s, row.suite) + estimate > budget + 1e-12:
             return None
         row.judge_cost_usd, row.reason = estimate, RESERVED
