@@ -237,6 +237,11 @@ def test_bad_online_block_names_the_file_and_line(workspace: Workspace) -> None:
     )
     with pytest.raises(SuiteError, match=r"unknown online.filter key 'user'"):
         load_suite(workspace, "bad", check_refs=False)
+    (workspace.evals_dir / "bad.yaml").write_text(
+        "prompts: [p]\nonline: {judge_sample: 0.5}\nassert:\n  - type: contains\n    value: x\n"
+    )
+    with pytest.raises(SuiteError, match=r"line 2: online.judge_sample needs"):
+        load_suite(workspace, "bad", check_refs=False)
 
 
 def test_cli_online_eval_once_and_the_worker_job(
@@ -296,3 +301,30 @@ def test_a_span_whose_judge_was_reserved_is_not_judged_again(
         workspace, "SELECT span_row_id, COUNT(*) AS n FROM span_score GROUP BY span_row_id"
     )
     assert {r["span_row_id"]: r["n"] for r in per_span} == {1: 1, 2: 1}
+
+
+def test_the_poller_enqueues_a_worker_that_scores_new_spans(
+    workspace: Workspace, collector: CollectorHandle
+) -> None:
+    import time
+
+    from promptyard.evals.online_jobs import active_online_job, start_online_poller
+
+    (workspace.evals_dir / "live.yaml").write_text(CODE_SUITE.format(sample=1.0))
+    stop = start_online_poller(workspace, interval_s=0.2)
+    try:
+        send(collector, [llm_span(0, "Ana.", {"customer": "Ana", "reference": "Ana."})])
+        for _ in range(600):  # until the worker it started has stored the scores
+            found = rows(workspace, "SELECT passed FROM span_score")
+            if len(found) == 2:
+                break
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        for _ in range(600):  # let the last worker end before the workspace goes
+            if active_online_job(workspace) is None:
+                break
+            time.sleep(0.1)
+    assert [bool(r["passed"]) for r in found] == [True, True]
+    jobs = rows(workspace, "SELECT kind, status FROM job")
+    assert jobs and all(j["kind"] == "online_eval" for j in jobs)

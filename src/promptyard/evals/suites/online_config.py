@@ -55,6 +55,12 @@ def parse_online(
         raise SuiteError(
             f"online.judge_daily_budget_usd must be a number >= 0, not {budget!r}", path, line
         )
+    if judge_sample > 0 and budget == 0:
+        raise SuiteError(
+            "online.judge_sample needs online.judge_daily_budget_usd above 0 (judges cost money)",
+            path,
+            line,
+        )
     raw_filter = value.get("filter") or {}
     if not isinstance(raw_filter, dict):
         raise SuiteError("online.filter must be a mapping (prompt, label, ...)", path, line)
