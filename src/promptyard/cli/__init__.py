@@ -24,6 +24,7 @@ def _register() -> None:
         dataset_cmds,
         eval_cmds,
         import_cmds,
+        online_cmds,
         prompt_cmds,
         ratings_cmds,
         report_cmds,
@@ -46,6 +47,7 @@ def _register() -> None:
         bundle_cmds,
         collect_cmds,
         traces_cmds,
+        online_cmds,
     ):
         module.register(app)
 

@@ -30,6 +30,11 @@ def register(app: typer.Typer) -> None:
         watch_pid: int | None = typer.Option(
             None, "--watch-pid", help="Stop when the process with this id ends (the workbench)."
         ),
+        online_every: float = typer.Option(
+            60.0,
+            "--online-eval-every",
+            help="Seconds between online-eval passes in the worker (0: none).",
+        ),
     ) -> None:
         """Store the traces an app sends over OpenTelemetry (POST /v1/traces, protobuf or JSON).
 
@@ -47,6 +52,11 @@ def register(app: typer.Typer) -> None:
             max_body_bytes=int(max_body_mb * 1024**2),
             watch_pid=watch_pid,
         ).start()
+        if online_every > 0:
+            # Suites with `online:` score new spans in the background worker.
+            from promptyard.evals.online_jobs import start_online_poller
+
+            start_online_poller(ws, online_every)
         # SIGTERM (the workbench's script stopping) ends the loop as Ctrl-C does.
         signal.signal(signal.SIGTERM, lambda *_: handle.stop())
         typer.echo(f"Collecting traces on {handle.url}/v1/traces  (workspace {ws.root})", err=True)

@@ -128,6 +128,23 @@ async def judge(output: str | None, ctx: EvalContext, a: Assertion, ws: Any) -> 
     )
 
 
+JUDGE_COMPLETION_BOUND = 1024  # completion tokens a judge without max_tokens is reserved
+
+
+def judge_cost_bound(output: str, ctx: EvalContext, a: Assertion, ws: Any) -> float | None:
+    """An upper bound of one judge call's USD cost (prompt tokens with a margin, and the
+    judge's max_tokens), for a budget to reserve before calling; None when the judge's
+    price is unknown. Raises PromptyardError when the judge cannot be set up."""
+    from promptyard.models import estimate_cost
+    from promptyard.prompts import count_tokens
+
+    messages, endpoint, parameters = _judge_call(output, ctx, a, ws)
+    prompt = int(count_tokens(messages, endpoint.litellm_model) * 1.1) + 16
+    bound = parameters.get("max_tokens") or parameters.get("max_completion_tokens")
+    completion = int(bound) if isinstance(bound, int) and bound > 0 else JUDGE_COMPLETION_BOUND
+    return estimate_cost(endpoint, prompt, completion)
+
+
 async def _complete_with_retries(endpoint: Any, messages: Any, parameters: dict[str, Any]) -> Any:
     """One judge call; rate limits, timeouts and server errors are retried (3 tries)."""
     import asyncio
@@ -171,4 +188,11 @@ def _judge_call(
     return messages, resolve_model(ws, str(model_name)), parameters
 
 
-__all__ = ["JUDGE_DEFAULT_PROMPT", "JudgeVerdict", "judge", "parse_judge_answer"]
+__all__ = [
+    "JUDGE_COMPLETION_BOUND",
+    "JUDGE_DEFAULT_PROMPT",
+    "JudgeVerdict",
+    "judge",
+    "judge_cost_bound",
+    "parse_judge_answer",
+]

@@ -41,12 +41,14 @@ class JobKind(StrEnum):
 
     RUN = "run"  # the id is the run's id
     SCORE = "score"  # the id is a Job row's id
+    ONLINE_EVAL = "online_eval"  # the id is a Job row's id; scores received spans
 
 
 # kind -> "module:function" of an `async def handler(ws, id) -> str` (a line for the log).
 HANDLERS: dict[JobKind, str] = {
     JobKind.RUN: "promptyard.runs.executor:run_job",
     JobKind.SCORE: "promptyard.evals.jobs:run_scoring_job",
+    JobKind.ONLINE_EVAL: "promptyard.evals.online_jobs:run_online_eval_job",
 }
 
 Handler = Callable[[Workspace, int], Awaitable[str]]

@@ -38,11 +38,13 @@ from promptyard.storage.tables import (
     VariantStats,
     utcnow,
 )
+from promptyard.storage.tables_online import OnlineCursor, SpanScore
 
 __all__ = [
     "ALL_TABLES",
     "BUSY_TIMEOUT_MS",
     "MIGRATIONS",
+    "OnlineCursor",
     "Cell",
     "CellStatus",
     "Job",
@@ -56,6 +58,7 @@ __all__ = [
     "RunStatus",
     "Score",
     "Span",
+    "SpanScore",
     "SpanKind",
     "SpanStatus",
     "StorageError",

@@ -13,6 +13,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from promptyard.storage.ddl import Migration, primary_key
+from promptyard.storage.migrations_online import m014_online_eval
 from promptyard.storage.migrations_production import m012_traces, m013_trace_indexes
 
 _V1_TABLES = """
@@ -316,4 +317,5 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("011_cell_tool_calls", m011_cell_tool_calls),
     ("012_traces", m012_traces),
     ("013_trace_indexes", m013_trace_indexes),
+    ("014_online_eval", m014_online_eval),
 ]

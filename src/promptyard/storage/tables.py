@@ -12,6 +12,8 @@ from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
+from promptyard.storage.tables_online import OnlineCursor, SpanScore
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -386,4 +388,6 @@ ALL_TABLES = (
     Job,
     Span,
     TraceFeedback,
+    SpanScore,
+    OnlineCursor,
 )

@@ -66,6 +66,8 @@ _LAZY = {
     "TracesAdded": "to_dataset",
     "row_id": "to_dataset",
     "traces_to_dataset": "to_dataset",
+    "SpanScoreView": "scores",
+    "span_scores": "scores",
 }
 
 __all__ = [
@@ -96,6 +98,7 @@ __all__ = [
     "Turn",
     "VersionFeedback",
     "check_trace_id",
+    "SpanScoreView",
     "collector_url",
     "count_spans",
     "decode_traces",
@@ -108,6 +111,7 @@ __all__ = [
     "row_id",
     "scrub_attributes",
     "session_turns",
+    "span_scores",
     "start_collector",
     "trace_detail",
     "trace_options",
@@ -145,6 +149,7 @@ if TYPE_CHECKING:
         list_spans,
         trace_options,
     )
+    from promptyard.traces.scores import SpanScoreView, span_scores
     from promptyard.traces.scrub import scrub_attributes
     from promptyard.traces.semconv import map_span
     from promptyard.traces.sessions import (

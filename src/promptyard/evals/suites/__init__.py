@@ -17,17 +17,21 @@ from promptyard.evals.suites.model import (
     ASSERTION_OPTIONS,
     ROW_SCORE,
     SUITE_KEYS,
+    OnlineConfig,
     Suite,
     SuiteError,
     name_assertions,
 )
+from promptyard.evals.suites.online_config import ONLINE_KEYS
 from promptyard.evals.suites.parsing import parse_suite
 
 __all__ = [
     "ASSERTION_KEYS",
     "ASSERTION_OPTIONS",
+    "ONLINE_KEYS",
     "ROW_SCORE",
     "SUITE_KEYS",
+    "OnlineConfig",
     "Suite",
     "SuiteError",
     "list_suites",

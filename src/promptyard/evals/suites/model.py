@@ -3,7 +3,7 @@ naming of its assertions."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from promptyard.errors import PromptyardError
@@ -24,6 +24,7 @@ SUITE_KEYS = {
     "tolerance": "how far a pass rate may drop below the baseline (default 0.0)",
     "max_cost_usd": "stop the run past this many dollars",
     "concurrency": "calls at once",
+    "online": "score live spans: sample, judge_sample, judge_daily_budget_usd, filter",
 }
 ASSERTION_KEYS = {"type", "value", "threshold", "weight", "name", "metric"}
 ASSERTION_OPTIONS = {
@@ -40,6 +41,22 @@ ASSERTION_OPTIONS = {
     "normalizeUnicode",
 }
 ROW_SCORE = "row"  # Score.name of the per-cell verdict a suite writes (evaluator "suite")
+
+
+@dataclass(frozen=True)
+class OnlineConfig:
+    """A suite's `online:` block: which received LLM spans it scores, and at what rate.
+
+    A filter key holds the names a span must match (any of them); an empty one matches all.
+    """
+
+    sample: float = 1.0  # fraction of matching spans the code evaluators score
+    judge_sample: float = 0.0  # fraction of matching spans the LLM judges score (<= sample)
+    judge_daily_budget_usd: float = 0.0  # judge spend per UTC day, never exceeded
+    prompts: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()  # the requested or the provider-reported model
+    services: tuple[str, ...] = ()  # service.name
 
 
 class SuiteError(PromptyardError):
@@ -72,6 +89,7 @@ class Suite:
     tolerance: float = 0.0
     max_cost_usd: float | None = None
     concurrency: int = 8
+    online: OnlineConfig | None = None  # set when the suite scores live spans
     lines: dict[str, int] = field(default_factory=dict)  # top-level key -> line
 
     def where(self, key: str) -> str:
@@ -104,6 +122,7 @@ class Suite:
             "row_threshold": self.row_threshold,
             "tolerance": self.tolerance,
             "max_cost_usd": self.max_cost_usd,
+            "online": asdict(self.online) if self.online else None,
             "assert": [
                 {
                     "type": a.type,

@@ -19,6 +19,7 @@ from promptyard.evals.suites.model import (
     SuiteError,
     name_assertions,
 )
+from promptyard.evals.suites.online_config import parse_online
 from promptyard.workspace import validate_name
 
 
@@ -111,6 +112,7 @@ def parse_suite(text: str, name: str, root: Path | None = None, path: str | None
         tolerance=tolerance,
         max_cost_usd=max_cost,
         concurrency=concurrency,
+        online=parse_online(data.get("online"), prompts, path, lines.get("online")),
         lines=lines,
     )
 
