@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
+from promptyard.storage.ddl import primary_key
+
 
 def m014_online_eval(conn: Connection) -> None:
     # Scores of live spans by online suites, and each suite's cursor over span.id so a span
     # is scored once. No foreign key to span, like score has none to a deleted cell.
-    pk = "SERIAL PRIMARY KEY" if conn.dialect.name == "postgresql" else "INTEGER PRIMARY KEY"
+    pk = primary_key(conn)
     conn.execute(
         text(
             f"""CREATE TABLE span_score (
