@@ -24,6 +24,7 @@ def _register() -> None:
         dataset_cmds,
         eval_cmds,
         import_cmds,
+        monitor_cmds,
         prompt_cmds,
         ratings_cmds,
         report_cmds,
@@ -44,6 +45,7 @@ def _register() -> None:
         simulate_cmds,
         bundle_cmds,
         collect_cmds,
+        monitor_cmds,
     ):
         module.register(app)
 

@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection, text
 
+from promptyard.storage.migrations_alerts import m016_alerts
+
 Migration = Callable[[Connection], None]
 
 _V1_TABLES = """
@@ -381,4 +383,5 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("009_jobs", m009_jobs),
     ("011_cell_tool_calls", m011_cell_tool_calls),
     ("012_traces", m012_traces),
+    ("016_alerts", m016_alerts),
 ]
