@@ -37,66 +37,77 @@ class ChangeReport:
         return dict(self.__dict__)
 
 
-def _changes(
-    ws: Workspace, t0: int, t1: int
-) -> list[tuple[str, int, str, dict[str, Any], str, dict[str, Any]]]:
-    """(label, first_ns, after-SQL, params, before-SQL, params) of changes first seen in [t0, t1)."""
-    out: list[tuple[str, int, str, dict[str, Any], str, dict[str, Any]]] = []
+Change = tuple[str, int, str, dict[str, Any], str, dict[str, Any]]
+
+
+def _changes(ws: Workspace, t0: int, t1: int) -> list[Change]:
+    """(label, first_ns, after-SQL, params, before-SQL, params) of changes first seen in
+    [t0, t1). Candidates come from the window; their first appearance from an index seek."""
+    out: list[Change] = []
+    window = {"yes": True, "t0": t0, "t1": t1}
     with db.session(ws) as session:
         conn = session.connection()
         versions = conn.execute(
             text(
-                "SELECT prompt_name, prompt_version, MIN(start_ns) FROM span WHERE is_llm = :yes "
-                "AND prompt_version IS NOT NULL GROUP BY prompt_name, prompt_version "
-                "HAVING MIN(start_ns) >= :t0 AND MIN(start_ns) < :t1"
+                "SELECT DISTINCT prompt_name, prompt_version FROM span WHERE is_llm = :yes "
+                "AND start_ns >= :t0 AND start_ns < :t1 AND prompt_version IS NOT NULL"
             ),
-            {"yes": True, "t0": t0, "t1": t1},
+            window,
         ).all()
-        for name, version, first in versions:
+        for name, version in versions:
+            key = {"p": name, "v": version}
+            first = conn.execute(
+                text(
+                    "SELECT MIN(start_ns) FROM span WHERE prompt_name = :p AND prompt_version = :v"
+                ),
+                key,
+            ).scalar()
+            if first is None or not t0 <= first < t1:
+                continue
             prev = conn.execute(
                 text(
-                    "SELECT MAX(prompt_version) FROM span WHERE is_llm = :yes AND "
-                    "prompt_name = :p AND prompt_version < :v AND start_ns < :f"
+                    "SELECT MAX(prompt_version) FROM span WHERE prompt_name = :p "
+                    "AND prompt_version < :v"
                 ),
-                {"yes": True, "p": name, "v": version, "f": first},
+                key,
             ).scalar()
             if prev is None:
                 continue
             sql = "s.prompt_name = :cp AND s.prompt_version = :cv"
-            out.append(
-                (
-                    f"prompt {name} v{version} (after v{prev})",
-                    int(first),
-                    sql,
-                    {"cp": name, "cv": version},
-                    sql,
-                    {"cp": name, "cv": int(prev)},
-                )
-            )
+            label = f"prompt {name} v{version} (after v{prev})"
+            after, before = {"cp": name, "cv": version}, {"cp": name, "cv": int(prev)}
+            out.append((label, int(first), sql, after, sql, before))
         models = conn.execute(
             text(
-                "SELECT request_model, response_model, MIN(start_ns) FROM span WHERE is_llm = :yes "
-                "AND response_model IS NOT NULL GROUP BY request_model, response_model "
-                "HAVING MIN(start_ns) >= :t0 AND MIN(start_ns) < :t1"
+                "SELECT DISTINCT request_model, response_model FROM span WHERE is_llm = :yes "
+                "AND start_ns >= :t0 AND start_ns < :t1 AND response_model IS NOT NULL "
+                "AND request_model IS NOT NULL"
             ),
-            {"yes": True, "t0": t0, "t1": t1},
+            window,
         ).all()
-        for requested, reported, first in models:
+        for requested, reported in models:
+            key = {"rq": requested, "rs": reported}
+            first = conn.execute(
+                text(
+                    "SELECT MIN(start_ns) FROM span WHERE request_model = :rq "
+                    "AND response_model = :rs"
+                ),
+                key,
+            ).scalar()
+            if first is None or not t0 <= first < t1:
+                continue
             older = conn.execute(
                 text(
-                    "SELECT 1 FROM span WHERE is_llm = :yes AND request_model = :rq AND "
-                    "response_model <> :rs AND start_ns < :f LIMIT 1"
+                    "SELECT 1 FROM span WHERE request_model = :rq AND response_model <> :rs "
+                    "AND start_ns < :f LIMIT 1"
                 ),
-                {"yes": True, "rq": requested, "rs": reported, "f": first},
+                {**key, "f": first},
             ).first()
             if older is None:
                 continue
-            after = "s.request_model = :rq AND s.response_model = :rs"
-            before = "s.request_model = :rq AND s.response_model <> :rs"
-            params = {"rq": requested, "rs": reported}
-            out.append(
-                (f"model {reported} (for {requested})", int(first), after, params, before, params)
-            )
+            a_sql = "s.request_model = :rq AND s.response_model = :rs"
+            b_sql = "s.request_model = :rq AND s.response_model <> :rs"
+            out.append((f"model {reported} (for {requested})", int(first), a_sql, key, b_sql, key))
     return out
 
 
@@ -104,9 +115,15 @@ def change_reports(ws: Workspace, monitors: list[Monitor], now: int) -> list[Cha
     """For every change first seen within a monitor's window, that monitor's metric over the
     window before the change against the time since (each within the monitor's filter)."""
     reports: list[ChangeReport] = []
+    if not monitors:
+        return reports
+    widest = max(m.window_s for m in monitors) * 1_000_000_000
+    changes = _changes(ws, now - widest, now)
     for monitor in monitors:
         w = monitor.window_s * 1_000_000_000
-        for label, first, a_sql, a_params, b_sql, b_params in _changes(ws, now - w, now):
+        for label, first, a_sql, a_params, b_sql, b_params in changes:
+            if first < now - w:
+                continue
             after = read_sample(ws, monitor, first, now, a_sql, a_params)
             before = read_sample(ws, monitor, first - w, first, b_sql, b_params)
             a, b = metric_value(monitor, after), metric_value(monitor, before)

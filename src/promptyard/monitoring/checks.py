@@ -181,17 +181,20 @@ def _vs_version(
 ) -> CheckResult:
     # The version before: the newest lower version of the prompt seen in traffic, over the
     # window that ends with its last span (it may have stopped, or still share traffic).
-    sql = (
-        "SELECT prompt_version, MAX(start_ns) FROM span WHERE is_llm = :yes AND prompt_name = :p "
-        "AND prompt_version < :v AND start_ns < :end GROUP BY prompt_version "
-        "ORDER BY prompt_version DESC LIMIT 1"
+    # Two index seeks on (prompt_name, prompt_version, start_ns), not a scan of the prompt.
+    prev_sql = "SELECT MAX(prompt_version) FROM span WHERE prompt_name = :p AND prompt_version < :v"
+    last_sql = (
+        "SELECT MAX(start_ns) FROM span WHERE prompt_name = :p AND prompt_version = :pv "
+        "AND start_ns < :end"
     )
+    row: tuple[int, int] | None = None
     with db.session(ws) as session:
-        row = (
-            session.connection()
-            .execute(text(sql), {"yes": True, "p": name, "v": version, "end": end})
-            .first()
-        )
+        conn = session.connection()
+        prev_v = conn.execute(text(prev_sql), {"p": name, "v": version}).scalar()
+        if prev_v is not None:
+            last_ns = conn.execute(text(last_sql), {"p": name, "pv": prev_v, "end": end}).scalar()
+            if last_ns is not None:
+                row = (int(prev_v), int(last_ns))
     scope = dict(monitor.filter, prompt=name, version=version)
     pv = "s.prompt_name = :vp AND s.prompt_version = :vv"
     current = read_sample(ws, monitor, end - w, end, pv, {"vp": name, "vv": version})

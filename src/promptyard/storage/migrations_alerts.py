@@ -30,3 +30,11 @@ def m016_alerts(conn: Connection) -> None:
     )
     conn.execute(text("CREATE INDEX ix_alert_monitor ON alert (monitor, fired_at)"))
     conn.execute(text("CREATE INDEX ix_alert_fired_at ON alert (fired_at)"))
+    # A monitor check asks when each prompt version and each provider-reported model first
+    # appeared: index seeks instead of a scan of every span.
+    conn.execute(
+        text("CREATE INDEX ix_span_version_start ON span (prompt_name, prompt_version, start_ns)")
+    )
+    conn.execute(
+        text("CREATE INDEX ix_span_model_start ON span (request_model, response_model, start_ns)")
+    )
