@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -423,3 +424,41 @@ def test_monitor_check_json_exits_1_when_a_monitor_fires(workspace: Workspace) -
     assert result.exit_code == 1, result.output
     report = json.loads(result.output)
     assert report["fired"] == 1 and report["results"][0]["value"] == 1.0
+
+
+def test_the_home_page_lists_a_stored_alert(workspace: Workspace) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    write_monitors(workspace, FIRING.replace("    webhook_env: ALERT_WEBHOOK_URL\n", ""))
+    add_spans(workspace, calls(6, NOW - HOUR, status="error"))
+    run_checks(workspace, now=NOW)
+    main = str(Path(__file__).resolve().parents[1] / "app" / "main.py")
+    at = AppTest.from_file(main, default_timeout=90).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(s.value == "Alerts" for s in at.subheader)
+    [warning] = [w for w in at.warning if "errors" in w.value]
+    assert "error_rate 1 over the last 1h" in warning.value and "6 span(s)" in warning.value
+
+
+def test_monitor_run_keeps_checking_on_a_schedule(workspace: Workspace) -> None:
+    import os
+    import subprocess
+    import sys
+
+    write_monitors(workspace, FIRING.replace("    webhook_env: ALERT_WEBHOOK_URL\n", ""))
+    now = time.time_ns()
+    add_spans(workspace, [{"start_ns": now - i * 10**9, "status": "error"} for i in range(6)])
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "promptyard", "monitor", "run", "--every", "1", "--workspace",
+         str(workspace.root)],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": src},
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(2)]  # two rounds, one monitor each
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    assert all(line.startswith("FIRED errors:") for line in lines), lines
+    assert len(list_alerts(workspace)) == 1  # one alert per window, however often it runs
