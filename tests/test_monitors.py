@@ -462,3 +462,16 @@ def test_monitor_run_keeps_checking_on_a_schedule(workspace: Workspace) -> None:
         proc.wait(30)
     assert all(line.startswith("FIRED errors:") for line in lines), lines
     assert len(list_alerts(workspace)) == 1  # one alert per window, however often it runs
+
+
+def test_a_bad_commit_falls_back_to_the_newest_good_one(workspace: Workspace) -> None:
+    good = one(
+        "  - name: only\n    metric: error_rate\n    window: 2h\n    condition: {above: 0.5}\n"
+    )
+    write_monitors(workspace, good, commit=True)  # v2
+    write_monitors(
+        workspace, one("  - name: x\n    metric: error_rate\n    window: 0h\n"), commit=True
+    )
+    loaded = load_monitors(workspace)
+    assert [m.name for m in loaded.monitors] == ["only"] and loaded.source == "v2"
+    assert loaded.warning is not None and "using the last good v2" in loaded.warning
