@@ -475,3 +475,16 @@ def test_a_bad_commit_falls_back_to_the_newest_good_one(workspace: Workspace) ->
     loaded = load_monitors(workspace)
     assert [m.name for m in loaded.monitors] == ["only"] and loaded.source == "v2"
     assert loaded.warning is not None and "using the last good v2" in loaded.warning
+
+
+def test_a_bad_file_with_nothing_to_fall_back_on_exits_1_with_the_line(
+    empty_workspace: Workspace,
+) -> None:
+    write_monitors(
+        empty_workspace,
+        one("  - name: a\n    metric: error_rate\n    window: 1y\n    condition: {above: 1}\n"),
+    )
+    result = CliRunner().invoke(app, ["monitor", "check", "--workspace", str(empty_workspace.root)])
+    assert result.exit_code == 1
+    assert "monitors.yaml:4: bad window '1y'" in result.output
+    assert "no committed version parses" in result.output

@@ -45,7 +45,8 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
         workspace: Path | None = typer.Option(None, "--workspace", help="Workspace folder."),
     ) -> None:
-        """Evaluate every monitor once; exit 1 when any fires (for cron and CI).
+        """Evaluate every monitor once; exit 1 when any fires (for cron and CI), or when
+        monitors.yaml is bad and no committed version parses.
 
         Webhooks are sent in the background; the command waits for them at most 30 s.
         """
@@ -57,7 +58,8 @@ def register(app: typer.Typer) -> None:
         _print(report, as_json)
         if not deliverer.wait(DELIVERY_WAIT_S):
             typer.echo("warning: a webhook is still being retried; giving up on it", err=True)
-        if report.fired:
+        # A bad file with no good commit to fall back on is bad input: exit 1 as well.
+        if report.fired or (report.warning and report.source == "none"):
             raise typer.Exit(1)
 
     @monitor_app.command("run")
