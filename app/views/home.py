@@ -6,7 +6,7 @@ import state
 import streamlit as st
 from components.context import workspace
 
-from promptyard.ui_support import workspace_overview
+from promptyard.ui_support import recent_alerts, workspace_overview
 
 ws = workspace()
 st.title("🌱 Promptyard")
@@ -27,6 +27,18 @@ c1.metric("Prompts", overview.prompts)
 c2.metric("Datasets", overview.datasets)
 c3.metric("Runs", overview.runs)
 c4.metric("Ratings", overview.ratings)
+
+alerts = recent_alerts(ws)
+if alerts:
+    # Monitors that fired on live traffic (monitors.yaml): the newest first.
+    st.subheader("Alerts")
+    for alert in alerts:
+        sent = "sent" if alert.delivered else (alert.delivery_error or "not sent")
+        st.warning(
+            f"**{alert.monitor}** · {alert.fired_at:%Y-%m-%d %H:%M} UTC · {alert.message} "
+            f"· {len(alert.span_ids)} span(s) · webhook: {sent}",
+            icon="🚨",
+        )
 
 left, right = st.columns([3, 2], gap="large")
 with left:

@@ -24,6 +24,7 @@ def _register() -> None:
         dataset_cmds,
         eval_cmds,
         import_cmds,
+        monitor_cmds,
         online_cmds,
         prompt_cmds,
         ratings_cmds,
@@ -48,6 +49,7 @@ def _register() -> None:
         collect_cmds,
         traces_cmds,
         online_cmds,
+        monitor_cmds,
     ):
         module.register(app)
 

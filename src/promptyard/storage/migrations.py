@@ -13,6 +13,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from promptyard.storage.ddl import Migration, primary_key
+from promptyard.storage.migrations_alerts import m016_alerts
 from promptyard.storage.migrations_online import m014_online_eval
 from promptyard.storage.migrations_production import m012_traces, m013_trace_indexes
 
@@ -318,4 +319,5 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("012_traces", m012_traces),
     ("013_trace_indexes", m013_trace_indexes),
     ("014_online_eval", m014_online_eval),
+    ("016_alerts", m016_alerts),
 ]

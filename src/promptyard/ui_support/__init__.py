@@ -4,7 +4,7 @@ The command line and the Python API reach the same things through the parts them
 these shape them the way a page shows them.
 """
 
-from promptyard.ui_support.home import Overview, workspace_overview
+from promptyard.ui_support.home import Overview, recent_alerts, workspace_overview
 from promptyard.ui_support.run_forms import (
     RunRequest,
     VersionChoice,
@@ -30,6 +30,7 @@ __all__ = [
     "launch",
     "masked_url",
     "preview",
+    "recent_alerts",
     "resume_in_background",
     "settings_overview",
     "suggest_plan",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel import func, select
 
+from promptyard.monitoring import Alert, list_alerts
 from promptyard.prompts.api import list_prompts
 from promptyard.storage import db
 from promptyard.storage.tables import Rating, Run
@@ -30,3 +31,8 @@ def workspace_overview(ws: Workspace) -> Overview:
         ratings = int(session.exec(select(func.count()).select_from(Rating)).one())
     names = [(s.name, s.latest.tag if s.latest else "unsaved", s.description) for s in summaries]
     return Overview(len(summaries), datasets, runs, ratings, names)
+
+
+def recent_alerts(ws: Workspace, limit: int = 5) -> list[Alert]:
+    """The newest stored monitor alerts (for the Home page), newest first."""
+    return list_alerts(ws, limit=limit)

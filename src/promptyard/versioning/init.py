@@ -17,6 +17,7 @@ _EXAMPLE_GLOBS = (
     "evaluators/*.py",
     "ratings.yaml",
     "gate.yaml",
+    "monitors.yaml",
 )
 
 
