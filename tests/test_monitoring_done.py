@@ -2,11 +2,8 @@
 a prompt's new version halves an evaluator's pass rate; the monitor fires within one window,
 the webhook receiver on 127.0.0.1 gets the alert, and `promptyard monitor check` exits 1.
 
-MERGER: the pass/fail scores are seeded straight into `span_score` (m014's columns) because
-online evaluation is on another branch. Once evals/online.py is merged, replace
-`seed_scores` with running the online_eval job over the collected spans (a code evaluator
-that fails v2's outputs), and add the Monitoring page's check of the drop at v2's first
-appearance (the browser test lives with the page).
+The pass/fail verdicts come from online evaluation (evals.online) of the collected spans:
+a suite with `online:` checks that each answer keeps the ticket's order number.
 """
 
 from __future__ import annotations
@@ -19,16 +16,24 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect, text
 from typer.testing import CliRunner
 
 from promptyard.cli import app
+from promptyard.evals.online import score_pending_now
 from promptyard.monitoring import deliverer_for, list_alerts, run_checks
-from promptyard.storage import db
 from promptyard.traces import CollectorHandle, start_collector
 from promptyard.workspace import Workspace
 
 MINUTE = 60 * 10**9
+SUITE = """\
+description: live summaries keep the order number
+prompts: [summarize]
+online: true
+assert:
+  - type: contains
+    value: "48213"
+    name: keeps_numbers
+"""
 MONITORS = """monitors:
   - name: summarize-quality
     metric: pass_rate
@@ -74,8 +79,12 @@ def _attr(key: str, value: Any) -> dict[str, Any]:
     return {"key": key, "value": {"stringValue": value}}
 
 
-def llm_span(n: int, start_ns: int, version: int) -> dict[str, Any]:
+def llm_span(n: int, start_ns: int, version: int, keeps: bool) -> dict[str, Any]:
+    output = "Order #48213 arrived broken." if keeps else "An order arrived broken."
     attrs = {
+        "gen_ai.output.messages": json.dumps(
+            [{"role": "assistant", "parts": [{"type": "text", "content": output}]}]
+        ),
         "gen_ai.operation.name": "chat",
         "gen_ai.request.model": "sim-fast",
         "gen_ai.response.model": "sim-fast",
@@ -117,35 +126,6 @@ def send(url: str, spans: list[dict[str, Any]]) -> None:
         assert response.status == 200
 
 
-def seed_scores(ws: Workspace, passed_by_version: dict[int, float]) -> None:
-    """span_score rows for every collected span: the share `passed_by_version[v]` passes."""
-    with db.get_engine(ws).begin() as conn:
-        if not inspect(conn).has_table("span_score"):  # m014 lives on the online-eval branch
-            conn.execute(
-                text(
-                    "CREATE TABLE span_score (id INTEGER PRIMARY KEY, span_row_id INTEGER, "
-                    "trace_id TEXT, span_id TEXT, suite TEXT, evaluator TEXT, passed BOOLEAN, "
-                    "score REAL, reason TEXT, judge_cost_usd REAL, created_at TIMESTAMP)"
-                )
-            )
-        rows = conn.execute(
-            text("SELECT id, trace_id, span_id, prompt_version FROM span ORDER BY start_ns")
-        ).all()
-        seen: dict[int, int] = {}
-        for row_id, trace_id, span_id, version in rows:
-            i = seen[version] = seen.get(version, 0) + 1
-            share = passed_by_version[version]
-            passed = (i % 10) < share * 10  # an exact share in every block of ten
-            conn.execute(
-                text(
-                    "INSERT INTO span_score (span_row_id, trace_id, span_id, suite, evaluator, "
-                    "passed, score, created_at) VALUES (:r, :t, :s, 'summaries', "
-                    "'keeps_numbers', :p, :sc, '2027-01-01 00:00:00')"
-                ),
-                {"r": row_id, "t": trace_id, "s": span_id, "p": passed, "sc": float(passed)},
-            )
-
-
 def test_a_new_version_that_halves_the_pass_rate_fires_and_reaches_the_webhook(
     workspace: Workspace,
     collector: CollectorHandle,
@@ -157,11 +137,13 @@ def test_a_new_version_that_halves_the_pass_rate_fires_and_reaches_the_webhook(
     (workspace.root / "monitors.yaml").write_text(MONITORS, encoding="utf-8")
     now = time.time_ns()
     # v1 for the hour before, then v2 from 50 minutes ago: 40 calls each.
-    old = [llm_span(i, now - 110 * MINUTE + i * MINUTE, 1) for i in range(40)]
-    new = [llm_span(40 + i, now - 50 * MINUTE + i * MINUTE, 2) for i in range(40)]
+    # v1 keeps the number in 8 answers of every 10, v2 in 4: online evaluation finds it.
+    old = [llm_span(i, now - 110 * MINUTE + i * MINUTE, 1, i % 10 < 8) for i in range(40)]
+    new = [llm_span(40 + i, now - 50 * MINUTE + i * MINUTE, 2, i % 10 < 4) for i in range(40)]
     send(collector.url, old)
     send(collector.url, new)
-    seed_scores(workspace, {1: 0.8, 2: 0.4})  # MERGER: real online evaluation here
+    (workspace.evals_dir / "live.yaml").write_text(SUITE, encoding="utf-8")
+    assert score_pending_now(workspace).scores == 80
 
     deliverer = deliverer_for(workspace)
     report = run_checks(workspace, deliverer=deliverer)
