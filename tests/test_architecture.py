@@ -36,6 +36,7 @@ LAYERS = [
     "stats",
     "csv_safety",
     "disk_errors",
+    "threaded_server",
     "workspace",
     "errors",
     "_env",

@@ -13,12 +13,11 @@ import asyncio
 import json
 import logging
 import os
-import socket
-import threading
+from collections.abc import Callable
 from typing import Any
 
-from promptyard.errors import PromptyardError
 from promptyard.storage import StorageError
+from promptyard.threaded_server import ThreadedServer
 from promptyard.traces.feedback import FeedbackError, record_feedback
 from promptyard.traces.ingest import Ingestor
 from promptyard.traces.otlp import (
@@ -38,8 +37,10 @@ MAX_BODY_BYTES = 32 * 1024**2  # compressed or not; the OTLP exporters send ~1-5
 _INVALID_ARGUMENT, _UNAVAILABLE = 3, 14
 
 
-class CollectorHandle:
+class CollectorHandle(ThreadedServer):
     """A running collector: `.url`, `.port`, `.stop()`; `serve_forever()` for the CLI."""
+
+    name = "collector"
 
     def __init__(
         self,
@@ -49,102 +50,36 @@ class CollectorHandle:
         max_body_bytes: int = MAX_BODY_BYTES,
         watch_pid: int | None = None,
     ) -> None:
+        super().__init__(host, port)
         self.ws = ws
-        self.host = host
-        self.port = port
         self.max_body_bytes = max_body_bytes
+        self.client_max_size = max_body_bytes
         self.watch_pid = watch_pid
         self.ingestor = Ingestor(ws)
         self.spans_received = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
-        self._runner: Any = None
 
     @property
     def url(self) -> str:
         """The base URL an exporter's OTEL_EXPORTER_OTLP_ENDPOINT is set to."""
         return f"http://{self.host}:{self.port}"
 
-    # -- lifecycle -----------------------------------------------------------------------
+    # -- lifecycle: ThreadedServer; the routes are the collector's ------------------------
 
-    def start(self) -> CollectorHandle:
-        self._thread = threading.Thread(target=self._run, name="promptyard-collector", daemon=True)
-        self._thread.start()
-        self._ready.wait(15)
-        if self._error:
-            raise self._error
-        if not self._ready.is_set():
-            raise RuntimeError("the collector did not start within 15 s")
-        return self
-
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(self._serve())
-        except BaseException as exc:  # reported to start()
-            self._error = exc
-            self._ready.set()
-            return
-        self._ready.set()
-        try:
-            loop.run_forever()
-        finally:
-            loop.run_until_complete(self._runner.cleanup())
-            loop.close()
-
-    async def _serve(self) -> None:
-        from aiohttp import web
-
-        app = web.Application(client_max_size=self.max_body_bytes)
+    def _routes(self, app: Any) -> None:
         app.router.add_post("/v1/traces", self._traces)
         app.router.add_post("/v1/feedback", self._feedback)
         app.router.add_get("/health", self._health)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
-        await runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((self.host, self.port))
-        except OSError as exc:
-            sock.close()
-            await runner.cleanup()
-            raise PromptyardError(
-                f"cannot listen on {self.host}:{self.port} ({exc.strerror}); is another "
-                "collector running? Pick another --port"
-            ) from None
-        self.port = sock.getsockname()[1]
-        await web.SockSite(runner, sock, backlog=1024).start()
-        self._runner = runner
 
-    def stop(self) -> None:
-        """Stop serving; requests in flight finish or are dropped."""
-        loop = self._loop
-        if loop is None or not loop.is_running():
-            return
-        loop.call_soon_threadsafe(loop.stop)
-        if self._thread:
-            self._thread.join(10)
-
-    def __enter__(self) -> CollectorHandle:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def serve_forever(self) -> None:
+    def serve_forever(self, keep_going: Callable[[], bool] | None = None) -> None:
         """Block until interrupted, or until the process `watch_pid` (the UI) is gone."""
-        try:
-            while self._thread and self._thread.is_alive():
-                self._thread.join(1.0)
-                if self.watch_pid and not _alive(self.watch_pid):
-                    logger.info("process %s ended: the collector stops", self.watch_pid)
-                    return
-        finally:
-            self.stop()
+
+        def watched_alive() -> bool:
+            if self.watch_pid and not _alive(self.watch_pid):
+                logger.info("process %s ended: the collector stops", self.watch_pid)
+                return False
+            return keep_going() if keep_going is not None else True
+
+        super().serve_forever(watched_alive)
 
     # -- handlers ------------------------------------------------------------------------
 

@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import random
-import socket
 import threading
 import time
 import uuid
@@ -42,6 +41,7 @@ from promptyard.models.simulator.routes import (
 )
 from promptyard.models.simulator.streaming import stream_answer
 from promptyard.models.simulator.validation import Refusal, check_chat
+from promptyard.threaded_server import ThreadedServer
 
 
 def _variant(body: dict[str, Any], repeat: str | None) -> str:
@@ -60,8 +60,11 @@ def request_key(body: dict[str, Any], repeat: str | None = None) -> str:
     return f"{body.get('model')}|{_variant(body, repeat)}|{digest}"
 
 
-class SimulatorHandle:
+class SimulatorHandle(ThreadedServer):
     """A running simulator: `.url`, `.port`, `.faults`, call counts, `.stop()`."""
+
+    name = "simulator"
+    shutdown_timeout = 0.5
 
     def __init__(
         self,
@@ -74,9 +77,8 @@ class SimulatorHandle:
         host: str = "127.0.0.1",
         api_key: str | None = None,
     ) -> None:
-        self.host = host
+        super().__init__(host, port)
         self.api_key = api_key  # when set, a request without this Bearer key gets a 401
-        self.port = port
         self.latency_ms = latency_ms
         self.jitter_ms = jitter_ms
         self.faults = faults or Faults()
@@ -89,11 +91,6 @@ class SimulatorHandle:
         self.keep_requests = True
         self.last_authorization: str | None = None  # in memory only, for tests
         self._limiter = RpsLimiter(rps)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: Any = None
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
         self._rand = random.Random(0)
 
     @property
@@ -116,43 +113,12 @@ class SimulatorHandle:
         self.completed_by_key.clear()
         self.requests.clear()
 
-    # -- lifecycle -----------------------------------------------------------------------
+    # -- lifecycle: ThreadedServer; the routes are the simulator's ------------------------
 
-    def start(self) -> SimulatorHandle:
-        self._thread = threading.Thread(target=self._run, name="promptyard-simulator", daemon=True)
-        self._thread.start()
-        self._ready.wait(15)
-        if self._error:
-            raise self._error
-        if not self._ready.is_set():
-            raise RuntimeError("the simulator did not start within 15 s")
-        return self
+    def _middlewares(self) -> list[Any]:
+        return [middleware(self)]
 
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(self._serve())
-        except BaseException as exc:  # reported to start()
-            self._error = exc
-            self._ready.set()
-            return
-        self._ready.set()
-        try:
-            loop.run_forever()
-        finally:
-            loop.run_until_complete(self._runner.cleanup())
-            pending = asyncio.all_tasks(loop)  # hung requests
-            for task in pending:
-                task.cancel()
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            loop.close()
-
-    async def _serve(self) -> None:
-        from aiohttp import web
-
-        app = web.Application(client_max_size=64 * 1024**2, middlewares=[middleware(self)])
+    def _routes(self, app: Any) -> None:
         for prefix in ("/v1", ""):
             app.router.add_post(f"{prefix}/chat/completions", self._chat)
             app.router.add_post(f"{prefix}/completions", legacy_completions)
@@ -160,38 +126,6 @@ class SimulatorHandle:
             app.router.add_get(f"{prefix}/models", self._models)
             app.router.add_get(f"{prefix}/models/{{model}}", retrieve_model)
         app.router.add_get("/health", self._health)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
-        await runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
-        self.port = sock.getsockname()[1]
-        site = web.SockSite(runner, sock, backlog=1024)
-        await site.start()
-        self._runner = runner
-
-    def stop(self) -> None:
-        """Stop serving; open connections (hung requests too) are dropped."""
-        loop = self._loop
-        if loop is None or not loop.is_running():
-            return
-        loop.call_soon_threadsafe(loop.stop)
-        if self._thread:
-            self._thread.join(10)
-
-    def __enter__(self) -> SimulatorHandle:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def serve_forever(self) -> None:
-        """Block until interrupted (used by `promptyard simulate`)."""
-        try:
-            while self._thread and self._thread.is_alive():
-                self._thread.join(0.5)
-        finally:
-            self.stop()
 
     # -- handlers ------------------------------------------------------------------------
 
