@@ -369,6 +369,17 @@ def m012_traces(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX ix_trace_feedback_trace_id ON trace_feedback (trace_id)"))
 
 
+def m015_monitoring_indexes(conn: Connection) -> None:
+    # The Monitoring page's change markers: the first start of each prompt version and of
+    # each provider-reported model is one index seek each, not a scan of every span.
+    conn.execute(
+        text(
+            "CREATE INDEX ix_span_prompt_start ON span (prompt_name, prompt_version, start_ns)"
+        )
+    )
+    conn.execute(text("CREATE INDEX ix_span_response_model ON span (response_model, start_ns)"))
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("001_initial", m001_initial),
     ("002_rating_indexes", m002_rating_indexes),
@@ -381,4 +392,5 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("009_jobs", m009_jobs),
     ("011_cell_tool_calls", m011_cell_tool_calls),
     ("012_traces", m012_traces),
+    ("015_monitoring_indexes", m015_monitoring_indexes),
 ]

@@ -1,0 +1,127 @@
+"""Change markers and top consumers for the Monitoring page.
+
+A change marker is the first moment a prompt version, or a model the provider reported,
+appeared in stored LLM traffic (over all time, not only the range looked at): the charts
+draw a vertical line there. Each first moment is one seek on the m015 indexes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import pandas as pd
+from sqlalchemy import text
+
+from promptyard.monitoring.metrics import NO_SEGMENT, has_table
+from promptyard.storage import get_engine
+from promptyard.workspace import Workspace
+
+
+class ChangeKind(StrEnum):
+    """What appeared in traffic."""
+
+    PROMPT_VERSION = "prompt_version"
+    RESPONSE_MODEL = "response_model"
+
+
+@dataclass(frozen=True)
+class ChangeMarker:
+    """`label` (e.g. "summarize v3" or "gpt-4o-2024-08-06") first seen at `at` (UTC)."""
+
+    kind: ChangeKind
+    label: str
+    at: datetime
+    at_ns: int
+
+
+def _url(ws: Workspace | str) -> str:
+    return ws if isinstance(ws, str) else ws.database_url
+
+
+def change_markers(ws: Workspace | str, since_ns: int, until_ns: int) -> list[ChangeMarker]:
+    """The prompt versions and provider-reported models whose first LLM span started in
+    [since_ns, until_ns), oldest first. A version seen before the range is no marker."""
+    engine = get_engine(_url(ws))
+    versions = text(
+        "SELECT prompt_name, prompt_version, MIN(start_ns) FROM span"
+        " WHERE is_llm = :llm AND prompt_name IS NOT NULL AND prompt_version IS NOT NULL"
+        " GROUP BY prompt_name, prompt_version"
+    )
+    models = text(
+        "SELECT response_model, MIN(start_ns) FROM span"
+        " WHERE is_llm = :llm AND response_model IS NOT NULL GROUP BY response_model"
+    )
+    markers: list[ChangeMarker] = []
+    with engine.connect() as conn:
+        if not has_table(conn, "span"):
+            return []
+        for name, version, first in conn.execute(versions, {"llm": True}):
+            markers.append(_marker(ChangeKind.PROMPT_VERSION, f"{name} v{version}", first))
+        for model, first in conn.execute(models, {"llm": True}):
+            markers.append(_marker(ChangeKind.RESPONSE_MODEL, str(model), first))
+    inside = [m for m in markers if since_ns <= m.at_ns < until_ns]
+    return sorted(inside, key=lambda m: (m.at_ns, m.kind, m.label))
+
+
+def _marker(kind: ChangeKind, label: str, first_ns: int) -> ChangeMarker:
+    at = pd.Timestamp(int(first_ns), unit="ns", tz="UTC").to_pydatetime()
+    return ChangeMarker(kind=kind, label=label, at=at, at_ns=int(first_ns))
+
+
+class ConsumerKind(StrEnum):
+    """Who consumes: an end user (user.id) or a service (service.name)."""
+
+    USER = "user"
+    SERVICE = "service"
+
+
+_CONSUMER_COLUMN = {ConsumerKind.USER: "user_id", ConsumerKind.SERVICE: "service_name"}
+CONSUMER_COLUMNS = [
+    "kind", "consumer", "calls", "input_tokens", "output_tokens", "tokens",
+    "cost_usd", "cost_unknown", "share_of_cost",
+]  # fmt: skip
+
+
+def top_consumers(
+    ws: Workspace | str, since_ns: int, until_ns: int, limit: int = 10
+) -> pd.DataFrame:
+    """Users and services ranked by known cost, then tokens, over [since_ns, until_ns):
+    the top `limit` of each kind, with CONSUMER_COLUMNS. `share_of_cost` is of the known
+    cost of that kind; spans without a user (or service) are one "(none)" row."""
+    engine = get_engine(_url(ws))
+    frames = []
+    with engine.connect() as conn:
+        for kind, column in _CONSUMER_COLUMN.items():
+            stmt = text(
+                f"SELECT {column}, COUNT(*), SUM(input_tokens), SUM(output_tokens),"
+                " SUM(cost_usd), SUM(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END)"
+                " FROM span WHERE is_llm = :llm AND start_ns >= :since AND start_ns < :until"
+                f" GROUP BY {column}"
+            )
+            rows = conn.execute(stmt, {"llm": True, "since": since_ns, "until": until_ns}).all()
+            df = pd.DataFrame(
+                rows,
+                columns=[
+                    "consumer", "calls", "input_tokens", "output_tokens",
+                    "cost_usd", "cost_unknown",
+                ],
+            )  # fmt: skip
+            if df.empty:
+                continue
+            df["kind"] = str(kind)
+            df["consumer"] = df["consumer"].fillna(NO_SEGMENT).astype(str)
+            df["tokens"] = df["input_tokens"].fillna(0) + df["output_tokens"].fillna(0)
+            known = df["cost_usd"].sum(min_count=1)
+            df["share_of_cost"] = df["cost_usd"] / known if pd.notna(known) and known else None
+            df = df.sort_values(
+                ["cost_usd", "tokens", "consumer"],
+                ascending=[False, False, True],
+                na_position="last",
+                ignore_index=True,
+            )
+            frames.append(df.head(limit))
+    if not frames:
+        return pd.DataFrame(columns=CONSUMER_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[CONSUMER_COLUMNS]
