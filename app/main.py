@@ -38,6 +38,14 @@ PAGES = {
             _APP_DIR / "views" / "dashboard.py", title="Dashboard", icon="📊", url_path="dashboard"
         ),
     ],
+    "Production": [
+        st.Page(
+            _APP_DIR / "views" / "monitoring.py",
+            title="Monitoring",
+            icon="📈",
+            url_path="monitoring",
+        ),
+    ],
     "Workspace": [
         st.Page(
             _APP_DIR / "views" / "settings.py", title="Settings", icon="⚙️", url_path="settings"

@@ -200,3 +200,10 @@ SETTINGS_SCHEMES_TEXT = "settings.schemes_text"
 SETTINGS_SCHEMES_BASE = "settings.schemes_base"
 SETTINGS_SCHEMES_MESSAGE = "settings.schemes_message"
 SETTINGS_FLASH = "settings.flash"
+
+# --- monitoring page ----------------------------------------------------------------
+MON_RANGE = "monitoring.range"
+MON_GRANULARITY = "monitoring.granularity"
+MON_SEGMENT = "monitoring.segment"
+MON_ATTRIBUTE = "monitoring.attribute"
+MON_PERCENTILE = "monitoring.percentile"

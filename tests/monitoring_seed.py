@@ -48,9 +48,7 @@ COLUMNS = (
     "input_tokens", "output_tokens", "cost_usd", "ttft_ms", "prompt_name", "prompt_version",
     "prompt_label", "user_id", "session_id", "attributes_json", "received_at",
 )  # fmt: skip
-INSERT = (
-    f"INSERT INTO span ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
-)
+INSERT = f"INSERT INTO span ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
 
 
 def row(s: S) -> tuple[Any, ...]:

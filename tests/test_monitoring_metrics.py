@@ -143,9 +143,13 @@ def test_change_markers_are_first_appearances_in_traffic(workspace) -> None:  # 
     ]
     assert markers[0].at == datetime(2026, 3, 1, 10, 10, tzinfo=UTC)
     wide = change_markers(workspace, T0 - 2 * HOUR_NS, T0 + HOUR_NS)
-    assert {m.label for m in wide} == {
-        "summarize v1", "summarize v2", "gpt-4o-2024-08-06", "gpt-4o-2024-11-20",
-    }  # fmt: skip
+    # where traffic began (v1, the first model) is no change
+    assert {m.label for m in wide} == {"summarize v2", "gpt-4o-2024-11-20"}
+    # a second prompt's own first version is not a change either, its second is
+    seed(workspace, [S(T0 + 50 * MIN_NS, prompt_name="classify", prompt_version=4)])
+    seed(workspace, [S(T0 + 55 * MIN_NS, prompt_name="classify", prompt_version=5)])
+    labels = [m.label for m in change_markers(workspace, T0, T0 + HOUR_NS)]
+    assert "classify v5" in labels and "classify v4" not in labels
 
 
 def test_top_consumers_rank_users_and_services_by_cost_then_tokens(workspace) -> None:  # type: ignore[no-untyped-def]

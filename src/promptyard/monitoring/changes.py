@@ -42,7 +42,8 @@ def _url(ws: Workspace | str) -> str:
 
 def change_markers(ws: Workspace | str, since_ns: int, until_ns: int) -> list[ChangeMarker]:
     """The prompt versions and provider-reported models whose first LLM span started in
-    [since_ns, until_ns), oldest first. A version seen before the range is no marker."""
+    [since_ns, until_ns), oldest first. A version seen before the range is no marker, nor
+    is a prompt's first version or the first model ever seen (traffic began there)."""
     engine = get_engine(_url(ws))
     versions = text(
         "SELECT prompt_name, prompt_version, MIN(start_ns) FROM span"
@@ -57,10 +58,19 @@ def change_markers(ws: Workspace | str, since_ns: int, until_ns: int) -> list[Ch
     with engine.connect() as conn:
         if not has_table(conn, "span"):
             return []
+        by_prompt: dict[str, list[tuple[int, int]]] = {}
         for name, version, first in conn.execute(versions, {"llm": True}):
+            by_prompt.setdefault(str(name), []).append((int(first), int(version)))
+        seen_models = sorted(
+            (int(first), str(m)) for m, first in conn.execute(models, {"llm": True})
+        )
+    # The first version of a prompt and the first model are where traffic began, not a
+    # change: a marker is something that arrived after traffic was already flowing.
+    for name, firsts in by_prompt.items():
+        for first, version in sorted(firsts)[1:]:
             markers.append(_marker(ChangeKind.PROMPT_VERSION, f"{name} v{version}", first))
-        for model, first in conn.execute(models, {"llm": True}):
-            markers.append(_marker(ChangeKind.RESPONSE_MODEL, str(model), first))
+    for first, model in seen_models[1:]:
+        markers.append(_marker(ChangeKind.RESPONSE_MODEL, model, first))
     inside = [m for m in markers if since_ns <= m.at_ns < until_ns]
     return sorted(inside, key=lambda m: (m.at_ns, m.kind, m.label))
 

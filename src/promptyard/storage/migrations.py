@@ -371,13 +371,16 @@ def m012_traces(conn: Connection) -> None:
 
 def m015_monitoring_indexes(conn: Connection) -> None:
     # The Monitoring page's change markers: the first start of each prompt version and of
-    # each provider-reported model is one index seek each, not a scan of every span.
+    # each provider-reported model come from a covering index, without reading the rows.
     conn.execute(
         text(
-            "CREATE INDEX ix_span_prompt_start ON span (prompt_name, prompt_version, start_ns)"
+            "CREATE INDEX ix_span_prompt_start"
+            " ON span (is_llm, prompt_name, prompt_version, start_ns)"
         )
     )
-    conn.execute(text("CREATE INDEX ix_span_response_model ON span (response_model, start_ns)"))
+    conn.execute(
+        text("CREATE INDEX ix_span_response_model ON span (is_llm, response_model, start_ns)")
+    )
 
 
 MIGRATIONS: list[tuple[str, Migration]] = [
