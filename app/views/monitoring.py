@@ -135,10 +135,12 @@ left, right = st.columns(2)
 left.plotly_chart(
     line_chart(series, "calls", f"Calls per {unit}", markers, segments),
     key="mon.calls",
+    theme=None,
 )
 right.plotly_chart(
     line_chart(series, "error_rate", "Error rate", markers, segments, y_format=".0%"),
     key="mon.errors",
+    theme=None,
 )
 if segment is Segment.NONE:
     latency = series.melt(
@@ -161,20 +163,23 @@ else:
         series, f"latency_{pct}", f"Latency {pct} (ms, nearest rank)", markers, segments
     )
 left, right = st.columns(2)
-left.plotly_chart(latency_fig, key="mon.latency")
+left.plotly_chart(latency_fig, key="mon.latency", theme=None)
 right.plotly_chart(
     line_chart(series, "ttft_p50", "Time to first token p50 (ms)", markers, segments),
     key="mon.ttft",
+    theme=None,
 )
 tokens = series.assign(tokens=series["input_tokens"].fillna(0) + series["output_tokens"].fillna(0))
 left, right = st.columns(2)
 left.plotly_chart(
     line_chart(tokens, "tokens", f"Tokens (in + out) per {unit}", markers, segments),
     key="mon.tokens",
+    theme=None,
 )
 right.plotly_chart(
     line_chart(series, "cost_usd", f"Known cost per {unit} (USD)", markers, segments),
     key="mon.cost",
+    theme=None,
 )
 
 # --- quality ------------------------------------------------------------------------------
@@ -193,6 +198,7 @@ for i, name in enumerate(sorted(feedback["name"].astype(str).unique()) if len(fe
     (left if i % 2 == 0 else right).plotly_chart(
         line_chart(part, "mean", f"Mean feedback: {inert(name)}", markers, segments),
         key=f"mon.feedback.{i}",
+        theme=None,
     )
 if len(pass_rates):
     pairs = pass_rates[["suite", "evaluator"]].drop_duplicates().sort_values(["suite", "evaluator"])
@@ -204,6 +210,7 @@ if len(pass_rates):
                 markers, segments, y_format=".0%",
             ),
             key=f"mon.pass.{i}",
+            theme=None,
         )  # fmt: skip
 
 # --- top consumers and changes --------------------------------------------------------------
