@@ -78,16 +78,24 @@ def _time(fn: Callable[[], Any], repeat: int = 3) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spans", type=int, default=1_000_000)
+    parser.add_argument("--keep", type=Path, help="a folder to keep (and reuse) the database in")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        ws = Workspace(Path(tmp))
-        end = hour_start() + HOUR_NS
+        folder = args.keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        ws = Workspace(folder)
+        end_file = folder / "bench_end_ns"
+        reuse = end_file.exists()
+        end = int(end_file.read_text()) if reuse else hour_start() + HOUR_NS
         t0 = time.perf_counter()
-        insert_rows(ws, _spans(args.spans, end))
+        if not reuse:
+            insert_rows(ws, _spans(args.spans, end))
         insert_s = time.perf_counter() - t0
         from sqlalchemy import text
 
         with db.get_engine(ws).begin() as conn:
+            if reuse:
+                conn.execute(text("DELETE FROM trace_feedback"))
             for i in range(2000):
                 conn.execute(
                     text(
@@ -97,6 +105,8 @@ def main() -> None:
                     {"t": f"{(i * 499) % args.spans:032x}", "v": float(i % 2)},
                 )
             conn.execute(text("ANALYZE"))
+        if args.keep:
+            end_file.write_text(str(end))
         day = mon.MetricsQuery(end - 24 * HOUR_NS, end)
         by_version = mon.MetricsQuery(end - 24 * HOUR_NS, end, segment=mon.Segment.PROMPT_VERSION)
         week = mon.MetricsQuery(end - DAYS * 24 * HOUR_NS, end, granularity=mon.Granularity.DAY)
@@ -125,7 +135,8 @@ def main() -> None:
         ]
         for name, fn in steps:
             rows.append((name, _time(fn)))
-        print(f"{args.spans:,} spans over {DAYS} days inserted in {insert_s:.1f} s")
+        stored = db.get_engine(ws).connect().execute(text("SELECT COUNT(*) FROM span")).scalar()
+        print(f"{stored:,} spans over {DAYS} days; inserted in {insert_s:.1f} s (0 = reused)")
         print(f"{'query':<30} {'seconds':>8}")
         print("-" * 39)
         for name, seconds in rows:

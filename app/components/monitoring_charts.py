@@ -66,4 +66,5 @@ def line_chart(
     if y_format:
         fig.update_yaxes(tickformat=y_format)
     fig.update_xaxes(title=None)
+    fig.update_yaxes(rangemode="tozero")  # a flat line at 30 calls must not look like a swing
     return fig

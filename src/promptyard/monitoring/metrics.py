@@ -142,20 +142,11 @@ def _bucket_time(bucket: pd.Series, size: int) -> pd.Series:
     return pd.to_datetime(bucket.astype("int64") * size, unit="ns", utc=True)
 
 
-def _percentiles(rows: list[Any], prefix: str) -> pd.DataFrame:
-    """Nearest-rank p50/p95/p99 per (bucket, segment) of (bucket, segment, value) rows."""
+def _percentiles(df: pd.DataFrame, prefix: str) -> pd.DataFrame:
+    """Nearest-rank p50/p95/p99 of `value` per (bucket, segment) of a frame of them."""
     columns = ["bucket", "segment", *(f"{prefix}_p{p}" for p in PERCENTILES)]
-    if not rows:
+    if df.empty:
         return pd.DataFrame(columns=columns)
-    # Columns, not Row objects: building a frame from a million Rows costs seconds.
-    buckets, segments, values = zip(*rows, strict=True)
-    df = pd.DataFrame(
-        {
-            "bucket": np.asarray(buckets, dtype=np.int64),
-            "segment": pd.Series(segments, dtype=object).fillna(NO_SEGMENT).astype(str),
-            "value": np.asarray(values, dtype=float),
-        }
-    )
     df = df.sort_values(["bucket", "segment", "value"], ignore_index=True)
     sizes = df.groupby(["bucket", "segment"], sort=False).size()
     counts = sizes.to_numpy()
@@ -183,45 +174,50 @@ def metric_series(ws: Workspace | str, query: MetricsQuery) -> pd.DataFrame:
     """
     engine = get_engine(_url(ws))
     seg = segment_sql(query, engine.dialect.name)
-    params = {**_params(query), "llm": True}
-    bucket = "s.start_ns / :size"
-    summary = text(
-        f"SELECT {bucket} AS bucket, {seg} AS segment, COUNT(*),"
-        " SUM(CASE WHEN s.status = 'error' THEN 1 ELSE 0 END),"
-        " SUM(s.input_tokens), SUM(s.output_tokens), SUM(s.cost_usd),"
-        " SUM(CASE WHEN s.cost_usd IS NULL THEN 1 ELSE 0 END)"
-        f" FROM span s WHERE {_where()} GROUP BY 1, 2"
-    )
-    latency = text(
-        f"SELECT {bucket}, {seg}, s.duration_ms FROM span s"
-        f" WHERE {_where()} AND s.status != 'error'"
-    )
-    ttft = text(
-        f"SELECT {bucket}, {seg}, s.ttft_ms FROM span s"
-        f" WHERE {_where()} AND s.status != 'error' AND s.ttft_ms IS NOT NULL"
+    # One pass over the range's rows, aggregated here: SQLite reads each row once instead
+    # of once per aggregate and once per percentile.
+    stmt = text(
+        f"SELECT s.start_ns / :size, {seg},"
+        " CASE WHEN s.status = 'error' THEN 1 ELSE 0 END,"
+        " s.duration_ms, s.ttft_ms, s.input_tokens, s.output_tokens, s.cost_usd"
+        f" FROM span s WHERE {_where()}"
     )
     with engine.connect() as conn:
-        rows = conn.execute(summary, params).all()
-        lat = _percentiles(list(conn.execute(latency, params).all()), "latency")
-        first = _percentiles(list(conn.execute(ttft, params).all()), "ttft")
+        rows = conn.execute(stmt, {**_params(query), "llm": True}).all()
     if not rows:
         return pd.DataFrame(columns=SERIES_COLUMNS)
-    df = pd.DataFrame(
-        rows,
-        columns=[
-            "bucket", "segment", "calls", "errors",
-            "input_tokens", "output_tokens", "cost_usd", "cost_unknown",
-        ],
-    )  # fmt: skip
-    df["segment"] = df["segment"].fillna(NO_SEGMENT).astype(str)
-    # Two NULL-segment groups can meet once NULL is named: add them up.
-    df = df.groupby(["bucket", "segment"], as_index=False).agg(
-        calls=("calls", "sum"),
-        errors=("errors", "sum"),
+    # Columns, not Row objects: building a frame from a million Rows costs seconds.
+    cols = list(zip(*rows, strict=True))
+    spans = pd.DataFrame(
+        {
+            "bucket": np.asarray(cols[0], dtype=np.int64),
+            "segment": pd.Series(cols[1], dtype=object).fillna(NO_SEGMENT).astype(str),
+            "error": np.asarray(cols[2], dtype=np.int64),
+            "duration": np.asarray(cols[3], dtype=float),
+            "ttft": np.asarray([np.nan if v is None else v for v in cols[4]], dtype=float),
+            "input_tokens": pd.array(cols[5], dtype="Float64"),
+            "output_tokens": pd.array(cols[6], dtype="Float64"),
+            "cost_usd": pd.array(cols[7], dtype="Float64"),
+        }
+    )
+    spans["cost_unknown"] = spans["cost_usd"].isna().astype(np.int64)
+    df = spans.groupby(["bucket", "segment"], as_index=False).agg(
+        calls=("error", "size"),
+        errors=("error", "sum"),
         input_tokens=("input_tokens", lambda c: c.sum(min_count=1)),
         output_tokens=("output_tokens", lambda c: c.sum(min_count=1)),
         cost_usd=("cost_usd", lambda c: c.sum(min_count=1)),
         cost_unknown=("cost_unknown", "sum"),
+    )
+    for column in ("input_tokens", "output_tokens", "cost_usd"):
+        df[column] = df[column].astype(float)
+    ok = spans[spans["error"] == 0]
+    lat = _percentiles(
+        ok[["bucket", "segment", "duration"]].rename(columns={"duration": "value"}), "latency"
+    )
+    with_ttft = ok[ok["ttft"].notna()]
+    first = _percentiles(
+        with_ttft[["bucket", "segment", "ttft"]].rename(columns={"ttft": "value"}), "ttft"
     )
     df["error_rate"] = df["errors"] / df["calls"]
     df = df.merge(lat, on=["bucket", "segment"], how="left")
@@ -294,10 +290,13 @@ def time_bounds(ws: Workspace | str) -> tuple[datetime, datetime] | None:
     with engine.connect() as conn:
         if not has_table(conn, "span"):
             return None
-        low, high = conn.execute(
-            text("SELECT MIN(start_ns), MAX(start_ns) FROM span WHERE is_llm = :llm"),
-            {"llm": True},
-        ).one()
+        # Two statements: each is one seek on ix_span_llm; together in one they scan.
+        low = conn.execute(
+            text("SELECT MIN(start_ns) FROM span WHERE is_llm = :llm"), {"llm": True}
+        ).scalar()
+        high = conn.execute(
+            text("SELECT MAX(start_ns) FROM span WHERE is_llm = :llm"), {"llm": True}
+        ).scalar()
     if low is None:
         return None
     return _when(int(low)), _when(int(high))
