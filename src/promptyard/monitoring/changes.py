@@ -87,7 +87,6 @@ class ConsumerKind(StrEnum):
     SERVICE = "service"
 
 
-_CONSUMER_COLUMN = {ConsumerKind.USER: "user_id", ConsumerKind.SERVICE: "service_name"}
 CONSUMER_COLUMNS = [
     "kind", "consumer", "calls", "input_tokens", "output_tokens", "tokens",
     "cost_usd", "cost_unknown", "share_of_cost",
@@ -101,37 +100,45 @@ def top_consumers(
     the top `limit` of each kind, with CONSUMER_COLUMNS. `share_of_cost` is of the known
     cost of that kind; spans without a user (or service) are one "(none)" row."""
     engine = get_engine(_url(ws))
-    frames = []
+    # One pass over the range grouped by (user, service); each kind is summed up from it.
+    stmt = text(
+        "SELECT user_id, service_name, COUNT(*), SUM(input_tokens), SUM(output_tokens),"
+        " SUM(cost_usd), SUM(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END)"
+        " FROM span WHERE is_llm = :llm AND start_ns >= :since AND start_ns < :until"
+        " GROUP BY user_id, service_name"
+    )
     with engine.connect() as conn:
-        for kind, column in _CONSUMER_COLUMN.items():
-            stmt = text(
-                f"SELECT {column}, COUNT(*), SUM(input_tokens), SUM(output_tokens),"
-                " SUM(cost_usd), SUM(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END)"
-                " FROM span WHERE is_llm = :llm AND start_ns >= :since AND start_ns < :until"
-                f" GROUP BY {column}"
-            )
-            rows = conn.execute(stmt, {"llm": True, "since": since_ns, "until": until_ns}).all()
-            df = pd.DataFrame(
-                rows,
-                columns=[
-                    "consumer", "calls", "input_tokens", "output_tokens",
-                    "cost_usd", "cost_unknown",
-                ],
-            )  # fmt: skip
-            if df.empty:
-                continue
-            df["kind"] = str(kind)
-            df["consumer"] = df["consumer"].fillna(NO_SEGMENT).astype(str)
-            df["tokens"] = df["input_tokens"].fillna(0) + df["output_tokens"].fillna(0)
-            known = df["cost_usd"].sum(min_count=1)
-            df["share_of_cost"] = df["cost_usd"] / known if pd.notna(known) and known else None
-            df = df.sort_values(
-                ["cost_usd", "tokens", "consumer"],
-                ascending=[False, False, True],
-                na_position="last",
-                ignore_index=True,
-            )
-            frames.append(df.head(limit))
+        rows = conn.execute(stmt, {"llm": True, "since": since_ns, "until": until_ns}).all()
+    pairs = pd.DataFrame(
+        [tuple(r) for r in rows],
+        columns=[
+            "user", "service", "calls", "input_tokens", "output_tokens",
+            "cost_usd", "cost_unknown",
+        ],
+    )  # fmt: skip
+    frames = []
+    for kind in ConsumerKind:
+        if pairs.empty:
+            break
+        keyed = pairs.assign(consumer=pairs[str(kind)].fillna(NO_SEGMENT).astype(str))
+        df = keyed.groupby("consumer", as_index=False).agg(
+            calls=("calls", "sum"),
+            input_tokens=("input_tokens", lambda c: c.sum(min_count=1)),
+            output_tokens=("output_tokens", lambda c: c.sum(min_count=1)),
+            cost_usd=("cost_usd", lambda c: c.sum(min_count=1)),
+            cost_unknown=("cost_unknown", "sum"),
+        )
+        df["kind"] = str(kind)
+        df["tokens"] = df["input_tokens"].fillna(0) + df["output_tokens"].fillna(0)
+        known = df["cost_usd"].sum(min_count=1)
+        df["share_of_cost"] = df["cost_usd"] / known if pd.notna(known) and known else None
+        df = df.sort_values(
+            ["cost_usd", "tokens", "consumer"],
+            ascending=[False, False, True],
+            na_position="last",
+            ignore_index=True,
+        )
+        frames.append(df.head(limit))
     if not frames:
         return pd.DataFrame(columns=CONSUMER_COLUMNS)
     return pd.concat(frames, ignore_index=True)[CONSUMER_COLUMNS]
