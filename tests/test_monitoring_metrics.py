@@ -196,6 +196,27 @@ def test_feedback_mean_per_scheme_lands_on_the_traces_llm_span(workspace) -> Non
     }
 
 
+def test_feedback_naming_a_span_lands_on_that_span(workspace) -> None:  # type: ignore[no-untyped-def]
+    seed(
+        workspace,
+        [
+            S(T0, trace_id="d" * 32, span_id="1" * 16, prompt_version=1),
+            S(T0 + HOUR_NS, trace_id="d" * 32, span_id="2" * 16, prompt_version=2),
+        ],
+    )
+    with get_engine(workspace).begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO trace_feedback (trace_id, span_id, name, value, source, created_at)"
+                " VALUES (:t, :s, 'thumbs', 0.0, 'end_user', '2026-03-01')"
+            ),
+            {"t": "d" * 32, "s": "2" * 16},
+        )
+    df = feedback_series(workspace, _q(segment=Segment.PROMPT_VERSION))
+    assert df["segment"].tolist() == ["summarize v2"]
+    assert df["time"].tolist() == [pd.Timestamp("2026-03-01 11:00", tz="UTC")]
+
+
 def test_pass_rates_need_no_span_score_table_and_read_it_when_there(workspace) -> None:  # type: ignore[no-untyped-def]
     ids = seed(workspace, [S(T0), S(T0 + 1), S(T0 + 2, prompt_version=2)])
     assert pass_rate_series(workspace, _q()).empty  # before online evaluation's migration

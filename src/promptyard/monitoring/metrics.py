@@ -297,7 +297,7 @@ def time_bounds(ws: Workspace | str) -> tuple[datetime, datetime] | None:
         high = conn.execute(
             text("SELECT MAX(start_ns) FROM span WHERE is_llm = :llm"), {"llm": True}
         ).scalar()
-    if low is None:
+    if low is None or high is None:
         return None
     return _when(int(low)), _when(int(high))
 
