@@ -99,3 +99,18 @@ def test_a_range_without_traffic_says_where_the_latest_call_is(empty_workspace) 
     at.selectbox(key="monitoring.range").select("All traffic").run()
     assert not at.exception
     assert {m.label: m.value for m in at.metric}["Calls"] == "1"
+
+
+def test_segment_by_a_picked_span_attribute(empty_workspace) -> None:  # type: ignore[no-untyped-def]
+    h = hour_start() - HOUR_NS
+    seed(
+        empty_workspace,
+        [S(h + i, attributes={"geo.country": ["FR", "DE"][i % 2]}) for i in range(4)]
+        + [S(h + 9, attributes={"geo.country": "FR"}, status="error")],
+    )
+    at = _page()
+    at.selectbox(key="monitoring.segment").select("attribute").run()
+    assert not at.exception
+    assert at.selectbox(key="monitoring.attribute").value == "geo.country"
+    errors = _charts(at)["Error rate"]["data"]
+    assert {t["name"]: _ys(t) for t in errors} == {"FR": [1 / 3], "DE": [0.0]}
