@@ -40,6 +40,12 @@ PAGES = {
     ],
     "Production": [
         st.Page(_APP_DIR / "views" / "traces.py", title="Traces", icon="🔭", url_path="traces"),
+        st.Page(
+            _APP_DIR / "views" / "monitoring.py",
+            title="Monitoring",
+            icon="📈",
+            url_path="monitoring",
+        ),
     ],
     "Workspace": [
         st.Page(

@@ -234,3 +234,11 @@ TRACES_FLASH = "traces.flash"
 def traces_table_key(signature: str) -> str:
     """The list's dataframe key: a fresh selection for each page and set of filters."""
     return f"{TRACES_TABLE}::{signature}"
+
+
+# --- monitoring page ----------------------------------------------------------------
+MON_RANGE = "monitoring.range"
+MON_GRANULARITY = "monitoring.granularity"
+MON_SEGMENT = "monitoring.segment"
+MON_ATTRIBUTE = "monitoring.attribute"
+MON_PERCENTILE = "monitoring.percentile"

@@ -15,7 +15,11 @@ from sqlalchemy import Connection, text
 from promptyard.storage.ddl import Migration, primary_key
 from promptyard.storage.migrations_alerts import m016_alerts
 from promptyard.storage.migrations_online import m014_online_eval
-from promptyard.storage.migrations_production import m012_traces, m013_trace_indexes
+from promptyard.storage.migrations_production import (
+    m012_traces,
+    m013_trace_indexes,
+    m015_monitoring_indexes,
+)
 
 _V1_TABLES = """
 CREATE TABLE run (
@@ -319,5 +323,6 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("012_traces", m012_traces),
     ("013_trace_indexes", m013_trace_indexes),
     ("014_online_eval", m014_online_eval),
+    ("015_monitoring_indexes", m015_monitoring_indexes),
     ("016_alerts", m016_alerts),
 ]

@@ -89,3 +89,17 @@ def m013_trace_indexes(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX ix_span_response_model ON span (response_model, start_ns)"))
     conn.execute(text("CREATE INDEX ix_span_label ON span (prompt_label, start_ns)"))
     conn.execute(text("CREATE INDEX ix_span_status ON span (status, start_ns)"))
+
+
+def m015_monitoring_indexes(conn: Connection) -> None:
+    # The Monitoring page's change markers: the first start of each prompt version and of
+    # each provider-reported model come from a covering index, without reading the rows.
+    conn.execute(
+        text(
+            "CREATE INDEX ix_span_prompt_start"
+            " ON span (is_llm, prompt_name, prompt_version, start_ns)"
+        )
+    )
+    conn.execute(
+        text("CREATE INDEX ix_span_llm_response_model ON span (is_llm, response_model, start_ns)")
+    )
