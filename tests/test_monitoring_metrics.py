@@ -217,21 +217,16 @@ def test_feedback_naming_a_span_lands_on_that_span(workspace) -> None:  # type: 
     assert df["time"].tolist() == [pd.Timestamp("2026-03-01 11:00", tz="UTC")]
 
 
-def test_pass_rates_need_no_span_score_table_and_read_it_when_there(workspace) -> None:  # type: ignore[no-untyped-def]
+def test_pass_rates_come_from_the_online_scores(workspace) -> None:  # type: ignore[no-untyped-def]
     ids = seed(workspace, [S(T0), S(T0 + 1), S(T0 + 2, prompt_version=2)])
-    assert pass_rate_series(workspace, _q()).empty  # before online evaluation's migration
+    assert pass_rate_series(workspace, _q()).empty  # nothing scored yet
     with get_engine(workspace).begin() as conn:
-        conn.execute(
-            text(
-                "CREATE TABLE IF NOT EXISTS span_score (id INTEGER PRIMARY KEY,"
-                " span_row_id INTEGER, suite TEXT, evaluator TEXT, passed BOOLEAN, score REAL)"
-            )
-        )
         for span_row_id, passed in zip(ids, [1, 0, 1], strict=True):
             conn.execute(
                 text(
-                    "INSERT INTO span_score (span_row_id, suite, evaluator, passed)"
-                    " VALUES (:s, 'support', 'contains', :p)"
+                    "INSERT INTO span_score (span_row_id, trace_id, span_id, suite, evaluator,"
+                    " passed, created_at) VALUES (:s, 't', 's', 'support', 'contains', :p,"
+                    " '2026-03-01 10:00:00')"
                 ),
                 {"s": span_row_id, "p": passed},
             )
