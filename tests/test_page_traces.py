@@ -195,3 +195,35 @@ def test_a_selection_survives_a_rerun_under_a_relative_time_range(workspace: Wor
     assert f"Trace {trace_id(2)[:12]}…" in _text(at)
     labels = [b.proto.popover.label for b in at.get("popover")]
     assert labels == ["➕ Add 1 to a dataset"]  # the selection is still there
+
+
+def test_trace_detail_shows_online_evaluation_verdicts(workspace: Workspace) -> None:
+    from sqlalchemy import text
+
+    from promptyard.storage import db
+
+    _seed(workspace)
+    with db.get_engine(workspace).begin() as conn:
+        (row_id,) = conn.execute(
+            text("SELECT id FROM span WHERE trace_id = :t AND is_llm"), {"t": trace_id(3)}
+        ).one()
+        for evaluator, passed, reason in (
+            ("keeps_numbers", True, "all numbers kept"),
+            ("faithful", None, "judge not run: the daily judge budget of $1.00 is reached"),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO span_score (span_row_id, trace_id, span_id, suite, evaluator,"
+                    " passed, reason, created_at) VALUES (:r, :t, 's', 'live', :e, :p, :why,"
+                    " '2026-03-01 10:00:00')"
+                ),
+                {"r": row_id, "t": trace_id(3), "e": evaluator, "p": passed, "why": reason},
+            )
+    at = _open(**{state.TRACES_OPEN: trace_id(3)})
+    assert "**Online evaluation**" in _text(at)
+    [table] = [df.value for df in at.dataframe if "verdict" in df.value.columns]
+    assert dict(zip(table["evaluator"], table["verdict"], strict=True)) == {
+        "keeps_numbers": "pass",
+        "faithful": "unscored",
+    }
+    assert any("daily judge budget" in r for r in table["reason"])

@@ -14,7 +14,7 @@ import state
 import streamlit as st
 
 from components.output_cell import escape_markdown, show_text
-from promptyard.traces import Feedback, SpanNode, TraceDetail
+from promptyard.traces import Feedback, SpanNode, SpanScoreView, TraceDetail
 
 LLM_COLOR, OTHER_COLOR, ERROR_COLOR = "#7c4dff", "#90a4ae", "#e53935"
 
@@ -84,6 +84,25 @@ def feedback_table(feedback: list[Feedback]) -> None:
     )
 
 
+def scores_table(scores: list[SpanScoreView]) -> None:
+    """Online evaluators' verdicts on one call; an unscored one says why."""
+    st.dataframe(
+        [
+            {
+                "suite": v.suite,
+                "evaluator": v.evaluator,
+                "verdict": "unscored" if v.passed is None else "pass" if v.passed else "fail",
+                "score": v.score,
+                "reason": v.reason or "",
+                "judge cost": money(v.judge_cost_usd) if v.judge_cost_usd is not None else "",
+            }
+            for v in scores
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+
+
 def _open_prompt(name: str) -> None:
     st.session_state[state.PROMPT_SELECTED] = name
 
@@ -126,8 +145,9 @@ def _messages(messages: list[dict[str, Any]], key: str) -> None:
             )
 
 
-def llm_call(node: SpanNode) -> None:
-    """One LLM call: metrics, prompt version, input messages, output, parameters, feedback."""
+def llm_call(node: SpanNode, scores: list[SpanScoreView] | None = None) -> None:
+    """One LLM call: metrics, prompt version, input messages, output, parameters, online
+    evaluation scores, feedback."""
     # The model is in the expander's title; five metrics keep each figure readable.
     cols = st.columns(5)
     cols[0].metric("Tokens", f"{_count(node.input_tokens)} → {_count(node.output_tokens)}")
@@ -161,13 +181,16 @@ def llm_call(node: SpanNode) -> None:
     if node.parameters:
         st.markdown("**Parameters**")
         st.code(json.dumps(node.parameters, indent=2, ensure_ascii=False), language="json")
+    if scores:
+        st.markdown("**Online evaluation**")
+        scores_table(scores)
     if node.feedback:
         st.markdown("**Feedback on this call**")
         feedback_table(node.feedback)
 
 
-def trace_view(detail: TraceDetail) -> None:
-    """The whole trace."""
+def trace_view(detail: TraceDetail, scores: dict[int, list[SpanScoreView]] | None = None) -> None:
+    """The whole trace; `scores`: online evaluators' verdicts by span row id."""
     root = detail.root
     st.subheader(f"Trace {detail.trace_id[:12]}…", anchor=False)
     st.caption(
@@ -196,7 +219,7 @@ def trace_view(detail: TraceDetail) -> None:
             continue
         title = f"#{i + 1} {node.name} · {node.response_model or node.request_model or ''}"
         with st.expander(escape_markdown(title), expanded=len(detail.llm_spans) <= 2):
-            llm_call(node)
+            llm_call(node, (scores or {}).get(node.id))
     others = [n for n in detail.spans if not n.is_llm]
     if others:
         with st.expander(f"Other spans ({len(others)})"):

@@ -81,4 +81,4 @@ if opened:
     except PromptyardError as exc:
         st.error(str(exc))
     else:
-        trace_view(detail)
+        trace_view(detail, traces.span_scores(ws, [n.id for n in detail.llm_spans]))
