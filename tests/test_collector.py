@@ -477,7 +477,13 @@ def test_ingest_and_feedback_on_postgres(
     monkeypatch.setenv("PROMPTYARD_DATABASE_URL", postgres_url)
     import promptyard
 
-    child = json_span(**{"gen_ai.request.model": "sim-fast", "gen_ai.usage.input_tokens": 10})
+    child = json_span(
+        **{
+            "gen_ai.request.model": "sim-fast",
+            "gen_ai.usage.input_tokens": 10,
+            "gen_ai.usage.output_tokens": 4,  # without it the cost is unknown, and stays so
+        }
+    )
     child["parentSpanId"] = "aaaaaaaaaaaaaaaa"
     parent = json_span(
         span_id="aaaaaaaaaaaaaaaa",
