@@ -10,7 +10,14 @@ from components.dataset_picker import DatasetPick, dataset_picker
 from components.model_picker import model_picker
 
 from promptyard.errors import PromptyardError
-from promptyard.runs import PlanError, RunSummary, cancel_run, list_runs, run_progress
+from promptyard.runs import (
+    PlanError,
+    RunSummary,
+    cancel_run,
+    format_usd,
+    list_runs,
+    run_progress,
+)
 from promptyard.ui_support import run_forms
 
 ACTIVE = ("running", "pending")
@@ -103,7 +110,7 @@ def _new_run_form(expanded: bool) -> None:
         m2.metric("Prompt tokens", f"{est.prompt_tokens:,}")
         m3.metric(
             "Cost (estimate)",
-            "unknown" if est.cost_usd is None else f"${est.cost_usd:.4f}",
+            "unknown" if est.cost_usd is None else format_usd(est.cost_usd),
             help="Prompt tokens by tiktoken; completions from earlier runs of the same "
             "prompt and model, else max_tokens, else 256 tokens.",
         )
@@ -138,7 +145,7 @@ def _progress_panel(run_id: int) -> None:
         st.progress(progress.fraction, text=f"{progress.done}/{progress.total} cells")
         c1, c2, c3, c4 = st.columns(4)
         c1.metric("Errors", progress.errors)
-        c2.metric("Spend", f"${progress.cost_usd:.4f}")
+        c2.metric("Spend", format_usd(progress.cost_usd))
         c3.metric("Elapsed", _duration(progress.elapsed_s))
         c4.metric("Time left", _duration(progress.eta_s) if progress.status in ACTIVE else "–")
         if progress.cached:

@@ -168,7 +168,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1) from None
         if is_tty() and not as_json:
             est = runs.estimate(plan, concurrency, ws=ws)
-            cost = "unknown" if est.cost_usd is None else f"~${est.cost_usd:.4f}"
+            cost = "unknown" if est.cost_usd is None else "~" + runs.format_usd(est.cost_usd)
             typer.echo(
                 f"run {run_id}: {est.calls} calls, {est.prompt_tokens} prompt tokens, "
                 f"cost {cost}, ~{est.seconds:.0f} s ({est.source_note})",

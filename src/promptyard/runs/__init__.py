@@ -19,6 +19,7 @@ from promptyard.runs.jobs import (
     report_progress,
     resolve_handler,
 )
+from promptyard.runs.money import format_usd
 from promptyard.runs.planning import (
     MissingColumnsError,
     MissingKeyError,
@@ -103,6 +104,7 @@ __all__ = [
     "dispatch",
     "effective_status",
     "estimate",
+    "format_usd",
     "execute_run",
     "finish_job",
     "finish_run",

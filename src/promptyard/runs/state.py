@@ -17,6 +17,7 @@ from sqlalchemy import Table, case, func, select
 from sqlmodel import Session
 
 from promptyard.errors import NotFoundError, PromptyardError
+from promptyard.runs.money import format_usd
 from promptyard.storage import db
 from promptyard.storage.tables import (
     Cell,
@@ -72,10 +73,9 @@ class RunSummary:
         """The spend as shown: `$0.0317`, `$0.0317 + unknown (2 cells)`, or `unknown`."""
         if self.unknown_cost_cells and not self.cost_usd:
             return "unknown"
-        known = f"${self.cost_usd:.4f}"
-        if self.unknown_cost_cells:
-            return f"{known} + unknown ({self.unknown_cost_cells} cells)"
-        return known
+        known = format_usd(self.cost_usd)
+        unknown = self.unknown_cost_cells
+        return f"{known} + unknown ({unknown} cells)" if unknown else known
 
     def to_dict(self) -> dict[str, Any]:
         """The summary as JSON-ready values, with `id` beside `run_id`."""

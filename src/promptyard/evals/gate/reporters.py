@@ -7,6 +7,7 @@ import re
 
 from promptyard.evals.gate.result import GateResult
 from promptyard.evals.scoring import CellResult
+from promptyard.runs import format_usd
 
 
 def _failed_reasons(
@@ -22,7 +23,7 @@ def _failed_reasons(
 
 def _usd(value: float | None) -> str:
     # a cost nobody could price is unknown, not $0
-    return "unknown" if value is None else f"${value:.4f}"
+    return "unknown" if value is None else format_usd(value)
 
 
 def _weights(result: GateResult) -> dict[str, float]:
