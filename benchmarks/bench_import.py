@@ -29,44 +29,7 @@ import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 
-WORDS = [
-    "order",
-    "refund",
-    "lamp",
-    "desk",
-    "kettle",
-    "band",
-    "delivery",
-    "invoice",
-    "broken",
-    "charge",
-    "twice",
-    "firmware",
-    "update",
-    "wifi",
-    "motor",
-    "grinding",
-    "replacement",
-    "warranty",
-    "battery",
-    "screen",
-    "strap",
-    "sync",
-    "app",
-    "account",
-    "password",
-    "please",
-    "thanks",
-    "hello",
-    "urgent",
-    "customer",
-    "support",
-    "receipt",
-    "shipping",
-    "address",
-    "return",
-    "exchange",
-]
+from bench_datasets import WORDS  # noqa: E402  (the same vocabulary as the datasets benchmark)
 
 
 def write_csv(path: Path, rows: int, target_mb: float, seed: int = 1) -> None:
