@@ -31,6 +31,11 @@ _T975 = (
 )  # fmt: skip
 
 
+def nearest_rank(p: int, n: int) -> int:
+    """The 1-based rank of the p-th percentile of n sorted values: ceil(p * n / 100)."""
+    return (p * n + 99) // 100
+
+
 def t_critical(dof: int) -> float:
     """The 97.5% quantile of Student's t with `dof` degrees of freedom (NaN below 1)."""
     if dof < 1:

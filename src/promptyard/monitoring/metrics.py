@@ -7,7 +7,7 @@ with one row per (bucket, segment):
 - volume is the LLM spans started in the bucket; error rate is those whose status is
   "error" over all of them;
 - latency p50/p95/p99 and time to first token are nearest-rank (the dashboard's
-  `nearest_rank`), exact, over the spans that did not fail;
+  `stats.nearest_rank`), exact, over the spans that did not fail;
 - tokens are sums of the known counts; cost is the sum of the known prices, and the spans
   whose price is unknown are counted in `cost_unknown`, never added as 0;
 - a bucket starts at a whole UTC hour or day (`start_ns` integer-divided by its length).
@@ -26,7 +26,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from promptyard.errors import PromptyardError
-from promptyard.reading.analytics import nearest_rank
+from promptyard.stats import nearest_rank
 from promptyard.storage import get_engine
 from promptyard.workspace import Workspace
 

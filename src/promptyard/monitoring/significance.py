@@ -11,6 +11,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from promptyard.stats import nearest_rank
+
 
 @dataclass(frozen=True)
 class TestResult:
@@ -99,10 +101,10 @@ def welch_t_test(a: Sequence[float], b: Sequence[float]) -> TestResult:
 
 
 def nearest_rank_percentile(values: Sequence[float], p: int) -> float:
-    """The nearest-rank p-th percentile (the value at rank ceil(p*n/100), the rank
-    reading.analytics.nearest_rank gives, without importing the dashboard); NaN when empty."""
+    """The nearest-rank p-th percentile (the value at `stats.nearest_rank`, as the
+    dashboard and the Monitoring page rank); NaN when empty."""
     if not values:
         return math.nan
     ordered = sorted(values)
-    rank = max(1, (p * len(ordered) + 99) // 100)
+    rank = max(1, nearest_rank(p, len(ordered)))
     return ordered[rank - 1]

@@ -27,6 +27,7 @@ from sqlalchemy import DateTime, Engine, bindparam, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from promptyard.reading.analytics.filters import ALL_KINDS, Filters, _engine, _fv_cte, _query
+from promptyard.stats import nearest_rank
 from promptyard.storage import db
 from promptyard.storage.tables import RunStatus
 from promptyard.workspace import Workspace
@@ -293,11 +294,6 @@ def _nth_latency(
         params["lo"], params["hi"] = band
     value = conn.execute(stmt, params).scalar()
     return float(value) if value is not None else math.nan
-
-
-def nearest_rank(p: int, n: int) -> int:
-    """The 1-based rank of the p-th percentile of n sorted values: ceil(p * n / 100)."""
-    return (p * n + 99) // 100
 
 
 def _rating_signatures(engine: Engine, run_ids: list[int]) -> dict[int, str]:
