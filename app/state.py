@@ -98,6 +98,7 @@ PLAY_PROMPT = "playground.prompt"  # the prompt whose inputs the columns share
 PLAY_COLUMNS = "playground.columns"  # how many columns (2 to 6)
 PLAY_SESSION = "playground.session"  # id of the running/finished side-by-side call
 PLAY_FLASH = "playground.flash"
+PLAY_GUARDRAILS = "playground.guardrails"  # the guardrails.yaml policy the call goes through
 
 
 def play_input(variable: str) -> str:

@@ -74,6 +74,7 @@ def test_public_api_is_pinned() -> None:
         *("RatingScheme", "load_schemes", "pairwise_results", "rate_cell"),
         *("build_report", "cell_trace", "dashboard_data", "leaderboard"),
         "feedback",
+        "guard",
     }
     for name in promptyard.__all__:
         assert hasattr(promptyard, name)

@@ -10,6 +10,7 @@ import pandas as pd
 import state
 import streamlit as st
 from components.context import workspace
+from components.guardrails import guardrail_section
 from components.trace_feedback import feedback_section
 
 from promptyard.csv_safety import neutralise_cell
@@ -280,6 +281,7 @@ with right:
     _chart("tokens", figures["tokens"])
 
 feedback_section(url)
+guardrail_section(ws)
 
 # --- export -----------------------------------------------------------------------------
 

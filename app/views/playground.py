@@ -6,6 +6,7 @@ from __future__ import annotations
 import state
 import streamlit as st
 from components.context import workspace
+from components.guardrails import guardrail_picker
 from components.model_picker import single_model_picker
 from components.output_cell import escape_markdown
 
@@ -99,9 +100,12 @@ for i, box in enumerate(grid):
             PlaygroundColumn(prompt=name, model=model, ref=tag, text=text if edited else None)
         )
 
+guardrails = guardrail_picker(ws, state.PLAY_GUARDRAILS)
 if st.button("Run all", type="primary", key="playground.run"):
     try:
-        st.session_state[state.PLAY_SESSION] = start_playground(ws, columns, inputs)
+        st.session_state[state.PLAY_SESSION] = start_playground(
+            ws, columns, inputs, guardrails=guardrails
+        )
     except PlanError as exc:
         st.error("Nothing was sent:")
         st.text("\n".join(exc.problems))
@@ -144,6 +148,8 @@ if snapshot is not None:
                 st.text(out.text or ("…" if not out.done else "(no output)"))
                 if out.done:
                     st.caption(_numbers(out))
+                if getattr(out, "guardrail", None):
+                    st.caption(f"🛡️ {escape_markdown(out.guardrail)}")
         if snap.finished and not snapshot.finished:
             st.rerun()  # every column is done: stop polling
 

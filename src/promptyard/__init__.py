@@ -88,6 +88,8 @@ _HOMES: dict[str, str] = {
     **dict.fromkeys(["RatingScheme", "load_schemes", "pairwise_results", "rate_cell"], "ratings"),
     # traces: what production sends back (the light client; the collector is in the part)
     "feedback": "traces",
+    # guardrails: an application's own calls under a guardrails.yaml policy
+    "guard": "guardrails",
     # reading: what the pages and reports show
     **dict.fromkeys(["build_report", "cell_trace", "dashboard_data", "leaderboard"], "reading"),
 }
@@ -154,6 +156,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; the same names as above
         load_dataset,
     )
     from promptyard.evals import Assertion, Grade, evaluate, load_suite, run_gate, score_run
+    from promptyard.guardrails import guard
     from promptyard.models import (
         Completion,
         ModelCall,

@@ -119,6 +119,13 @@ def register(app: typer.Typer) -> None:
             1_000_000, "--max-output", min=1, help="bytes of output kept per cell; longer is cut"
         ),
         as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+        guardrails: str | None = typer.Option(
+            None,
+            "--guardrails",
+            metavar="POLICY",
+            help="send every call through this "
+            "guardrails.yaml policy (mask, check, repair, retry, block)",
+        ),  # fmt: skip
     ) -> None:
         """Run prompt versions x models on a dataset, or resume a run."""
         from promptyard import runs
@@ -158,6 +165,14 @@ def register(app: typer.Typer) -> None:
             for problem in exc.problems:
                 typer.echo(f"error: {problem}", err=True)
             raise typer.Exit(1) from None
+        if guardrails:
+            from promptyard.guardrails import load_policies
+
+            policies = load_policies(ws)  # an unknown policy is refused before the run exists
+            policies.get(guardrails)
+            if policies.warning:
+                typer.echo(f"warning: {policies.warning}", err=True)
+            plan.guardrails = guardrails
         try:
             run_id = runs.create_run(
                 ws, plan, concurrency=concurrency, max_cost=max_cost, use_cache=not no_cache

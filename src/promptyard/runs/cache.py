@@ -25,6 +25,7 @@ _CACHE_COLUMNS = (
     "raw_response_json",
     "tool_calls_json",
     "output_truncated",
+    "guardrail_json",
 )
 
 

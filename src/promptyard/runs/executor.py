@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlmodel import Session
 
+from promptyard.guardrails import load_run_guard
 from promptyard.models import ErrorKind
 from promptyard.runs.cache import serve_from_cache
 from promptyard.runs.jobs import JobKind, create_job, dispatch
@@ -129,6 +130,7 @@ class _Execution:
         self.results: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=WRITE_BATCH * 4)
         self.stop = asyncio.Event()
         self.global_slots = asyncio.Semaphore(max(1, run.concurrency))
+        self.guard = load_run_guard(ws, run)  # the run's guardrail policy, or None
 
     async def call_once(self, lane: _Lane, item: CellTodo, timeout_s: float) -> Completion:
         from promptyard.models import ModelCall, complete
@@ -144,6 +146,8 @@ class _Execution:
         try:
             # A safety net over the provider's own timeout: a call never hangs a run.
             async with asyncio.timeout(timeout_s + 1.0):  # no extra task per call
+                if self.guard is not None:
+                    return await self.guard.complete(call, item.variant_id)
                 return await complete(call)
         except TimeoutError:
             return error_completion(

@@ -106,6 +106,7 @@ class RunPlan:
     repeats: int = 1
     name: str = ""
     kind: str = RunKind.RUN
+    guardrails: str | None = None  # a guardrails.yaml policy name: every call goes through it
 
     @property
     def calls(self) -> int:

@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from sqlmodel import Session
 
 from promptyard.errors import PromptyardError
+from promptyard.guardrails import guardrail_line, load_policy, load_run_guard
 from promptyard.runs.planning import PlanError, RowInput, RunPlan, VariantSpec, build_plan
 from promptyard.runs.records import (
     CellTodo,
@@ -29,7 +30,7 @@ from promptyard.runs.records import (
     create_run,
     provider_bug_completion,
 )
-from promptyard.runs.state import CELL, finish_run
+from promptyard.runs.state import CELL, finish_run, get_run
 from promptyard.storage import db
 from promptyard.storage.tables import Cell, RunKind, RunStatus, utcnow
 from promptyard.workspace import Workspace
@@ -66,6 +67,7 @@ class ColumnOutput:
     latency_ms: float | None = None
     ttft_ms: float | None = None
     simulated: bool = False
+    guardrail: str | None = None  # what the guardrail policy did, one line
 
 
 @dataclass
@@ -115,10 +117,12 @@ def start_playground(
     columns: Sequence[PlaygroundColumn],
     inputs: dict[str, Any],
     timeout_s: float = 120.0,
+    guardrails: str | None = None,
 ) -> str:
     """Render every column with `inputs`, then stream all of them at once; return an id.
 
     Raises PlanError (every missing variable of every column) before anything is sent.
+    With `guardrails` (a guardrails.yaml policy) every column's call goes through it.
     """
     from promptyard.models import resolve_model
 
@@ -140,7 +144,9 @@ def start_playground(
             )
         )
     plan = build_plan(specs, [RowInput("playground", dict(inputs))], kind=RunKind.PLAYGROUND)
-    plan.name = "playground"
+    plan.name, plan.guardrails = "playground", guardrails
+    if guardrails:
+        load_policy(ws, guardrails)  # an unknown policy is refused before anything is stored
     run_id = create_run(ws, plan, concurrency=len(columns), use_cache=False)
     outputs = [ColumnOutput(v.label, simulated=v.endpoint.simulated) for v in plan.variants]
     session = _Session(uuid.uuid4().hex[:12], run_id, outputs)
@@ -168,6 +174,7 @@ async def _stream_all(ws: Workspace, session: _Session, plan: RunPlan, timeout_s
 
     with db.session(ws) as s:
         ids = cell_ids(s)
+        guard = load_run_guard(ws, get_run(s, session.run_id))
     started = utcnow()
 
     async def one(index: int) -> dict[str, Any]:
@@ -187,7 +194,10 @@ async def _stream_all(ws: Workspace, session: _Session, plan: RunPlan, timeout_s
             stream=True,
         )
         try:
-            result = await complete(call, on_delta=on_delta)
+            if guard is not None:  # the answer arrives whole: nothing unchecked streams
+                result = await guard.complete(call, -1)
+            else:
+                result = await complete(call, on_delta=on_delta)
         except Exception as exc:  # a provider bug shows in its column, not as a crash
             result = provider_bug_completion(exc, variant.endpoint, ws, 0.0)
         with session.lock:
@@ -201,6 +211,7 @@ async def _stream_all(ws: Workspace, session: _Session, plan: RunPlan, timeout_s
             out.cost_usd = result.cost_usd
             out.latency_ms = result.latency_ms
             out.ttft_ms = result.ttft_ms
+            out.guardrail = guardrail_line(result.guardrail)
         return cell_update(CellTodo(ids[index], 0, 0, ""), result, 1, started)
 
     t0 = time.monotonic()

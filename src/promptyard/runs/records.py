@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from promptyard.guardrails import guarded_key
 from promptyard.runs.limits import MAX_OUTPUT_BYTES
 from promptyard.runs.planning import PlanError, RunPlan, require_keys
 from promptyard.runs.state import CELL, VARIANT, get_run
@@ -74,6 +75,7 @@ def create_run(
             use_cache=use_cache,
             total_cells=plan.calls,
             kind=plan.kind,
+            guardrail_policy=plan.guardrails,
         )
         s.add(run)
         s.flush()
@@ -109,7 +111,7 @@ def create_run(
                     "status": CellStatus.PENDING,
                     "cached": False,
                     "attempts": 0,
-                    "cache_key": c.cache_key,
+                    "cache_key": guarded_key(c.cache_key, plan.guardrails),
                 }
                 for c in plan.cells[start : start + INSERT_CHUNK]
             ]
@@ -232,6 +234,7 @@ def cell_update(
         "error_message": result.error_message,
         "raw_response_json": json.dumps(raw, default=str) if raw is not None else None,
         "tool_calls_json": json.dumps(result.tool_calls) if result.tool_calls else None,
+        "guardrail_json": json.dumps(result.guardrail) if result.guardrail else None,
         "cached": False,
         "attempts": attempts,
         "started_at": started,

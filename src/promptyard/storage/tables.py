@@ -76,6 +76,7 @@ class Run(SQLModel, table=True):
     cancel_requested: bool = False
     message: str | None = None  # why it stopped, for failed or budget-stopped runs
     kind: str = RunKind.RUN
+    guardrail_policy: str | None = None  # the guardrails.yaml policy its calls go through (m022)
 
 
 class Variant(SQLModel, table=True):
@@ -129,6 +130,7 @@ class Cell(SQLModel, table=True):
     cached: bool = False
     attempts: int = 0
     cache_key: str | None = Field(default=None, index=True)
+    guardrail_json: str | None = None  # what the run's policy did: masked kinds, repairs (m022)
     started_at: datetime | None = None
     finished_at: datetime | None = None
 

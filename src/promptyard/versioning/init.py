@@ -18,6 +18,7 @@ _EXAMPLE_GLOBS = (
     "ratings.yaml",
     "gate.yaml",
     "monitors.yaml",
+    "guardrails.yaml",
 )
 
 

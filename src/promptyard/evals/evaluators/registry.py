@@ -18,6 +18,7 @@ from typing import Any
 
 # Each family module registers its evaluators into EVALUATORS when imported.
 import promptyard.evals.evaluators.custom
+import promptyard.evals.evaluators.guardrail
 import promptyard.evals.evaluators.json
 import promptyard.evals.evaluators.length
 import promptyard.evals.evaluators.performance

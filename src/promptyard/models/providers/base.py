@@ -22,6 +22,7 @@ class ErrorKind(StrEnum):
     SERVER = "server"
     CONNECTION = "connection"
     INVALID_RESPONSE = "invalid_response"
+    GUARDRAIL = "guardrail"  # a guardrail policy blocked the input or the answer
 
 
 #: The kinds worth trying again: the same request may well succeed a moment later.
@@ -77,6 +78,8 @@ class Completion:
     tokens_estimated: bool = False  # tokens counted with tiktoken: the provider gave none
     # the tools the model called: [{"id", "type": "function", "function": {"name", "arguments"}}]
     tool_calls: list[dict[str, Any]] | None = None
+    # what a guardrail policy did to the call (promptyard.guardrails.GuardRecord.to_dict())
+    guardrail: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
