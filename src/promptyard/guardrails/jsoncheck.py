@@ -43,13 +43,15 @@ def check_json(text: str | None, schema: dict[str, Any] | None = None) -> JsonVe
 
 
 def repair_json(text: str | None) -> str | None:
-    """The text json-repair makes of `text` (compact JSON), or None when nothing is left."""
+    """The text json-repair makes of `text` (compact JSON), or None when nothing is left.
+
+    Called on text `json.loads` refused, so json-repair is told not to try that again."""
     if not text or not text.strip():
         return None
     from json_repair import repair_json as _repair
 
     try:
-        repaired = _repair(text, ensure_ascii=False)
+        repaired = _repair(text, ensure_ascii=False, skip_json_loads=True)
     except Exception:  # json-repair's own failure: nothing repaired, the policy goes on
         return None
     if not isinstance(repaired, str) or repaired.strip() in ("", '""', "null"):

@@ -44,9 +44,10 @@ _NATIONAL = re.compile(
     r"|\b[XYZ]?\d{7,8}-?[A-Z]\b"  # Spanish DNI / NIE
     r"|\b[A-Z]{6}\d{2}[A-Z]\d{2}[A-Z]\d{3}[A-Z]\b"  # Italian codice fiscale
 )
-_IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
+_IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d)")
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 _PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d[\d ().-]{5,18}\d(?!\w)")
+_NOT_PHONE = re.compile(r"^\d{4}-\d{2}-\d{2}$|^\d{1,2}[.:]\d{2}|^(?:\d{1,3}\.){3}\d{1,3}$")
 
 
 def _valid_iban(text: str) -> int:
@@ -83,6 +84,10 @@ def _valid_ip(text: str) -> bool:
 
 
 def _valid_phone(text: str, region: str) -> bool:
+    # Cheap refusals first: parsing is the costly part, and most digit runs are not phones.
+    digits = sum(c.isdigit() for c in text)
+    if not 7 <= digits <= 15 or _NOT_PHONE.match(text):
+        return False
     candidate = "+" + text[2:] if text.startswith("00") else text
     try:
         number = phonenumbers.parse(candidate, None if candidate.startswith("+") else region)
@@ -91,16 +96,26 @@ def _valid_phone(text: str, region: str) -> bool:
     return bool(phonenumbers.is_valid_number(number))
 
 
+Taken = list[tuple[int, int]]
+
+
+def _free(taken: Taken, start: int, end: int) -> bool:
+    return not any(start < e and s < end for s, e in taken)
+
+
 def _spans(
-    pattern: re.Pattern[str], text: str, valid: Callable[[str], bool] | None = None
+    pattern: re.Pattern[str], text: str, taken: Taken, valid: Callable[[str], bool] | None = None
 ) -> Iterable[tuple[int, int]]:
     for m in pattern.finditer(text):
-        if valid is None or valid(m.group()):
+        # A span another kind took is not validated again (the costly part).
+        if _free(taken, m.start(), m.end()) and (valid is None or valid(m.group())):
             yield m.start(), m.end()
 
 
-def _iban_spans(text: str) -> Iterable[tuple[int, int]]:
+def _iban_spans(text: str, taken: Taken) -> Iterable[tuple[int, int]]:
     for m in _IBAN.finditer(text):
+        if not _free(taken, m.start(), m.end()):
+            continue
         length = _valid_iban(m.group())
         if length:
             yield m.start(), m.start() + length
@@ -121,15 +136,15 @@ _ORDER = (
 def find_pii(text: str, kinds: Iterable[str] | None = None, region: str = "US") -> list[Finding]:
     """The personal data in `text` of the given kinds (None: every kind), in text order."""
     wanted = set(kinds) if kinds is not None else {k.value for k in PiiKind}
-    taken: list[tuple[int, int]] = []
+    taken: Taken = []
     found: list[Finding] = []
     for kind in _ORDER:
         if kind.value not in wanted:
             continue
         if kind is PiiKind.EMAIL and "@" not in text:
             continue  # the cheap test first: most texts have no address at all
-        for start, end in _find(kind, text, region):
-            if any(start < e and s < end for s, e in taken):
+        for start, end in _find(kind, text, region, taken):
+            if not _free(taken, start, end):
                 continue
             taken.append((start, end))
             found.append(Finding(start, end, kind.value))
@@ -137,20 +152,20 @@ def find_pii(text: str, kinds: Iterable[str] | None = None, region: str = "US") 
     return found
 
 
-def _find(kind: PiiKind, text: str, region: str) -> Iterable[tuple[int, int]]:
+def _find(kind: PiiKind, text: str, region: str, taken: Taken) -> Iterable[tuple[int, int]]:
     if kind is PiiKind.EMAIL:
-        return _spans(_EMAIL, text)
+        return _spans(_EMAIL, text, taken)
     if kind is PiiKind.API_KEY:
-        return _spans(_API_KEY, text)
+        return _spans(_API_KEY, text, taken)
     if kind is PiiKind.IBAN:
-        return _iban_spans(text)
+        return _iban_spans(text, taken)
     if kind is PiiKind.CARD:
-        return _spans(_CARD, text, _valid_card)
+        return _spans(_CARD, text, taken, _valid_card)
     if kind is PiiKind.NATIONAL_ID:
-        return _spans(_NATIONAL, text, _valid_national)
+        return _spans(_NATIONAL, text, taken, _valid_national)
     if kind is PiiKind.IP:
-        return [*_spans(_IPV4, text, _valid_ip), *_spans(_IPV6, text, _valid_ip)]
-    return _spans(_PHONE, text, lambda t: _valid_phone(t, region))
+        return [*_spans(_IPV4, text, taken, _valid_ip), *_spans(_IPV6, text, taken, _valid_ip)]
+    return _spans(_PHONE, text, taken, lambda t: _valid_phone(t, region))
 
 
 @dataclass
