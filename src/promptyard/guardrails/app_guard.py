@@ -32,7 +32,6 @@ from promptyard.guardrails.engine import (
 from promptyard.guardrails.judge import make_judge
 from promptyard.guardrails.offline import run_now
 from promptyard.guardrails.policy import CheckKind, GuardrailsError, Policy
-from promptyard.guardrails.record import GuardRecord
 from promptyard.workspace import Workspace, current_workspace
 
 if TYPE_CHECKING:
@@ -46,12 +45,11 @@ class GuardResult:
     """An answer after the policy: its text (None when withheld) and what was done."""
 
     text: str | None
-    record: GuardRecord | dict[str, Any]
+    record: dict[str, Any]  # GuardRecord.to_dict(): what a run stores on its cell
 
     @property
     def blocked(self) -> bool:
-        rec = self.record
-        return (rec.blocked if isinstance(rec, GuardRecord) else rec.get("blocked")) is not None
+        return self.record.get("blocked") is not None
 
 
 def _messages(value: str | Messages) -> Messages:
@@ -85,7 +83,8 @@ class Guard:
         verdict = asyncio.run(checking) if judged else run_now(checking)
         if verdict.retry_reason and verdict.retry_check is not None:
             guarded.record.block(verdict.retry_check.kind, "output", verdict.retry_reason)
-        return GuardResult(restore_output(self.policy, verdict.text, guarded), guarded.record)
+        text = restore_output(self.policy, verdict.text, guarded)
+        return GuardResult(text, guarded.record.to_dict())
 
     async def acall(
         self,
