@@ -352,3 +352,28 @@ def test_online_evaluation_grades_traces_with_a_policy(workspace: Any) -> None:
     [clean] = scores[ids[f"{2:016x}"]]
     assert (leaked.evaluator, leaked.passed, clean.passed) == ("no-leaks", False, True)
     assert leaked.reason == "leaks: flagged pii (1 email)"  # kinds and counts, not the address
+
+
+def test_the_dashboard_shows_guardrail_rates(pii_rows: Any, sim: SimulatorHandle) -> None:
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    page = str(Path(__file__).resolve().parent.parent / "app" / "views" / "dashboard.py")
+    before = AppTest.from_file(page, default_timeout=60)
+    before.run()
+    assert not before.exception and "Guardrails" not in [s.value for s in before.subheader]
+    _cli("run", "-p", "echo_msg", "-m", "echo", "-d", "contacts", "--guardrails", "pii")
+    at = AppTest.from_file(page, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    assert "Guardrails" in [s.value for s in at.subheader]
+    [table] = [d.value for d in at.dataframe if "policy" in d.value.columns]
+    row = table.iloc[0]
+    assert (row["prompt"], row["model"], row["policy"], row["calls"]) == (
+        "echo_msg",
+        "echo",
+        "pii",
+        3,
+    )
+    assert row["passed"] == "100%" and row["masked"] == "2 card, 2 email, 1 phone"

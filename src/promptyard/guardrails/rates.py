@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from promptyard.storage import db
-from promptyard.storage.tables import Cell, Run, Variant
+from promptyard.storage.tables import Cell, Run, RunKind, Variant
 from promptyard.workspace import Workspace
 
 
@@ -57,6 +57,7 @@ def guardrail_rates(ws: Workspace) -> list[GuardrailRates]:
         .join(Variant, Variant.id == Cell.variant_id)  # type: ignore[arg-type]
         .join(Run, Run.id == Cell.run_id)  # type: ignore[arg-type]
         .where(Cell.guardrail_json.is_not(None))  # type: ignore[union-attr]
+        .where(Run.kind != RunKind.PLAYGROUND)  # as the dashboard's other figures: runs only
     )
     out: dict[tuple[str, int | None, str, str], GuardrailRates] = {}
     with db.session(ws) as s:
