@@ -377,3 +377,37 @@ def test_the_dashboard_shows_guardrail_rates(pii_rows: Any, sim: SimulatorHandle
         3,
     )
     assert row["passed"] == "100%" and row["masked"] == "2 card, 2 email, 1 phone"
+
+
+JUDGED = """policies:
+  on-topic:
+    output:
+      - check: judge
+        model: sim-smart
+        rubric: The answer is about lamps.
+        action: flag
+"""
+
+
+def test_a_judge_check_calls_the_rubric_prompt_and_records_its_verdict(
+    workspace: Any, sim: SimulatorHandle
+) -> None:
+    (workspace.root / "guardrails.yaml").write_text(JUDGED)
+    g = promptyard.guard("on-topic", workspace=workspace)
+    result = g.call("Tell me about lamps", lambda messages: "Lamps give light.")
+    assert sim.calls == 1  # the judge's call; the application's own answer came from the lambda
+    [request] = list(sim.requests)
+    judged = json.dumps(request["messages"])
+    assert "The answer is about lamps." in judged and "Lamps give light." in judged
+    assert result.record["judge_cost_usd"] > 0
+    # The same request again gives the same (temperature 0) verdict: the record must agree.
+    import httpx
+
+    body = {k: v for k, v in request.items() if k != "repeat"}
+    answer = httpx.post(f"{sim.url}/chat/completions", json=body, timeout=10).json()
+    passed, _ = promptyard.guardrails.parse_verdict(answer["choices"][0]["message"]["content"])
+    assert passed is not None
+    assert (result.record["flagged"] == []) is passed
+    if not passed:
+        assert result.record["flagged"][0]["check"] == "judge"
+    assert result.text == "Lamps give light."

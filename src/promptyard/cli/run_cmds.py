@@ -132,8 +132,11 @@ def register(app: typer.Typer) -> None:
 
         ws = workspace()
         if resume is not None:
-            if prompt or model or dataset:
-                fail("--resume takes no --prompt, --model or --dataset: the run has its plan")
+            if prompt or model or dataset or guardrails:
+                fail(
+                    "--resume takes no --prompt, --model, --dataset or --guardrails: "
+                    "the run has its plan"
+                )
             runs.run_summary(ws, resume)  # a clear error for an unknown run
             _execute(
                 ws,
