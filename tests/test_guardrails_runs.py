@@ -129,6 +129,9 @@ def test_a_masking_run_sends_no_email_or_card_and_restores_them(
     assert all(v not in stored for v in [*EMAILS, *CARDS])
     with db.session(pii_rows) as s:
         assert s.get(Run, run_id).guardrail_policy == "pii"  # type: ignore[union-attr]
+    from promptyard.reading import cell_trace
+
+    assert cell_trace(pii_rows, cells[0].id).guardrail == record  # type: ignore[arg-type]
 
 
 def test_without_a_policy_the_values_reach_the_model(pii_rows: Any, sim: SimulatorHandle) -> None:

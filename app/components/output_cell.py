@@ -14,6 +14,7 @@ from typing import Any
 
 import streamlit as st
 
+from promptyard.guardrails import guardrail_line
 from promptyard.ratings import RatingScheme
 from promptyard.reading import (
     CellTrace,
@@ -252,6 +253,12 @@ def trace_view(trace: CellTrace) -> None:
     if trace.error_kind:
         st.badge(f"error: {trace.error_kind}", color="red")
         st.text(trace.error_message or "")
+    guardrail = getattr(trace, "guardrail", None)
+    if guardrail:
+        st.markdown("**Guardrails**")
+        st.text(guardrail_line(guardrail) or "")
+        if guardrail.get("masked"):
+            st.caption("The model was sent these messages with the masked values as placeholders.")
     st.markdown("**Rendered messages**")
     for message in trace.messages:
         st.caption(escape_markdown(str(message.get("role", "?"))))

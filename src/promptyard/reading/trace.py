@@ -54,6 +54,7 @@ class CellTrace:
     previous_version: int | None = None
     prompt_diff: str | None = None  # unified diff from the previous version of the prompt
     tool_calls: list[dict[str, Any]] | None = None  # the tools the model called (OpenAI format)
+    guardrail: dict[str, Any] | None = None  # what the run's guardrail policy did (m022)
 
     @property
     def retries(self) -> int:
@@ -153,6 +154,7 @@ def cell_trace(ws: Workspace, cell_id: int) -> CellTrace:
         previous_version=previous,
         prompt_diff=diff,
         tool_calls=tool_calls_from_json(cell.tool_calls_json),
+        guardrail=json.loads(cell.guardrail_json) if cell.guardrail_json else None,
     )
 
 
