@@ -244,3 +244,28 @@ def test_a_plugin_detector_is_found_through_its_entry_point(
     guarded = guard_input(policy, [{"role": "user", "content": "WHERE is my ORDER"}])
     assert guarded.messages[0]["content"] == "[SHOUT_1] is my [SHOUT_2]"
     assert guarded.record.masked == {"shout": 2}
+
+
+def test_cli_check_lists_policies_and_names_a_mistake_with_the_fallback(workspace: Any) -> None:
+    from tests.cli import run_cli
+
+    ok = run_cli("guardrails", "check")
+    assert ok.returncode == 0 and "pii: input pii mask; output none; restores" in ok.stdout
+    (workspace.root / GUARDRAILS_FILE).write_text(
+        "policies:\n  pii:\n    input:\n      - check: pii\n        action: zap\n"
+    )
+    bad = run_cli("guardrails", "check")
+    assert bad.returncode == 1
+    assert "guardrails.yaml:5: unknown action 'zap'" in bad.stderr
+    assert "runs use v1 meanwhile" in bad.stderr
+
+
+def test_cli_apply_shows_what_the_model_would_be_sent(workspace: Any) -> None:
+    from tests.cli import run_cli
+
+    out = run_cli(
+        "guardrails", "apply", "pii", "--text", "mail a@x.io, card 4111 1111 1111 1111", "--json"
+    )
+    data = json.loads(out.stdout)
+    assert data["sent"] == "mail [EMAIL_1], card [CARD_1]"
+    assert data["record"]["masked"] == {"email": 1, "card": 1}

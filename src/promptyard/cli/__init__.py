@@ -23,6 +23,7 @@ def _register() -> None:
         collect_cmds,
         dataset_cmds,
         eval_cmds,
+        guardrails_cmds,
         import_cmds,
         monitor_cmds,
         online_cmds,
@@ -50,6 +51,7 @@ def _register() -> None:
         traces_cmds,
         online_cmds,
         monitor_cmds,
+        guardrails_cmds,
     ):
         module.register(app)
 
