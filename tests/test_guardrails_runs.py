@@ -150,6 +150,18 @@ def test_a_guarded_run_is_not_served_an_unguarded_cached_answer(
              "--json").stdout
     )  # fmt: skip
     assert out["cached"] == 0 and len(sim.requests) == 3
+    again = json.loads(
+        _cli("run", "-p", "echo_msg", "-m", "echo", "-d", "contacts", "--guardrails", "pii",
+             "--json").stdout
+    )  # fmt: skip
+    assert again["cached"] == 3  # the same policy: served from the cache
+    text = (pii_rows.root / "guardrails.yaml").read_text()
+    (pii_rows.root / "guardrails.yaml").write_text(text.replace("[email, phone, card]", "[email]"))
+    changed = json.loads(
+        _cli("run", "-p", "echo_msg", "-m", "echo", "-d", "contacts", "--guardrails", "pii",
+             "--json").stdout
+    )  # fmt: skip
+    assert changed["cached"] == 0  # the policy changed: its answers are made again
 
 
 def test_an_unknown_policy_is_refused_before_the_run(pii_rows: Any, sim: SimulatorHandle) -> None:

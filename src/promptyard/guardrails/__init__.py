@@ -41,13 +41,25 @@ from promptyard.guardrails.policy import (
 from promptyard.guardrails.rates import GuardrailRates, guardrail_rates
 from promptyard.guardrails.record import GuardRecord, guardrail_line
 from promptyard.guardrails.run_guard import RunGuard, load_run_guard
+from promptyard.workspace import Workspace
 
 
-def guarded_key(cache_key: str, policy: str | None) -> str:
-    """A cell's cache key under a policy: a guarded call is never served an unguarded answer."""
-    if not policy:
+def policy_tag(ws: Workspace, name: str | None) -> str | None:
+    """The policy `name` as it is now, as a short tag for cache keys (its name and a digest
+    of its checks); None for no policy. Raises GuardrailsError for an unknown policy."""
+    if not name:
+        return None
+    policy = load_policy(ws, name)
+    checks = repr((policy.input, policy.output, policy.restore))
+    return f"{name}:{hashlib.sha256(checks.encode()).hexdigest()[:16]}"
+
+
+def guarded_key(cache_key: str, tag: str | None) -> str:
+    """A cell's cache key under a policy (`policy_tag`): a guarded call is never served an
+    unguarded answer, nor one guarded by an older version of the policy."""
+    if not tag:
         return cache_key
-    return hashlib.sha256(f"{cache_key}\x00guardrails\x00{policy}".encode()).hexdigest()
+    return hashlib.sha256(f"{cache_key}\x00guardrails\x00{tag}".encode()).hexdigest()
 
 
 __all__ = [
@@ -92,6 +104,7 @@ __all__ = [
     "parse_guardrails",
     "parse_verdict",
     "plugin_names",
+    "policy_tag",
     "repair_json",
     "reset_plugins",
     "restore_output",

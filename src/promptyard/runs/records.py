@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from promptyard.guardrails import guarded_key
+from promptyard.guardrails import guarded_key, policy_tag
 from promptyard.runs.limits import MAX_OUTPUT_BYTES
 from promptyard.runs.planning import PlanError, RunPlan, require_keys
 from promptyard.runs.state import CELL, VARIANT, get_run
@@ -43,7 +43,7 @@ def create_run(
 
     With `max_cost` the price of every model must be known, or the cap could not hold.
     Raises MissingKeyError, naming the model and the variable, when a model needs an API
-    key that is not set.
+    key that is not set, and GuardrailsError when `plan.guardrails` names no policy.
     """
     if concurrency < 1:
         raise PlanError(["concurrency must be at least 1"])
@@ -61,6 +61,10 @@ def create_run(
                     "unknown (set input_cost_per_token/output_cost_per_token in models.yaml)"
                 ]
             )
+
+    guard_tag = policy_tag(
+        ws, plan.guardrails
+    )  # an unknown policy: GuardrailsError, nothing stored
 
     def store(s: Session) -> int:
         run = Run(
@@ -111,7 +115,7 @@ def create_run(
                     "status": CellStatus.PENDING,
                     "cached": False,
                     "attempts": 0,
-                    "cache_key": guarded_key(c.cache_key, plan.guardrails),
+                    "cache_key": guarded_key(c.cache_key, guard_tag),
                 }
                 for c in plan.cells[start : start + INSERT_CHUNK]
             ]
