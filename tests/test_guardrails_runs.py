@@ -426,3 +426,19 @@ def test_a_judge_check_calls_the_rubric_prompt_and_records_its_verdict(
     if not passed:
         assert result.record["flagged"][0]["check"] == "judge"
     assert result.text == "Lamps give light."
+
+
+def test_a_broken_policy_file_leaves_runs_on_the_last_good_commit(
+    pii_rows: Any, sim: SimulatorHandle
+) -> None:
+    (pii_rows.root / "guardrails.yaml").write_text(
+        "policies:\n  pii:\n    input:\n      - check: pii\n        action: shred\n"
+    )
+    result = run_cli("run", "-p", "echo_msg", "-m", "echo", "-d", "contacts", "--guardrails", "pii")
+    assert result.returncode == 0, result.stderr
+    assert "guardrails.yaml:5: unknown action 'shred'" in result.stderr
+    assert "using the last good v1" in result.stderr
+    assert EMAILS[0] not in _sent_text(sim) and CARDS[0] not in _sent_text(sim)
+    [run] = runs.list_runs(pii_rows)
+    record = json.loads(_cells(pii_rows, run.run_id)[0].guardrail_json or "{}")
+    assert record["source"] == "v1" and "last good v1" in record["warning"]
