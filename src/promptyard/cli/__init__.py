@@ -29,6 +29,7 @@ def _register() -> None:
         prompt_cmds,
         ratings_cmds,
         report_cmds,
+        robustness_cmds,
         run_cmds,
         simulate_cmds,
         traces_cmds,
@@ -50,6 +51,7 @@ def _register() -> None:
         traces_cmds,
         online_cmds,
         monitor_cmds,
+        robustness_cmds,
     ):
         module.register(app)
 
