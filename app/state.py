@@ -242,3 +242,9 @@ MON_GRANULARITY = "monitoring.granularity"
 MON_SEGMENT = "monitoring.segment"
 MON_ATTRIBUTE = "monitoring.attribute"
 MON_PERCENTILE = "monitoring.percentile"
+
+# --- robustness (the Compare page's panel for robustness runs) -------------------------
+ROBUST_KIND = "robustness.kind"
+ROBUST_VARIANT = "robustness.variant"
+ROBUST_BROKEN = "robustness.broken_only"
+ROBUST_PAGE = "robustness.page"

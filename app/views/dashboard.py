@@ -10,6 +10,7 @@ import pandas as pd
 import state
 import streamlit as st
 from components.context import workspace
+from components.robustness_column import robustness_column
 from components.trace_feedback import feedback_section
 
 from promptyard.csv_safety import neutralise_cell
@@ -223,6 +224,7 @@ columns = {
         f"$ / month at {analytics.format_volume(volume)}", format="dollar"
     ),
 }
+table = robustness_column(url, table, columns)
 targets = [(int(r), int(v)) for r, v in zip(board["run_id"], board["variant_id"], strict=True)]
 st.dataframe(
     table,

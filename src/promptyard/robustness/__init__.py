@@ -39,6 +39,7 @@ from promptyard.robustness.report import (
     score_robustness_async,
 )
 from promptyard.robustness.run import RobustnessPlan, create_robustness_run, plan_robustness
+from promptyard.robustness.summary import VariantRobustness, robustness_by_variant
 
 __all__ = [
     "ConsistencyFigure",
@@ -48,6 +49,7 @@ __all__ = [
     "PairOutcome",
     "RobustnessPlan",
     "RobustnessReport",
+    "VariantRobustness",
     "compare_pair",
     "create_robustness_run",
     "load_pairs",
@@ -56,6 +58,7 @@ __all__ = [
     "paraphrase_rows",
     "paraphrase_rows_async",
     "plan_robustness",
+    "robustness_by_variant",
     "robustness_report",
     "score_robustness",
     "score_robustness_async",

@@ -18,10 +18,11 @@ from enum import StrEnum
 from typing import Any
 
 from promptyard.evals import Assertion, EvalContext, check_assertion, evaluate, judge
+from promptyard.reading.perturbed import ROBUSTNESS_SUITE
 from promptyard.robustness.perturb import PerturbationError
 from promptyard.workspace import Workspace
 
-SUITE = "robustness"
+SUITE = ROBUSTNESS_SUITE
 EVALUATOR = "consistency"
 JUDGE_PROMPT = "same_meaning"
 DEFAULT_SIMILARITY = 0.8
