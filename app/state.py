@@ -248,3 +248,10 @@ ROBUST_KIND = "robustness.kind"
 ROBUST_VARIANT = "robustness.variant"
 ROBUST_BROKEN = "robustness.broken_only"
 ROBUST_PAGE = "robustness.page"
+
+# --- fine-tuning export (a panel on the Dashboard and Rate pages) ----------------------
+
+
+def finetune_key(page: str, field: str) -> str:
+    """The fine-tuning panel's widget keys, one set per page that shows it."""
+    return f"finetune.{page}.{field}"

@@ -34,7 +34,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     rows = example_rows(args.rows)
-    print(f"| kinds | rows | variants | skipped | median s | best s |")
+    print("| kinds | rows | variants | skipped | median s | best s |")
     print("|---|---:|---:|---:|---:|---:|")
     for kinds in [(k,) for k in LOCAL_KINDS] + [LOCAL_KINDS]:
         times = []

@@ -10,6 +10,7 @@ import pandas as pd
 import state
 import streamlit as st
 from components.context import workspace
+from components.finetune_button import finetune_button
 from components.robustness_column import robustness_column
 from components.trace_feedback import feedback_section
 
@@ -282,6 +283,7 @@ with right:
     _chart("tokens", figures["tokens"])
 
 feedback_section(url)
+finetune_button(ws, sorted(set(board["run_id"].astype(int))), "dashboard")
 
 # --- export -----------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ def _register() -> None:
         collect_cmds,
         dataset_cmds,
         eval_cmds,
+        export_cmds,
         import_cmds,
         monitor_cmds,
         online_cmds,
@@ -52,6 +53,7 @@ def _register() -> None:
         online_cmds,
         monitor_cmds,
         robustness_cmds,
+        export_cmds,
     ):
         module.register(app)
 
