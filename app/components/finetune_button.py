@@ -28,7 +28,7 @@ def finetune_button(ws: Workspace, run_ids: Sequence[int], page: str) -> None:
             "clears the bar, or preference pairs from blind A/B votes. `promptyard export "
             "finetune` does the same from the command line."
         )
-        cols = st.columns([2, 2, 2, 1], vertical_alignment="bottom")
+        cols = st.columns([2, 3, 4], vertical_alignment="bottom")
         fmt = (
             cols[0].segmented_control(
                 "Format", ["sft", "dpo"], default="sft", key=state.finetune_key(page, "format")
@@ -42,11 +42,14 @@ def finetune_button(ws: Workspace, run_ids: Sequence[int], page: str) -> None:
         scheme = cols[2].selectbox(
             "Judge by",
             [None, *schemes],
-            format_func=lambda s: "any rating, else the suite score" if s is None else s,
+            format_func=lambda s: "ratings, else suites" if s is None else s,
             key=state.finetune_key(page, "scheme"),
         )
-        traces = cols[3].checkbox("+ traces", key=state.finetune_key(page, "traces"))
-        if not st.button("Prepare the file", key=state.finetune_key(page, "build"), icon="🎓"):
+        row = st.columns([2, 5], vertical_alignment="center")
+        traces = row[1].checkbox(
+            "Also production traces with end-user feedback", key=state.finetune_key(page, "traces")
+        )
+        if not row[0].button("Prepare the file", key=state.finetune_key(page, "build"), icon="🎓"):
             return
         try:
             export = ft.build_finetune(

@@ -27,7 +27,10 @@ def robustness_column(url: str, table: pd.DataFrame, columns: dict[str, Any]) ->
     )
     found = [by_key.get(k) for k in keys]
     table = table.assign(
-        robustness=[None if f is None else f.consistency for f in found],
+        # Unknown is blank, as in the other columns (NaN, never 0).
+        robustness=[
+            float("nan") if f is None or f.consistency is None else f.consistency for f in found
+        ],
         robust_worst=[
             ""
             if f is None or f.worst_kind is None
