@@ -197,3 +197,30 @@ def test_cli_prints_the_table_and_fails_ci_below_the_threshold(workspace, sim) -
     assert bad.returncode == 1 and "unknown perturbation 'typo'" in bad.stderr
     missing = run_cli("robustness", "--run", "999", home=workspace.root)
     assert missing.returncode == 1 and "no run 999" in missing.stderr
+
+
+def test_a_gate_where_every_call_failed_does_not_pass(workspace, sim) -> None:  # type: ignore[no-untyped-def]
+    sim.faults.bad_request = True  # every call refused, none retried
+    result = run_cli(
+        "robustness",
+        "--prompt",
+        "support_reply",
+        "--model",
+        "sim-fast",
+        "--dataset",
+        "tickets",
+        "--slice",
+        "head:2",
+        "--kinds",
+        "case",
+        "--min-consistency",
+        "0.5",
+        "--json",
+        home=workspace.root,
+    )
+    assert result.returncode == 1
+    assert "no pair could be compared" in result.stderr
+    report = json.loads(result.stdout)
+    assert all(
+        r["consistency"] is None and r["errors"] == r["pairs"] + 2 for r in report["results"]
+    )

@@ -141,6 +141,9 @@ def robustness(
         _print_report(report, min_consistency)
     if min_consistency is not None and report.below(min_consistency):
         raise typer.Exit(EXIT_BELOW)
+    if min_consistency is not None and not any(f.pairs for f in report.figures):
+        # A gate that compared nothing (every call failed) must not pass.
+        fail(f"run {run_id}: no pair could be compared, so no figure can clear the threshold")
 
 
 def register(app: typer.Typer) -> None:
