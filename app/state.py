@@ -243,3 +243,16 @@ MON_GRANULARITY = "monitoring.granularity"
 MON_SEGMENT = "monitoring.segment"
 MON_ATTRIBUTE = "monitoring.attribute"
 MON_PERCENTILE = "monitoring.percentile"
+
+# --- robustness (the Compare page's panel for robustness runs) -------------------------
+ROBUST_KIND = "robustness.kind"
+ROBUST_VARIANT = "robustness.variant"
+ROBUST_BROKEN = "robustness.broken_only"
+ROBUST_PAGE = "robustness.page"
+
+# --- fine-tuning export (a panel on the Dashboard and Rate pages) ----------------------
+
+
+def finetune_key(page: str, field: str) -> str:
+    """The fine-tuning panel's widget keys, one set per page that shows it."""
+    return f"finetune.{page}.{field}"

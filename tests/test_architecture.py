@@ -21,6 +21,8 @@ MAX_LINES = 400
 LAYERS = [
     "cli",
     "ui_support",
+    "robustness",
+    "finetune",
     "evals",
     "monitoring",
     "runs",

@@ -5,6 +5,11 @@ from __future__ import annotations
 import state
 import streamlit as st
 
+# Re-exported: the Rate page imports its fine-tuning panel here (it is at its 400 lines).
+from components.finetune_button import finetune_button
+
+__all__ = ["finetune_button", "logged_in_name", "rater_field"]
+
 
 def logged_in_name() -> str | None:
     """The name (or email) of the logged-in user, None without login."""

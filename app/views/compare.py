@@ -10,6 +10,7 @@ from components.context import workspace
 from components.evaluate import evaluate_panel
 from components.output_cell import escape_markdown, grid_cell, show_text, trace_view, widget_value
 from components.rater import rater_field
+from components.robustness_panel import robustness_panel
 
 from promptyard import ratings
 from promptyard.errors import PromptyardError
@@ -202,6 +203,7 @@ st.caption(
 )
 with st.expander("🧪 Evaluate this run: eval suites and judge calibration"):
     evaluate_panel(ws, run_id)
+robustness_panel(ws, run_id)
 
 trace_id = st.session_state.get(state.COMPARE_TRACE)
 if trace_id:

@@ -10,7 +10,9 @@ import pandas as pd
 import state
 import streamlit as st
 from components.context import workspace
+from components.finetune_button import finetune_button
 from components.guardrails import guardrail_section
+from components.robustness_column import robustness_column
 from components.trace_feedback import feedback_section
 
 from promptyard.csv_safety import neutralise_cell
@@ -224,6 +226,7 @@ columns = {
         f"$ / month at {analytics.format_volume(volume)}", format="dollar"
     ),
 }
+table = robustness_column(url, table, columns)
 targets = [(int(r), int(v)) for r, v in zip(board["run_id"], board["variant_id"], strict=True)]
 st.dataframe(
     table,
@@ -282,6 +285,7 @@ with right:
 
 feedback_section(url)
 guardrail_section(ws)
+finetune_button(ws, sorted(set(board["run_id"].astype(int))), "dashboard")
 
 # --- export -----------------------------------------------------------------------------
 

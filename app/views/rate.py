@@ -6,7 +6,7 @@ import state
 import streamlit as st
 from components.context import workspace
 from components.output_cell import escape_markdown, rating_input, show_text, widget_value
-from components.rater import rater_field
+from components.rater import finetune_button, rater_field
 
 from promptyard import ratings
 from promptyard.errors import PromptyardError
@@ -397,3 +397,4 @@ elif mode == "Rate cells":
     _rate_cells(rater)
 else:
     _blind_pairs(rater)
+finetune_button(ws, [run_id], "rate")

@@ -23,6 +23,7 @@ def _register() -> None:
         collect_cmds,
         dataset_cmds,
         eval_cmds,
+        export_cmds,
         guardrails_cmds,
         import_cmds,
         monitor_cmds,
@@ -30,6 +31,7 @@ def _register() -> None:
         prompt_cmds,
         ratings_cmds,
         report_cmds,
+        robustness_cmds,
         run_cmds,
         simulate_cmds,
         traces_cmds,
@@ -52,6 +54,8 @@ def _register() -> None:
         online_cmds,
         monitor_cmds,
         guardrails_cmds,
+        robustness_cmds,
+        export_cmds,
     ):
         module.register(app)
 

@@ -32,10 +32,20 @@ from promptyard.reading.compare import (
     word_diff,
 )
 from promptyard.reading.export import export_grid, iter_grid_records
+from promptyard.reading.perturbed import (
+    PairPage,
+    PerturbedPair,
+    is_robustness_run,
+    perturbation_pairs,
+)
 from promptyard.reading.report import build_report
 from promptyard.reading.trace import CellTrace, cell_trace, tool_call_lines
 
 __all__ = [
+    "PairPage",
+    "PerturbedPair",
+    "is_robustness_run",
+    "perturbation_pairs",
     "PAGE_SIZES",
     "RATED_FILTERS",
     "CellTrace",

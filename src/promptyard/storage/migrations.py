@@ -21,6 +21,7 @@ from promptyard.storage.migrations_production import (
     m013_trace_indexes,
     m015_monitoring_indexes,
 )
+from promptyard.storage.migrations_robustness import m023_robustness
 
 _V1_TABLES = """
 CREATE TABLE run (
@@ -327,4 +328,5 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("015_monitoring_indexes", m015_monitoring_indexes),
     ("016_alerts", m016_alerts),
     ("022_guardrails", m022_guardrails),
+    ("023_robustness", m023_robustness),
 ]

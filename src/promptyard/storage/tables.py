@@ -13,6 +13,7 @@ from enum import StrEnum
 from sqlmodel import Field, SQLModel
 
 from promptyard.storage.tables_online import OnlineCursor, SpanScore
+from promptyard.storage.tables_robustness import CellPerturbation, RobustnessRun
 
 
 def utcnow() -> datetime:
@@ -45,6 +46,7 @@ class RunKind(StrEnum):
     EVAL = "eval"
     PLAYGROUND = "playground"
     JUDGE = "judge"
+    ROBUSTNESS = "robustness"  # originals and perturbed copies (promptyard.robustness)
 
 
 # A background job's status has the same values as a run's.
@@ -392,4 +394,6 @@ ALL_TABLES = (
     TraceFeedback,
     SpanScore,
     OnlineCursor,
+    RobustnessRun,
+    CellPerturbation,
 )

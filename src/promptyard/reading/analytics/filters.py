@@ -20,7 +20,7 @@ from promptyard.workspace import Workspace
 
 KEY = ["prompt_name", "prompt_version", "model"]
 DEFAULT_KINDS = ("run", "eval")
-ALL_KINDS = ("run", "eval", "playground", "judge")
+ALL_KINDS = ("run", "eval", "playground", "judge", "robustness")
 
 
 @dataclass(frozen=True)

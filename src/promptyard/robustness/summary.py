@@ -1,0 +1,117 @@
+"""Robustness per prompt version and model, for the dashboard's robustness column.
+
+For each (prompt, version, model) the latest scored robustness run gives the figure: the
+share of variant outputs equivalent to their originals over every kind, and the kind
+that broke it most.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+from sqlalchemy import Table, case, func, select
+
+from promptyard.reading.perturbed import ROBUSTNESS_SUITE
+from promptyard.storage import db
+from promptyard.storage.tables import Cell, Score, Variant
+from promptyard.storage.tables_robustness import CellPerturbation, RobustnessRun
+from promptyard.workspace import Workspace
+
+CELL = cast(Table, Cell.__table__)  # type: ignore[attr-defined]
+VARIANT = cast(Table, Variant.__table__)  # type: ignore[attr-defined]
+SCORE = cast(Table, Score.__table__)  # type: ignore[attr-defined]
+LINK = cast(Table, CellPerturbation.__table__)  # type: ignore[attr-defined]
+SETTINGS = cast(Table, RobustnessRun.__table__)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class VariantRobustness:
+    """The latest robustness figure of one prompt version on one model."""
+
+    prompt_name: str
+    prompt_version: int
+    model: str
+    run_id: int
+    measure: str
+    pairs: int
+    consistent: int
+    by_kind: dict[str, float]  # kind -> consistency, for kinds with compared pairs
+
+    @property
+    def consistency(self) -> float | None:
+        return self.consistent / self.pairs if self.pairs else None
+
+    @property
+    def worst_kind(self) -> str | None:
+        """The kind with the lowest consistency (None when nothing was compared)."""
+        return min(self.by_kind, key=lambda k: self.by_kind[k]) if self.by_kind else None
+
+
+def robustness_by_variant(ws: Workspace | str) -> list[VariantRobustness]:
+    """Per (prompt, version, model), the figure of its latest scored robustness run."""
+    with db.session(ws) as s:
+        variants = s.execute(
+            select(
+                VARIANT.c.id,
+                VARIANT.c.run_id,
+                VARIANT.c.prompt_name,
+                VARIANT.c.prompt_version,
+                VARIANT.c.model,
+            )
+            .select_from(VARIANT.join(SETTINGS, SETTINGS.c.run_id == VARIANT.c.run_id))
+            .order_by(VARIANT.c.run_id.desc())
+        ).all()
+        latest: dict[int, tuple[str, int, str, int]] = {}
+        seen: set[tuple[str, int, str]] = set()
+        scored_runs = {
+            r
+            for (r,) in s.execute(
+                select(SCORE.c.run_id).where(SCORE.c.suite == ROBUSTNESS_SUITE).distinct()
+            ).all()
+        }
+        for v in variants:
+            key = (v.prompt_name, int(v.prompt_version or 0), v.model)
+            if key in seen or v.run_id not in scored_runs:
+                continue
+            seen.add(key)
+            latest[int(v.id)] = (*key, int(v.run_id))
+        if not latest:
+            return []
+        rows = s.execute(
+            select(
+                CELL.c.variant_id,
+                LINK.c.kind,
+                func.count(SCORE.c.id).label("pairs"),
+                func.sum(case((SCORE.c.passed.is_(True), 1), else_=0)).label("consistent"),
+                func.max(SCORE.c.name).label("measure"),
+            )
+            .select_from(
+                LINK.join(CELL, CELL.c.id == LINK.c.cell_id).join(
+                    SCORE, (SCORE.c.cell_id == LINK.c.cell_id) & (SCORE.c.suite == ROBUSTNESS_SUITE)
+                )
+            )
+            .where(CELL.c.variant_id.in_(list(latest)), SCORE.c.passed.is_not(None))
+            .group_by(CELL.c.variant_id, LINK.c.kind)
+        ).all()
+    totals: dict[int, dict[str, tuple[int, int]]] = {}
+    measures: dict[int, str] = {}
+    for r in rows:
+        totals.setdefault(int(r.variant_id), {})[r.kind] = (int(r.pairs), int(r.consistent or 0))
+        measures[int(r.variant_id)] = r.measure
+    out = []
+    for vid, (name, version, model, run_id) in latest.items():
+        kinds = totals.get(vid, {})
+        out.append(
+            VariantRobustness(
+                name,
+                version,
+                model,
+                run_id,
+                measures.get(vid, ""),
+                sum(p for p, _ in kinds.values()),
+                sum(c for _, c in kinds.values()),
+                {k: c / p for k, (p, c) in kinds.items() if p},
+            )
+        )
+    return out
