@@ -98,6 +98,11 @@ PLAY_PROMPT = "playground.prompt"  # the prompt whose inputs the columns share
 PLAY_COLUMNS = "playground.columns"  # how many columns (2 to 6)
 PLAY_SESSION = "playground.session"  # id of the running/finished side-by-side call
 PLAY_FLASH = "playground.flash"
+PLAY_MODE = "playground.mode"  # "Compare" (one answer per column) or "Chat" (a conversation each)
+PLAY_FOR = "playground.for"  # the prompt the columns were set up for (a switch resets them)
+PLAY_CHAT = "playground.chat"  # the chat box: a message for every column
+PLAY_DATASET = "playground.dataset"  # the dataset the inputs are added to
+PLAY_NEW_DATASET = "playground.new_dataset"  # or the name of a new one
 
 
 def play_input(variable: str) -> str:
@@ -106,7 +111,8 @@ def play_input(variable: str) -> str:
 
 
 def play_column(field: str, index: int) -> str:
-    """The key of column `index`'s `field` (version, pick, model, edit_for, text, save_message)."""
+    """The key of column `index`'s `field` (version, pick, model, edit_for, text, save_message,
+    temperature, max_tokens, top_p, seed, format)."""
     return f"playground.col{index}.{field}"
 
 

@@ -16,7 +16,7 @@ from promptyard.runs import PlanError, PlaygroundColumn, start_playground, wait_
 PAGE = str(Path(__file__).resolve().parent.parent / "app" / "views" / "playground.py")
 
 
-def test_columns_stream_and_are_stored_as_a_playground_run(
+def test_columns_stream_and_are_kept_without_taking_a_run_id(
     workspace: Any, sim: SimulatorHandle
 ) -> None:
     edit = prompts.get_prompt("summarize", workspace=workspace).source_text.replace(
@@ -40,11 +40,31 @@ def test_columns_stream_and_are_stored_as_a_playground_run(
         assert col.completion_tokens and col.cost_usd and col.latency_ms and col.ttft_ms is not None
     # Streamed via the simulator's SSE: every request asked for a stream.
     assert all(r.get("stream") for r in sim.requests)
+    # Issue 15: a playground call used to be a run (the first real run was "Run 2", and
+    # it showed in Compare and Rate). It is kept in its own table instead.
+    assert runs.list_runs(workspace, kind=None) == []
+    stored = runs.playground_calls(workspace, session)
+    assert [r["output"] for r in stored] == [c.text for c in snap.columns]
+    assert [r["model"] for r in stored] == ["sim-fast", "sim-smart", "sim-fast"]
+    assert stored[2]["template_text"] == edit and stored[0]["saved_run_id"] is None
+
+
+def test_a_call_saved_as_a_run_is_run_1_with_its_cells(
+    workspace: Any, sim: SimulatorHandle
+) -> None:
+    columns = [
+        PlaygroundColumn("summarize", "sim-fast"),
+        PlaygroundColumn("summarize", "sim-smart"),
+    ]
+    session = start_playground(workspace, columns, {"text": "The lamp works."})
+    snap = wait_playground(session, 60)
+    run_id = runs.save_playground_run(workspace, session)
+    assert run_id == 1 and runs.save_playground_run(workspace, session) == 1
     found = runs.list_runs(workspace, kind="playground")
-    assert len(found) == 1 and found[0].ok == 3
-    rows = list(runs.iter_results(workspace, found[0].run_id))
+    assert [r.run_id for r in found] == [1] and found[0].ok == 2
+    rows = list(runs.iter_results(workspace, run_id))
     assert [r["output"] for r in rows] == [c.text for c in snap.columns]
-    assert runs.list_runs(workspace) == []  # playground calls stay out of the Runs list
+    assert runs.playground_calls(workspace, session)[0]["saved_run_id"] == 1
 
 
 def test_missing_input_is_reported_before_sending(workspace: Any, sim: SimulatorHandle) -> None:
@@ -68,7 +88,8 @@ def test_page_runs_two_columns_side_by_side(workspace: Any, sim: SimulatorHandle
     at.button(key="playground.run").click().run()
     assert not at.exception, at.exception
     deadline = time.monotonic() + 60
-    while sim.calls < 2 or runs.list_runs(workspace, kind="playground")[0].ok != 2:
+    session = at.session_state["playground.session"]
+    while not runs.playground_snapshot(session).finished:
         assert time.monotonic() < deadline
         time.sleep(0.1)
     at.run()

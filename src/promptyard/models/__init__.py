@@ -68,6 +68,7 @@ from promptyard.models.simulator import (
     shared_simulator,
     start_simulator,
 )
+from promptyard.models.warmup import WarmUp, start_warm_up, warm_up
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -89,6 +90,7 @@ __all__ = [
     "ProviderFactory",
     "ProviderKind",
     "ResolvedModel",
+    "WarmUp",
     "SimModel",
     "SimulatorHandle",
     "UnknownModelError",
@@ -117,5 +119,7 @@ __all__ = [
     "shared_simulator",
     "simulated_endpoint",
     "start_simulator",
+    "start_warm_up",
+    "warm_up",
     "write_bundle",
 ]
