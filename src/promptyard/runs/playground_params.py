@@ -25,9 +25,9 @@ class CallSettings:
     """A column's parameters; None: leave it to the prompt's own options and the model."""
 
     temperature: float | None = None
-    max_tokens: int | None = None
+    max_tokens: int | str | None = None
     top_p: float | None = None
-    seed: int | None = None
+    seed: int | str | None = None  # a str is refused with a message
     response_format: str = ResponseFormat.TEXT
 
     def parameters(self, where: str = "column") -> dict[str, Any]:
@@ -39,7 +39,7 @@ class CallSettings:
                 problems.append(f"{where}: temperature must be between 0 and 2")
             out["temperature"] = float(self.temperature)
         if self.max_tokens is not None:
-            if isinstance(self.max_tokens, bool) or int(self.max_tokens) != self.max_tokens:
+            if isinstance(self.max_tokens, bool) or not isinstance(self.max_tokens, int):
                 problems.append(f"{where}: max tokens must be a whole number")
             elif self.max_tokens < 1:
                 problems.append(f"{where}: max tokens must be at least 1")
@@ -49,7 +49,7 @@ class CallSettings:
                 problems.append(f"{where}: top_p must be between 0 and 1")
             out["top_p"] = float(self.top_p)
         if self.seed is not None:
-            if isinstance(self.seed, bool) or int(self.seed) != self.seed:
+            if isinstance(self.seed, bool) or not isinstance(self.seed, int):
                 problems.append(f"{where}: seed must be a whole number")
             out["seed"] = self.seed
         try:
