@@ -206,6 +206,10 @@ SETTINGS_SCHEMES_TEXT = "settings.schemes_text"
 SETTINGS_SCHEMES_BASE = "settings.schemes_base"
 SETTINGS_SCHEMES_MESSAGE = "settings.schemes_message"
 SETTINGS_FLASH = "settings.flash"
+SETTINGS_MODEL_PICK = "settings.model_pick"  # the models.yaml entry the form edits (or a new one)
+SETTINGS_MODEL_FORM = "settings.model_form"  # prefix of the form's fields, per entry
+SETTINGS_MODEL_SAVED = "settings.model_saved"  # the entry just saved, reopened after the rerun
+SETTINGS_MODELS_BASE = "settings.models_base"  # the models.yaml sha the edit started from
 
 
 # --- traces page --------------------------------------------------------------------
