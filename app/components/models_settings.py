@@ -43,15 +43,15 @@ def _price(value: float | None) -> str:
 def _table(rows: list[ModelRow]) -> None:
     st.dataframe(
         [
-            {
+            {  # the figures first: on a narrow screen the table scrolls to the rest
                 "model": r.name,
-                "from": r.source,
-                "sends": r.model,
+                "key": str(r.key_status),
                 "in $/1M": _price(r.input_per_million),
                 "out $/1M": _price(r.output_per_million),
                 "context": "—" if r.context_window is None else f"{r.context_window:,}",
+                "from": r.source,
                 "key variable": r.key_variable or "—",
-                "key": str(r.key_status),
+                "sends": r.model,
             }
             for r in rows
         ],

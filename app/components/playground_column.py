@@ -25,7 +25,8 @@ def reset_columns(count: int, newest: str) -> None:
 
 def _settings(i: int) -> CallSettings:
     with st.expander("Parameters"):
-        left, right = st.columns(2)
+        # one widget a line: a column is narrow when there are several (or a small screen)
+        left = right = st
         use_temp = left.checkbox("Set temperature", key=state.play_column("set_temperature", i))
         temperature = left.slider(
             "Temperature", 0.0, 2.0, 1.0, 0.1,

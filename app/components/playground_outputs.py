@@ -15,7 +15,7 @@ from promptyard.runs import ColumnOutput, PlaygroundSnapshot
 from promptyard.workspace import Workspace
 
 # How often a streaming call is redrawn: a poll reads memory only, so it can be brisk.
-POLL_S = 0.15
+POLL_S = 0.25
 
 
 def numbers(out: ColumnOutput) -> str:

@@ -111,9 +111,8 @@ def _start(message: str | None) -> None:
 
 busy = snapshot is not None and not snapshot.finished
 if chat:
-    left, right = st.columns([5, 1])
-    left.caption("Each message goes to every column, after that column's prompt and turns.")
-    if right.button("New conversation", key="playground.new_chat"):
+    st.caption("Each message goes to every column, after that column's prompt and turns.")
+    if st.button("New conversation", key="playground.new_chat"):
         st.session_state.pop(state.PLAY_SESSION, None)
         st.rerun()
     message = st.chat_input(
