@@ -73,12 +73,11 @@ def test_tokens_stream_into_every_column_at_once(
     samples = page.evaluate("window.__samples")
     final = [text for text, _done in samples[-1]]
     assert all(final) and slow_sim.calls == 2
-    # While both were still streaming, each column grew through several partial texts,
-    # each a beginning of its final answer.
-    live = [s for s in samples if _streaming(s)]
-    assert live, "no moment when every column showed text while streaming"
+    # There was a moment when every column showed part of its answer at once, and each
+    # column grew through several partial texts, each a beginning of its final answer.
+    assert any(_streaming(s) for s in samples), "never every column streaming at once"
     for i in (0, 1):
-        partial = {s[i][0] for s in live}
+        partial = {s[i][0] for s in samples if s[i][0] and s[i][0] != "…" and not s[i][1]}
         assert len(partial) >= 2, f"column {i + 1} did not visibly stream: {partial}"
         assert all(final[i].startswith(p.rstrip()) for p in partial)
     screenshot(page, "playground")
