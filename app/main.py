@@ -14,6 +14,21 @@ if str(_APP_DIR) not in sys.path:
 from promptyard._env import configure_offline_defaults  # noqa: E402
 
 configure_offline_defaults()
+
+
+def _warm_model_layer() -> None:
+    """Once per process, in the background: the first "Run all" then answers in seconds."""
+    from promptyard.models import start_warm_up
+    from promptyard.workspace import current_workspace
+
+    try:
+        ws = current_workspace()
+    except Exception:  # noqa: BLE001 - no workspace yet: warm what needs none
+        ws = None
+    start_warm_up(ws)
+
+
+_warm_model_layer()
 st.set_page_config(page_title="Promptyard", page_icon="🌱", layout="wide")
 
 PAGES = {

@@ -99,6 +99,11 @@ PLAY_COLUMNS = "playground.columns"  # how many columns (2 to 6)
 PLAY_SESSION = "playground.session"  # id of the running/finished side-by-side call
 PLAY_FLASH = "playground.flash"
 PLAY_GUARDRAILS = "playground.guardrails"  # the guardrails.yaml policy the call goes through
+PLAY_MODE = "playground.mode"  # "Compare" (one answer per column) or "Chat" (a conversation each)
+PLAY_FOR = "playground.for"  # the prompt the columns were set up for (a switch resets them)
+PLAY_CHAT = "playground.chat"  # the chat box: a message for every column
+PLAY_DATASET = "playground.dataset"  # the dataset the inputs are added to
+PLAY_NEW_DATASET = "playground.new_dataset"  # or the name of a new one
 
 
 def play_input(variable: str) -> str:
@@ -107,7 +112,8 @@ def play_input(variable: str) -> str:
 
 
 def play_column(field: str, index: int) -> str:
-    """The key of column `index`'s `field` (version, pick, model, edit_for, text, save_message)."""
+    """The key of column `index`'s `field` (version, pick, model, edit_for, text, save_message,
+    temperature, max_tokens, top_p, seed, format)."""
     return f"playground.col{index}.{field}"
 
 
@@ -201,6 +207,10 @@ SETTINGS_SCHEMES_TEXT = "settings.schemes_text"
 SETTINGS_SCHEMES_BASE = "settings.schemes_base"
 SETTINGS_SCHEMES_MESSAGE = "settings.schemes_message"
 SETTINGS_FLASH = "settings.flash"
+SETTINGS_MODEL_PICK = "settings.model_pick"  # the models.yaml entry the form edits (or a new one)
+SETTINGS_MODEL_FORM = "settings.model_form"  # prefix of the form's fields, per entry
+SETTINGS_MODEL_SAVED = "settings.model_saved"  # the entry just saved, reopened after the rerun
+SETTINGS_MODELS_BASE = "settings.models_base"  # the models.yaml sha the edit started from
 
 
 # --- traces page --------------------------------------------------------------------

@@ -1,5 +1,7 @@
-"""Playground: one set of inputs, 2 to 6 columns (a version or an edit, a model), streamed
-side by side with tokens, cost and latency; an edit can be saved as a new version."""
+"""Playground: one set of inputs, 2 to 6 columns (a version or an edit, a model and its
+parameters), streamed side by side with tokens, cost and latency; in chat mode each column
+keeps its own conversation. An edit can be saved as a new version, a call as a run, the
+inputs as a dataset row."""
 
 from __future__ import annotations
 
@@ -7,8 +9,8 @@ import state
 import streamlit as st
 from components.context import workspace
 from components.guardrails import guardrail_picker
-from components.model_picker import single_model_picker
-from components.output_cell import escape_markdown
+from components.playground_column import column_setup, reset_columns
+from components.playground_outputs import add_to_dataset, outputs
 
 from promptyard import prompts
 from promptyard.errors import PromptyardError
@@ -17,10 +19,10 @@ from promptyard.runs import (
     MIN_COLUMNS,
     PlanError,
     PlaygroundColumn,
+    PlaygroundSnapshot,
     playground_snapshot,
     start_playground,
 )
-from promptyard.versioning import ConflictError
 
 ws = workspace()
 st.title("🧪 Playground")
@@ -35,14 +37,30 @@ if flash:
     st.success(flash, icon="✅")
 
 names = [p.name for p in summaries]
-top_left, top_right = st.columns([3, 1])
+top_left, top_mid, top_right = st.columns([3, 2, 1])
 name = top_left.selectbox("Prompt", names, key=state.PLAY_PROMPT)
-count = top_right.number_input(
-    "Columns", min_value=MIN_COLUMNS, max_value=MAX_COLUMNS, value=2, key=state.PLAY_COLUMNS
+mode = top_mid.segmented_control(
+    "Mode",
+    ["Compare", "Chat"],
+    default="Compare",
+    key=state.PLAY_MODE,
+    help="Compare: one answer per column. Chat: a conversation per column, each turn sent "
+    "to every model.",
+)
+chat = mode == "Chat"
+count = int(
+    top_right.number_input(
+        "Columns", min_value=MIN_COLUMNS, max_value=MAX_COLUMNS, value=2, key=state.PLAY_COLUMNS
+    )
 )
 history = [v for v in prompts.prompt_history(name, workspace=ws) if not v.deleted]
 tags = [f"v{v.number}" for v in reversed(history)]
-by_tag = {f"v{v.number}": v for v in history}
+shas = {f"v{v.number}": v.sha for v in history}
+if st.session_state.get(state.PLAY_FOR) != name:
+    # A switched prompt: every column starts at its newest version, with no old answers.
+    reset_columns(MAX_COLUMNS, tags[0])
+    st.session_state[state.PLAY_FOR] = name
+    st.session_state.pop(state.PLAY_SESSION, None)
 latest = prompts.get_prompt(name, ref=tags[0], workspace=ws)
 
 st.subheader("Inputs")
@@ -52,59 +70,40 @@ for variable in latest.variables:
     inputs[variable] = st.text_area(
         variable, value=str(sample), key=state.play_input(variable), height=90
     )
+add_to_dataset(ws, inputs)
 
 columns: list[PlaygroundColumn] = []
-grid = st.columns(int(count))
-for i, box in enumerate(grid):
+problems: list[str] = []
+for i, box in enumerate(st.columns(count)):
     with box:
-        version_key = state.play_column("version", i)
-        picked = st.session_state.pop(state.play_column("pick", i), None)
-        if picked in tags:  # a version just saved from this column
-            st.session_state[version_key] = picked
-        if st.session_state.get(version_key) not in tags:
-            st.session_state[version_key] = tags[min(i, len(tags) - 1)]
-        tag = st.selectbox("Version", tags, key=version_key)
-        model = single_model_picker(ws, "Model", key=state.play_column("model", i))
-        saved_text = prompts.get_prompt(name, ref=tag, workspace=ws).source_text
-        edit_key = state.play_column("text", i)
-        if st.session_state.get(state.play_column("edit_for", i)) != f"{name}@{tag}":
-            st.session_state[edit_key] = saved_text
-            st.session_state[state.play_column("edit_for", i)] = f"{name}@{tag}"
-        with st.expander("Edit this prompt"):
-            text = st.text_area("Prompt file", key=edit_key, height=260)
-            edited = text != saved_text
-            if edited:
-                st.caption("Unsaved edit: this column runs the edited text.")
-                message = st.text_input(
-                    "Save message",
-                    key=state.play_column("save_message", i),
-                    placeholder="What changed",
-                )
-                if st.button("Save as new version", key=state.play_column("save", i)):
-                    try:
-                        version = prompts.save_prompt(
-                            name, text, message or f"Edit {name} in the playground",
-                            base=by_tag[tag].sha, workspace=ws,
-                        )  # fmt: skip
-                    except ConflictError:
-                        st.error(
-                            f"{name} changed since {tag}; pick the latest version and redo the edit."
-                        )
-                    except PromptyardError as exc:
-                        st.error(str(exc))
-                    else:
-                        st.session_state[state.PLAY_FLASH] = f"Saved {name} v{version.number}."
-                        st.session_state[state.play_column("pick", i)] = f"v{version.number}"
-                        st.rerun()
-        columns.append(
-            PlaygroundColumn(prompt=name, model=model, ref=tag, text=text if edited else None)
-        )
+        column = column_setup(ws, name, tags, shas, i)
+    if isinstance(column, str):
+        problems.append(column)
+    else:
+        columns.append(column)
+for problem in problems:
+    st.error(problem)
 
-guardrails = guardrail_picker(ws, state.PLAY_GUARDRAILS)
-if st.button("Run all", type="primary", key="playground.run"):
+
+def _last() -> tuple[str | None, PlaygroundSnapshot | None]:
+    sid = st.session_state.get(state.PLAY_SESSION)
+    return sid, (playground_snapshot(sid) if sid else None)
+
+
+session_id, snapshot = _last()
+
+
+def _start(message: str | None) -> None:
+    turns = []
+    if message is not None and snapshot is not None and snapshot.message is not None:
+        turns = [c.turns for c in snapshot.columns]  # the conversations so far
+    sent = [
+        PlaygroundColumn(**{**vars(c), "history": tuple(turns[i]) if i < len(turns) else ()})
+        for i, c in enumerate(columns)
+    ]
     try:
         st.session_state[state.PLAY_SESSION] = start_playground(
-            ws, columns, inputs, guardrails=guardrails
+            ws, sent, inputs, message=message, guardrails=guardrails
         )
     except PlanError as exc:
         st.error("Nothing was sent:")
@@ -113,44 +112,23 @@ if st.button("Run all", type="primary", key="playground.run"):
         st.error(str(exc))
 
 
-def _numbers(out: object) -> str:
-    parts = []
-    pt, ct = getattr(out, "prompt_tokens", None), getattr(out, "completion_tokens", None)
-    if pt is not None or ct is not None:
-        parts.append(f"{pt or 0} → {ct or 0} tokens")
-    cost = getattr(out, "cost_usd", None)
-    parts.append("cost unknown" if cost is None else f"${cost:.6f}")
-    latency = getattr(out, "latency_ms", None)
-    if latency is not None:
-        parts.append(f"{latency:,.0f} ms")
-    ttft = getattr(out, "ttft_ms", None)
-    if ttft is not None:
-        parts.append(f"first token {ttft:,.0f} ms")
-    return " · ".join(parts)
+guardrails = guardrail_picker(ws, state.PLAY_GUARDRAILS)
+busy = snapshot is not None and not snapshot.finished
+if chat:
+    st.caption("Each message goes to every column, after that column's prompt and turns.")
+    if st.button("New conversation", key="playground.new_chat"):
+        st.session_state.pop(state.PLAY_SESSION, None)
+        st.rerun()
+    message = st.chat_input(
+        "Message every column", key=state.PLAY_CHAT, disabled=busy or bool(problems)
+    )
+    if message:
+        _start(message)
+elif st.button("Run all", type="primary", key="playground.run", disabled=bool(problems)):
+    _start(None)
 
-
-session_id = st.session_state.get(state.PLAY_SESSION)
-snapshot = playground_snapshot(session_id) if session_id else None
-if snapshot is not None:
-
-    @st.fragment(run_every=0.3 if not snapshot.finished else None)
-    def outputs() -> None:
-        snap = playground_snapshot(str(session_id))
-        if snap is None:
-            return
-        boxes = st.columns(len(snap.columns))
-        for box, out in zip(boxes, snap.columns, strict=True):
-            with box:
-                simulated = " · simulated" if out.simulated else ""
-                st.markdown(f"**{escape_markdown(out.label)}**{simulated}")
-                if out.error_kind:
-                    st.error(escape_markdown(f"{out.error_kind}: {out.error_message or ''}"))
-                st.text(out.text or ("…" if not out.done else "(no output)"))
-                if out.done:
-                    st.caption(_numbers(out))
-                if getattr(out, "guardrail", None):
-                    st.caption(f"🛡️ {escape_markdown(out.guardrail)}")
-        if snap.finished and not snapshot.finished:
-            st.rerun()  # every column is done: stop polling
-
-    outputs()
+session_id, snapshot = _last()  # the call just started, drawn in this same run
+if snapshot is not None and (snapshot.message is not None) == chat:
+    outputs(ws, str(session_id), chat)
+elif chat:
+    st.info("Send a message to start a conversation in every column.")

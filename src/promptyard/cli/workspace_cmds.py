@@ -23,6 +23,12 @@ def app_entry() -> Path:
     return examples_root() / "app" / "main.py"
 
 
+def server_entry() -> Path:
+    """What `promptyard ui` serves: `server.py`, Streamlit's `st.App` around the entry script
+    (it tells each page where the server's base is, and warms the model layer at start)."""
+    return app_entry().with_name("server.py")
+
+
 def streamlit_config_file() -> Path:
     """The product's Streamlit config: the wheel's copy beside the app, else the source tree's."""
     packaged = app_entry().parent / ".streamlit" / "config.toml"
@@ -101,7 +107,7 @@ def register(app: typer.Typer) -> None:
             "-m",
             "streamlit",
             "run",
-            str(app_entry()),
+            str(server_entry()),
             *streamlit_flags(config_file),
             "--server.port",
             str(port),

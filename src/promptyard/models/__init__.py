@@ -23,6 +23,17 @@ from promptyard.models.catalog import (
     resolve_model,
     simulated_endpoint,
 )
+from promptyard.models.editing import (
+    ConnectionCheck,
+    ModelForm,
+    ModelFormError,
+    check_model_form,
+    endpoint_of,
+    form_of,
+    models_version,
+    save_model,
+    test_connection,
+)
 from promptyard.models.endpoints import (
     PROVIDER_KEY_ENV,
     ModelEndpoint,
@@ -68,6 +79,7 @@ from promptyard.models.simulator import (
     shared_simulator,
     start_simulator,
 )
+from promptyard.models.warmup import WarmUp, start_warm_up, warm_up
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -80,21 +92,31 @@ __all__ = [
     "SIMULATOR_KEY_ENV",
     "SIMULATOR_URL_ENV",
     "Completion",
+    "ConnectionCheck",
     "ErrorKind",
     "Faults",
     "ModelCall",
     "ModelConfigError",
     "ModelEndpoint",
+    "ModelForm",
+    "ModelFormError",
     "Provider",
     "ProviderFactory",
     "ProviderKind",
     "ResolvedModel",
+    "WarmUp",
     "SimModel",
     "SimulatorHandle",
     "UnknownModelError",
     "UnknownProviderError",
     "api_key",
+    "check_model_form",
     "complete",
+    "endpoint_of",
+    "form_of",
+    "models_version",
+    "save_model",
+    "test_connection",
     "missing_key",
     "missing_key_message",
     "default_models",
@@ -117,5 +139,7 @@ __all__ = [
     "shared_simulator",
     "simulated_endpoint",
     "start_simulator",
+    "start_warm_up",
+    "warm_up",
     "write_bundle",
 ]

@@ -42,9 +42,12 @@ from promptyard.runs.playground import (
     PlaygroundColumn,
     PlaygroundSnapshot,
     playground_snapshot,
+    save_playground_run,
     start_playground,
     wait_playground,
 )
+from promptyard.runs.playground_params import CallSettings, ResponseFormat
+from promptyard.runs.playground_store import add_inputs_to_dataset, playground_calls
 from promptyard.runs.pricing import Estimate, estimate
 from promptyard.runs.records import RESULT_FIELDS, create_run, iter_results
 from promptyard.runs.state import (
@@ -118,6 +121,11 @@ __all__ = [
     "pid_alive",
     "plan_run",
     "playground_snapshot",
+    "playground_calls",
+    "save_playground_run",
+    "add_inputs_to_dataset",
+    "CallSettings",
+    "ResponseFormat",
     "report_progress",
     "require_keys",
     "resolve_handler",

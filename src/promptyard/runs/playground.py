@@ -1,9 +1,12 @@
 """The playground: one set of inputs, 2 to 6 columns (a prompt version or an edit, a
-model), sent at once and streamed side by side.
+model, its parameters), sent at once and streamed side by side; in chat mode each column
+keeps its own conversation.
 
 `start_playground` renders every column first (every missing variable reported, nothing
-sent), stores the call as a small run of kind "playground", and streams the answers in a
-background thread; `playground_snapshot` reads the text so far, for a page to poll.
+sent) and streams the answers in a background thread, one task per column;
+`playground_snapshot` reads the text so far, for a page to poll. A call is not a run: it
+takes no run id and stays out of Runs, Compare and Rate; its columns are kept in the
+`playground_call` table, and `save_playground_run` makes it a run when the user asks.
 """
 
 from __future__ import annotations
@@ -16,45 +19,56 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-from sqlalchemy import select, update
-from sqlmodel import Session
+from typing import TYPE_CHECKING, Any
 
 from promptyard.errors import PromptyardError
-from promptyard.guardrails import guardrail_line, load_policy, load_run_guard
-from promptyard.runs.planning import PlanError, RowInput, RunPlan, VariantSpec, build_plan
-from promptyard.runs.records import (
-    CellTodo,
-    cell_update,
-    create_run,
-    provider_bug_completion,
+from promptyard.guardrails import RunGuard, guardrail_line, load_policies, load_policy
+from promptyard.runs.planning import (
+    PlanError,
+    RowInput,
+    RunPlan,
+    VariantSpec,
+    build_plan,
+    cache_key,
+    require_keys,
 )
-from promptyard.runs.state import CELL, finish_run, get_run
-from promptyard.storage import db
-from promptyard.storage.tables import Cell, RunKind, RunStatus, utcnow
+from promptyard.runs.records import provider_bug_completion
+from promptyard.storage.tables import RunKind, utcnow
 from promptyard.workspace import Workspace
+
+if TYPE_CHECKING:
+    from promptyard.models import Completion
 
 log = logging.getLogger(__name__)
 
 MIN_COLUMNS, MAX_COLUMNS = 2, 6
 _KEEP_SESSIONS = 50
+_ROLES = ("user", "assistant")
 
 
 @dataclass(frozen=True)
 class PlaygroundColumn:
-    """One column: prompt `name` at `ref` (None: latest), or `text` (an unsaved edit)."""
+    """One column: prompt `name` at `ref` (None: latest), or `text` (an unsaved edit).
+
+    `history` is the column's conversation so far (chat mode): user and assistant turns
+    sent after the prompt's own messages.
+    """
 
     prompt: str
     model: str
     ref: str | None = None
     text: str | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
+    history: tuple[dict[str, str], ...] = ()
 
 
 @dataclass
 class ColumnOutput:
-    """What one column shows: streamed text so far, then the finished call's numbers."""
+    """What one column shows: streamed text so far, then the finished call's numbers.
+
+    `turns` is the column's conversation including this call (its history, the message
+    sent, and the answer once done), for the next chat turn.
+    """
 
     label: str
     text: str = ""
@@ -68,32 +82,51 @@ class ColumnOutput:
     ttft_ms: float | None = None
     simulated: bool = False
     guardrail: str | None = None  # what the guardrail policy did, one line
+    turns: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass
 class PlaygroundSnapshot:
+    """A playground call as it is now; `saved_run_id` once saved as a run."""
+
     session_id: str
-    run_id: int
     columns: list[ColumnOutput]
     finished: bool
     elapsed_s: float
+    inputs: dict[str, Any] = field(default_factory=dict)
+    message: str | None = None
+    saved_run_id: int | None = None
 
 
 class _Session:
-    def __init__(self, session_id: str, run_id: int, columns: list[ColumnOutput]) -> None:
+    def __init__(
+        self, session_id: str, plan: RunPlan, inputs: dict[str, Any], message: str | None
+    ) -> None:
         self.id = session_id
-        self.run_id = run_id
-        self.columns = columns
+        self.plan = plan
+        self.inputs = inputs
+        self.message = message
+        self.guardrails: str | None = None  # the policy every column's call goes through
+        self.columns: list[ColumnOutput] = []
+        self.results: list[Completion | None] = [None] * len(plan.cells)
         self.started = time.monotonic()
+        self.started_at = utcnow()
         self.ended: float | None = None
+        self.saved_run_id: int | None = None
         self.lock = threading.Lock()
 
     def snapshot(self) -> PlaygroundSnapshot:
         with self.lock:
-            cols = [ColumnOutput(**vars(c)) for c in self.columns]
+            cols = [ColumnOutput(**{**vars(c), "turns": list(c.turns)}) for c in self.columns]
             end = self.ended or time.monotonic()
             return PlaygroundSnapshot(
-                self.id, self.run_id, cols, self.ended is not None, end - self.started
+                self.id,
+                cols,
+                self.ended is not None,
+                end - self.started,
+                dict(self.inputs),
+                self.message,
+                self.saved_run_id,
             )
 
 
@@ -112,26 +145,43 @@ def _template(ws: Workspace, column: PlaygroundColumn) -> tuple[Any, str | None]
     return get_prompt(column.prompt, ref=column.ref, workspace=ws), None
 
 
+def _check_history(history: Sequence[dict[str, str]], where: str) -> list[dict[str, str]]:
+    out = []
+    for n, turn in enumerate(history, 1):
+        role, content = turn.get("role"), turn.get("content")
+        if role not in _ROLES or not isinstance(content, str):
+            raise PlanError([f"{where}: turn {n} must be a user or assistant message with text"])
+        out.append({"role": role, "content": content})
+    return out
+
+
 def start_playground(
     ws: Workspace,
     columns: Sequence[PlaygroundColumn],
     inputs: dict[str, Any],
     timeout_s: float = 120.0,
+    message: str | None = None,
     guardrails: str | None = None,
 ) -> str:
     """Render every column with `inputs`, then stream all of them at once; return an id.
 
-    Raises PlanError (every missing variable of every column) before anything is sent.
-    With `guardrails` (a guardrails.yaml policy) every column's call goes through it.
+    With `message` (chat mode) each column sends its prompt's messages, its `history`, then
+    `message` as a user turn. Raises PlanError (every missing variable of every column, a
+    bad parameter, a missing key) before anything is sent. With `guardrails` (a
+    guardrails.yaml policy) every column's call goes through it.
     """
     from promptyard.models import resolve_model
 
     if not MIN_COLUMNS <= len(columns) <= MAX_COLUMNS:
         raise PlanError([f"the playground compares {MIN_COLUMNS} to {MAX_COLUMNS} columns"])
+    if message is not None and not message.strip():
+        raise PlanError(["the chat message is empty"])
     specs = []
-    for column in columns:
+    histories = []
+    for n, column in enumerate(columns, 1):
         template, edit = _template(ws, column)
         version = getattr(template, "version", None)
+        histories.append(_check_history(column.history, f"column {n}"))
         specs.append(
             VariantSpec(
                 template=template,
@@ -144,18 +194,30 @@ def start_playground(
             )
         )
     plan = build_plan(specs, [RowInput("playground", dict(inputs))], kind=RunKind.PLAYGROUND)
-    plan.name, plan.guardrails = "playground", guardrails
+    plan.name = "playground"
+    require_keys(ws, [v.endpoint for v in plan.variants])
     if guardrails:
-        load_policy(ws, guardrails)  # an unknown policy is refused before anything is stored
-    run_id = create_run(ws, plan, concurrency=len(columns), use_cache=False)
-    outputs = [ColumnOutput(v.label, simulated=v.endpoint.simulated) for v in plan.variants]
-    session = _Session(uuid.uuid4().hex[:12], run_id, outputs)
+        load_policy(ws, guardrails)  # an unknown policy is refused before anything is sent
+    session = _Session(uuid.uuid4().hex[:12], plan, dict(inputs), message)
+    session.guardrails = guardrails
+    for cell in plan.cells:
+        variant = plan.variants[cell.variant]
+        turns = list(histories[cell.variant])
+        if message is not None:
+            turns.append({"role": "user", "content": message})
+            sent = json.loads(cell.messages_json) + turns
+            cell.messages_json = json.dumps(sent, ensure_ascii=False)
+            cell.cache_key = cache_key(
+                variant.endpoint, cell.messages_json, variant.parameters, cell.repeat
+            )
+        out = ColumnOutput(variant.label, simulated=variant.endpoint.simulated, turns=turns)
+        session.columns.append(out)
     with _sessions_lock:
         _sessions[session.id] = session
         while len(_sessions) > _KEEP_SESSIONS:
             _sessions.pop(next(iter(_sessions)))
     thread = threading.Thread(
-        target=lambda: asyncio.run(_stream_all(ws, session, plan, timeout_s)),
+        target=lambda: asyncio.run(_stream_all(ws, session, timeout_s)),
         name=f"playground-{session.id}",
         daemon=True,
     )
@@ -163,21 +225,17 @@ def start_playground(
     return session.id
 
 
-async def _stream_all(ws: Workspace, session: _Session, plan: RunPlan, timeout_s: float) -> None:
+async def _stream_all(ws: Workspace, session: _Session, timeout_s: float) -> None:
     from promptyard.models import ModelCall, complete
+    from promptyard.runs.playground_store import record_calls
 
-    def cell_ids(s: Session) -> list[int]:
-        rows = s.execute(
-            select(CELL.c.id).where(CELL.c.run_id == session.run_id).order_by(CELL.c.variant_id)
-        )
-        return [r[0] for r in rows]
+    plan = session.plan
+    guard = None
+    if session.guardrails:
+        policies = load_policies(ws)
+        guard = RunGuard(ws, policies.get(session.guardrails), policies.warning)
 
-    with db.session(ws) as s:
-        ids = cell_ids(s)
-        guard = load_run_guard(ws, get_run(s, session.run_id))
-    started = utcnow()
-
-    async def one(index: int) -> dict[str, Any]:
+    async def one(index: int) -> None:
         cell = plan.cells[index]
         variant = plan.variants[cell.variant]
         out = session.columns[index]
@@ -201,6 +259,7 @@ async def _stream_all(ws: Workspace, session: _Session, plan: RunPlan, timeout_s
         except Exception as exc:  # a provider bug shows in its column, not as a crash
             result = provider_bug_completion(exc, variant.endpoint, ws, 0.0)
         with session.lock:
+            session.results[index] = result
             if result.text is not None:
                 out.text = result.text
             out.done = True
@@ -212,24 +271,33 @@ async def _stream_all(ws: Workspace, session: _Session, plan: RunPlan, timeout_s
             out.latency_ms = result.latency_ms
             out.ttft_ms = result.ttft_ms
             out.guardrail = guardrail_line(result.guardrail)
-        return cell_update(CellTodo(ids[index], 0, 0, ""), result, 1, started)
+            if session.message is not None and result.ok:
+                out.turns.append({"role": "assistant", "content": out.text})
 
-    t0 = time.monotonic()
-    updates = await asyncio.gather(*(one(i) for i in range(len(plan.cells))))
     try:
-        db.write(ws, lambda s: s.execute(update(Cell), list(updates)))
-        finish_run(ws, session.run_id, time.monotonic() - t0, RunStatus.COMPLETED, None)
-    except PromptyardError as exc:  # the columns already show the answers
-        log.warning("playground %s: could not store its run: %s", session.id, exc)
+        await asyncio.gather(*(one(i) for i in range(len(plan.cells))))
     finally:
-        with session.lock:
-            session.ended = time.monotonic()
+        ended = time.monotonic()
+        # Finished only once stored: "Save as run" and scripts read the stored calls.
+        try:
+            record_calls(
+                ws, session.id, plan, session.inputs, list(session.results), session.started_at
+            )
+        except PromptyardError as exc:  # the columns already show the answers
+            log.warning("playground %s: could not store its calls: %s", session.id, exc)
+        finally:
+            with session.lock:
+                session.ended = ended
+
+
+def _session(session_id: str) -> _Session | None:
+    with _sessions_lock:
+        return _sessions.get(session_id)
 
 
 def playground_snapshot(session_id: str) -> PlaygroundSnapshot | None:
     """The columns of a playground call as they are now; None for an unknown id."""
-    with _sessions_lock:
-        session = _sessions.get(session_id)
+    session = _session(session_id)
     return session.snapshot() if session else None
 
 
@@ -243,3 +311,26 @@ def wait_playground(session_id: str, timeout_s: float = 120.0) -> PlaygroundSnap
         if snap.finished or time.monotonic() > deadline:
             return snap
         time.sleep(0.05)
+
+
+def save_playground_run(ws: Workspace, session_id: str) -> int:
+    """Store a finished playground call as a run (kind "playground"); return its id.
+
+    The run shows in Compare and Rate like any other. Saving twice returns the same run.
+    Raises PromptyardError for an unknown or unfinished call.
+    """
+    from promptyard.runs.playground_store import store_as_run
+
+    session = _session(session_id)
+    if session is None:
+        raise PromptyardError(f"no playground call {session_id!r} (it was left behind)")
+    with session.lock:
+        if session.ended is None:
+            raise PromptyardError("the playground call is still streaming; save it once done")
+        if session.saved_run_id is not None:
+            return session.saved_run_id
+        results = list(session.results)
+    run_id = store_as_run(ws, session.id, session.plan, results, session.started_at)
+    with session.lock:
+        session.saved_run_id = run_id
+    return run_id

@@ -16,19 +16,25 @@ from promptyard.ui_support.run_forms import (
 )
 from promptyard.ui_support.settings_info import (
     EndpointKey,
+    KeyStatus,
+    ModelRow,
     SettingsOverview,
     masked_url,
+    model_rows,
     settings_overview,
 )
 
 __all__ = [
     "EndpointKey",
+    "KeyStatus",
+    "ModelRow",
     "Overview",
     "RunRequest",
     "SettingsOverview",
     "VersionChoice",
     "launch",
     "masked_url",
+    "model_rows",
     "preview",
     "recent_alerts",
     "resume_in_background",
