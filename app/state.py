@@ -200,6 +200,8 @@ SETTINGS_SCHEMES_TEXT = "settings.schemes_text"
 SETTINGS_SCHEMES_BASE = "settings.schemes_base"
 SETTINGS_SCHEMES_MESSAGE = "settings.schemes_message"
 SETTINGS_FLASH = "settings.flash"
+SETTINGS_SYNC_THEIRS = "settings.sync_theirs"  # the fetched sha of a pull that conflicts
+SETTINGS_SYNC_FLASH = "settings.sync_flash"
 
 
 # --- traces page --------------------------------------------------------------------

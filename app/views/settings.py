@@ -5,6 +5,7 @@ from __future__ import annotations
 import state
 import streamlit as st
 from components.context import workspace
+from components.git_remote import git_remote
 from components.output_cell import escape_markdown
 
 from promptyard import ratings
@@ -41,6 +42,8 @@ if overview.endpoint_keys:
     )
 for problem in overview.problems:
     st.warning(problem)
+
+git_remote(ws)
 
 st.subheader("Rating schemes")
 st.caption(
