@@ -37,6 +37,7 @@ def prompt_field_key(field: str, name: str, base_sha: str | None, generation: in
 
 
 PROMPT_GENERATION = "prompts.generation"
+PROMPT_TAB = "prompts.tab"  # the open tab of the prompt page (st.tabs with a key)
 
 
 def prompt_list_key(signature: str) -> str:

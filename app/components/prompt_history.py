@@ -12,7 +12,7 @@ from components.prompt_editor import bump_generation
 from components.versions import version_label, version_picker
 from promptyard import prompts
 from promptyard.errors import PromptyardError
-from promptyard.versioning import diff_stats, side_by_side
+from promptyard.versioning import diff_stats, side_by_side, with_context
 from promptyard.workspace import Workspace
 
 
@@ -68,6 +68,7 @@ def _style_rows(frame: pd.DataFrame, kinds: list[str]) -> Any:
         "added": ("", "#d4f7dc"),
         "removed": ("#ffd7d5", ""),
         "equal": ("", ""),
+        "skipped": ("#f0f2f6", "#f0f2f6"),
     }
 
     def paint(row: pd.Series) -> list[str]:
@@ -79,7 +80,8 @@ def _style_rows(frame: pd.DataFrame, kinds: list[str]) -> Any:
             f"background-color: {right}" if right else "",
         ]
 
-    return frame.style.apply(paint, axis=1)
+    # hide the index: st.table shows what the Styler shows
+    return frame.style.apply(paint, axis=1).hide(axis="index")
 
 
 def prompt_diff(ws: Workspace, name: str) -> None:
@@ -104,12 +106,14 @@ def prompt_diff(ws: Workspace, name: str) -> None:
         return
     text_a = "" if a.deleted else prompts.prompt_text(name, a, workspace=ws)
     text_b = "" if b.deleted else prompts.prompt_text(name, b, workspace=ws)
-    rows = side_by_side(text_a, text_b)
-    stats = diff_stats(rows)
+    all_rows = side_by_side(text_a, text_b)
+    stats = diff_stats(all_rows)
     st.caption(
         f"{version_label(a)} → {version_label(b)}: {stats['changed']} changed, "
         f"{stats['added']} added, {stats['removed']} removed lines"
     )
+    # The changes with 3 lines of context; longer unchanged runs collapse to one row.
+    rows = with_context(all_rows, context=3)
     right_name = b.tag if b.tag != a.tag else f"{b.tag} "
     frame = pd.DataFrame(
         {
@@ -119,18 +123,8 @@ def prompt_diff(ws: Workspace, name: str) -> None:
             right_name: [r.right for r in rows],
         }
     )
-    st.dataframe(
-        _style_rows(frame, [r.kind for r in rows]),
-        hide_index=True,
-        width="stretch",
-        height=min(38 + 35 * len(rows), 700),
-        column_config={
-            "#": st.column_config.TextColumn(width=40),
-            "# ": st.column_config.TextColumn(width=40),
-            a.tag: st.column_config.TextColumn(width="large"),
-            right_name: st.column_config.TextColumn(width="large"),
-        },
-    )
+    # st.table wraps long lines (a data grid cuts them); the text is shown, never run as HTML.
+    st.table(_style_rows(frame, [r.kind for r in rows]))
     with st.expander("Unified diff"):
         unified = prompts.diff_prompt(name, a.sha, b.sha, workspace=ws)
         st.code(unified or "No changes.", language="diff")

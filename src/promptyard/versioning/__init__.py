@@ -1,6 +1,6 @@
 """Git through gitpython: save = commit, history, diffs, restore, labels, conflicts, sync."""
 
-from promptyard.versioning.diffs import DiffRow, diff_stats, side_by_side
+from promptyard.versioning.diffs import DiffRow, diff_stats, side_by_side, with_context
 from promptyard.versioning.file_save import save_file
 from promptyard.versioning.history import Version
 from promptyard.versioning.init import (
@@ -57,4 +57,5 @@ __all__ = [
     "save_file",
     "side_by_side",
     "sync",
+    "with_context",
 ]
