@@ -19,6 +19,14 @@ from promptyard.runs.jobs import (
     report_progress,
     resolve_handler,
 )
+from promptyard.runs.mapping import (
+    Filled,
+    MappingError,
+    Source,
+    VariableMapping,
+    fillings,
+    parse_pairs,
+)
 from promptyard.runs.money import format_usd
 from promptyard.runs.planning import (
     MissingColumnsError,
@@ -75,9 +83,11 @@ __all__ = [
     "CellStatus",
     "ColumnOutput",
     "Estimate",
+    "Filled",
     "JobInfo",
     "JobKind",
     "JobStatus",
+    "MappingError",
     "MissingColumnsError",
     "MissingKeyError",
     "MissingVariables",
@@ -93,6 +103,8 @@ __all__ = [
     "RunProgress",
     "RunStatus",
     "RunSummary",
+    "Source",
+    "VariableMapping",
     "VariantSpec",
     "build_plan",
     "cache_key",
@@ -106,6 +118,7 @@ __all__ = [
     "estimate",
     "format_usd",
     "execute_run",
+    "fillings",
     "finish_job",
     "finish_run",
     "get_job",
@@ -117,6 +130,7 @@ __all__ = [
     "mark_job_started",
     "pid_alive",
     "plan_run",
+    "parse_pairs",
     "playground_snapshot",
     "report_progress",
     "require_keys",

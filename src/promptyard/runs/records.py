@@ -74,6 +74,7 @@ def create_run(
             use_cache=use_cache,
             total_cells=plan.calls,
             kind=plan.kind,
+            mapping_json=json.dumps(plan.mapping, sort_keys=True) if plan.mapping else None,
         )
         s.add(run)
         s.flush()

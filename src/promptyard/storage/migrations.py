@@ -14,6 +14,7 @@ from sqlalchemy import Connection, text
 
 from promptyard.storage.ddl import Migration, primary_key
 from promptyard.storage.migrations_alerts import m016_alerts
+from promptyard.storage.migrations_mapping import m020_run_mapping
 from promptyard.storage.migrations_online import m014_online_eval
 from promptyard.storage.migrations_production import (
     m012_traces,
@@ -325,4 +326,5 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("014_online_eval", m014_online_eval),
     ("015_monitoring_indexes", m015_monitoring_indexes),
     ("016_alerts", m016_alerts),
+    ("020_run_mapping", m020_run_mapping),
 ]

@@ -77,6 +77,7 @@ class Run(SQLModel, table=True):
     cancel_requested: bool = False
     message: str | None = None  # why it stopped, for failed or budget-stopped runs
     kind: str = RunKind.RUN
+    mapping_json: str | None = None  # how variables were filled (runs.mapping); None: by name
 
 
 class Variant(SQLModel, table=True):
