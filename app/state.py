@@ -121,6 +121,17 @@ RUNS_BUDGET = "runs.budget"
 RUNS_USE_CACHE = "runs.use_cache"
 RUNS_FLASH = "runs.flash"
 
+
+def runs_variable_key(dataset: str, variable: str) -> str:
+    """The New run form's choice of where `variable` comes from (per dataset: its columns)."""
+    return f"runs.variable::{dataset}::{variable}"
+
+
+def runs_constant_key(variable: str) -> str:
+    """The New run form's constant value of `variable`."""
+    return f"runs.constant::{variable}"
+
+
 # --- compare page -------------------------------------------------------------------
 COMPARE_RUN = "compare.run"
 COMPARE_RUN_B = "compare.run_b"

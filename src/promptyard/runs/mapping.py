@@ -13,12 +13,12 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 from promptyard.errors import PromptyardError
 
-if TYPE_CHECKING:
-    from promptyard.runs.planning import RowInput
+# planning.RowInput (planning imports this module, so it is not imported back here)
+Row = TypeVar("Row")
 
 
 class MappingError(PromptyardError):
@@ -154,8 +154,8 @@ def fillings(
 
 
 def apply_mapping(
-    rows: Sequence[RowInput], mapping: VariableMapping, templates: Sequence[Any]
-) -> list[RowInput]:
+    rows: Sequence[Row], mapping: VariableMapping, templates: Sequence[Any]
+) -> list[Row]:
     """`rows` with each mapped variable read from its column, constants set, and (with
     `samples`) the prompts' examples where a row still lacks a variable. A mapped column
     no row has raises MappingError naming it."""
@@ -163,7 +163,7 @@ def apply_mapping(
         return list(rows)
     present: set[str] = set()
     for row in rows:
-        present.update(row.inputs)
+        present.update(row.inputs)  # type: ignore[attr-defined]
     unknown = {v: c for v, c in mapping.columns.items() if c not in present}
     if unknown:
         listed = ", ".join(f"{v}={c}" for v, c in unknown.items())
@@ -176,15 +176,16 @@ def apply_mapping(
         defaults.update(getattr(template, "defaults", None) or {})
     out = []
     for row in rows:
-        inputs = dict(row.inputs)
+        given: dict[str, Any] = row.inputs  # type: ignore[attr-defined]
+        inputs = dict(given)
         for variable, column in mapping.columns.items():
-            if column in row.inputs:
-                inputs[variable] = row.inputs[column]
+            if column in given:
+                inputs[variable] = given[column]
         inputs.update(mapping.constants)
         for variable, value in samples.items():
             if variable not in inputs and variable not in defaults:
                 inputs[variable] = value
-        out.append(replace(row, inputs=inputs))
+        out.append(replace(row, inputs=inputs))  # type: ignore[type-var]
     return out
 
 

@@ -61,7 +61,7 @@ def with_context(rows: list[DiffRow], context: int = 3) -> list[DiffRow]:
     changed = [i for i, row in enumerate(rows) if row.kind != "equal"]
     if not changed:
         return list(rows)
-    keep = set()
+    keep: set[int] = set()
     for i in changed:
         keep.update(range(max(0, i - context), min(len(rows), i + context + 1)))
     out: list[DiffRow] = []
