@@ -98,7 +98,7 @@ def git_remote(ws: Workspace) -> None:
     cols[3].metric("Behind", "—" if status.behind is None else status.behind)
     st.caption(f"{status.remote}: {status.url} · behind counts as of the last fetch")
     theirs = st.session_state.get(state.SETTINGS_SYNC_THEIRS)
-    buttons = st.columns([1, 1, 1, 3])
+    buttons = st.columns([1, 1, 1, 5])
     try:
         if buttons[0].button("Fetch", key="settings.fetch"):
             remote_status(ws, fetch=True)

@@ -8,6 +8,7 @@ import pandas as pd
 import state
 import streamlit as st
 
+from components.output_cell import escape_markdown
 from components.prompt_editor import bump_generation
 from components.versions import version_label, version_picker
 from promptyard import prompts
@@ -60,6 +61,12 @@ def prompt_history(ws: Workspace, name: str) -> None:
         st.session_state.setdefault(state.PROMPT_BASE_SHA, {})[name] = version.sha
         bump_generation()
         st.rerun()
+
+
+def _cell(text: str) -> str:
+    """A line as st.table shows it: its markdown escaped, its indentation kept."""
+    stripped = text.lstrip(" ")
+    return "\u00a0" * (len(text) - len(stripped)) + escape_markdown(stripped)
 
 
 def _style_rows(frame: pd.DataFrame, kinds: list[str]) -> Any:
@@ -118,12 +125,13 @@ def prompt_diff(ws: Workspace, name: str) -> None:
     frame = pd.DataFrame(
         {
             "#": [str(r.left_no or "") for r in rows],
-            a.tag: [r.left for r in rows],
+            a.tag: [_cell(r.left) for r in rows],
             "# ": [str(r.right_no or "") for r in rows],
-            right_name: [r.right for r in rows],
+            right_name: [_cell(r.right) for r in rows],
         }
     )
-    # st.table wraps long lines (a data grid cuts them); the text is shown, never run as HTML.
+    # st.table wraps long lines (a data grid cuts them); it reads cells as markdown, so each
+    # line is escaped: shown as typed, never run as markup or HTML.
     st.table(_style_rows(frame, [r.kind for r in rows]))
     with st.expander("Unified diff"):
         unified = prompts.diff_prompt(name, a.sha, b.sha, workspace=ws)
