@@ -31,6 +31,10 @@ def _after(result: SyncResult) -> None:
     st.rerun()
 
 
+def _text(side: str | None) -> str:
+    return side if side is not None else "(deleted on this side)"
+
+
 def _conflicts(ws: Workspace, theirs: str) -> None:
     try:
         conflicts = pending_conflicts(ws, theirs)
@@ -50,9 +54,9 @@ def _conflicts(ws: Workspace, theirs: str) -> None:
         st.markdown(f"**`{conflict.path}`**")
         mine, remote = st.columns(2)
         mine.caption("Yours (this workspace)")
-        mine.code(conflict.ours if conflict.ours is not None else "(deleted)", language=None)
+        mine.code(_text(conflict.ours), language=None, wrap_lines=True, height=320)
         remote.caption("The remote's")
-        remote.code(conflict.theirs if conflict.theirs is not None else "(deleted)", language=None)
+        remote.code(_text(conflict.theirs), language=None, wrap_lines=True, height=320)
         picked = st.radio(
             f"Resolve {conflict.path}",
             list(_KEEP),
@@ -91,7 +95,7 @@ def git_remote(ws: Workspace) -> None:
             "(`git remote add origin URL`), then pull and push here or with `promptyard sync`."
         )
         return
-    cols = st.columns(4)
+    cols = st.columns([2, 3, 1, 1])  # the remote's name is the widest figure
     cols[0].metric("Branch", status.branch or "detached")
     cols[1].metric("Remote", status.upstream or status.remote)
     cols[2].metric("Ahead", "—" if status.ahead is None else status.ahead)

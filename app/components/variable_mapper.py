@@ -58,7 +58,7 @@ def variable_mapper(
     for need in needs:
         options = _options(need)
         by_label = dict(options)
-        name_col, pick_col, value_col = st.columns([1, 2, 2], vertical_alignment="center")
+        name_col, pick_col, value_col = st.columns([2, 3, 3], vertical_alignment="center")
         name_col.markdown(f"`{need.variable}`")
         label = pick_col.selectbox(
             f"Source of {need.variable}",
