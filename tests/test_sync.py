@@ -178,3 +178,28 @@ def test_the_sync_command_shows_both_sides_then_resolves(
     assert "0 ahead, 0 behind" in run_cli("sync", "--status").stdout
     wrong = run_cli("sync", "--pull", "--push", home=b.root)
     assert wrong.returncode == 1 and "exclude each other" in wrong.stderr
+
+
+def test_a_workspace_in_a_subfolder_of_its_repository_syncs_with_its_own_paths(
+    tmp_path: Path,
+) -> None:
+    top = tmp_path / "app"
+    git(tmp_path, "init", "--quiet", "--initial-branch=main", str(top))
+    a = init_workspace(top / "promptyard", examples=False)
+    Store(a).save("prompts/hello.prompty", "---\nname: hello\n---\nuser:\nHi {{ who }}\n", "add")
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=main", str(remote))
+    git(top, "remote", "add", "origin", str(remote))
+    assert push(a).status is SyncStatus.PUSHED
+    git(tmp_path, "clone", "--quiet", str(remote), str(tmp_path / "b"))
+    b = Workspace((tmp_path / "b" / "promptyard").resolve())
+    path = "prompts/hello.prompty"
+    Store(a).save(path, "---\nname: hello\n---\nuser:\nHello {{ who }}\n", "a")
+    push(a)
+    mine = "---\nname: hello\n---\nuser:\nHey {{ who }}\n"
+    Store(b).save(path, mine, "b")
+    result = pull(b)
+    assert [c.path for c in result.conflicts] == [path]  # relative to the workspace
+    assert resolve(b, result.theirs or "", {path: Side.OURS}).status is SyncStatus.PULLED
+    assert (b.root / path).read_text() == mine
+    assert (top / "promptyard" / ".gitattributes").is_file()
