@@ -70,16 +70,18 @@ def _new_run_form(expanded: bool) -> None:
             st.session_state[state.RUNS_PROMPTS] = [prompt_spec] if prompt_spec else []
             if dataset_name:
                 st.session_state[state.dataset_pick_key(DATASET_PICKER, "name")] = dataset_name
+        # The whole form's width: chips of several versions fit on one line, unclipped.
+        st.multiselect(
+            "Prompt versions",
+            list(labels),
+            key=state.RUNS_PROMPTS,
+            format_func=lambda s: chips.get(s, s),
+        )
+        chosen = st.session_state.get(state.RUNS_PROMPTS) or []
+        if chosen:
+            st.caption(" · ".join(labels.get(spec, spec) for spec in chosen))
         left, right = st.columns(2)
         with left:
-            st.multiselect(
-                "Prompt versions",
-                list(labels),
-                key=state.RUNS_PROMPTS,
-                format_func=lambda s: chips.get(s, s),
-            )
-            for spec in st.session_state.get(state.RUNS_PROMPTS) or []:
-                st.caption(labels.get(spec, spec))
             model_picker(ws, "Models", key=state.RUNS_MODELS)
         with right:
             pick = dataset_picker(ws, key=DATASET_PICKER)

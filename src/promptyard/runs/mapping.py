@@ -90,7 +90,8 @@ class Filled:
             return f"{self.variable} ← column {self.detail}"
         if self.source is Source.MISSING:
             return f"{self.variable}: missing ({self.detail})"
-        return f"{self.variable} = {self.detail} ({self.source})"
+        value = self.detail if len(self.detail) <= 60 else self.detail[:57] + "…"
+        return f"{self.variable} = {value} ({self.source})"
 
 
 def parse_pairs(items: Iterable[str], option: str) -> dict[str, str]:
