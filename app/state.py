@@ -37,6 +37,7 @@ def prompt_field_key(field: str, name: str, base_sha: str | None, generation: in
 
 
 PROMPT_GENERATION = "prompts.generation"
+PROMPT_TAB = "prompts.tab"  # the open tab of the prompt page (st.tabs with a key)
 
 
 def prompt_list_key(signature: str) -> str:
@@ -127,6 +128,17 @@ RUNS_BUDGET = "runs.budget"
 RUNS_USE_CACHE = "runs.use_cache"
 RUNS_FLASH = "runs.flash"
 
+
+def runs_variable_key(dataset: str, variable: str) -> str:
+    """The New run form's choice of where `variable` comes from (per dataset: its columns)."""
+    return f"runs.variable::{dataset}::{variable}"
+
+
+def runs_constant_key(variable: str) -> str:
+    """The New run form's constant value of `variable`."""
+    return f"runs.constant::{variable}"
+
+
 # --- compare page -------------------------------------------------------------------
 COMPARE_RUN = "compare.run"
 COMPARE_RUN_B = "compare.run_b"
@@ -211,6 +223,8 @@ SETTINGS_MODEL_PICK = "settings.model_pick"  # the models.yaml entry the form ed
 SETTINGS_MODEL_FORM = "settings.model_form"  # prefix of the form's fields, per entry
 SETTINGS_MODEL_SAVED = "settings.model_saved"  # the entry just saved, reopened after the rerun
 SETTINGS_MODELS_BASE = "settings.models_base"  # the models.yaml sha the edit started from
+SETTINGS_SYNC_THEIRS = "settings.sync_theirs"  # the fetched sha of a pull that conflicts
+SETTINGS_SYNC_FLASH = "settings.sync_flash"
 
 
 # --- traces page --------------------------------------------------------------------

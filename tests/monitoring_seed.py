@@ -63,7 +63,7 @@ def row(s: S) -> tuple[Any, ...]:
         s.start_ns + int(s.duration_ms * 1e6),
         s.duration_ms,
         s.status,
-        1 if s.is_llm else 0,
+        bool(s.is_llm),
         "chat",
         s.request_model,
         s.response_model,
@@ -88,7 +88,9 @@ def insert_rows(ws: Workspace, rows: Iterable[tuple[Any, ...]]) -> None:
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
-        cur.executemany(INSERT, rows)
+        # sqlite3 takes ? placeholders, psycopg %s (the monitors run on PostgreSQL too).
+        sql = INSERT.replace("?", "%s") if engine.dialect.name == "postgresql" else INSERT
+        cur.executemany(sql, rows)
         raw.commit()
     finally:
         raw.close()

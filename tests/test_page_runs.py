@@ -63,12 +63,26 @@ def test_page_shows_estimate_and_starts_a_run(workspace: Any, sim: SimulatorHand
 
 
 def test_missing_variables_block_the_start(workspace: Any, sim: SimulatorHandle) -> None:
+    # Issue 15: a variable the prompt gives an example for is no longer refused (the plan
+    # uses the example, and says so); one with no column, default or example still is.
+    from promptyard import prompts
+
+    prompts.save_prompt(
+        "translate",
+        "---\nname: translate\nmodel:\n  id: sim-fast\n---\nuser:\n"
+        "Translate into {{ language }}: {{ text }}\n",
+        "Add translate",
+        workspace=workspace,
+    )
     at = _page()
-    at.multiselect(key="runs.prompts").set_value(["support_reply@v2"]).run()
+    at.multiselect(key="runs.prompts").set_value(["translate@v1"]).run()
     at.selectbox(key=state.dataset_pick_key("runs", "name")).set_value("summaries").run()
     text = _texts(at)
-    assert "cannot run" in text and "'customer_name'" in text
+    assert "cannot run" in text and "'language'" in text
     assert not [b for b in at.button if b.key == "runs.start"]
+    at.multiselect(key="runs.prompts").set_value(["support_reply@v2"]).run()
+    text = _texts(at)
+    assert "cannot run" not in text and "customer_name = 'Dana' (sample)" in text
     assert sim.calls == 0
 
 

@@ -8,11 +8,12 @@ import pandas as pd
 import state
 import streamlit as st
 
+from components.output_cell import escape_markdown
 from components.prompt_editor import bump_generation
 from components.versions import version_label, version_picker
 from promptyard import prompts
 from promptyard.errors import PromptyardError
-from promptyard.versioning import diff_stats, side_by_side
+from promptyard.versioning import diff_stats, side_by_side, with_context
 from promptyard.workspace import Workspace
 
 
@@ -62,12 +63,19 @@ def prompt_history(ws: Workspace, name: str) -> None:
         st.rerun()
 
 
+def _cell(text: str) -> str:
+    """A line as st.table shows it: its markdown escaped, its indentation kept."""
+    stripped = text.lstrip(" ")
+    return "\u00a0" * (len(text) - len(stripped)) + escape_markdown(stripped)
+
+
 def _style_rows(frame: pd.DataFrame, kinds: list[str]) -> Any:
     colors = {
         "changed": ("#fff3cd", "#fff3cd"),
         "added": ("", "#d4f7dc"),
         "removed": ("#ffd7d5", ""),
         "equal": ("", ""),
+        "skipped": ("#f0f2f6", "#f0f2f6"),
     }
 
     def paint(row: pd.Series) -> list[str]:
@@ -79,7 +87,8 @@ def _style_rows(frame: pd.DataFrame, kinds: list[str]) -> Any:
             f"background-color: {right}" if right else "",
         ]
 
-    return frame.style.apply(paint, axis=1)
+    # hide the index: st.table shows what the Styler shows
+    return frame.style.apply(paint, axis=1).hide(axis="index")
 
 
 def prompt_diff(ws: Workspace, name: str) -> None:
@@ -104,33 +113,26 @@ def prompt_diff(ws: Workspace, name: str) -> None:
         return
     text_a = "" if a.deleted else prompts.prompt_text(name, a, workspace=ws)
     text_b = "" if b.deleted else prompts.prompt_text(name, b, workspace=ws)
-    rows = side_by_side(text_a, text_b)
-    stats = diff_stats(rows)
+    all_rows = side_by_side(text_a, text_b)
+    stats = diff_stats(all_rows)
     st.caption(
         f"{version_label(a)} → {version_label(b)}: {stats['changed']} changed, "
         f"{stats['added']} added, {stats['removed']} removed lines"
     )
+    # The changes with 3 lines of context; longer unchanged runs collapse to one row.
+    rows = with_context(all_rows, context=3)
     right_name = b.tag if b.tag != a.tag else f"{b.tag} "
     frame = pd.DataFrame(
         {
             "#": [str(r.left_no or "") for r in rows],
-            a.tag: [r.left for r in rows],
+            a.tag: [_cell(r.left) for r in rows],
             "# ": [str(r.right_no or "") for r in rows],
-            right_name: [r.right for r in rows],
+            right_name: [_cell(r.right) for r in rows],
         }
     )
-    st.dataframe(
-        _style_rows(frame, [r.kind for r in rows]),
-        hide_index=True,
-        width="stretch",
-        height=min(38 + 35 * len(rows), 700),
-        column_config={
-            "#": st.column_config.TextColumn(width=40),
-            "# ": st.column_config.TextColumn(width=40),
-            a.tag: st.column_config.TextColumn(width="large"),
-            right_name: st.column_config.TextColumn(width="large"),
-        },
-    )
+    # st.table wraps long lines (a data grid cuts them); it reads cells as markdown, so each
+    # line is escaped: shown as typed, never run as markup or HTML.
+    st.table(_style_rows(frame, [r.kind for r in rows]))
     with st.expander("Unified diff"):
         unified = prompts.diff_prompt(name, a.sha, b.sha, workspace=ws)
         st.code(unified or "No changes.", language="diff")

@@ -154,8 +154,10 @@ if selected is not None:
         st.stop()
     with actions:
         _delete(selected, base_sha)
+    # Keyed: the open tab is the tab's own state, not its place on the page, so a flash
+    # shown after a save (and gone on the next run) no longer sends the user back to Edit.
     edit_tab, history_tab, diff_tab, labels_tab = st.tabs(
-        ["✏️ Edit", "🕘 History", "↔️ Diff", "🏷️ Labels"]
+        ["✏️ Edit", "🕘 History", "↔️ Diff", "🏷️ Labels"], key=state.PROMPT_TAB
     )
     with edit_tab:
         prompt_editor(ws, selected, file_text, base_sha)

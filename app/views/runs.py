@@ -8,6 +8,7 @@ import streamlit as st
 from components.context import workspace
 from components.dataset_picker import DatasetPick, dataset_picker
 from components.model_picker import model_picker
+from components.variable_mapper import variable_mapper
 
 from promptyard.errors import PromptyardError
 from promptyard.runs import (
@@ -18,7 +19,7 @@ from promptyard.runs import (
     list_runs,
     run_progress,
 )
-from promptyard.ui_support import run_forms
+from promptyard.ui_support import run_forms, run_variables
 
 ACTIVE = ("running", "pending")
 RESUMABLE = ("interrupted", "cancelled", "failed", "completed", "completed with errors")
@@ -61,19 +62,26 @@ def _new_run_form(expanded: bool) -> None:
     with st.expander("➕ New run", expanded=expanded):
         choices = run_forms.version_choices(ws)
         labels = {c.spec: c.label for c in choices}
+        chips = {c.spec: c.chip or c.label for c in choices}  # short: two chips fit side by side
         if state.RUNS_PROMPTS not in st.session_state:
-            prompt_spec, dataset_name = run_forms.suggest_plan(ws)
+            # the prompt last opened or edited on the Prompts page, when there is one
+            prefer = st.session_state.get(state.PROMPT_SELECTED)
+            prompt_spec, dataset_name = run_forms.suggest_plan(ws, prefer=prefer)
             st.session_state[state.RUNS_PROMPTS] = [prompt_spec] if prompt_spec else []
             if dataset_name:
                 st.session_state[state.dataset_pick_key(DATASET_PICKER, "name")] = dataset_name
+        # The whole form's width: chips of several versions fit on one line, unclipped.
+        st.multiselect(
+            "Prompt versions",
+            list(labels),
+            key=state.RUNS_PROMPTS,
+            format_func=lambda s: chips.get(s, s),
+        )
+        chosen = st.session_state.get(state.RUNS_PROMPTS) or []
+        if chosen:
+            st.caption(" · ".join(labels.get(spec, spec) for spec in chosen))
         left, right = st.columns(2)
         with left:
-            st.multiselect(
-                "Prompt versions",
-                list(labels),
-                key=state.RUNS_PROMPTS,
-                format_func=lambda s: labels.get(s, s),
-            )
             model_picker(ws, "Models", key=state.RUNS_MODELS)
         with right:
             pick = dataset_picker(ws, key=DATASET_PICKER)
@@ -96,6 +104,7 @@ def _new_run_form(expanded: bool) -> None:
         if request is None:
             st.caption("Pick at least one prompt version, one model and a dataset.")
             return
+        request.mapping = variable_mapper(ws, request.prompts, request.dataset)
         try:
             est = run_forms.preview(ws, request)
         except PlanError as exc:
@@ -119,6 +128,11 @@ def _new_run_form(expanded: bool) -> None:
             st.caption(est.source_note.capitalize())
         if est.unknown_price_models:
             st.caption(f"Unknown price: {', '.join(est.unknown_price_models)}")
+        if request.mapping is not None:
+            filled = run_variables.plan_fillings(
+                ws, request.prompts, request.dataset, request.mapping
+            )
+            st.caption("Variables: " + "; ".join(f.describe() for f in filled))
         if st.button("Start run", type="primary", key="runs.start"):
             try:
                 run_id = run_forms.launch(ws, request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import state
 import streamlit as st
 from components.context import workspace
+from components.git_remote import git_remote
 from components.models_settings import models_settings
 from components.output_cell import escape_markdown
 
@@ -44,6 +45,7 @@ for problem in overview.problems:
     st.warning(problem)
 
 models_settings(ws)
+git_remote(ws)
 
 st.subheader("Rating schemes")
 st.caption(

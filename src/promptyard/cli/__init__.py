@@ -34,6 +34,7 @@ def _register() -> None:
         robustness_cmds,
         run_cmds,
         simulate_cmds,
+        sync_cmds,
         traces_cmds,
         workspace_cmds,
     )
@@ -56,6 +57,7 @@ def _register() -> None:
         guardrails_cmds,
         robustness_cmds,
         export_cmds,
+        sync_cmds,
     ):
         module.register(app)
 

@@ -91,6 +91,12 @@ def _execute(ws: Any, run_id: int, as_json: bool, **limits: Any) -> None:
         raise typer.Exit(code)
 
 
+MAPPING_HINT = (
+    "hint: fill a variable from another column with --map VAR=COLUMN, give every row one"
+    " value with --set VAR=VALUE, or use the prompt's example with --samples"
+)
+
+
 def register(app: typer.Typer) -> None:
     """Add `run`, `runs list` and `results` to the `promptyard` app."""
 
@@ -126,6 +132,15 @@ def register(app: typer.Typer) -> None:
             help="send every call through this "
             "guardrails.yaml policy (mask, check, repair, retry, block)",
         ),  # fmt: skip
+        map_columns: list[str] = typer.Option(
+            [], "--map", help="VAR=COLUMN: fill a prompt variable from another column; repeats"
+        ),
+        set_values: list[str] = typer.Option(
+            [], "--set", help="VAR=VALUE: one value of a variable for every row; repeats"
+        ),
+        samples: bool = typer.Option(
+            False, "--samples", help="fill still-missing variables with the prompt's example"
+        ),
     ) -> None:
         """Run prompt versions x models on a dataset, or resume a run."""
         from promptyard import runs
@@ -156,6 +171,11 @@ def register(app: typer.Typer) -> None:
 
             model = default_models(ws)[:1]
         try:
+            mapping = runs.VariableMapping(
+                runs.parse_pairs(map_columns, "--map"),
+                runs.parse_pairs(set_values, "--set"),
+                samples,
+            )
             plan = runs.plan_run(
                 ws,
                 [split_ref(p) for p in prompt],
@@ -163,10 +183,15 @@ def register(app: typer.Typer) -> None:
                 split_ref(dataset),
                 slice=f"head:{limit}" if limit else None,
                 repeats=repeats,
+                mapping=mapping,
             )
+        except runs.MappingError as exc:
+            fail(str(exc))
         except runs.PlanError as exc:
             for problem in exc.problems:
                 typer.echo(f"error: {problem}", err=True)
+            if isinstance(exc, runs.MissingColumnsError):
+                typer.echo(MAPPING_HINT, err=True)
             raise typer.Exit(1) from None
         if guardrails:
             from promptyard.guardrails import load_policies
@@ -176,6 +201,8 @@ def register(app: typer.Typer) -> None:
             if policies.warning:
                 typer.echo(f"warning: {policies.warning}", err=True)
             plan.guardrails = guardrails
+        if not mapping.empty:
+            typer.echo(f"variables: {mapping.describe()}", err=True)
         try:
             run_id = runs.create_run(
                 ws, plan, concurrency=concurrency, max_cost=max_cost, use_cache=not no_cache

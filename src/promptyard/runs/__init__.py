@@ -19,6 +19,14 @@ from promptyard.runs.jobs import (
     report_progress,
     resolve_handler,
 )
+from promptyard.runs.mapping import (
+    Filled,
+    MappingError,
+    Source,
+    VariableMapping,
+    fillings,
+    parse_pairs,
+)
 from promptyard.runs.money import format_usd
 from promptyard.runs.planning import (
     MissingColumnsError,
@@ -78,9 +86,11 @@ __all__ = [
     "CellStatus",
     "ColumnOutput",
     "Estimate",
+    "Filled",
     "JobInfo",
     "JobKind",
     "JobStatus",
+    "MappingError",
     "MissingColumnsError",
     "MissingKeyError",
     "MissingVariables",
@@ -96,6 +106,8 @@ __all__ = [
     "RunProgress",
     "RunStatus",
     "RunSummary",
+    "Source",
+    "VariableMapping",
     "VariantSpec",
     "build_plan",
     "cache_key",
@@ -109,6 +121,7 @@ __all__ = [
     "estimate",
     "format_usd",
     "execute_run",
+    "fillings",
     "finish_job",
     "finish_run",
     "get_job",
@@ -120,6 +133,7 @@ __all__ = [
     "mark_job_started",
     "pid_alive",
     "plan_run",
+    "parse_pairs",
     "playground_snapshot",
     "playground_calls",
     "save_playground_run",

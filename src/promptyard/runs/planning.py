@@ -19,6 +19,7 @@ from promptyard.workspace import Workspace
 
 if TYPE_CHECKING:
     from promptyard.models import ModelEndpoint
+    from promptyard.runs.mapping import VariableMapping
 
 
 class PlanError(PromptyardError):
@@ -107,6 +108,7 @@ class RunPlan:
     name: str = ""
     kind: str = RunKind.RUN
     guardrails: str | None = None  # a guardrails.yaml policy name: every call goes through it
+    mapping: dict[str, Any] | None = None  # runs.mapping.VariableMapping.to_dict(), stored
 
     @property
     def calls(self) -> int:
@@ -333,15 +335,18 @@ def plan_run(
     repeats: int = 1,
     parameters: dict[str, Any] | None = None,
     name: str = "",
+    mapping: VariableMapping | None = None,
 ) -> RunPlan:
     """Plan every prompt version x model x row x repeat; nothing is sent.
 
     `prompts` holds (name, ref) pairs (ref: vN, sha, label or None for the latest);
     `models` holds names a user picks (models.yaml, simulator, litellm strings);
     `slice` is a datasets SliceSpec or its text form (`head:20`; None: every row). Raises
-    MissingColumnsError naming every row that lacks a variable, and UnknownModelError.
+    MissingColumnsError naming every row that lacks a variable, and UnknownModelError;
+    `mapping` (runs.mapping): variables from other columns, constants, prompts' samples.
     """
     from promptyard.models import resolve_model
+    from promptyard.runs.mapping import apply_mapping
 
     if not prompts:
         raise PlanError(["pick at least one prompt"])
@@ -350,12 +355,13 @@ def plan_run(
     endpoints = [resolve_model(ws, m) for m in models]
     templates = [_load_prompt(ws, n, r) for n, r in prompts]
     rows, sha, slice_json = _load_rows(ws, dataset, slice)
+    rows = apply_mapping(rows, mapping, templates) if mapping is not None else rows
     specs = [
         VariantSpec(template=t, endpoint=e, parameters=dict(parameters or {}))
         for t in templates
         for e in endpoints
     ]
-    return build_plan(
+    plan = build_plan(
         specs,
         rows,
         repeats=repeats,
@@ -364,6 +370,8 @@ def plan_run(
         slice_spec=slice_json,
         name=name,
     )
+    plan.mapping = None if mapping is None or mapping.empty else mapping.to_dict()
+    return plan
 
 
 class MissingKeyError(PlanError):

@@ -80,6 +80,7 @@ def create_run(
             total_cells=plan.calls,
             kind=plan.kind,
             guardrail_policy=plan.guardrails,
+            mapping_json=json.dumps(plan.mapping, sort_keys=True) if plan.mapping else None,
         )
         s.add(run)
         s.flush()

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, text
 from promptyard.storage.ddl import Migration, primary_key
 from promptyard.storage.migrations_alerts import m016_alerts
 from promptyard.storage.migrations_guardrails import m022_guardrails
+from promptyard.storage.migrations_mapping import m020_run_mapping
 from promptyard.storage.migrations_online import m014_online_eval
 from promptyard.storage.migrations_playground import m021_playground_calls
 from promptyard.storage.migrations_production import (
@@ -328,6 +329,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("014_online_eval", m014_online_eval),
     ("015_monitoring_indexes", m015_monitoring_indexes),
     ("016_alerts", m016_alerts),
+    ("020_run_mapping", m020_run_mapping),
     ("021_playground_calls", m021_playground_calls),
     ("022_guardrails", m022_guardrails),
     ("023_robustness", m023_robustness),

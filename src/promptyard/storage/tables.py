@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from sqlalchemy import BigInteger
 from sqlmodel import Field, SQLModel
 
 from promptyard.storage.tables_online import OnlineCursor, SpanScore
@@ -79,6 +80,7 @@ class Run(SQLModel, table=True):
     message: str | None = None  # why it stopped, for failed or budget-stopped runs
     kind: str = RunKind.RUN
     guardrail_policy: str | None = None  # the guardrails.yaml policy its calls go through (m022)
+    mapping_json: str | None = None  # how variables were filled (runs.mapping); None: by name
 
 
 class Variant(SQLModel, table=True):
@@ -330,8 +332,9 @@ class Span(SQLModel, table=True):
     name: str = ""
     kind: str = SpanKind.UNSPECIFIED
     service_name: str | None = None
-    start_ns: int = Field(default=0, index=True)
-    end_ns: int = 0
+    # BIGINT as in the migration: PostgreSQL's INTEGER cannot hold nanoseconds since 1970.
+    start_ns: int = Field(default=0, index=True, sa_type=BigInteger)
+    end_ns: int = Field(default=0, sa_type=BigInteger)
     duration_ms: float = 0.0
     status: str = SpanStatus.UNSET
     status_message: str | None = None

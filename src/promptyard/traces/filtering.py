@@ -209,11 +209,15 @@ def where_sql(
 
 
 def text_sql(filters: SpanFilters, params: dict[str, Any]) -> str:
-    """The free-text condition: a LIKE on output_text and input_messages_json."""
-    needle = filters.search
+    """The free-text condition: a LIKE on output_text and input_messages_json, any case."""
+    needle = filters.search.lower()
     escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     params["q"] = f"%{escaped}%"
-    return "(s.output_text LIKE :q ESCAPE '\\' OR s.input_messages_json LIKE :q ESCAPE '\\')"
+    # lower() on both sides: SQLite's LIKE ignores case, PostgreSQL's does not.
+    return (
+        "(lower(s.output_text) LIKE :q ESCAPE '\\'"
+        " OR lower(s.input_messages_json) LIKE :q ESCAPE '\\')"
+    )
 
 
 def encode_cursor(start_ns: int, row_id: int) -> str:

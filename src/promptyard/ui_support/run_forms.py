@@ -35,6 +35,7 @@ class RunRequest:
     max_cost: float | None = None
     use_cache: bool = True
     name: str = ""
+    mapping: runs.VariableMapping | None = None  # columns, constants, samples per variable
 
     def plan(self, ws: Workspace) -> runs.RunPlan:
         """The request's plan, rendered; raises PlanError listing every problem."""
@@ -46,6 +47,7 @@ class RunRequest:
             slice=self.slice,
             repeats=self.repeats,
             name=self.name,
+            mapping=self.mapping,
         )
 
 
@@ -74,10 +76,12 @@ def resume_in_background(ws: Workspace, run_id: int) -> int:
 
 @dataclass(frozen=True)
 class VersionChoice:
-    """A prompt version a run can use: `spec` is NAME@vN, `label` what a picker shows."""
+    """A prompt version a run can use: `spec` is NAME@vN, `label` what a picker lists,
+    `chip` the short form a chosen version shows as (name, version, labels)."""
 
     spec: str
     label: str
+    chip: str = ""
 
 
 def version_choices(ws: Workspace) -> list[VersionChoice]:
@@ -95,22 +99,30 @@ def version_choices(ws: Workspace) -> list[VersionChoice]:
                 VersionChoice(
                     f"{summary.name}@v{v.number}",
                     f"{summary.name} v{v.number}{latest}{labels} · {v.message[:40]}",
+                    f"{summary.name} v{v.number}{labels}",
                 )
             )
     return out
 
 
-def suggest_plan(ws: Workspace) -> tuple[str | None, str | None]:
+def suggest_plan(ws: Workspace, prefer: str | None = None) -> tuple[str | None, str | None]:
     """A prompt version (NAME@vN) and a dataset whose columns give every variable it needs.
 
-    The New run form starts from it, so a newcomer's first plan can run as it is.
+    The New run form starts from it, so a newcomer's first plan can run as it is. With
+    `prefer` (the prompt last opened or edited), its latest version, and a dataset that
+    fits it when one does.
     """
     infos = datasets.list_datasets(ws)
     choices = version_choices(ws)
     latest: dict[str, str] = {}
     for c in choices:
         latest.setdefault(c.spec.split("@", 1)[0], c.spec)
-    for summary in prompts.list_prompts(ws):
+    summaries = prompts.list_prompts(ws)
+    if prefer in latest:
+        wanted = next((s for s in summaries if s.name == prefer), None)
+        fits = [i.name for i in infos if wanted and set(wanted.variables) <= set(i.columns)]
+        return latest[prefer], (fits[0] if fits else (infos[0].name if infos else None))
+    for summary in summaries:
         spec = latest.get(summary.name)
         if spec is None or summary.error:
             continue

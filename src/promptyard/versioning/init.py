@@ -7,6 +7,7 @@ from pathlib import Path
 
 import git
 
+from promptyard.versioning.merging import ATTRIBUTES_FILE, attributes_text
 from promptyard.versioning.store import Store
 from promptyard.workspace import DATA_DIR, Workspace
 
@@ -81,6 +82,11 @@ def init_workspace_report(directory: str | Path, examples: bool = True) -> InitR
             ignore, (ws.root / ignore).read_text(encoding="utf-8"), "Ignore Promptyard's local data"
         )
         result.added.append(ignore)
+    attributes = ws.root / ATTRIBUTES_FILE
+    union = attributes_text(attributes.read_text(encoding="utf-8") if attributes.is_file() else "")
+    if union is not None:  # labels.jsonl is append-only: two clones' moves merge as a union
+        store.save(ATTRIBUTES_FILE, union, "Merge labels.jsonl as a union (append-only)")
+        result.added.append(ATTRIBUTES_FILE)
     if not examples:
         return result
     source = examples_root()

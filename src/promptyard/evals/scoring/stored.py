@@ -41,7 +41,7 @@ def stored_results(ws: Workspace, run_id: int, suite: str | None = None) -> list
                SUM(CASE WHEN s.passed THEN 1 ELSE 0 END) AS n_passed, AVG(s.value) AS mean_value,
                SUM(COALESCE(s.judge_cost_usd, 0)) AS judge_cost
              FROM score s JOIN cell c ON c.id = s.cell_id
-             WHERE s.run_id = :run_id AND (:suite IS NULL OR s.suite = :suite)
+             WHERE s.run_id = :run_id AND (CAST(:suite AS TEXT) IS NULL OR s.suite = :suite)
              GROUP BY s.suite, c.variant_id, s.evaluator, s.name
              ORDER BY s.suite, c.variant_id"""
     with db.session(ws) as s:
