@@ -46,11 +46,11 @@ from promptyard.runs.playground import (
     wait_playground,
 )
 from promptyard.runs.pricing import Estimate, estimate
+from promptyard.runs.progress import RunProgress, run_progress
 from promptyard.runs.records import RESULT_FIELDS, create_run, iter_results
 from promptyard.runs.state import (
     INTERRUPTED,
     RunBusyError,
-    RunProgress,
     RunSummary,
     cancel_run,
     claim_run,
@@ -59,7 +59,6 @@ from promptyard.runs.state import (
     get_run,
     list_runs,
     pid_alive,
-    run_progress,
     run_summary,
     worker_gone,
 )

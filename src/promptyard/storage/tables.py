@@ -13,6 +13,7 @@ from enum import StrEnum
 from sqlmodel import Field, SQLModel
 
 from promptyard.storage.tables_online import OnlineCursor, SpanScore
+from promptyard.storage.tables_workers import CellLeaseColumns, RateSlot, RunClaimColumns, RunWorker
 
 
 def utcnow() -> datetime:
@@ -51,7 +52,7 @@ class RunKind(StrEnum):
 JobStatus = RunStatus
 
 
-class Run(SQLModel, table=True):
+class Run(RunClaimColumns, table=True):
     """One execution of a plan: prompt versions x models x dataset slice x repeats."""
 
     __tablename__ = "run"
@@ -99,7 +100,7 @@ class Variant(SQLModel, table=True):
         return f"{self.prompt_name} {version} · {self.model}"
 
 
-class Cell(SQLModel, table=True):
+class Cell(CellLeaseColumns, table=True):
     """One model call: a dataset row and a repeat index under one variant."""
 
     __tablename__ = "cell"
@@ -390,4 +391,6 @@ ALL_TABLES = (
     TraceFeedback,
     SpanScore,
     OnlineCursor,
+    RunWorker,
+    RateSlot,
 )
