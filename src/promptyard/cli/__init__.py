@@ -32,6 +32,7 @@ def _register() -> None:
         run_cmds,
         simulate_cmds,
         traces_cmds,
+        worker_cmds,
         workspace_cmds,
     )
 
@@ -50,6 +51,7 @@ def _register() -> None:
         traces_cmds,
         online_cmds,
         monitor_cmds,
+        worker_cmds,
     ):
         module.register(app)
 

@@ -47,6 +47,7 @@ from promptyard.runs.playground import (
 )
 from promptyard.runs.pricing import Estimate, estimate
 from promptyard.runs.progress import RunProgress, run_progress
+from promptyard.runs.queue import ServeReport, queue_run, serve_queue
 from promptyard.runs.records import RESULT_FIELDS, create_run, iter_results
 from promptyard.runs.state import (
     INTERRUPTED,
@@ -62,7 +63,7 @@ from promptyard.runs.state import (
     run_summary,
     worker_gone,
 )
-from promptyard.runs.worker import log_path, spawn, start_run_worker
+from promptyard.runs.worker import log_path, sensible_workers, spawn, start_run_worker
 from promptyard.storage.tables import CellStatus, JobStatus, RunKind, RunStatus
 
 __all__ = [
@@ -92,6 +93,7 @@ __all__ = [
     "RunProgress",
     "RunStatus",
     "RunSummary",
+    "ServeReport",
     "VariantSpec",
     "build_plan",
     "cache_key",
@@ -116,6 +118,7 @@ __all__ = [
     "mark_job_started",
     "pid_alive",
     "plan_run",
+    "queue_run",
     "playground_snapshot",
     "report_progress",
     "require_keys",
@@ -124,6 +127,8 @@ __all__ = [
     "run_progress",
     "run_summary",
     "run_sync",
+    "sensible_workers",
+    "serve_queue",
     "spawn",
     "start_playground",
     "start_run_worker",

@@ -45,6 +45,7 @@ WRITE_BATCH = 500
 CANCEL_GRACE_S = 2.0
 POLL_S = 0.5  # how often a lane with nothing to claim looks again (others' leases)
 MAX_CLAIM = 256
+RENEW_S = 2.0  # at most this long between renewals: a joining worker soon gets a share
 
 
 class CellWorker:
@@ -152,27 +153,33 @@ class CellWorker:
                     await asyncio.sleep(0.1)  # no share of the model yet, or paused
                     continue
                 try:
-                    got = await self._refill(lane)
+                    if await self._look(lane):
+                        continue
                 except DBAPIError as exc:
                     if not self.patient:
                         raise
                     log.warning("run %s: cannot claim cells (%s); retrying", self.run_id, exc)
                     await asyncio.sleep(POLL_S)
                     continue
-                if got or self.stop.is_set():
-                    continue
-                if lane.cursor != claims.START:
-                    lane.cursor = claims.START  # look again from the start: freed leases
-                    continue
-                await asyncio.to_thread(claims.break_dead_leases, self.ws, self.run_id)
-                left = await asyncio.to_thread(
-                    claims.remaining, self.ws, self.run_id, self.execution, list(lane.parameters)
-                )
-                if not left:
-                    lane.done = True
+                if lane.done:
                     return None
                 await asyncio.sleep(POLL_S)  # other workers hold the rest: wait on them
             return lane.queue.popleft()
+
+    async def _look(self, lane: Lane) -> bool:
+        """Claim more of the lane's cells; True when there may be more to take now. A lane
+        with nothing left anywhere is marked done."""
+        if await self._refill(lane) or self.stop.is_set():
+            return True
+        if lane.cursor != claims.START:
+            lane.cursor = claims.START  # look again from the start: freed leases
+            return True
+        await asyncio.to_thread(claims.break_dead_leases, self.ws, self.run_id)
+        left = await asyncio.to_thread(
+            claims.remaining, self.ws, self.run_id, self.execution, list(lane.parameters)
+        )
+        lane.done = not left
+        return False
 
     async def _refill(self, lane: Lane) -> int:
         size = max(4, min(MAX_CLAIM, lane.slots.limit * 2))
@@ -293,7 +300,7 @@ class CellWorker:
         """Store finished cells in batches, renew the lease, notice a cancel."""
         batch: list[tuple[dict[str, Any], float]] = []
         flush_at = time.monotonic() + FLUSH_S
-        renew_every = claims.lease_seconds() / 3
+        renew_every = min(claims.lease_seconds() / 3, RENEW_S)
         renew_at = time.monotonic() + renew_every
         healthy_until = time.monotonic() + claims.lease_seconds() * 0.8
         finished = False
@@ -316,6 +323,8 @@ class CellWorker:
             if self.parent_pid is not None and os.getppid() != self.parent_pid:
                 self.outcome.cancelled = True  # the run's own process is gone: stop
                 self.stop.set()
+            if not self.healthy.is_set():
+                renew_at = 0.0  # stored again after an outage: renew now, then send
             if not finished and time.monotonic() >= renew_at:
                 try:
                     await self._renew()
