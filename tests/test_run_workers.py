@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from counting_server import CountingServer
 from promptyard import runs
-from workers_support import (
+from tests.counting_server import CountingServer
+from tests.workers_support import (
     check_kill,
     count_stores,
     held_by,

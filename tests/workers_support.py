@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import text
 
-from counting_server import CountingServer
 from promptyard import runs
 from promptyard.storage import db
+from tests.counting_server import CountingServer
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 
