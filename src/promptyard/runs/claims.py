@@ -34,7 +34,8 @@ RATE = cast(Table, RateSlot.__table__)  # type: ignore[attr-defined]
 
 LEASE_ENV = "PROMPTYARD_LEASE_S"
 DEFAULT_LEASE_S = 30.0
-HOST = socket.gethostname()
+HOST_ENV = "PROMPTYARD_WORKER_HOST"  # a worker's machine name, if not the host name
+HOST = os.environ.get(HOST_ENV) or socket.gethostname()
 START: tuple[int, int, int] = (-1, -1, -1)  # a lane's cursor before its first claim
 
 _CLAIMABLE = (
