@@ -9,6 +9,7 @@ import os
 import signal
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ import pytest
 from promptyard import runs
 from tests.counting_server import CountingServer
 from tests.workers_support import (
+    ROOT,
     check_kill,
     count_stores,
     held_by,
@@ -24,6 +26,7 @@ from tests.workers_support import (
     peak_before,
     start_worker,
     stored_by,
+    stores,
     wait,
 )
 
@@ -82,3 +85,68 @@ def test_three_workers_on_postgres_and_a_kill(
     with server.lock:
         resent = [r for r in server.log if r.key in twice and r.started > killed_at]
     assert all(r.started >= killed_at + 2.5 for r in resent)
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[tuple[str, Any]]:
+    """A PostgreSQL server of this test's own, which it may stop and start again."""
+    import socket
+    import subprocess
+
+    if not os.environ.get("PROMPTYARD_TEST_POSTGRES_URL"):
+        pytest.skip("PROMPTYARD_TEST_POSTGRES_URL is not set (scripts/test.sh sets it)")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="promptyard-pg-"))  # the server's user must reach it
+    script = str(ROOT / "scripts" / "postgres.sh")
+
+    def ctl(action: str) -> str:
+        args = ["bash", script, action, str(folder)] + ([] if action == "stop" else [str(port)])
+        return subprocess.run(args, check=True, capture_output=True, text=True).stdout.strip()
+
+    url = ctl("start")
+    yield url, ctl
+    from promptyard.storage import db
+
+    db.dispose_engines()
+    ctl("stop")
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_workers_pause_while_the_database_is_away_and_lose_no_cell(
+    workspace: Any,
+    server: CountingServer,
+    own_postgres: tuple[str, Any],
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url, ctl = own_postgres
+    monkeypatch.setenv("PROMPTYARD_DATABASE_URL", url)
+    run_id, keys = make_run(workspace, server, 400, concurrency=4)
+    count_stores(workspace)
+    runs.queue_run(workspace, run_id)
+    env = {"PROMPTYARD_DATABASE_URL": url, "PROMPTYARD_LEASE_S": "3"}
+    procs = [start_worker(workspace, env, tmp_path / f"w{i}.log") for i in range(2)]
+    try:
+        wait(lambda: ok_count(workspace, run_id) >= 40)
+        from promptyard.storage import db
+
+        db.dispose_engines()
+        ctl("stop")  # the database goes away mid-run, for longer than a lease
+        time.sleep(5)
+        ctl("restart")
+        assert [p.wait(180) for p in procs] == [0, 0]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+    summary = runs.run_summary(workspace, run_id)
+    assert summary.status == runs.RunStatus.COMPLETED and summary.ok == 400
+    assert stores(workspace) == {cid: 1 for cid in keys}  # stored once each, none lost
+    logs = "".join((tmp_path / f"w{i}.log").read_text() for i in range(2))
+    assert "retrying" in logs or "the database is unavailable" in logs  # it said it paused
+    assert set(server.counts()) == set(keys.values())

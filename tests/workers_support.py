@@ -18,7 +18,8 @@ from promptyard import runs
 from promptyard.storage import db
 from tests.counting_server import CountingServer
 
-SRC = Path(__file__).resolve().parent.parent / "src"
+ROOT = Path(__file__).resolve().parent.parent
+SRC = ROOT / "src"
 
 
 def make_run(

@@ -158,7 +158,9 @@ class CellWorker:
                 except DBAPIError as exc:
                     if not self.patient:
                         raise
-                    log.warning("run %s: cannot claim cells (%s); retrying", self.run_id, exc)
+                    log.warning(
+                        "run %s: cannot claim cells (%s); retrying", self.run_id, _brief(exc)
+                    )
                     await asyncio.sleep(POLL_S)
                     continue
                 if lane.done:
@@ -283,7 +285,7 @@ class CellWorker:
                     raise
                 # The database went away: keep the batch, stop sending, try again.
                 self.healthy.clear()
-                log.warning("run %s: cannot store cells (%s); retrying", self.run_id, exc)
+                log.warning("run %s: cannot store cells (%s); retrying", self.run_id, _brief(exc))
                 await asyncio.sleep(POLL_S * 2)
         self.outcome.stored += len(stored)
         self._notice(flags)
@@ -334,7 +336,7 @@ class CellWorker:
                 except DBAPIError as exc:
                     if not self.patient:
                         raise
-                    log.warning("run %s: cannot renew the lease (%s)", self.run_id, exc)
+                    log.warning("run %s: cannot renew the lease (%s)", self.run_id, _brief(exc))
                     renew_at = time.monotonic() + POLL_S * 2
                     if time.monotonic() > healthy_until:
                         self.healthy.clear()  # the lease may lapse: send nothing new
@@ -380,6 +382,11 @@ class CellWorker:
             except Exception as exc:  # the leases lapse on their own
                 log.warning("run %s: could not give back claimed cells: %s", self.run_id, exc)
         return self.outcome
+
+
+def _brief(exc: DBAPIError) -> str:
+    """The first line of a database error (the driver's own words, no SQL)."""
+    return (str(exc.orig or exc).strip().splitlines() or ["?"])[0][:200]
 
 
 async def _drop(tasks: set[asyncio.Task[None]]) -> None:
