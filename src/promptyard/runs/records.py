@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -94,29 +94,47 @@ def create_run(
             s.flush()
             assert row.id is not None
             variant_ids.append(row.id)
-        # Built a chunk at a time: a 50,000-cell plan never holds every row dict at once.
-        for start in range(0, len(plan.cells), INSERT_CHUNK):
-            rows = [
-                {
-                    "run_id": run.id,
-                    "variant_id": variant_ids[c.variant],
-                    "row_id": c.row_id,
-                    "row_index": c.row_index,
-                    "repeat": c.repeat,
-                    "inputs_json": c.inputs_json,
-                    "reference": c.reference,
-                    "messages_json": c.messages_json,
-                    "status": CellStatus.PENDING,
-                    "cached": False,
-                    "attempts": 0,
-                    "cache_key": c.cache_key,
-                }
-                for c in plan.cells[start : start + INSERT_CHUNK]
-            ]
-            s.execute(CELL.insert(), rows)
+        # Streamed a chunk at a time as plain tuples through the driver's executemany: a
+        # million-cell plan never holds its rows at once, and no statement is compiled per row.
+        insert_cells(s, run.id, variant_ids, plan.cells)
         return run.id
 
     return db.write(ws, store)
+
+
+_CELL_COLUMNS = (
+    "run_id", "variant_id", "row_id", "row_index", "repeat", "inputs_json", "reference",
+    "messages_json", "status", "cached", "attempts", "cache_key", "output_truncated",
+    "execution",
+)  # fmt: skip
+
+
+def insert_cells(s: Session, run_id: int, variant_ids: list[int], cells: Iterable[Any]) -> int:
+    """Insert pending cells in batches of INSERT_CHUNK (executemany); return how many."""
+    conn = s.connection()
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO cell ({', '.join(_CELL_COLUMNS)}) "
+        f"VALUES ({', '.join([mark] * len(_CELL_COLUMNS))})"
+    )
+    pending = str(CellStatus.PENDING)
+    n = 0
+    chunk: list[tuple[Any, ...]] = []
+    for c in cells:
+        chunk.append(
+            (
+                run_id, variant_ids[c.variant], c.row_id, c.row_index, c.repeat, c.inputs_json,
+                c.reference, c.messages_json, pending, False, 0, c.cache_key, False, 0,
+            )
+        )  # fmt: skip
+        if len(chunk) >= INSERT_CHUNK:
+            conn.exec_driver_sql(sql, chunk)
+            n += len(chunk)
+            chunk = []
+    if chunk:
+        conn.exec_driver_sql(sql, chunk)
+        n += len(chunk)
+    return n
 
 
 def require_run_keys(ws: Workspace, run_id: int) -> None:
