@@ -20,6 +20,7 @@ from promptyard.runs.limits import MAX_OUTPUT_BYTES
 from promptyard.runs.planning import PlanError, RunPlan, require_keys
 from promptyard.runs.state import CELL, VARIANT, get_run
 from promptyard.storage import db
+from promptyard.storage.raw_response import compact_raw, full_raw
 from promptyard.storage.tables import Cell, CellStatus, Run, RunStatus, Variant, utcnow
 from promptyard.workspace import Workspace
 
@@ -208,20 +209,24 @@ def cap_output(text: str | None, max_bytes: int) -> tuple[str | None, bool]:
 
 def raw_without_output(raw: dict[str, Any] | None, text: str | None) -> dict[str, Any] | None:
     """The raw response with the answer's text left out: it is stored once, as the output."""
-    if raw is None or not text:
-        return raw
-    choices = raw.get("choices")
-    if not isinstance(choices, list):
-        return raw
-    out = dict(raw)
-    out["choices"] = []
-    for choice in choices:
-        message = choice.get("message") if isinstance(choice, dict) else None
-        if isinstance(message, dict) and message.get("content") == text:
-            choice = {**choice, "message": {**message, "content": None}}
-            out["promptyard_output"] = "the content of choices[0].message is the cell's output"
-        out["choices"].append(choice)
-    return out
+    return compact_raw(
+        raw, text=text, tool_calls=None, finish_reason=None, prompt_tokens=None,
+        completion_tokens=None,
+    )  # fmt: skip
+
+
+def full_raw_response(cell: Cell) -> Any:
+    """The cell's raw response as the provider sent it: the stored remainder with the
+    output, tool calls, finish reason and token counts put back from the cell's columns."""
+    return full_raw(
+        cell.raw_response_json,
+        output=cell.output,
+        output_truncated=cell.output_truncated,
+        tool_calls_json=cell.tool_calls_json,
+        finish_reason=cell.finish_reason,
+        prompt_tokens=cell.prompt_tokens,
+        completion_tokens=cell.completion_tokens,
+    )
 
 
 def cell_update(
@@ -232,8 +237,16 @@ def cell_update(
     max_output_bytes: int = MAX_OUTPUT_BYTES,
 ) -> dict[str, Any]:
     """The values a finished call stores on its cell (an `update(Cell)` row): the output
-    cut at `max_output_bytes` (and marked), the raw response without the output text."""
-    raw = raw_without_output(result.raw, result.text)
+    cut at `max_output_bytes` (and marked), the raw response without what other columns hold."""
+    # Only what no other column holds: full_raw_response puts the rest back for the trace.
+    raw = compact_raw(
+        result.raw,
+        text=result.text,
+        tool_calls=result.tool_calls or None,
+        finish_reason=result.finish_reason,
+        prompt_tokens=result.prompt_tokens,
+        completion_tokens=result.completion_tokens,
+    )
     output, truncated = cap_output(result.text, max_output_bytes)
     return {
         "id": todo.cell_id,
@@ -248,7 +261,9 @@ def cell_update(
         "ttft_ms": result.ttft_ms,
         "error_kind": result.error_kind,
         "error_message": result.error_message,
-        "raw_response_json": json.dumps(raw, default=str) if raw is not None else None,
+        "raw_response_json": (
+            json.dumps(raw, default=str, separators=(",", ":")) if raw is not None else None
+        ),
         "tool_calls_json": json.dumps(result.tool_calls) if result.tool_calls else None,
         "cached": False,
         "attempts": attempts,
