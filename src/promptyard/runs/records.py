@@ -113,6 +113,10 @@ _CELL_COLUMNS = (
 def insert_cells(s: Session, run_id: int, variant_ids: list[int], cells: Iterable[Any]) -> int:
     """Insert pending cells in batches of INSERT_CHUNK (executemany); return how many."""
     conn = s.connection()
+    if conn.dialect.name == "sqlite":
+        # Ten indexes on cell, one of them on a hash: a bigger page cache for this
+        # connection keeps their pages in memory while a big plan goes in.
+        conn.exec_driver_sql("PRAGMA cache_size = -32768")
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = (
         f"INSERT INTO cell ({', '.join(_CELL_COLUMNS)}) "
