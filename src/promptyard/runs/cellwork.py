@@ -116,8 +116,11 @@ class CellWorker:
             shares.RUN_SLOTS: self.concurrency,
             **{m: ln.limit for m, ln in self.lanes.items()},
         }
-        in_use = {shares.RUN_SLOTS: self.global_slots.in_use}
-        in_use.update({m: ln.slots.in_use for m, ln in self.lanes.items()})
+        # What this worker may use until the renewal returns: its current limit (calls can
+        # start meanwhile) or more if a shrink left calls in flight. Recorded as held, so
+        # the others never take slots this worker may still be using.
+        in_use = {shares.RUN_SLOTS: self.global_slots.may_use}
+        in_use.update({m: ln.slots.may_use for m, ln in self.lanes.items()})
         renewal = await asyncio.to_thread(
             shares.renew, self.ws, self.run_id, self.owner, wants, self.hint, in_use
         )

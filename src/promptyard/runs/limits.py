@@ -94,6 +94,12 @@ class Slots:
             self.in_use -= 1
             self._changed.notify()
 
+    @property
+    def may_use(self) -> int:
+        """The most that can be in use before the next resize: the limit, or more while a
+        shrink still has calls in flight."""
+        return max(self.limit, self.in_use)
+
     async def resize(self, limit: int) -> None:
         """Allow `limit` at a time from now on."""
         async with self._changed:

@@ -58,6 +58,9 @@ def renew(
     until = now + lease_seconds()
 
     def apply(s: Session) -> Renewal:
+        # One renewal of a run at a time (the run row first): shares are computed from a
+        # view no other renewal is changing, and two renewals never lock in a circle.
+        s.execute(select(RUN.c.id).where(RUN.c.id == run_id).with_for_update())
         renewed = s.execute(
             update(CELL)
             .where(
