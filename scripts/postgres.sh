@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start a throwaway PostgreSQL server for the tests; print its SQLAlchemy URL.
-# Usage: scripts/postgres.sh start DIR PORT | scripts/postgres.sh stop DIR
+# Usage: scripts/postgres.sh start DIR PORT | stop DIR | restart DIR PORT
 set -euo pipefail
 action="$1"; dir="$2"; port="${3:-54329}"
 bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
@@ -18,5 +18,8 @@ start)
     ;;
 stop)
     run_as "'$bin/pg_ctl' -D '$dir/data' -m fast stop >/dev/null" || true
+    ;;
+restart)  # start a stopped server again on its existing data (an outage ends)
+    run_as "'$bin/pg_ctl' -D '$dir/data' -l '$dir/server.log' -w -o \"-p $port -k '$dir' -c listen_addresses=127.0.0.1 -c fsync=off\" start >/dev/null"
     ;;
 esac

@@ -36,6 +36,7 @@ def _register() -> None:
         simulate_cmds,
         sync_cmds,
         traces_cmds,
+        worker_cmds,
         workspace_cmds,
     )
 
@@ -58,6 +59,7 @@ def _register() -> None:
         robustness_cmds,
         export_cmds,
         sync_cmds,
+        worker_cmds,
     ):
         module.register(app)
 

@@ -48,6 +48,17 @@ def _summary_dict(summary: Any) -> dict[str, Any]:
     }
 
 
+def _workers(ws: Any, run_id: int, requested: int | None, as_json: bool) -> int:
+    """The number of worker processes for the run, with a note when the request was cut."""
+    from promptyard import runs
+
+    summary = runs.run_summary(ws, run_id)
+    n, note = runs.sensible_workers(requested, summary.cells - summary.ok, summary.concurrency)
+    if note and not as_json:
+        typer.echo(f"note: {note}", err=True)
+    return n
+
+
 def _execute(ws: Any, run_id: int, as_json: bool, **limits: Any) -> None:
     from promptyard import runs
 
@@ -97,6 +108,21 @@ MAPPING_HINT = (
 )
 
 
+def _queue(ws: Any, run_id: int, as_json: bool) -> None:
+    """Store the run for workers: its id on stdout, how to start them on stderr."""
+    from promptyard import runs
+
+    try:
+        runs.queue_run(ws, run_id)
+    except PromptyardError as exc:
+        fail(str(exc))
+    if as_json:
+        emit_json({"run_id": run_id, "status": "pending", "queued": True})
+        return
+    typer.echo(str(run_id))
+    typer.echo(f"run {run_id} queued; start workers with: promptyard worker", err=True)
+
+
 def register(app: typer.Typer) -> None:
     """Add `run`, `runs list` and `results` to the `promptyard` app."""
 
@@ -123,6 +149,12 @@ def register(app: typer.Typer) -> None:
         ),
         max_output: int = typer.Option(
             1_000_000, "--max-output", min=1, help="bytes of output kept per cell; longer is cut"
+        ),
+        workers: int | None = typer.Option(
+            None, "--workers", min=1, help="worker processes (default: one per core)"
+        ),
+        queue: bool = typer.Option(
+            False, "--queue", help="store the run for `promptyard worker`; print its id"
         ),
         as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
         guardrails: str | None = typer.Option(
@@ -153,10 +185,14 @@ def register(app: typer.Typer) -> None:
                     "the run has its plan"
                 )
             runs.run_summary(ws, resume)  # a clear error for an unknown run
+            if queue:
+                _queue(ws, resume, as_json)
+                return
             _execute(
                 ws,
                 resume,
                 as_json,
+                workers=_workers(ws, resume, workers, as_json),
                 timeout_s=timeout,
                 total_timeout_s=cell_timeout,
                 max_output_bytes=max_output,
@@ -211,6 +247,9 @@ def register(app: typer.Typer) -> None:
             for problem in exc.problems:
                 typer.echo(f"error: {problem}", err=True)
             raise typer.Exit(1) from None
+        if queue:
+            _queue(ws, run_id, as_json)
+            return
         if is_tty() and not as_json:
             est = runs.estimate(plan, concurrency, ws=ws)
             cost = "unknown" if est.cost_usd is None else "~" + runs.format_usd(est.cost_usd)
@@ -223,6 +262,7 @@ def register(app: typer.Typer) -> None:
             ws,
             run_id,
             as_json,
+            workers=_workers(ws, run_id, workers, as_json),
             timeout_s=timeout,
             total_timeout_s=cell_timeout,
             max_output_bytes=max_output,

@@ -9,7 +9,7 @@ from typing import Any
 
 from promptyard.evals.evaluators import EvalContext
 from promptyard.evals.suites import OnlineConfig
-from promptyard.storage.tables import Span, SpanStatus
+from promptyard.storage import Span, SpanStatus
 
 
 def sample_point(suite: str, trace_id: str, span_id: str) -> float:

@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from promptyard import prompts
 from promptyard.errors import NotFoundError, PromptyardError
 from promptyard.storage import db
+from promptyard.storage.raw_response import full_raw
 from promptyard.storage.tables import Cell, Rating, Score, Variant
 from promptyard.workspace import Workspace
 
@@ -93,12 +94,15 @@ def cell_trace(ws: Workspace, cell_id: int) -> CellTrace:
         ratings = s.exec(
             select(Rating).where(Rating.cell_id == cell_id).order_by(col(Rating.id))
         ).all()
-    raw: Any = None
-    if cell.raw_response_json:
-        try:
-            raw = json.loads(cell.raw_response_json)
-        except ValueError:
-            raw = cell.raw_response_json
+    raw = full_raw(  # the stored remainder, completed from the cell's columns
+        cell.raw_response_json,
+        output=cell.output,
+        output_truncated=cell.output_truncated,
+        tool_calls_json=cell.tool_calls_json,
+        finish_reason=cell.finish_reason,
+        prompt_tokens=cell.prompt_tokens,
+        completion_tokens=cell.completion_tokens,
+    )
     previous, diff = _prompt_diff(ws, variant.prompt_name, variant.prompt_sha)
     return CellTrace(
         cell_id=cell_id,

@@ -57,11 +57,12 @@ from promptyard.runs.playground import (
 from promptyard.runs.playground_params import CallSettings, ResponseFormat
 from promptyard.runs.playground_store import add_inputs_to_dataset, playground_calls
 from promptyard.runs.pricing import Estimate, estimate
+from promptyard.runs.progress import RunProgress, run_progress
+from promptyard.runs.queue import ServeReport, queue_run, serve_queue
 from promptyard.runs.records import RESULT_FIELDS, create_run, iter_results
 from promptyard.runs.state import (
     INTERRUPTED,
     RunBusyError,
-    RunProgress,
     RunSummary,
     cancel_run,
     claim_run,
@@ -70,11 +71,10 @@ from promptyard.runs.state import (
     get_run,
     list_runs,
     pid_alive,
-    run_progress,
     run_summary,
     worker_gone,
 )
-from promptyard.runs.worker import log_path, spawn, start_run_worker
+from promptyard.runs.worker import log_path, sensible_workers, spawn, start_run_worker
 from promptyard.storage.tables import CellStatus, JobStatus, RunKind, RunStatus
 
 __all__ = [
@@ -108,6 +108,7 @@ __all__ = [
     "RunSummary",
     "Source",
     "VariableMapping",
+    "ServeReport",
     "VariantSpec",
     "build_plan",
     "cache_key",
@@ -134,6 +135,7 @@ __all__ = [
     "pid_alive",
     "plan_run",
     "parse_pairs",
+    "queue_run",
     "playground_snapshot",
     "playground_calls",
     "save_playground_run",
@@ -147,6 +149,8 @@ __all__ = [
     "run_progress",
     "run_summary",
     "run_sync",
+    "sensible_workers",
+    "serve_queue",
     "spawn",
     "start_playground",
     "start_run_worker",

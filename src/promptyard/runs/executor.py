@@ -1,30 +1,27 @@
-"""Executing a run: send its unfinished cells, store them in batches, finish the run.
+"""Executing a run: its worker processes claim and send its cells, then the run finishes.
 
-`execute_run` sends the run's unfinished cells through `providers.complete` with asyncio:
-a global concurrency limit, per-model limits and rpm, retries with backoff that honour
-Retry-After, a per-call timeout, a budget cap, the response cache and cancel. Finished
-cells go to one writer task that stores them in batches; no transaction spans a call.
-A killed or cancelled run resumes with only its missing or failed cells. A completed run
-is then scored, as a job of kind `score`, by the code-only suites that fit it.
+`execute_run` claims the run for this process, serves what it can from the response
+cache, starts a new execution, then works on the cells itself (`runs.cellwork`) beside
+`workers - 1` child processes that do the same (`runs.worker.spawn_cell_workers`), all
+coordinated through the database (`runs.claims`): per-model concurrency, rpm and the
+budget hold across them together. A killed or cancelled run resumes with only its
+missing or failed cells. A completed run is then scored, as a job of kind `score`, by the
+code-only suites that fit it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlalchemy import select
 
-from promptyard.guardrails import load_run_guard
-from promptyard.models import ErrorKind
 from promptyard.runs.cache import serve_from_cache
+from promptyard.runs.cellwork import CellWorker, Limits, Outcome
+from promptyard.runs.claims import begin_execution
 from promptyard.runs.jobs import JobKind, create_job, dispatch
 from promptyard.runs.limits import (
     BACKOFF_BASE_S,
@@ -33,242 +30,22 @@ from promptyard.runs.limits import (
     MAX_ATTEMPTS,
     MAX_BACKOFF_S,
     MAX_OUTPUT_BYTES,
-    Budget,
-    RateLimiter,
-    backoff,
 )
-from promptyard.runs.pricing import price_cells
-from promptyard.runs.records import (
-    CellTodo,
-    cell_update,
-    error_completion,
-    load_todo,
-    provider_bug_completion,
-    require_run_keys,
-)
+from promptyard.runs.records import require_run_keys
 from promptyard.runs.state import RUN, RunSummary, claim_run, finish_run, run_summary
+from promptyard.runs.worker import reap_children, spawn_cell_workers, stop_children
 from promptyard.storage import db
-from promptyard.storage.tables import Cell, Run, RunStatus, Variant, utcnow
+from promptyard.storage.tables import RunStatus
 from promptyard.workspace import Workspace
 
-if TYPE_CHECKING:
-    from promptyard.models import Completion, ModelEndpoint
-
 log = logging.getLogger(__name__)
-
-FLUSH_S = 0.5  # the writer stores, beats the heartbeat and polls cancel this often
-WRITE_BATCH = 500
-CANCEL_GRACE_S = 2.0
-
-
-@dataclass
-class _Lane:
-    """One model's share of the run: its endpoint, limits and queue of cells."""
-
-    endpoint: ModelEndpoint
-    parameters: dict[int, dict[str, Any]]  # by variant id
-    queue: deque[CellTodo]
-    limit: int
-    limiter: RateLimiter
-
-
-@dataclass
-class _Outcome:
-    cancelled: bool = False
-    budget_stopped: bool = False
-
-
-def _lanes(
-    ws: Workspace, run: Run, variants: list[Variant]
-) -> tuple[dict[str, _Lane], dict[int, _Lane]]:
-    """One lane per model (its endpoint, limit and rpm), and each variant's lane."""
-    from promptyard.models import resolve_model
-
-    lanes: dict[str, _Lane] = {}
-    lane_of: dict[int, _Lane] = {}
-    for v in variants:
-        assert v.id is not None
-        lane = lanes.get(v.model)
-        if lane is None:
-            endpoint = resolve_model(ws, v.model)
-            limit = min(run.concurrency, endpoint.max_concurrency or run.concurrency)
-            lane = _Lane(endpoint, {}, deque(), max(1, limit), RateLimiter(endpoint.rpm))
-            lanes[v.model] = lane
-        lane.parameters[v.id] = json.loads(v.parameters_json or "{}")
-        lane_of[v.id] = lane
-    return lanes, lane_of
-
-
-class _Execution:
-    """One execution of a run: the lane workers, the writer and their shared state."""
-
-    def __init__(
-        self,
-        ws: Workspace,
-        run: Run,
-        budget: Budget,
-        total: int,
-        stored: int,
-        *,
-        timeout_s: float,
-        total_timeout_s: float,
-        max_output_bytes: int,
-        max_attempts: int,
-        backoff_base_s: float,
-        max_backoff_s: float,
-        on_progress: Callable[[int, int], None] | None,
-    ) -> None:
-        assert run.id is not None
-        self.ws, self.run_id, self.budget = ws, run.id, budget
-        self.total, self.stored = total, stored
-        self.timeout_s, self.max_attempts = timeout_s, max_attempts
-        self.total_timeout_s = max(0.001, total_timeout_s)
-        self.max_output_bytes = max_output_bytes
-        self.backoff_base_s, self.max_backoff_s = backoff_base_s, max_backoff_s
-        self.on_progress = on_progress
-        self.outcome = _Outcome()
-        self.results: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=WRITE_BATCH * 4)
-        self.stop = asyncio.Event()
-        self.global_slots = asyncio.Semaphore(max(1, run.concurrency))
-        self.guard = load_run_guard(ws, run)  # the run's guardrail policy, or None
-
-    async def call_once(self, lane: _Lane, item: CellTodo, timeout_s: float) -> Completion:
-        from promptyard.models import ModelCall, complete
-
-        call = ModelCall(
-            endpoint=lane.endpoint,
-            messages=json.loads(item.messages_json),
-            parameters=lane.parameters[item.variant_id],
-            repeat=item.repeat,
-            timeout_s=timeout_s,
-        )
-        t = time.monotonic()
-        try:
-            # A safety net over the provider's own timeout: a call never hangs a run.
-            async with asyncio.timeout(timeout_s + 1.0):  # no extra task per call
-                if self.guard is not None:
-                    return await self.guard.complete(call, item.variant_id)
-                return await complete(call)
-        except TimeoutError:
-            return error_completion(
-                ErrorKind.TIMEOUT,
-                f"no answer within {timeout_s:g} s",
-                (time.monotonic() - t) * 1000,
-            )
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # a provider bug must not abort the run
-            return provider_bug_completion(
-                exc, lane.endpoint, self.ws, (time.monotonic() - t) * 1000
-            )
-
-    async def process(self, lane: _Lane, item: CellTodo) -> None:
-        started = utcnow()
-        # Every attempt, and every wait between them, fits in the cell's total timeout.
-        deadline = time.monotonic() + self.total_timeout_s
-        attempts = 0
-        result: Completion | None = None
-        while True:
-            await lane.limiter.wait()
-            async with self.global_slots:
-                attempts += 1
-                left = max(0.001, deadline - time.monotonic())
-                result = await self.call_once(lane, item, min(self.timeout_s, left))
-            if (
-                result.ok
-                or not result.retryable
-                or attempts >= self.max_attempts
-                or self.stop.is_set()
-            ):
-                break
-            wait = backoff(
-                attempts - 1, result.retry_after_s, self.backoff_base_s, self.max_backoff_s
-            )
-            if time.monotonic() + wait >= deadline - 0.05:
-                result.error_message = (
-                    f"{result.error_message or result.error_kind}; gave up after {attempts} "
-                    f"attempt(s): the cell's total timeout is {self.total_timeout_s:g} s"
-                )
-                break
-            await asyncio.sleep(wait)
-        self.budget.settle(item.budget_estimate, result.cost_usd if result.ok else None)
-        await self.results.put(cell_update(item, result, attempts, started, self.max_output_bytes))
-
-    async def lane_worker(self, lane: _Lane) -> None:
-        while lane.queue and not self.stop.is_set():
-            item = lane.queue[0]
-            if not self.budget.reserve(item.budget_estimate):
-                self.outcome.budget_stopped = True
-                self.stop.set()
-                return
-            lane.queue.popleft()
-            await self.process(lane, item)
-
-    async def writer(self) -> None:
-        """Store finished cells in batches, beat the heartbeat and notice a cancel."""
-        batch: list[dict[str, Any]] = []
-        flush_at = time.monotonic() + FLUSH_S
-        finished = False
-        while True:
-            wait = flush_at - time.monotonic()
-            if not finished and wait > 0 and len(batch) < WRITE_BATCH:
-                try:
-                    item = await asyncio.wait_for(self.results.get(), wait)
-                except TimeoutError:
-                    pass  # nothing new within the flush interval: store what there is
-                else:
-                    if item is None:
-                        finished = True
-                    else:
-                        batch.append(item)
-                        continue
-            cancel = await asyncio.to_thread(_flush, self.ws, self.run_id, batch)
-            self.stored += len(batch)
-            batch = []
-            flush_at = time.monotonic() + FLUSH_S
-            if self.on_progress is not None:
-                self.on_progress(self.stored, self.total)
-            if cancel and not self.outcome.cancelled:
-                self.outcome.cancelled = True
-                self.stop.set()
-            if finished:
-                return
-
-    async def run(self, lanes: dict[str, _Lane]) -> None:
-        """Send every queued cell, then let the writer store the last batch."""
-        writer_task = asyncio.create_task(self.writer())
-        workers = [
-            asyncio.create_task(self.lane_worker(lane))
-            for lane in lanes.values()
-            for _ in range(min(lane.limit, max(1, len(lane.queue))))
-        ]
-        pending = set(workers)
-        while pending:
-            _, pending = await asyncio.wait(pending, timeout=0.2)
-            if writer_task.done() and pending:
-                # The writer failed (the database went away): nothing more can be
-                # stored, so stop sending and report its error.
-                await _drop(pending)
-                writer_task.result()
-            if self.outcome.cancelled and pending:
-                # Give calls in flight a moment, then drop them: their cells stay pending.
-                _, pending = await asyncio.wait(pending, timeout=CANCEL_GRACE_S)
-                await _drop(pending)
-                pending = set()
-        await self.results.put(None)
-        await writer_task
-
-
-async def _drop(tasks: set[asyncio.Task[None]]) -> None:
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def execute_run(
     ws: Workspace,
     run_id: int,
     *,
+    workers: int = 1,
     timeout_s: float = CALL_TIMEOUT_S,
     total_timeout_s: float = CELL_TIMEOUT_S,
     max_output_bytes: int = MAX_OUTPUT_BYTES,
@@ -282,41 +59,39 @@ async def execute_run(
     Raises MissingKeyError before anything starts when a model's API key is unset.
     Only cells that are pending or failed are sent (a completed cell never is). Every
     sent cell ends ok or with an error kind; a failing provider never stops the run.
-    `on_progress(done, total)` is called as cells are stored. Each attempt ends at
-    `timeout_s`; a cell's attempts and the waits between them, at `total_timeout_s`.
-    An output over `max_output_bytes` is stored cut, with `output_truncated` set.
+    `workers` processes share the cells (this one and `workers - 1` children; see
+    `runs.worker.sensible_workers` for a sensible number); limits and the budget hold
+    over all of them. `on_progress(done, total)` is called as cells are stored. Each
+    attempt ends at `timeout_s`; a cell's attempts and the waits between them, at
+    `total_timeout_s`. An output over `max_output_bytes` is stored cut, marked.
     """
     await asyncio.to_thread(require_run_keys, ws, run_id)
     run = claim_run(ws, run_id, reset_cancel=True)
     t0 = time.monotonic()
+    limits = Limits(
+        timeout_s, total_timeout_s, max_output_bytes, max_attempts, backoff_base_s, max_backoff_s
+    )
+    children: list[Any] = []
     try:
         if run.use_cache:
             await asyncio.to_thread(serve_from_cache, ws, run_id)
-        variants, todo, spent = await asyncio.to_thread(load_todo, ws, run_id)
-        execution = _Execution(
+        execution, done = await asyncio.to_thread(begin_execution, ws, run_id)
+        n = max(1, workers)
+        if n > 1:
+            children = spawn_cell_workers(ws, run_id, execution, n - 1, limits)
+        worker = CellWorker(
             ws,
-            run,
-            Budget(run.max_cost_usd, spent),
-            run.total_cells,
-            run.total_cells - len(todo),
-            timeout_s=timeout_s,
-            total_timeout_s=total_timeout_s,
-            max_output_bytes=max_output_bytes,
-            max_attempts=max_attempts,
-            backoff_base_s=backoff_base_s,
-            max_backoff_s=max_backoff_s,
+            run_id,
+            execution,
+            limits,
+            hint=n,
+            done=done,
+            total=run.total_cells,
             on_progress=on_progress,
         )
-        lanes, lane_of = _lanes(ws, run, variants)
-        if execution.budget.cap is not None:
-            price_cells(
-                todo, {vid: (lane.endpoint, lane.parameters[vid]) for vid, lane in lane_of.items()}
-            )
-        for item in todo:
-            lane_of[item.variant_id].queue.append(item)
-        del todo
-        await execution.run(lanes)
+        outcome = await worker.run()
     except BaseException as exc:
+        stop_children(children)
         # Synchronous on purpose: the loop may be cancelling us (Ctrl-C).
         interrupted = isinstance(exc, KeyboardInterrupt | asyncio.CancelledError)
         try:
@@ -330,14 +105,30 @@ async def execute_run(
         except Exception as db_exc:  # the database itself failed: the run reads interrupted
             log.warning("run %s: could not store how it stopped: %s", run_id, db_exc)
         raise
-    status, message = _final_state(execution.outcome, execution.budget)
-    await asyncio.to_thread(finish_run, ws, run_id, time.monotonic() - t0, status, message)
+    await asyncio.to_thread(reap_children, children)
+    await finalize_run(ws, run_id, outcome, time.monotonic() - t0)
+    return run_summary(ws, run_id)
+
+
+async def finalize_run(
+    ws: Workspace, run_id: int, outcome: Outcome, elapsed: float, only_if_running: bool = False
+) -> bool:
+    """Store how the run ended (completed, with errors, cancelled, budget-stopped), then
+    score a completed run and refresh the dashboard's summaries. With `only_if_running`,
+    nothing happens unless the run is still running (one of many workers finishes it).
+    Returns whether this call finished it."""
+    status, message = await asyncio.to_thread(_final_state, ws, run_id, outcome)
+    finished = await asyncio.to_thread(
+        finish_run, ws, run_id, elapsed, status, message, only_if_running
+    )
+    if not finished:
+        return False
     if status == RunStatus.COMPLETED:
         await _score_finished(ws, run_id)
     from promptyard.reading.analytics import refresh_variant_stats  # the dashboard's summaries
 
     await asyncio.to_thread(refresh_variant_stats, ws, run_id)
-    return run_summary(ws, run_id)
+    return True
 
 
 async def _score_finished(ws: Workspace, run_id: int) -> None:
@@ -358,28 +149,20 @@ def _failure_message(exc: BaseException) -> str:
     return f"stopped by an error: {type(exc).__name__}: {str(exc)[:300]}"
 
 
-def _final_state(outcome: _Outcome, budget: Budget) -> tuple[RunStatus, str | None]:
+def _final_state(ws: Workspace, run_id: int, outcome: Outcome) -> tuple[RunStatus, str | None]:
     if outcome.cancelled:
         return RunStatus.CANCELLED, "cancelled"
     if outcome.budget_stopped:
+        with db.session(ws) as s:
+            spent, cap = s.execute(
+                select(RUN.c.spent_usd, RUN.c.max_cost_usd).where(RUN.c.id == run_id)
+            ).one()
         return (
             RunStatus.CANCELLED,
-            f"stopped by the budget cap: ${budget.spent:.4f} spent of ${budget.cap:.4f}; "
+            f"stopped by the budget cap: ${spent:.4f} spent of ${cap or 0:.4f}; "
             "the remaining cells were not sent",
         )
     return RunStatus.COMPLETED, None
-
-
-def _flush(ws: Workspace, run_id: int, batch: list[dict[str, Any]]) -> bool:
-    """Store a batch of finished cells and beat the heartbeat; return cancel_requested."""
-
-    def apply(s: Session) -> bool:
-        if batch:
-            s.execute(update(Cell), batch)
-        s.execute(update(Run).where(RUN.c.id == run_id).values(heartbeat_at=utcnow()))
-        return bool(s.execute(select(RUN.c.cancel_requested).where(RUN.c.id == run_id)).scalar())
-
-    return db.write(ws, apply)
 
 
 def run_sync(ws: Workspace, run_id: int, **kwargs: Any) -> RunSummary:

@@ -71,3 +71,37 @@ def backoff(attempt: int, retry_after: float | None, base: float, cap: float) ->
     if retry_after is not None and retry_after >= 0:
         delay = max(retry_after + random.uniform(0, base / 2), min(delay, retry_after * 2))
     return min(delay, cap)
+
+
+class Slots:
+    """A semaphore whose size can change: a worker's share of a concurrency limit.
+
+    Shrinking never interrupts calls in flight; new ones wait until fewer are in use.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.in_use = 0
+        self._changed = asyncio.Condition()
+
+    async def __aenter__(self) -> None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.in_use < self.limit)
+            self.in_use += 1
+
+    async def __aexit__(self, *_exc: object) -> None:
+        async with self._changed:
+            self.in_use -= 1
+            self._changed.notify()
+
+    @property
+    def may_use(self) -> int:
+        """The most that can be in use before the next resize: the limit, or more while a
+        shrink still has calls in flight."""
+        return max(self.limit, self.in_use)
+
+    async def resize(self, limit: int) -> None:
+        """Allow `limit` at a time from now on."""
+        async with self._changed:
+            self.limit = limit
+            self._changed.notify_all()

@@ -7,13 +7,13 @@ cell's chat messages before anything is sent and reports every missing variable 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from promptyard.errors import PromptyardError
+from promptyard.runs.plan_cells import PlannedCell, PlannedCells, cell_cache_key, variant_prefix
 from promptyard.storage.tables import RunKind
 from promptyard.workspace import Workspace
 
@@ -81,26 +81,12 @@ class PlannedVariant:
         return f"{self.prompt_name} {self.version_label} · {self.model}"
 
 
-@dataclass(slots=True)
-class PlannedCell:
-    """One call to make: a row and a repeat under a variant, messages already rendered."""
-
-    variant: int  # index into RunPlan.variants
-    row_id: str
-    row_index: int
-    repeat: int
-    inputs_json: str
-    reference: str | None
-    messages_json: str
-    cache_key: str
-
-
 @dataclass
 class RunPlan:
     """Everything a run will send, rendered: variants and their cells."""
 
     variants: list[PlannedVariant]
-    cells: list[PlannedCell]
+    cells: Sequence[PlannedCell]  # a PlannedCells: made as read, not held one by one
     dataset_name: str | None = None
     dataset_sha: str | None = None
     slice: dict[str, Any] = field(default_factory=dict)
@@ -128,17 +114,7 @@ def cache_key(
     endpoint: ModelEndpoint, messages_json: str, parameters: dict[str, Any], repeat: int
 ) -> str:
     """The response-cache key: same model, messages, parameters and repeat index."""
-    return _cache_key(_variant_prefix(endpoint, parameters), messages_json, repeat)
-
-
-def _variant_prefix(endpoint: ModelEndpoint, parameters: dict[str, Any]) -> str:
-    params = json.dumps(parameters, sort_keys=True, default=str)
-    return f"{endpoint.litellm_model}\x00{endpoint.api_base or ''}\x00{params}"
-
-
-def _cache_key(prefix: str, messages_json: str, repeat: int) -> str:
-    payload = f"{prefix}\x00{repeat}\x00{messages_json}"
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return cell_cache_key(variant_prefix(endpoint, parameters), messages_json, repeat)
 
 
 def _row_input(row: RowInput | dict[str, Any], index: int) -> RowInput:
@@ -224,7 +200,7 @@ def build_plan(
         )
 
     # Render once per (template, row); models and repeats share the rendered messages.
-    rendered: dict[tuple[int, int], str] = {}
+    rendered: dict[int, list[str]] = {}
     missing: dict[tuple[int, tuple[str, ...]], list[str]] = {}
     other_problems: list[str] = []
     template_ids: dict[int, int] = {}
@@ -234,7 +210,8 @@ def build_plan(
             continue
         # A variable with a default declared under `inputs:` need not be a column.
         needed = _template_variables(spec.template) - set(getattr(spec.template, "defaults", {}))
-        for ri, row in enumerate(row_inputs):
+        out = rendered[vi] = []
+        for row in row_inputs:
             lacking = tuple(sorted(v for v in needed if v not in row.inputs))
             if lacking:
                 missing.setdefault((vi, lacking), []).append(row.row_id)
@@ -248,7 +225,7 @@ def build_plan(
             except PromptyardError as exc:
                 other_problems.append(f"{variants[vi].label}, row {row.row_id}: {exc}")
                 continue
-            rendered[(vi, ri)] = json.dumps(messages, ensure_ascii=False)
+            out.append(json.dumps(messages, ensure_ascii=False))
     if missing:
         raise MissingColumnsError(
             [
@@ -261,27 +238,16 @@ def build_plan(
     if other_problems:
         raise PlanError(other_problems)
 
-    cells: list[PlannedCell] = []
-    inputs_json = [json.dumps(r.inputs, ensure_ascii=False, default=str) for r in row_inputs]
-    for vi, spec in enumerate(specs):
-        tid = template_ids[id(spec.template)]
-        variant = variants[vi]
-        prefix = _variant_prefix(variant.endpoint, variant.parameters)
-        for ri, row in enumerate(row_inputs):
-            messages_json = rendered[(tid, ri)]
-            for rep in range(repeats):
-                cells.append(
-                    PlannedCell(
-                        variant=vi,
-                        row_id=row.row_id,
-                        row_index=ri,
-                        repeat=rep,
-                        inputs_json=inputs_json[ri],
-                        reference=row.reference,
-                        messages_json=messages_json,
-                        cache_key=_cache_key(prefix, messages_json, rep),
-                    )
-                )
+    cells = PlannedCells(
+        [variant_prefix(v.endpoint, v.parameters) for v in variants],
+        [template_ids[id(spec.template)] for spec in specs],
+        rendered,
+        [
+            (r.row_id, json.dumps(r.inputs, ensure_ascii=False, default=str), r.reference)
+            for r in row_inputs
+        ],
+        repeats,
+    )
     return RunPlan(
         variants=variants,
         cells=cells,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,7 @@ from promptyard.runs.limits import MAX_OUTPUT_BYTES
 from promptyard.runs.planning import PlanError, RunPlan, require_keys
 from promptyard.runs.state import CELL, VARIANT, get_run
 from promptyard.storage import db
+from promptyard.storage.raw_response import compact_raw, full_raw
 from promptyard.storage.tables import Cell, CellStatus, Run, RunStatus, Variant, utcnow
 from promptyard.workspace import Workspace
 
@@ -101,29 +102,61 @@ def create_run(
             s.flush()
             assert row.id is not None
             variant_ids.append(row.id)
-        # Built a chunk at a time: a 50,000-cell plan never holds every row dict at once.
-        for start in range(0, len(plan.cells), INSERT_CHUNK):
-            rows = [
-                {
-                    "run_id": run.id,
-                    "variant_id": variant_ids[c.variant],
-                    "row_id": c.row_id,
-                    "row_index": c.row_index,
-                    "repeat": c.repeat,
-                    "inputs_json": c.inputs_json,
-                    "reference": c.reference,
-                    "messages_json": c.messages_json,
-                    "status": CellStatus.PENDING,
-                    "cached": False,
-                    "attempts": 0,
-                    "cache_key": guarded_key(c.cache_key, guard_tag),
-                }
-                for c in plan.cells[start : start + INSERT_CHUNK]
-            ]
-            s.execute(CELL.insert(), rows)
+        # Streamed a chunk at a time as plain tuples through the driver's executemany: a
+        # million-cell plan never holds its rows at once, and no statement is compiled per row.
+        insert_cells(s, run.id, variant_ids, plan.cells, guard_tag)
         return run.id
 
     return db.write(ws, store)
+
+
+_CELL_COLUMNS = (
+    "run_id", "variant_id", "row_id", "row_index", "repeat", "inputs_json", "reference",
+    "messages_json", "status", "cached", "attempts", "cache_key", "output_truncated",
+    "execution",
+)  # fmt: skip
+
+
+def insert_cells(
+    s: Session,
+    run_id: int,
+    variant_ids: list[int],
+    cells: Iterable[Any],
+    guard_tag: str | None = None,
+) -> int:
+    """Insert pending cells in batches of INSERT_CHUNK (executemany); return how many.
+
+    With `guard_tag` (a guarded run's `policy_tag`) each cache key carries the policy.
+    """
+    conn = s.connection()
+    if conn.dialect.name == "sqlite":
+        # Ten indexes on cell, one of them on a hash: a bigger page cache for this
+        # connection keeps their pages in memory while a big plan goes in.
+        conn.exec_driver_sql("PRAGMA cache_size = -32768")
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"INSERT INTO cell ({', '.join(_CELL_COLUMNS)}) "
+        f"VALUES ({', '.join([mark] * len(_CELL_COLUMNS))})"
+    )
+    pending = str(CellStatus.PENDING)
+    n = 0
+    chunk: list[tuple[Any, ...]] = []
+    for c in cells:
+        chunk.append(
+            (
+                run_id, variant_ids[c.variant], c.row_id, c.row_index, c.repeat, c.inputs_json,
+                c.reference, c.messages_json, pending, False, 0, guarded_key(c.cache_key, guard_tag),
+                False, 0,
+            )
+        )  # fmt: skip
+        if len(chunk) >= INSERT_CHUNK:
+            conn.exec_driver_sql(sql, chunk)
+            n += len(chunk)
+            chunk = []
+    if chunk:
+        conn.exec_driver_sql(sql, chunk)
+        n += len(chunk)
+    return n
 
 
 def require_run_keys(ws: Workspace, run_id: int) -> None:
@@ -197,20 +230,24 @@ def cap_output(text: str | None, max_bytes: int) -> tuple[str | None, bool]:
 
 def raw_without_output(raw: dict[str, Any] | None, text: str | None) -> dict[str, Any] | None:
     """The raw response with the answer's text left out: it is stored once, as the output."""
-    if raw is None or not text:
-        return raw
-    choices = raw.get("choices")
-    if not isinstance(choices, list):
-        return raw
-    out = dict(raw)
-    out["choices"] = []
-    for choice in choices:
-        message = choice.get("message") if isinstance(choice, dict) else None
-        if isinstance(message, dict) and message.get("content") == text:
-            choice = {**choice, "message": {**message, "content": None}}
-            out["promptyard_output"] = "the content of choices[0].message is the cell's output"
-        out["choices"].append(choice)
-    return out
+    return compact_raw(
+        raw, text=text, tool_calls=None, finish_reason=None, prompt_tokens=None,
+        completion_tokens=None,
+    )  # fmt: skip
+
+
+def full_raw_response(cell: Cell) -> Any:
+    """The cell's raw response as the provider sent it: the stored remainder with the
+    output, tool calls, finish reason and token counts put back from the cell's columns."""
+    return full_raw(
+        cell.raw_response_json,
+        output=cell.output,
+        output_truncated=cell.output_truncated,
+        tool_calls_json=cell.tool_calls_json,
+        finish_reason=cell.finish_reason,
+        prompt_tokens=cell.prompt_tokens,
+        completion_tokens=cell.completion_tokens,
+    )
 
 
 def cell_update(
@@ -221,8 +258,16 @@ def cell_update(
     max_output_bytes: int = MAX_OUTPUT_BYTES,
 ) -> dict[str, Any]:
     """The values a finished call stores on its cell (an `update(Cell)` row): the output
-    cut at `max_output_bytes` (and marked), the raw response without the output text."""
-    raw = raw_without_output(result.raw, result.text)
+    cut at `max_output_bytes` (and marked), the raw response without what other columns hold."""
+    # Only what no other column holds: full_raw_response puts the rest back for the trace.
+    raw = compact_raw(
+        result.raw,
+        text=result.text,
+        tool_calls=result.tool_calls or None,
+        finish_reason=result.finish_reason,
+        prompt_tokens=result.prompt_tokens,
+        completion_tokens=result.completion_tokens,
+    )
     output, truncated = cap_output(result.text, max_output_bytes)
     return {
         "id": todo.cell_id,
@@ -237,7 +282,9 @@ def cell_update(
         "ttft_ms": result.ttft_ms,
         "error_kind": result.error_kind,
         "error_message": result.error_message,
-        "raw_response_json": json.dumps(raw, default=str) if raw is not None else None,
+        "raw_response_json": (
+            json.dumps(raw, default=str, separators=(",", ":")) if raw is not None else None
+        ),
         "tool_calls_json": json.dumps(result.tool_calls) if result.tool_calls else None,
         "guardrail_json": json.dumps(result.guardrail) if result.guardrail else None,
         "cached": False,

@@ -85,28 +85,6 @@ class RunSummary:
         return d
 
 
-@dataclass
-class RunProgress:
-    """Live progress of a run for a progress bar."""
-
-    run_id: int
-    status: str
-    total: int
-    done: int
-    ok: int
-    errors: int
-    cached: int
-    cost_usd: float
-    elapsed_s: float
-    eta_s: float | None
-    message: str | None
-    cancel_requested: bool
-
-    @property
-    def fraction(self) -> float:
-        return self.done / self.total if self.total else 1.0
-
-
 def aware(value: datetime | None) -> datetime | None:
     """`value` in UTC with its timezone (SQLite hands back naive datetimes)."""
     if value is not None and value.tzinfo is None:
@@ -292,37 +270,6 @@ def list_runs(ws: Workspace, kind: str | None = RunKind.RUN, limit: int = 200) -
         return _summaries(s, runs)
 
 
-def run_progress(ws: Workspace, run_id: int) -> RunProgress:
-    """Done/total, errors, spend, elapsed and an estimate of the time left."""
-    with db.session(ws) as s:
-        run = get_run(s, run_id)
-        c = _cell_counts(s, [run_id]).get(run_id, {"ok": 0, "errors": 0, "cached": 0, "cost": 0.0})
-        status = effective_status(run)
-        started = aware(run.started_at)
-        elapsed = float(run.wall_s or 0.0)
-        if status == RunStatus.RUNNING and started is not None:
-            elapsed += max(0.0, (utcnow() - started).total_seconds())
-        done = c["ok"] + c["errors"]
-        eta: float | None = None
-        if status == RunStatus.RUNNING and done > c["cached"] and elapsed > 0:
-            rate = (done - c["cached"]) / elapsed
-            eta = (run.total_cells - done) / rate if rate > 0 else None
-        return RunProgress(
-            run_id=run_id,
-            status=status,
-            total=run.total_cells,
-            done=done,
-            ok=c["ok"],
-            errors=c["errors"],
-            cached=c["cached"],
-            cost_usd=c["cost"],
-            elapsed_s=elapsed,
-            eta_s=eta,
-            message=run.message,
-            cancel_requested=run.cancel_requested,
-        )
-
-
 def cancel_run(ws: Workspace, run_id: int) -> None:
     """Ask the run's worker to stop; a run with no live worker is marked cancelled now."""
 
@@ -348,17 +295,25 @@ def claim_run(ws: Workspace, run_id: int, reset_cancel: bool) -> Run:
 
 
 def finish_run(
-    ws: Workspace, run_id: int, elapsed: float, status: str, message: str | None
-) -> None:
+    ws: Workspace,
+    run_id: int,
+    elapsed: float,
+    status: str,
+    message: str | None,
+    only_if_running: bool = False,
+) -> bool:
     """Store how an execution of the run ended; add its `elapsed` seconds to the wall time.
 
     A run that ran to its end (`completed`) is `completed` only when every cell is ok:
     with error cells it is `completed with errors`, and `failed` when no cell is ok; the
-    message counts the errors per kind, so they can be resumed.
+    message counts the errors per kind, so they can be resumed. With `only_if_running`
+    a run no longer running is left as it is. Returns whether the run was changed.
     """
 
-    def apply(s: Session) -> None:
+    def apply(s: Session) -> bool:
         run = get_run(s, run_id)
+        if only_if_running and run.status != RunStatus.RUNNING:
+            return False
         run.status = status
         run.message = message
         run.finished_at = utcnow()
@@ -368,8 +323,9 @@ def finish_run(
         if status == RunStatus.COMPLETED:
             run.status, run.message = _outcome(s, run_id)
         s.add(run)
+        return True
 
-    db.write(ws, apply)
+    return db.write(ws, apply)
 
 
 def count_errors_by_kind(s: Session, run_id: int) -> dict[str, int]:

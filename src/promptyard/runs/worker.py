@@ -9,11 +9,15 @@ progress to the database; pages poll it.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
 import threading
+import time
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session
 
@@ -66,10 +70,7 @@ def spawn(ws: Workspace, ident: int, kind: JobKind | str = JobKind.RUN) -> int:
         mark_job_started(ws, ident, None)
     log = log_path(ws, ident, kind)
     log.parent.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ)
-    env[HOME_ENV] = str(ws.root)
-    src = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
+    env = _child_env(ws)
     with open(log, "ab") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "promptyard.runs.worker", str(kind), str(ident)],
@@ -99,6 +100,96 @@ def start_run_worker(ws: Workspace, run_id: int) -> int:
     return spawn(ws, run_id, JobKind.RUN)
 
 
+CELLS = "cells"  # the mode of a child that shares a run's cells with its parent
+
+
+def _child_env(ws: Workspace) -> dict[str, str]:
+    env = dict(os.environ)
+    env[HOME_ENV] = str(ws.root)
+    src = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
+    return env
+
+
+def sensible_workers(requested: int | None, cells: int, concurrency: int) -> tuple[int, str | None]:
+    """How many worker processes to use for `cells` at `concurrency`, and a note when the
+    request was cut: at most one per core (each is CPU-bound), one per call slot, and one
+    per MIN_CELLS_PER_WORKER cells (a process costs a second or two to start)."""
+    cores = os.cpu_count() or 1
+    wanted = cores if requested is None else requested
+    cap = max(1, min(cores, concurrency, cells // MIN_CELLS_PER_WORKER or 1))
+    if wanted <= cap:
+        return max(1, wanted), None
+    note = None
+    if requested is not None:
+        note = (
+            f"--workers {requested} is more than this run can use: using {cap} "
+            f"({cores} cores, concurrency {concurrency}, {cells} cells to send)"
+        )
+    return cap, note
+
+
+MIN_CELLS_PER_WORKER = 200
+
+
+def spawn_cell_workers(
+    ws: Workspace, run_id: int, execution: int, count: int, limits: Any
+) -> list[subprocess.Popen[bytes]]:
+    """Start `count` child processes that share execution `execution` of the run with this
+    one (`python -m promptyard.runs.worker cells ...`); they stop when this one dies."""
+    log = log_path(ws, run_id)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    args = json.dumps(asdict(limits))
+    procs = []
+    with open(log, "ab") as out:
+        for _ in range(count):
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "promptyard.runs.worker", CELLS, str(run_id),
+                     str(execution), str(count + 1), str(os.getpid()), args],
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    env=_child_env(ws),
+                    cwd=str(ws.root),
+                )
+            )  # fmt: skip
+    return procs
+
+
+def stop_children(procs: list[subprocess.Popen[bytes]]) -> None:
+    """Ask child workers to stop (their unstored cells go back when their leases lapse)."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    reap_children(procs, 5.0)
+
+
+def reap_children(procs: list[subprocess.Popen[bytes]], timeout_s: float = 30.0) -> None:
+    """Wait for child workers to exit (they do once nothing is left); kill a straggler."""
+    deadline = time.monotonic() + timeout_s
+    for proc in procs:
+        try:
+            proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _cells_main(args: list[str]) -> int:
+    from promptyard.runs.cellwork import CellWorker, Limits
+    from promptyard.workspace import current_workspace
+
+    run_id, execution, hint, parent = (int(a) for a in args[:4])
+    limits = Limits(**json.loads(args[4]))
+    worker = CellWorker(
+        current_workspace(), run_id, execution, limits, hint=hint, parent_pid=parent
+    )
+    outcome = asyncio.run(worker.run())
+    print(f"run {run_id}: worker {os.getpid()} stored {outcome.stored} cells", flush=True)
+    return 0
+
+
 def _parse(args: list[str]) -> tuple[JobKind, int] | None:
     if len(args) == 1 and args[0].isdigit():
         return JobKind.RUN, int(args[0])  # the older form: a run id alone
@@ -114,7 +205,10 @@ def main(argv: list[str] | None = None) -> int:
     from promptyard.workspace import current_workspace
 
     configure_offline_defaults()
-    parsed = _parse(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) == 6 and argv[0] == CELLS:
+        return _cells_main(argv[1:])
+    parsed = _parse(argv)
     if parsed is None:
         kinds = "|".join(JobKind)
         print(f"usage: python -m promptyard.runs.worker [{kinds}] ID", file=sys.stderr)

@@ -23,15 +23,12 @@ from promptyard.storage.tables import (
     JobStatus,
     LabelingSession,
     PairwiseVote,
-    PromptLink,
     Rating,
     Run,
     RunKind,
     RunStatus,
     Score,
     Span,
-    SpanKind,
-    SpanStatus,
     TraceFeedback,
     Variant,
     VariantRatingStats,
@@ -39,6 +36,7 @@ from promptyard.storage.tables import (
     utcnow,
 )
 from promptyard.storage.tables_online import OnlineCursor, SpanScore
+from promptyard.storage.tables_traces import PromptLink, SpanKind, SpanStatus
 
 __all__ = [
     "ALL_TABLES",

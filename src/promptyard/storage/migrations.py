@@ -24,6 +24,7 @@ from promptyard.storage.migrations_production import (
     m015_monitoring_indexes,
 )
 from promptyard.storage.migrations_robustness import m023_robustness
+from promptyard.storage.migrations_workers import m017_workers
 
 _V1_TABLES = """
 CREATE TABLE run (
@@ -333,4 +334,5 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("021_playground_calls", m021_playground_calls),
     ("022_guardrails", m022_guardrails),
     ("023_robustness", m023_robustness),
+    ("017_workers", m017_workers),
 ]

@@ -5,13 +5,11 @@ Kept apart from tables.py (which re-exports them in ALL_TABLES) so each module s
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+from promptyard.storage.clock import utcnow
 
 
 class SpanScore(SQLModel, table=True):
@@ -34,7 +32,7 @@ class SpanScore(SQLModel, table=True):
     score: float | None = None
     reason: str | None = None
     judge_cost_usd: float | None = None
-    created_at: datetime = Field(default_factory=_now)
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class OnlineCursor(SQLModel, table=True):

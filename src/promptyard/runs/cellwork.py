@@ -1,0 +1,400 @@
+"""One worker's share of a run: claim cells in batches, send them, store them, renew.
+
+`CellWorker.run()` sends the cells it claims through `promptyard.models.complete` with
+asyncio: one lane per model (its share of the model's concurrency and the run's, the
+model's rpm through slots shared in the database), retries with backoff that honour
+Retry-After, a per-call and a per-cell timeout. Finished cells go to one writer task that
+stores them in batches while the lease holds, renews the lease and the shares, and notices
+a cancel or a budget stop. No transaction spans a call. Any number of such workers, in
+any processes, can work on one run at once (`promptyard.runs.claims`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+
+from promptyard.guardrails import RunGuard, load_run_guard
+from promptyard.runs import claims, shares
+from promptyard.runs.lanes import Lane, Limits, Outcome, SharedRate, call_model
+from promptyard.runs.limits import Slots, backoff
+from promptyard.runs.records import (
+    CellTodo,
+    cell_update,
+)
+from promptyard.runs.state import VARIANT, get_run
+from promptyard.storage import db
+from promptyard.storage.tables import Variant, utcnow
+from promptyard.workspace import Workspace
+
+if TYPE_CHECKING:
+    from promptyard.models import Completion
+
+log = logging.getLogger(__name__)
+
+FLUSH_S = 0.5  # the writer stores and polls cancel this often
+WRITE_BATCH = 500
+CANCEL_GRACE_S = 2.0
+POLL_S = 0.5  # how often a lane with nothing to claim looks again (others' leases)
+MAX_CLAIM = 256
+RENEW_S = 2.0  # at most this long between renewals: a joining worker soon gets a share
+
+
+class CellWorker:
+    """A worker of one run in this process (see the module's docstring)."""
+
+    def __init__(
+        self,
+        ws: Workspace,
+        run_id: int,
+        execution: int,
+        limits: Limits,
+        *,
+        hint: int = 1,
+        done: int = 0,
+        total: int = 0,
+        on_progress: Callable[[int, int], None] | None = None,
+        patient: bool = False,
+        parent_pid: int | None = None,
+    ) -> None:
+        self.ws, self.run_id, self.execution, self.limits = ws, run_id, execution, limits
+        self.owner = claims.new_owner()
+        self.hint, self.done, self.total = hint, done, total
+        self.on_progress, self.patient, self.parent_pid = on_progress, patient, parent_pid
+        self.outcome = Outcome()
+        self.results: asyncio.Queue[tuple[dict[str, Any], float] | None] = asyncio.Queue(
+            maxsize=WRITE_BATCH * 4
+        )
+        self.stop = asyncio.Event()
+        self.healthy = asyncio.Event()  # the lease is renewed: calls may go out
+        self.global_slots = Slots(0)
+        self.lanes: dict[str, Lane] = {}
+        self.lane_of: dict[int, Lane] = {}
+        self.cap: float | None = None
+        self.concurrency = 1
+        self.guard: RunGuard | None = None
+
+    # --- set-up -----------------------------------------------------------------------
+
+    def _load(self) -> None:
+        from promptyard.models import resolve_model
+
+        with db.session(self.ws) as s:
+            run = get_run(s, self.run_id)
+            concurrency, cap = run.concurrency, run.max_cost_usd
+            self.guard = load_run_guard(self.ws, run)  # the run's guardrail policy, or None
+            variants = list(
+                s.execute(
+                    select(Variant)
+                    .where(VARIANT.c.run_id == self.run_id)
+                    .order_by(VARIANT.c.position)
+                ).scalars()
+            )
+        self.concurrency, self.cap = max(1, int(concurrency)), cap
+        for v in variants:
+            assert v.id is not None
+            lane = self.lanes.get(v.model)
+            if lane is None:
+                endpoint = resolve_model(self.ws, v.model)
+                limit = max(1, min(self.concurrency, endpoint.max_concurrency or self.concurrency))
+                lane = Lane(v.model, endpoint, limit)
+                if endpoint.rpm:
+                    lane.rate = SharedRate(self.ws, endpoint.name, endpoint.rpm)
+                self.lanes[v.model] = lane
+            lane.parameters[v.id] = json.loads(v.parameters_json or "{}")
+            self.lane_of[v.id] = lane
+
+    async def _renew(self) -> None:
+        wants = {
+            shares.RUN_SLOTS: self.concurrency,
+            **{m: ln.limit for m, ln in self.lanes.items()},
+        }
+        # What this worker may use until the renewal returns: its current limit (calls can
+        # start meanwhile) or more if a shrink left calls in flight. Recorded as held, so
+        # the others never take slots this worker may still be using.
+        in_use = {shares.RUN_SLOTS: self.global_slots.may_use}
+        in_use.update({m: ln.slots.may_use for m, ln in self.lanes.items()})
+        renewal = await asyncio.to_thread(
+            shares.renew, self.ws, self.run_id, self.owner, wants, self.hint, in_use
+        )
+        await self.global_slots.resize(renewal.slots[shares.RUN_SLOTS])
+        for model, lane in self.lanes.items():
+            await lane.slots.resize(renewal.slots[model])
+        held = sum(len(ln.queue) for ln in self.lanes.values())
+        if renewal.renewed < held:  # paused past the lease: others took some of our cells
+            await self._drop_lost()
+        self._notice(renewal.flags)
+
+    async def _drop_lost(self) -> None:
+        mine = await asyncio.to_thread(claims.owned_ids, self.ws, self.run_id, self.owner)
+        for lane in self.lanes.values():
+            lane.queue = deque(c for c in lane.queue if c.cell_id in mine)
+
+    def _notice(self, flags: claims.Flags) -> None:
+        if flags.cancel and not self.outcome.cancelled:
+            self.outcome.cancelled = True
+            self.stop.set()
+        if flags.budget_stopped and not self.outcome.budget_stopped:
+            self.outcome.budget_stopped = True
+            self.stop.set()
+
+    # --- claiming ---------------------------------------------------------------------
+
+    async def _next(self, lane: Lane) -> CellTodo | None:
+        async with lane.lock:
+            while not lane.queue:
+                if self.stop.is_set() or lane.done:
+                    return None
+                if lane.slots.limit == 0 or not self.healthy.is_set():
+                    await asyncio.sleep(0.1)  # no share of the model yet, or paused
+                    continue
+                try:
+                    if await self._look(lane):
+                        continue
+                except DBAPIError as exc:
+                    if not self.patient:
+                        raise
+                    log.warning(
+                        "run %s: cannot claim cells (%s); retrying", self.run_id, _brief(exc)
+                    )
+                    await asyncio.sleep(POLL_S)
+                    continue
+                if lane.done:
+                    return None
+                await asyncio.sleep(POLL_S)  # other workers hold the rest: wait on them
+            return lane.queue.popleft()
+
+    async def _look(self, lane: Lane) -> bool:
+        """Claim more of the lane's cells; True when there may be more to take now. A lane
+        with nothing left anywhere is marked done."""
+        if await self._refill(lane) or self.stop.is_set():
+            return True
+        if lane.cursor != claims.START:
+            lane.cursor = claims.START  # look again from the start: freed leases
+            return True
+        await asyncio.to_thread(claims.break_dead_leases, self.ws, self.run_id)
+        left = await asyncio.to_thread(
+            claims.remaining, self.ws, self.run_id, self.execution, list(lane.parameters)
+        )
+        lane.done = not left
+        return False
+
+    async def _refill(self, lane: Lane) -> int:
+        size = max(4, min(MAX_CLAIM, lane.slots.limit * 2))
+        got = await asyncio.to_thread(
+            claims.claim_cells,
+            self.ws,
+            self.run_id,
+            self.owner,
+            self.execution,
+            list(lane.parameters),
+            lane.cursor,
+            size,
+        )
+        if not got:
+            return 0
+        lane.cursor = got[-1].position
+        todo = [CellTodo(c.cell_id, c.variant_id, c.repeat, c.messages_json) for c in got]
+        if self.cap is not None:
+            from promptyard.runs.pricing import price_cells
+
+            variants = {vid: (lane.endpoint, p) for vid, p in lane.parameters.items()}
+            await asyncio.to_thread(price_cells, todo, variants)
+            fit = await asyncio.to_thread(
+                claims.reserve_budget,
+                self.ws,
+                self.run_id,
+                self.owner,
+                [(t.cell_id, t.budget_estimate) for t in todo],
+            )
+            if fit < len(todo):
+                self.outcome.budget_stopped = True
+                self.stop.set()
+            todo = todo[:fit]
+        lane.queue.extend(todo)
+        return len(todo)
+
+    # --- sending ----------------------------------------------------------------------
+
+    async def process(self, lane: Lane, item: CellTodo) -> None:
+        lim = self.limits
+        started = utcnow()
+        # Every attempt, and every wait between them, fits in the cell's total timeout.
+        total_s = max(0.001, lim.total_timeout_s)
+        deadline = time.monotonic() + total_s
+        attempts = 0
+        result: Completion | None = None
+        while True:
+            if lane.rate is not None:
+                await lane.rate.wait()
+            await self.healthy.wait()
+            async with lane.slots, self.global_slots:
+                attempts += 1
+                left = max(0.001, deadline - time.monotonic())
+                result = await call_model(self.ws, lane, item, min(lim.timeout_s, left), self.guard)
+            if (
+                result.ok
+                or not result.retryable
+                or attempts >= lim.max_attempts
+                or self.stop.is_set()
+            ):
+                break
+            wait = backoff(
+                attempts - 1, result.retry_after_s, lim.backoff_base_s, lim.max_backoff_s
+            )
+            if time.monotonic() + wait >= deadline - 0.05:
+                result.error_message = (
+                    f"{result.error_message or result.error_kind}; gave up after {attempts} "
+                    f"attempt(s): the cell's total timeout is {total_s:g} s"
+                )
+                break
+            await asyncio.sleep(wait)
+        row = cell_update(item, result, attempts, started, lim.max_output_bytes)
+        await self.results.put((row, item.budget_estimate))
+
+    async def sender(self, lane: Lane) -> None:
+        while not self.stop.is_set():
+            item = await self._next(lane)
+            if item is None:
+                return
+            await self.process(lane, item)
+
+    # --- storing ----------------------------------------------------------------------
+
+    async def _store(self, batch: list[tuple[dict[str, Any], float]]) -> None:
+        rows = [row for row, _ in batch]
+        reserved = {row["id"]: est for row, est in batch}
+        while True:
+            try:
+                stored, flags = await asyncio.to_thread(
+                    claims.record_cells,
+                    self.ws,
+                    self.run_id,
+                    self.owner,
+                    self.execution,
+                    rows,
+                    reserved,
+                )
+                break
+            except DBAPIError as exc:
+                if not self.patient:
+                    raise
+                # The database went away: keep the batch, stop sending, try again.
+                self.healthy.clear()
+                log.warning("run %s: cannot store cells (%s); retrying", self.run_id, _brief(exc))
+                await asyncio.sleep(POLL_S * 2)
+        self.outcome.stored += len(stored)
+        self._notice(flags)
+        if self.on_progress is not None:
+            if self.hint > 1:
+                done = await asyncio.to_thread(
+                    claims.done_count, self.ws, self.run_id, self.execution
+                )
+            else:
+                done = self.done + self.outcome.stored
+            self.on_progress(done, self.total)
+
+    async def writer(self) -> None:
+        """Store finished cells in batches, renew the lease, notice a cancel."""
+        batch: list[tuple[dict[str, Any], float]] = []
+        flush_at = time.monotonic() + FLUSH_S
+        renew_every = min(claims.lease_seconds() / 3, RENEW_S)
+        renew_at = time.monotonic() + renew_every
+        healthy_until = time.monotonic() + claims.lease_seconds() * 0.8
+        finished = False
+        while True:
+            wait = flush_at - time.monotonic()
+            if not finished and wait > 0 and len(batch) < WRITE_BATCH:
+                try:
+                    item = await asyncio.wait_for(self.results.get(), wait)
+                except TimeoutError:
+                    pass  # nothing new within the flush interval: store what there is
+                else:
+                    if item is None:
+                        finished = True
+                    else:
+                        batch.append(item)
+                        continue
+            await self._store(batch)
+            batch = []
+            flush_at = time.monotonic() + FLUSH_S
+            if self.parent_pid is not None and os.getppid() != self.parent_pid:
+                self.outcome.cancelled = True  # the run's own process is gone: stop
+                self.stop.set()
+            if not self.healthy.is_set():
+                renew_at = 0.0  # stored again after an outage: renew now, then send
+            if not finished and time.monotonic() >= renew_at:
+                try:
+                    await self._renew()
+                    renew_at = time.monotonic() + renew_every
+                    healthy_until = time.monotonic() + claims.lease_seconds() * 0.8
+                    self.healthy.set()
+                except DBAPIError as exc:
+                    if not self.patient:
+                        raise
+                    log.warning("run %s: cannot renew the lease (%s)", self.run_id, _brief(exc))
+                    renew_at = time.monotonic() + POLL_S * 2
+                    if time.monotonic() > healthy_until:
+                        self.healthy.clear()  # the lease may lapse: send nothing new
+            if finished:
+                return
+
+    async def run(self) -> Outcome:
+        """Work on the run until it has nothing left to claim, is cancelled or hits its
+        budget; give back what was claimed and not stored."""
+        await asyncio.to_thread(self._load)
+        await self._renew()
+        self.healthy.set()
+        writer_task = asyncio.create_task(self.writer())
+        senders = [
+            asyncio.create_task(self.sender(lane))
+            for lane in self.lanes.values()
+            for _ in range(lane.limit)
+        ]
+        pending = set(senders)
+        try:
+            while pending:
+                _, pending = await asyncio.wait(pending, timeout=0.2)
+                if writer_task.done() and pending:
+                    # The writer failed (the database went away): nothing more can be
+                    # stored, so stop sending and report its error.
+                    await _drop(pending)
+                    writer_task.result()
+                if self.outcome.cancelled and pending:
+                    # Give calls in flight a moment, then drop them: their cells go back.
+                    _, pending = await asyncio.wait(pending, timeout=CANCEL_GRACE_S)
+                    await _drop(pending)
+                    pending = set()
+            for task in senders:
+                if not task.cancelled() and task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+            await self.results.put(None)
+            await writer_task
+        finally:
+            if not writer_task.done():
+                writer_task.cancel()
+            try:
+                await asyncio.to_thread(claims.release, self.ws, self.run_id, self.owner)
+            except Exception as exc:  # the leases lapse on their own
+                log.warning("run %s: could not give back claimed cells: %s", self.run_id, exc)
+        return self.outcome
+
+
+def _brief(exc: DBAPIError) -> str:
+    """The first line of a database error (the driver's own words, no SQL)."""
+    return (str(exc.orig or exc).strip().splitlines() or ["?"])[0][:200]
+
+
+async def _drop(tasks: set[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,116 @@
+"""The parts of a cell worker: its lanes (one per model), call limits, shared rpm, outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from promptyard.models import ErrorKind
+from promptyard.runs import claims, shares
+from promptyard.runs.limits import Slots
+from promptyard.runs.records import CellTodo, error_completion, provider_bug_completion
+from promptyard.workspace import Workspace
+
+if TYPE_CHECKING:
+    from promptyard.guardrails import RunGuard
+    from promptyard.models import Completion, ModelEndpoint
+
+
+@dataclass
+class Limits:
+    """How each call is sent: timeouts, output cap and the retry policy."""
+
+    timeout_s: float
+    total_timeout_s: float
+    max_output_bytes: int
+    max_attempts: int
+    backoff_base_s: float
+    max_backoff_s: float
+
+
+class SharedRate:
+    """A model's rpm limit over every worker: call slots granted from the database."""
+
+    def __init__(self, ws: Workspace, model: str, rpm: int) -> None:
+        self.ws, self.model, self.rpm = ws, model, rpm
+        self.interval = 60.0 / rpm
+        self.batch = max(1, min(50, rpm // 60))  # about a second of slots per grant
+        self.times: deque[float] = deque()
+        self.lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        """Return when this worker's next granted slot has come."""
+        async with self.lock:
+            if not self.times:
+                start = await asyncio.to_thread(
+                    shares.grant_rate_slots, self.ws, self.model, self.rpm, self.batch
+                )
+                self.times.extend(start + i * self.interval for i in range(self.batch))
+            at = self.times.popleft()
+        delay = at - time.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+@dataclass
+class Lane:
+    """One model's part of the run in this worker: endpoint, shares and claimed cells."""
+
+    model: str
+    endpoint: ModelEndpoint
+    limit: int  # the model's concurrency over every worker
+    parameters: dict[int, dict[str, Any]] = field(default_factory=dict)  # by variant id
+    queue: deque[CellTodo] = field(default_factory=deque)
+    cursor: tuple[int, int, int] = claims.START
+    slots: Slots = field(default_factory=lambda: Slots(0))
+    rate: SharedRate | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    done: bool = False
+
+
+@dataclass
+class Outcome:
+    """How this worker's part ended."""
+
+    cancelled: bool = False
+    budget_stopped: bool = False
+    stored: int = 0
+
+
+async def call_model(
+    ws: Workspace, lane: Lane, item: CellTodo, timeout_s: float, guard: RunGuard | None = None
+) -> Completion:
+    """One attempt of a cell's call; a timeout or a provider's exception is an error Completion.
+
+    With `guard` (the run's guardrail policy) the call goes through it.
+    """
+    from promptyard.models import ModelCall, complete
+
+    call = ModelCall(
+        endpoint=lane.endpoint,
+        messages=json.loads(item.messages_json),
+        parameters=lane.parameters[item.variant_id],
+        repeat=item.repeat,
+        timeout_s=timeout_s,
+    )
+    t = time.monotonic()
+    try:
+        # A safety net over the provider's own timeout: a call never hangs a run.
+        async with asyncio.timeout(timeout_s + 1.0):  # no extra task per call
+            if guard is not None:
+                return await guard.complete(call, item.variant_id)
+            return await complete(call)
+    except TimeoutError:
+        return error_completion(
+            ErrorKind.TIMEOUT,
+            f"no answer within {timeout_s:g} s",
+            (time.monotonic() - t) * 1000,
+        )
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # a provider bug must not abort the run
+        return provider_bug_completion(exc, lane.endpoint, ws, (time.monotonic() - t) * 1000)
