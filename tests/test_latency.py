@@ -1,10 +1,15 @@
-"""Recorded latency is the provider's: the simulator at a known fixed latency, and the
-latency each cell records, first cells included.
+"""Recorded latency is the provider's: servers at a known fixed latency, and the latency
+each cell records, first cells included.
 
 The bounds are generous on purpose (this is not a speed test of the machine): they hold
 for any recorded latency near the server's, and fail when a cell's latency carries the
 client's start-up, first connection or queueing (the first cells once recorded ~1,650 ms
 against a simulator that answered at once).
+
+The run goes to the benchmarks' fixed-latency server (raw asyncio, microseconds per
+answer) rather than the simulator: at concurrency 64 the lean client asks the simulator
+for more answers a second than it can give (about 450 here), so the simulator itself
+answers late, and the late answer is what the provider really took.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import asyncio
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,9 +31,11 @@ from promptyard.storage import db
 from promptyard.storage.tables import Cell, Variant
 
 LATENCY_MS = 5.0
-SMART_FACTOR = 2.0  # sim-smart answers twice as slowly as sim-fast (simulator catalog)
+SMART_FACTOR = 2.0  # `smart` answers twice as slowly as `fast`
 SLACK_MS = 100.0  # far above scheduling noise, far below start-up or warm-up costs
+FIRST_SLACK_MS = 200.0  # the first cells: far below the ~700 ms the I/O thread once recorded
 CELLS = 128
+FIXED_SERVER = Path(__file__).resolve().parent.parent / "benchmarks" / "latency_server.py"
 
 
 SERVE = (
@@ -67,6 +75,36 @@ def slow_sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         proc.wait(timeout=10)
 
 
+@pytest.fixture
+def fixed_models(workspace: Any) -> Iterator[dict[str, float]]:
+    """Two models.yaml models on fixed-latency servers (own processes): `fast` answers in
+    LATENCY_MS, `smart` in twice that. Yields each model's server latency."""
+    latencies = {"fast": LATENCY_MS, "smart": LATENCY_MS * SMART_FACTOR}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(FIXED_SERVER), str(ms)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for ms in latencies.values()
+    ]
+    try:
+        entries = ""
+        for name, proc in zip(latencies, procs, strict=True):
+            assert proc.stdout is not None
+            url = proc.stdout.readline().strip()
+            assert url.startswith("http://127.0.0.1:"), url
+            entries += f"  {name}:\n    model: openai/fixed\n    api_base: {url}\n"
+        (workspace.root / "models.yaml").write_text("models:\n" + entries)
+        yield latencies
+    finally:
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.close()
+            proc.wait(timeout=10)
+
+
 def _latencies(ws: Any, run_id: int) -> dict[str, list[float]]:
     with db.session(ws) as s:
         models = {v.id: v.model for v in s.execute(select(Variant)).scalars()}
@@ -80,14 +118,14 @@ def _latencies(ws: Any, run_id: int) -> dict[str, list[float]]:
 
 
 def test_every_cell_records_the_servers_latency_first_cells_included(
-    workspace: Any, slow_sim: str
+    workspace: Any, fixed_models: dict[str, float]
 ) -> None:
     # Two models share 64 global slots with 64 workers each: cells queue for a slot, and
     # that wait is Promptyard's, not the provider's; so is this loop's backlog of answers.
     plan = runs.plan_run(
         workspace,
         [("summarize", None)],
-        ["sim-fast", "sim-smart"],
+        list(fixed_models),
         ("summaries", None),
         slice="head:16",
         repeats=CELLS // 32,
@@ -95,14 +133,14 @@ def test_every_cell_records_the_servers_latency_first_cells_included(
     run_id = runs.create_run(workspace, plan, concurrency=64, use_cache=False)
     runs.run_sync(workspace, run_id)
     recorded = _latencies(workspace, run_id)
-    for model, factor in (("sim-fast", 1.0), ("sim-smart", SMART_FACTOR)):
-        server_ms = LATENCY_MS * factor
+    for model, server_ms in fixed_models.items():
         values = recorded[model]
         assert len(values) == CELLS // 2
         assert min(values) >= server_ms - 1, (model, values)
-        # The first cells are not checked here: on one CI run in three the first cells of
-        # the second model still recorded ~700 ms (the I/O thread's stamps wait on the
-        # GIL while the run loop starts up); issue 14 stays open for it.
+        # the first cells (client start-up, first connections: before, every one of them
+        # carried ~280 ms of it), and the median overall. The median of the first eight,
+        # not their max: on a loaded machine one call can be descheduled for real.
+        assert sorted(values[:8])[4] <= server_ms + FIRST_SLACK_MS, (model, values[:8])
         assert sorted(values)[len(values) // 2] <= server_ms + SLACK_MS / 2, values
 
 
