@@ -114,7 +114,7 @@ class _LoopSessions:
         try:
             yield
         finally:
-            for session in list(self.by_url.values()):
+            for session, _proxy in list(self.by_url.values()):
                 await session.close()
 
 
@@ -124,8 +124,9 @@ _loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopSessions] = (
 _loops_lock = threading.Lock()
 
 
-async def session_for(base_url: str) -> Any:
-    """The aiohttp session of the running loop for `base_url`, made on first use."""
+async def session_for(base_url: str) -> tuple[Any, str | None]:
+    """The aiohttp session of the running loop for `base_url`, made on first use, and the
+    proxy from the environment to send through (None: direct)."""
     loop = asyncio.get_running_loop()
     sessions = _loops.get(loop)
     if sessions is None:
@@ -133,11 +134,23 @@ async def session_for(base_url: str) -> Any:
             sessions = _loops.setdefault(loop, _LoopSessions())
     session = sessions.by_url.get(base_url)
     if session is None:
-        session = sessions.by_url[base_url] = _new_session()
+        session = sessions.by_url[base_url] = (_new_session(), env_proxy(base_url))
         if sessions.closer is None:
             sessions.closer = sessions.close()
             await anext(sessions.closer)  # known to the loop's async generators from now
     return session
+
+
+def env_proxy(base_url: str) -> str | None:
+    """The proxy that the environment (`HTTPS_PROXY`, `NO_PROXY`, ...) names for
+    `base_url`, read once per session rather than per request."""
+    import urllib.parse
+    import urllib.request
+
+    parts = urllib.parse.urlsplit(base_url)
+    if not parts.hostname or urllib.request.proxy_bypass(parts.hostname):
+        return None
+    return urllib.request.getproxies().get(parts.scheme) or None
 
 
 def _new_session() -> Any:
@@ -149,7 +162,10 @@ def _new_session() -> Any:
     return aiohttp.ClientSession(
         connector=connector,
         timeout=aiohttp.ClientTimeout(total=None),  # each call's own bound applies
-        trust_env=True,  # proxies and certificates from the environment, as httpx does
+        # The proxy is looked up once (`env_proxy`): with trust_env, aiohttp would look up
+        # the proxy and ~/.netrc in a thread for every request.
+        trust_env=False,
+        cookie_jar=aiohttp.DummyCookieJar(),  # an API answer's cookies are not kept
         headers={"Accept": "application/json", "User-Agent": "promptyard"},
     )
 

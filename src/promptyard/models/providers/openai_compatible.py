@@ -99,9 +99,10 @@ class OpenAICompatibleProvider:
         partial: list[str] = []
         try:
             async with asyncio.timeout(call.timeout_s):  # a stream included: one bound in all
-                session = await session_for(base)
+                session, proxy = await session_for(base)
                 return await _post(
                     session,
+                    proxy,
                     f"{base}/chat/completions",
                     body,
                     headers,
@@ -135,6 +136,7 @@ class OpenAICompatibleProvider:
 
 async def _post(
     session: Any,
+    proxy: str | None,
     url: str,
     body: dict[str, Any],
     headers: dict[str, str],
@@ -144,7 +146,7 @@ async def _post(
     partial: list[str],
     on_delta: Callable[[str], None] | None,
 ) -> Completion:
-    async with session.post(url, data=orjson.dumps(body), headers=headers) as response:
+    async with session.post(url, data=orjson.dumps(body), headers=headers, proxy=proxy) as response:
         if response.status >= 400:
             raise status_error(response.status, await response.read(), response.headers)
         if call.stream and "event-stream" in response.headers.get("Content-Type", ""):
