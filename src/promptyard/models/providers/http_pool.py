@@ -21,6 +21,7 @@ Latency is the wire's, measured two ways and the smaller kept (`CallTiming.laten
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import socket
 import struct
@@ -39,7 +40,7 @@ KEEPALIVE_S = 30.0
 _TCP_INFO = getattr(socket, "TCP_INFO", None) if sys.platform.startswith("linux") else None
 _TCP_INFO_LEN = 104
 # struct tcp_info: 8 bytes of u8 fields, then u32s; last_data_sent at 44, last_data_recv at 52
-_LAST_SENT_RECV = struct.Struct("<I4xI")
+_LAST_SENT_RECV = struct.Struct("=I4xI")  # host byte order, as the kernel fills it
 _MAX_TICK_MS = 10  # HZ=100, the coarsest kernel clock in use
 
 
@@ -170,14 +171,10 @@ def _new_session() -> Any:
     )
 
 
-_connector_cls: list[type] = []
-
-
+@functools.cache
 def _connector_class() -> type:
     """aiohttp's TCP connector, stamping the call's `CallTiming` as a connection is handed
     out (the request is written right after) and keeping its transport for the kernel."""
-    if _connector_cls:
-        return _connector_cls[0]
     import aiohttp
 
     class StampingConnector(aiohttp.TCPConnector):  # type: ignore[misc]
@@ -189,5 +186,4 @@ def _connector_class() -> type:
                 timing.sent_at = time.perf_counter()
             return conn
 
-    _connector_cls.append(StampingConnector)
     return StampingConnector

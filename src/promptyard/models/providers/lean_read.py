@@ -30,11 +30,8 @@ def _latency(timing: CallTiming, at: float, started: float) -> float:
     return wire if wire is not None else (at - started) * 1000
 
 
-def read_answer(
-    call: ModelCall, key: str | None, data: Any, timing: CallTiming, arrived: float
-) -> Completion:
-    """The completion of a JSON answer whose last byte was read at `arrived`."""
-    latency = _latency(timing, arrived, arrived)
+def read_answer(call: ModelCall, key: str | None, data: Any, latency: float) -> Completion:
+    """The completion of a JSON answer that took `latency` ms on the wire."""
     if not isinstance(data, dict):
         return failure(
             call, ErrorKind.INVALID_RESPONSE, "the response is not a JSON object", latency, key

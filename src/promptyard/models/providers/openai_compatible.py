@@ -146,6 +146,7 @@ async def _post(
     partial: list[str],
     on_delta: Callable[[str], None] | None,
 ) -> Completion:
+    started = time.perf_counter()
     async with session.post(url, data=orjson.dumps(body), headers=headers, proxy=proxy) as response:
         if response.status >= 400:
             raise status_error(response.status, await response.read(), response.headers)
@@ -153,7 +154,12 @@ async def _post(
             return await read_stream(call, key, response, timing, partial, on_delta)
         data = await response.read()
         arrived = time.perf_counter()
-    return read_answer(call, key, orjson.loads(data), timing, arrived)
+        # timed now, while the connection is still this call's (the kernel's figures are
+        # the connection's latest request and answer)
+        latency = timing.since_sent_ms(arrived)
+    if latency is None:  # no connection was stamped: the time around the request
+        latency = (arrived - started) * 1000
+    return read_answer(call, key, orjson.loads(data), latency)
 
 
 def _as_api_error(exc: Exception) -> Exception:
