@@ -223,5 +223,6 @@ def test_a_process_stalled_while_the_answer_arrives_still_records_the_wire_time(
 
     result = asyncio.run(go())
     assert result.ok, result.error_message
-    assert stalled and stalled[0] > 200, stalled  # the stall really was long
-    assert 19 <= result.latency_ms <= 20 + 60, (result.latency_ms, stalled)
+    assert stalled and stalled[0] > 300, stalled  # the stall really was long
+    # the server's 20 ms, and a loaded machine's scheduling; far below the stall
+    assert 19 <= result.latency_ms <= 20 + 130, (result.latency_ms, stalled)
