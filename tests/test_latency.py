@@ -33,7 +33,7 @@ from promptyard.storage.tables import Cell, Variant
 LATENCY_MS = 5.0
 SMART_FACTOR = 2.0  # `smart` answers twice as slowly as `fast`
 SLACK_MS = 100.0  # far above scheduling noise, far below start-up or warm-up costs
-FIRST_SLACK_MS = 200.0  # the first cells: far below the ~700 ms the I/O thread once recorded
+FIRST_SLACK_MS = 200.0  # the first cells: far below the ~700 ms once recorded
 CELLS = 128
 FIXED_SERVER = Path(__file__).resolve().parent.parent / "benchmarks" / "latency_server.py"
 
