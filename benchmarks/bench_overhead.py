@@ -139,9 +139,7 @@ def bench(url: str, ws: Any, calls: int, concurrency: int, rounds: int) -> None:
     )
     clients: dict[str, Callable[[], int]] = {
         "AsyncOpenAI (plain SDK)": lambda: run_sdk(url, calls, concurrency),
-        "models.complete (lean path)": lambda: run_complete(
-            url, calls, concurrency, False
-        ),
+        "models.complete (lean path)": lambda: run_complete(url, calls, concurrency, False),
         "models.complete, provider: litellm (litellm.acompletion)": lambda: run_complete(
             url, calls, concurrency, True
         ),
