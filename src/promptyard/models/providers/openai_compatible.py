@@ -111,6 +111,7 @@ class OpenAICompatibleProvider:
                     timing,
                     partial,
                     on_delta,
+                    call.parameters.get("extra_query") or None,
                 )
         except TimeoutError:
             return failure(
@@ -145,21 +146,23 @@ async def _post(
     timing: CallTiming,
     partial: list[str],
     on_delta: Callable[[str], None] | None,
+    query: dict[str, Any] | None = None,
 ) -> Completion:
     started = time.perf_counter()
-    async with session.post(url, data=orjson.dumps(body), headers=headers, proxy=proxy) as response:
+    data = orjson.dumps(body)
+    async with session.post(url, data=data, headers=headers, proxy=proxy, params=query) as response:
         if response.status >= 400:
             raise status_error(response.status, await response.read(), response.headers)
         if call.stream and "event-stream" in response.headers.get("Content-Type", ""):
             return await read_stream(call, key, response, timing, partial, on_delta)
-        data = await response.read()
+        answer = await response.read()
         arrived = time.perf_counter()
         # timed now, while the connection is still this call's (the kernel's figures are
         # the connection's latest request and answer)
         latency = timing.since_sent_ms(arrived)
     if latency is None:  # no connection was stamped: the time around the request
         latency = (arrived - started) * 1000
-    return read_answer(call, key, orjson.loads(data), latency)
+    return read_answer(call, key, orjson.loads(answer), latency)
 
 
 def _as_api_error(exc: Exception) -> Exception:
