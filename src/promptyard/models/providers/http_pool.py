@@ -115,8 +115,12 @@ class _LoopSessions:
         try:
             yield
         finally:
-            for session, _proxy in list(self.by_url.values()):
+            sessions, self.by_url = list(self.by_url.values()), {}
+            for session, _proxy in sessions:
                 await session.close()
+            # a session refers to its loop: drop the entry, or the weak key never dies
+            with _loops_lock:
+                _loops.pop(asyncio.get_running_loop(), None)
 
 
 _loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopSessions] = (
