@@ -5,7 +5,7 @@ The simulator runs in its own process at 50 ms latency; every client makes the s
 
 - `AsyncOpenAI`: the plain SDK, `chat.completions.create` (the baseline);
 - `models.complete`: what the engine calls; the simulator is OpenAI-compatible, so its
-  provider is the `openai` SDK with a shared pooled client;
+  provider is the lean path (a shared aiohttp session, no SDK);
 - `models.complete` for the same endpoint with `provider: litellm`: through
   `litellm.acompletion` (what any non-OpenAI-compatible endpoint pays);
 - the engine: `runs.run_sync` of a 2,000-cell run (one template, cache off), so
@@ -139,9 +139,7 @@ def bench(url: str, ws: Any, calls: int, concurrency: int, rounds: int) -> None:
     )
     clients: dict[str, Callable[[], int]] = {
         "AsyncOpenAI (plain SDK)": lambda: run_sdk(url, calls, concurrency),
-        "models.complete (openai SDK provider)": lambda: run_complete(
-            url, calls, concurrency, False
-        ),
+        "models.complete (lean path)": lambda: run_complete(url, calls, concurrency, False),
         "models.complete, provider: litellm (litellm.acompletion)": lambda: run_complete(
             url, calls, concurrency, True
         ),

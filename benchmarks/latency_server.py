@@ -6,7 +6,10 @@ held for exactly LATENCY_MS after its request has been read (a streamed answer s
 first token then, and finishes at once). Raw asyncio HTTP/1.1 with keep-alive, so the
 server spends microseconds per call and stays far from saturation at the benchmark's
 concurrencies. `GET /stats` returns the server's own measure of each answer: from the
-request read to the answer written, in ms, in arrival order.
+request read to the answer written, in ms, in arrival order. `GET /stats/wire` measures
+from the request's arrival in the kernel instead (Linux `TCP_INFO`, in the kernel's clock
+ticks), so it also counts the time the request waited for this process to run: on a
+loaded machine, the figure a client's wire time can be held to.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
+import struct
 import sys
 import time
 
@@ -53,10 +58,24 @@ def _chunk(model: str, delta: dict[str, str], finish: str | None, usage: bool = 
     return b"data: " + json.dumps(body).encode() + b"\n\n"
 
 
+def _received_ms_ago(writer: asyncio.StreamWriter) -> float:
+    """How long ago the kernel last received data on this connection (0 off Linux)."""
+    option = getattr(socket, "TCP_INFO", None)
+    sock = writer.get_extra_info("socket")
+    if option is None or sock is None or not sys.platform.startswith("linux"):
+        return 0.0
+    try:
+        info = sock.getsockopt(socket.IPPROTO_TCP, option, 104)
+        return float(struct.unpack_from("=I", info, 52)[0])
+    except (OSError, struct.error):
+        return 0.0
+
+
 class FixedLatencyServer:
     def __init__(self, latency_ms: float) -> None:
         self.latency_s = latency_ms / 1000
         self.served_ms: list[float] = []
+        self.wire_ms: list[float] = []
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -70,8 +89,10 @@ class FixedLatencyServer:
                         length = int(line.split(":", 1)[1])
                 body = await reader.readexactly(length) if length else b""
                 read_at = time.perf_counter()
+                arrived_at = read_at - _received_ms_ago(writer) / 1000
                 if method == "GET" and path.startswith("/stats"):
-                    self._respond(writer, json.dumps(self.served_ms).encode())
+                    stats = self.wire_ms if path.startswith("/stats/wire") else self.served_ms
+                    self._respond(writer, json.dumps(stats).encode())
                     continue
                 request = json.loads(body or b"{}")
                 model = str(request.get("model", "fixed"))
@@ -91,7 +112,9 @@ class FixedLatencyServer:
                     writer.write(b"0\r\n\r\n")
                 else:
                     self._respond(writer, _completion(model))
-                self.served_ms.append((time.perf_counter() - read_at) * 1000)
+                written_at = time.perf_counter()
+                self.served_ms.append((written_at - read_at) * 1000)
+                self.wire_ms.append((written_at - arrived_at) * 1000)
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass

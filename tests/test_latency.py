@@ -1,10 +1,17 @@
-"""Recorded latency is the provider's: the simulator at a known fixed latency, and the
-latency each cell records, first cells included.
+"""Recorded latency is the provider's: servers at a known fixed latency, and the latency
+each cell records, first cells included.
 
 The bounds are generous on purpose (this is not a speed test of the machine): they hold
 for any recorded latency near the server's, and fail when a cell's latency carries the
 client's start-up, first connection or queueing (the first cells once recorded ~1,650 ms
 against a simulator that answered at once).
+
+The run goes to the benchmarks' fixed-latency server (raw asyncio, microseconds per
+answer) rather than the simulator: at concurrency 64 the lean client asks the simulator
+for more answers a second than it can give (about 450 here), so the simulator itself
+answers late, and the late answer is what the provider really took. On a machine too
+loaded to run even that server on time, the bounds follow what the server says it took
+(from each request's arrival in its kernel), not its nominal latency.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import asyncio
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,46 +33,42 @@ from promptyard.storage import db
 from promptyard.storage.tables import Cell, Variant
 
 LATENCY_MS = 5.0
-SMART_FACTOR = 2.0  # sim-smart answers twice as slowly as sim-fast (simulator catalog)
+SMART_FACTOR = 2.0  # `smart` answers twice as slowly as `fast`
 SLACK_MS = 100.0  # far above scheduling noise, far below start-up or warm-up costs
+FIRST_SLACK_MS = 200.0  # the first cells: far below the ~700 ms once recorded
 CELLS = 128
-
-
-SERVE = (
-    "import sys\n"
-    "from promptyard.models import start_simulator\n"
-    "handle = start_simulator(latency_ms=float(sys.argv[1]))\n"
-    "print(handle.url, flush=True)\n"
-    "sys.stdin.read()\n"
-)
+FIXED_SERVER = Path(__file__).resolve().parent.parent / "benchmarks" / "latency_server.py"
 
 
 @pytest.fixture
-def slow_sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The simulator at a fixed latency (no jitter) in a process of its own, so that its
-    answers are not held up by this process's work."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SERVE, str(LATENCY_MS)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+def fixed_models(workspace: Any) -> Iterator[dict[str, tuple[float, str]]]:
+    """Two models.yaml models on fixed-latency servers (own processes): `fast` answers in
+    LATENCY_MS, `smart` in twice that. Yields each model's latency and server url."""
+    latencies = {"fast": LATENCY_MS, "smart": LATENCY_MS * SMART_FACTOR}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(FIXED_SERVER), str(ms)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for ms in latencies.values()
+    ]
     try:
-        assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
-        assert url.startswith("http://127.0.0.1:"), url
-        monkeypatch.setenv("PROMPTYARD_SIMULATOR_URL", url)
-        # The server's own first answers load its token counter: the server's warm-up,
-        # sent with plain httpx, so Promptyard's client stays as cold as a fresh process.
-        for model in ("sim-fast", "sim-smart"):
-            body = {"model": model, "messages": [{"role": "user", "content": "warm up"}]}
-            httpx.post(f"{url}/chat/completions", json=body, timeout=30).raise_for_status()
-        yield url
+        entries, models = "", {}
+        for (name, ms), proc in zip(latencies.items(), procs, strict=True):
+            assert proc.stdout is not None
+            url = proc.stdout.readline().strip()
+            assert url.startswith("http://127.0.0.1:"), url
+            entries += f"  {name}:\n    model: openai/fixed\n    api_base: {url}\n"
+            models[name] = (ms, url)
+        (workspace.root / "models.yaml").write_text("models:\n" + entries)
+        yield models
     finally:
-        assert proc.stdin is not None
-        proc.stdin.close()
-        proc.terminate()
-        proc.wait(timeout=10)
+        for proc in procs:
+            assert proc.stdin is not None
+            proc.stdin.close()
+            proc.wait(timeout=10)
 
 
 def _latencies(ws: Any, run_id: int) -> dict[str, list[float]]:
@@ -79,15 +83,23 @@ def _latencies(ws: Any, run_id: int) -> dict[str, list[float]]:
         return out
 
 
+def _server_wire_ms(url: str) -> list[float]:
+    """The server's own measure of its answers, from each request's arrival in its kernel
+    to the answer written: what the server really took, on a machine too loaded to run
+    it on time (a 5 ms server then takes 60)."""
+    values: list[float] = httpx.get(url.replace("/v1", "/stats/wire"), timeout=30).json()
+    return values
+
+
 def test_every_cell_records_the_servers_latency_first_cells_included(
-    workspace: Any, slow_sim: str
+    workspace: Any, fixed_models: dict[str, tuple[float, str]]
 ) -> None:
     # Two models share 64 global slots with 64 workers each: cells queue for a slot, and
     # that wait is Promptyard's, not the provider's; so is this loop's backlog of answers.
     plan = runs.plan_run(
         workspace,
         [("summarize", None)],
-        ["sim-fast", "sim-smart"],
+        list(fixed_models),
         ("summaries", None),
         slice="head:16",
         repeats=CELLS // 32,
@@ -95,24 +107,32 @@ def test_every_cell_records_the_servers_latency_first_cells_included(
     run_id = runs.create_run(workspace, plan, concurrency=64, use_cache=False)
     runs.run_sync(workspace, run_id)
     recorded = _latencies(workspace, run_id)
-    for model, factor in (("sim-fast", 1.0), ("sim-smart", SMART_FACTOR)):
-        server_ms = LATENCY_MS * factor
+    for model, (server_ms, url) in fixed_models.items():
         values = recorded[model]
         assert len(values) == CELLS // 2
         assert min(values) >= server_ms - 1, (model, values)
-        # The first cells are not checked here: on one CI run in three the first cells of
-        # the second model still recorded ~700 ms (the I/O thread's stamps wait on the
-        # GIL while the run loop starts up); issue 14 stays open for it.
-        assert sorted(values)[len(values) // 2] <= server_ms + SLACK_MS / 2, values
+        # What the server took: its fixed latency, or more when the machine ran it late.
+        took = sorted(_server_wire_ms(url))
+        median_took = max(server_ms, took[len(took) // 2])
+        slow_took = max(server_ms, took[int(len(took) * 0.9)])
+        # the first cells (client start-up, first connections: before, every one of them
+        # carried ~280 ms of it), and the median overall. The median of the first eight,
+        # not their max: on a loaded machine one call can be descheduled for real.
+        assert sorted(values[:8])[4] <= slow_took + FIRST_SLACK_MS, (model, values[:8], took)
+        assert sorted(values)[len(values) // 2] <= median_took + SLACK_MS / 2, (values, took)
 
 
-def test_a_streamed_call_times_its_first_token_from_the_wire(workspace: Any, slow_sim: str) -> None:
-    endpoint = resolve_model(workspace, "sim-fast")
+def test_a_streamed_call_times_its_first_token_from_the_wire(
+    workspace: Any, fixed_models: dict[str, tuple[float, str]]
+) -> None:
+    server_ms, url = fixed_models["fast"]
+    endpoint = resolve_model(workspace, "fast")
     messages = [{"role": "user", "content": "Say something long."}]
     call = ModelCall(endpoint=endpoint, messages=messages, stream=True)
     result = asyncio.run(complete(call))
     assert result.ok, result.error_message
     assert result.ttft_ms is not None
-    # the simulator spreads its latency over the stream: the first token comes before the end
+    # the server sends its first token after its latency, then finishes at once
     assert 0 < result.ttft_ms <= result.latency_ms
-    assert LATENCY_MS - 2 <= result.latency_ms <= LATENCY_MS + SLACK_MS
+    took = max(server_ms, *_server_wire_ms(url))
+    assert server_ms - 2 <= result.latency_ms <= took + SLACK_MS

@@ -1,8 +1,9 @@
 """Providers: one `ModelCall` in, one `Completion` out, through the provider its endpoint names.
 
-Built in: `openai_compatible` (the `openai` SDK, for the simulator and local servers) and
-`litellm` (everything else). Plugins add kinds through `promptyard.providers` entry points.
-Neither the `openai` SDK nor litellm is imported until a call needs it.
+Built in: `openai_compatible` (the lean path: one shared aiohttp session per endpoint, for
+the simulator and OpenAI-compatible servers) and `litellm` (everything else). Plugins add
+kinds through `promptyard.providers` entry points. Neither the `openai` SDK nor litellm is
+ever imported on the lean path; litellm is imported on the first call that needs it.
 """
 
 # kept for callers of the former flat module (`providers.estimate_cost`, `.count_tokens`)

@@ -40,7 +40,7 @@ RETRYABLE_KINDS = frozenset(
 class ProviderKind(StrEnum):
     """The built-in providers; a plugin's provider kind is the name of its entry point."""
 
-    OPENAI_COMPATIBLE = "openai_compatible"  # the `openai` SDK against an api_base
+    OPENAI_COMPATIBLE = "openai_compatible"  # the lean aiohttp path against an api_base
     LITELLM = "litellm"  # everything else, through litellm's public API
 
 

@@ -16,7 +16,6 @@ from typing import Any
 from promptyard.models.pricing import estimate_cost
 from promptyard.models.providers.base import Completion, ErrorKind, ModelCall
 from promptyard.models.providers.errors import describe, error_kind, retry_after, scrub
-from promptyard.models.providers.wire import timed
 from promptyard.prompts.tokens import count_tokens
 
 log = logging.getLogger(__name__)
@@ -161,21 +160,18 @@ async def complete_openai_shaped(
     """Await `send()` (an OpenAI-shaped chat response, or its stream when `call.stream`) and
     read it into a `Completion`; any exception becomes an error kind.
 
-    Latency runs from the request leaving the client to the last byte of the answer, and
-    `ttft_ms` to the arrival of the first streamed text, both as the transport stamped
-    them on the wire (`wire.py`); a transport that stamps nothing (litellm's own clients)
-    is timed from `send()`. The whole call, a stream included, ends at `call.timeout_s`.
+    Latency and `ttft_ms` are timed from `send()` (litellm's own clients stamp nothing on
+    the wire; the lean path, `openai_compatible.py`, times its calls on the wire itself).
+    The whole call, a stream included, ends at `call.timeout_s`.
     A stream that ends without a `finish_reason` is an `invalid_response` that keeps the
     partial text.
     """
-    timing = timed()
     started = time.perf_counter()
     ttft: float | None = None
     text_parts: list[str] = []
 
     def elapsed_ms() -> float:
-        wire = timing.latency_ms
-        return wire if wire is not None else (time.perf_counter() - started) * 1000
+        return (time.perf_counter() - started) * 1000
 
     try:
         async with asyncio.timeout(call.timeout_s):  # a stream included: one bound in all
@@ -216,12 +212,7 @@ async def complete_openai_shaped(
                         _add_tool_deltas(calls, delta)
                     if piece:
                         if ttft is None:
-                            wire_ttft = timing.since_sent_ms(timing.last_chunk_at)
-                            ttft = (
-                                wire_ttft
-                                if wire_ttft is not None
-                                else (time.perf_counter() - started) * 1000
-                            )
+                            ttft = elapsed_ms()
                         text_parts.append(piece)
                         if on_delta is not None:
                             on_delta(piece)

@@ -1,96 +1,44 @@
-"""OpenAI-compatible endpoints through the `openai` SDK: the simulator, vLLM, Ollama's /v1,
-LM Studio, llama.cpp, a LiteLLM proxy, any server with an OpenAI chat API at `api_base`.
+"""OpenAI-compatible endpoints on the lean path: the simulator, vLLM, Ollama's /v1, LM Studio,
+llama.cpp, a LiteLLM proxy, any server with an OpenAI chat API at `api_base`.
 
-One `AsyncOpenAI` client per (event loop, base url, key), kept for the loop's life; its
-transport sends on the process's I/O thread (`wire.py`), whose pool keeps connections
-warm across runs. The SDK's own retries are off (the run engine retries).
-The `openai` SDK is imported on the first call, not at import.
+A call is one POST to `{api_base}/chat/completions` on the running loop's shared aiohttp
+session for that `api_base` (`http_pool.py`), its body written and read with orjson: no
+`openai` SDK, no litellm, no per-call client or logging objects. It reads the answer the
+way the SDK does (a JSON body, or server-sent events with usage in the last chunk) and
+fails with the exceptions the SDK would raise (`http_errors.py`), so error kinds and
+Retry-After come out as before. The run engine does the retrying.
 """
 
 from __future__ import annotations
 
-import inspect
+import asyncio
 import os
-import threading
-import weakref
+import time
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
+
+import orjson
 
 from promptyard.models.endpoints import ModelEndpoint, api_key
 from promptyard.models.providers.base import Completion, ErrorKind, ModelCall
-from promptyard.models.providers.completions import complete_openai_shaped, failure
+from promptyard.models.providers.completions import failure
+from promptyard.models.providers.errors import describe, error_kind, retry_after
+from promptyard.models.providers.http_errors import (
+    APIConnectionError,
+    APITimeoutError,
+    status_error,
+)
+from promptyard.models.providers.http_pool import CallTiming, session_for, start_timing
 from promptyard.models.providers.keys import missing_key, missing_key_message
-from promptyard.models.providers.wire import io_loop, timed_transport
+from promptyard.models.providers.lean_read import read_answer, read_stream
 from promptyard.models.simulator import REPEAT_HEADER, SIMULATOR_KEY_ENV, ensure_simulator
 
 #: litellm's prefixes for servers that speak the OpenAI API; dropped from the model name sent.
 OPENAI_COMPATIBLE_PREFIXES = frozenset(
     {"openai", "hosted_vllm", "lm_studio", "litellm_proxy", "custom_openai", "llamafile"}
 )
-
-_clients: weakref.WeakKeyDictionary[Any, dict[tuple[str | None, str], Any]] = (
-    weakref.WeakKeyDictionary()
-)
-_clients_lock = threading.Lock()
-
-
-def _client(base_url: str | None, key: str) -> Any:
-    """The shared client of this event loop for (base_url, key); httpx pools are per loop."""
-    import asyncio
-
-    loop = asyncio.get_running_loop()
-    with _clients_lock:
-        per_loop = _clients.setdefault(loop, {})
-        client = per_loop.get((base_url, key))
-        if client is None:
-            import sys
-
-            from openai import DEFAULT_CONNECTION_LIMITS, AsyncOpenAI, DefaultAsyncHttpxClient
-
-            # whichever HTTP library (httpx, or its fork) this SDK version is built on
-            httpx = sys.modules[type(DEFAULT_CONNECTION_LIMITS).__module__.split(".")[0]]
-            # Bytes move on the I/O thread, which stamps when each request left and its
-            # answer arrived: latency is the wire's, not this loop's backlog (wire.py).
-            client = AsyncOpenAI(
-                base_url=base_url,
-                api_key=key,
-                max_retries=0,
-                http_client=DefaultAsyncHttpxClient(transport=timed_transport(httpx)),
-            )
-            per_loop[(base_url, key)] = client
-            _warm_up()
-        return client
-
-
-@lru_cache(maxsize=1)
-def _warm_up() -> None:
-    """Build the SDK's answer types and start the I/O loop before the first request: work
-    that holds the GIL for a while, done before any call is on the wire."""
-    from openai._models import construct_type
-    from openai.types.chat import ChatCompletion, ChatCompletionChunk
-
-    choice = {"index": 0, "finish_reason": "stop"}
-    usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
-    head = {"id": "warm-up", "created": 0, "model": "warm-up", "usage": usage}
-    construct_type(
-        type_=ChatCompletion,
-        value={**head, "object": "chat.completion", "choices": [{**choice, "message": {}}]},
-    )
-    construct_type(
-        type_=ChatCompletionChunk,
-        value={**head, "object": "chat.completion.chunk", "choices": [{**choice, "delta": {}}]},
-    )
-    io_loop()
-
-
-@lru_cache(maxsize=1)
-def _sdk_parameters() -> frozenset[str]:
-    """The keyword arguments `chat.completions.create` takes; others go in the request body."""
-    from openai.resources.chat.completions import AsyncCompletions
-
-    names = set(inspect.signature(AsyncCompletions.create).parameters)
-    return frozenset(names - {"self", "model", "messages", "stream", "timeout"})
+# request options of the SDK's `create` that are not part of the JSON body
+_NOT_IN_BODY = frozenset({"extra_headers", "extra_body", "extra_query", "timeout"})
 
 
 def model_name(endpoint: ModelEndpoint) -> str:
@@ -101,34 +49,30 @@ def model_name(endpoint: ModelEndpoint) -> str:
     return bare if bare and prefix in OPENAI_COMPATIBLE_PREFIXES else model
 
 
-def request(call: ModelCall) -> dict[str, Any]:
-    """The keyword arguments of the SDK call for `call` (the repeat index in a header)."""
-    params = dict(call.parameters)
-    headers = dict(params.pop("extra_headers", None) or {})
-    # the repeat index travels in a header: providers ignore it, the simulator varies on it
-    headers[REPEAT_HEADER] = str(call.repeat)
-    extra_body = dict(params.pop("extra_body", None) or {})
-    known = _sdk_parameters()
-    kwargs: dict[str, Any] = {k: v for k, v in params.items() if k in known}
-    extra_body.update({k: v for k, v in params.items() if k not in known})
-    kwargs.update(
-        model=model_name(call.endpoint),
-        messages=call.messages,
-        timeout=call.timeout_s,
-        extra_headers=headers,
-    )
+def request(call: ModelCall, key: str | None) -> tuple[dict[str, Any], dict[str, str]]:
+    """The JSON body and the headers of the POST for `call` (the repeat index in a header),
+    as the SDK would send them: parameters in the body, `extra_body` merged into it."""
+    params = call.parameters
+    headers = {"Content-Type": "application/json", REPEAT_HEADER: str(call.repeat)}
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    body: dict[str, Any] = {"model": model_name(call.endpoint), "messages": call.messages}
+    if _NOT_IN_BODY.isdisjoint(params):
+        body.update(params)
+    else:
+        body.update((k, v) for k, v in params.items() if k not in _NOT_IN_BODY)
+        body.update(params.get("extra_body") or {})
+        headers.update({k: str(v) for k, v in (params.get("extra_headers") or {}).items()})
     if call.tools is not None:
-        kwargs["tools"] = call.tools
-    if extra_body:
-        kwargs["extra_body"] = extra_body
+        body["tools"] = call.tools
     if call.stream:
-        kwargs["stream"] = True
-        kwargs["stream_options"] = {"include_usage": True}
-    return kwargs
+        body["stream"] = True
+        body["stream_options"] = {"include_usage": True}
+    return body, headers
 
 
 class OpenAICompatibleProvider:
-    """Calls one endpoint's OpenAI chat API with the `openai` SDK."""
+    """Calls one endpoint's OpenAI chat API over the loop's shared aiohttp session."""
 
     def __init__(self, endpoint: ModelEndpoint) -> None:
         self.endpoint = endpoint
@@ -146,9 +90,93 @@ class OpenAICompatibleProvider:
             key = os.environ.get(SIMULATOR_KEY_ENV) or None  # `promptyard simulate --api-key`
         if key is None and (variable := missing_key(endpoint)):
             return failure(call, ErrorKind.AUTH, missing_key_message(endpoint, variable), 0.0, None)
-        # local servers take any key; the SDK wants one
-        client = _client(base_url, key or "no-key")
-        kwargs = request(call)
-        return await complete_openai_shaped(
-            call, key, lambda: client.chat.completions.create(**kwargs), on_delta
-        )
+        base = (
+            base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
+        ).rstrip("/")
+        body, headers = request(call, key or "no-key")  # local servers take any key
+        timing = start_timing()
+        started = time.perf_counter()
+        partial: list[str] = []
+        try:
+            async with asyncio.timeout(call.timeout_s):  # a stream included: one bound in all
+                session, proxy = await session_for(base)
+                return await _post(
+                    session,
+                    proxy,
+                    f"{base}/chat/completions",
+                    body,
+                    headers,
+                    call,
+                    key,
+                    timing,
+                    partial,
+                    on_delta,
+                    call.parameters.get("extra_query") or None,
+                )
+        except TimeoutError:
+            return failure(
+                call,
+                ErrorKind.TIMEOUT,
+                f"no complete answer within {call.timeout_s:g} s",
+                (time.perf_counter() - started) * 1000,
+                key,
+                text="".join(partial) or None,
+            )
+        except Exception as exc:  # every provider failure becomes an error kind
+            exc = _as_api_error(exc)
+            return failure(
+                call,
+                error_kind(exc),
+                describe(exc),
+                (time.perf_counter() - started) * 1000,
+                key,
+                retry_after=retry_after(exc),
+                text="".join(partial) or None,
+            )
+
+
+async def _post(
+    session: Any,
+    proxy: str | None,
+    url: str,
+    body: dict[str, Any],
+    headers: dict[str, str],
+    call: ModelCall,
+    key: str | None,
+    timing: CallTiming,
+    partial: list[str],
+    on_delta: Callable[[str], None] | None,
+    query: dict[str, Any] | None = None,
+) -> Completion:
+    started = time.perf_counter()
+    data = orjson.dumps(body)
+    async with session.post(url, data=data, headers=headers, proxy=proxy, params=query) as response:
+        if response.status >= 400:
+            raise status_error(response.status, await response.read(), response.headers)
+        if call.stream and "event-stream" in response.headers.get("Content-Type", ""):
+            return await read_stream(call, key, response, timing, partial, on_delta)
+        answer = await response.read()
+        arrived = time.perf_counter()
+        # timed now, while the connection is still this call's (the kernel's figures are
+        # the connection's latest request and answer)
+        latency = timing.since_sent_ms(arrived)
+    if latency is None:  # no connection was stamped: the time around the request
+        latency = (arrived - started) * 1000
+    return read_answer(call, key, orjson.loads(answer), latency)
+
+
+def _as_api_error(exc: Exception) -> Exception:
+    """aiohttp's exception as the SDK's for the same failure (others unchanged)."""
+    import aiohttp
+
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        # the body was cut off: what httpx calls an incomplete chunked read
+        wrapped: Exception = APIConnectionError(f"incomplete chunked read: {exc}")
+    elif isinstance(exc, aiohttp.ServerTimeoutError):
+        wrapped = APITimeoutError(f"Request timed out: {exc}")
+    elif isinstance(exc, aiohttp.ClientError):
+        wrapped = APIConnectionError(f"Connection error: {exc}")
+    else:
+        return exc
+    wrapped.__cause__ = exc
+    return wrapped

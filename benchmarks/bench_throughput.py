@@ -1,0 +1,400 @@
+"""Throughput side by side: how close each client gets to the provider's limit.
+
+A fixed-latency OpenAI-compatible server (an aiohttp app in this file, its own process,
+not the product's simulator) answers every chat call after exactly LATENCY ms, so the
+physical limit of a client at concurrency C is C / LATENCY calls a second. For each
+configuration (cells x latency x concurrency) the contenders run interleaved (the order
+rotates each round) and repeated, each in a fresh process:
+
+- a bare aiohttp client (one session, a semaphore): the server's and the machine's ceiling;
+- raw `openai.AsyncOpenAI` (its default client), a semaphore;
+- `promptyard run` through the CLI, start-up included (a fresh `promptyard` process,
+  cache off, cells stored in the workspace's SQLite database), with 1, 2 and N workers
+  when `promptyard run --help` offers `--workers`.
+
+Per contender (the median over the rounds): calls/s from exec to the last answer
+(start-up included), calls/s between the first and the last request the server saw, the share of the
+limit, the ratio to the bare client, CPU per cell (user + system, the process and the
+children it waited for), peak RSS (the largest process) and database bytes per cell.
+
+    PYTHONPATH=src .venv/bin/python benchmarks/bench_throughput.py [--quick]
+        [--cells 2000,20000] [--latencies 50,500] [--concurrency 32,128,512] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+MESSAGES = [
+    {"role": "system", "content": "Summarize the text in one sentence."},
+    {"role": "user", "content": "A short text to summarise, the same in every row."},
+]
+ANSWER = {
+    "id": "chatcmpl-fixed",
+    "object": "chat.completion",
+    "created": 0,
+    "model": "fixed",
+    "choices": [
+        {
+            "index": 0,
+            "message": {"role": "assistant", "content": "A fixed latency answer."},
+            "finish_reason": "stop",
+        }
+    ],
+    "usage": {"prompt_tokens": 24, "completion_tokens": 6, "total_tokens": 30},
+}
+
+
+# --- the server (its own process) -----------------------------------------------------
+
+
+def serve(latency_ms: float) -> None:
+    """`--serve MS`: print the base url, answer until stdin closes."""
+    import asyncio
+
+    from aiohttp import web
+
+    body = json.dumps(ANSWER).encode()
+    seen = {"count": 0, "first": 0.0, "last": 0.0}
+    delay = latency_ms / 1000
+
+    async def chat(request: web.Request) -> web.Response:
+        await request.read()
+        now = time.time()
+        if not seen["count"]:
+            seen["first"] = now
+        seen["count"] += 1
+        seen["last"] = now
+        await asyncio.sleep(delay)
+        return web.Response(body=body, content_type="application/json")
+
+    async def stats(request: web.Request) -> web.Response:
+        return web.json_response(seen)
+
+    async def reset(request: web.Request) -> web.Response:
+        seen.update(count=0, first=0.0, last=0.0)
+        return web.json_response(seen)
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", chat)
+        app.router.add_get("/stats", stats)
+        app.router.add_post("/reset", reset)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0, backlog=4096)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        print(f"http://127.0.0.1:{port}/v1", flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+        os._exit(0)
+
+    asyncio.run(main())
+
+
+# --- the plain clients (each in its own process) --------------------------------------
+
+
+def client(kind: str, url: str, cells: int, concurrency: int) -> None:
+    """`--client bare|openai URL CELLS C`: make the calls, print errors as JSON."""
+    import asyncio
+
+    async def bare() -> int:
+        import aiohttp
+
+        errors = 0
+        sem = asyncio.Semaphore(concurrency)
+        payload = json.dumps({"model": "fixed", "messages": MESSAGES}).encode()
+        headers = {"Content-Type": "application/json", "Authorization": "Bearer no-key"}
+        connector = aiohttp.TCPConnector(limit=concurrency)
+        async with aiohttp.ClientSession(connector=connector) as session:
+
+            async def one() -> None:
+                nonlocal errors
+                async with (
+                    sem,
+                    session.post(f"{url}/chat/completions", data=payload, headers=headers) as r,
+                ):
+                    data = json.loads(await r.read())
+                    errors += r.status != 200 or not data.get("choices")
+
+            await asyncio.gather(*(one() for _ in range(cells)))
+        return errors
+
+    async def sdk() -> int:
+        import openai
+
+        errors = 0
+        sem = asyncio.Semaphore(concurrency)
+        api = openai.AsyncOpenAI(base_url=url, api_key="no-key")
+
+        async def one() -> None:
+            nonlocal errors
+            async with sem:
+                try:
+                    r = await api.chat.completions.create(model="fixed", messages=MESSAGES)  # type: ignore[arg-type]
+                    errors += not r.choices
+                except openai.OpenAIError:
+                    errors += 1
+
+        await asyncio.gather(*(one() for _ in range(cells)))
+        await api.close()
+        return errors
+
+    errors = asyncio.run(bare() if kind == "bare" else sdk())
+    print(json.dumps({"errors": errors}))
+
+
+# --- the parent -------------------------------------------------------------------------
+
+
+def _get(url: str, path: str, method: str = "GET") -> dict[str, Any]:
+    req = urllib.request.Request(
+        url.replace("/v1", path), method=method, data=b"" if method == "POST" else None
+    )
+    with urllib.request.urlopen(req, timeout=30) as response:
+        data: dict[str, Any] = json.loads(response.read())
+        return data
+
+
+def _rusage_run(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> dict[str, Any]:
+    """Run `cmd` and reap it with wait4: wall, CPU seconds and peak RSS (MB) from the kernel."""
+    started = time.time()
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    out = proc.stdout.read()
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return {
+        "started": started,
+        "wall": time.time() - started,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "rss_mb": usage.ru_maxrss / 1024,
+        "out": out,
+        "err": err,
+        "code": proc.returncode,
+    }
+
+
+def _db_bytes(root: Path) -> int:
+    data = root / ".promptyard"
+    return sum(p.stat().st_size for p in data.rglob("*") if p.is_file()) if data.exists() else 0
+
+
+def _workers_supported(promptyard: str, env: dict[str, str]) -> bool:
+    out = subprocess.run([promptyard, "run", "--help"], env=env, capture_output=True, text=True)
+    return "--workers" in out.stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="2,000 cells, 50 ms, c=128, 1 round")
+    parser.add_argument("--cells", default="2000,20000")
+    parser.add_argument("--latencies", default="50,500")
+    parser.add_argument("--concurrency", default="32,128,512")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", default="", help="comma-separated contender names to run")
+    args = parser.parse_args()
+    if args.quick:
+        args.cells, args.latencies, args.concurrency, args.rounds = "2000", "50", "128", 1
+    configs = [
+        (int(n), float(lat), int(c))
+        for n in args.cells.split(",")
+        for lat in args.latencies.split(",")
+        for c in args.concurrency.split(",")
+    ]
+    env = {**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", "src")}
+    promptyard = str(Path(sys.executable).parent / "promptyard")
+    if not Path(promptyard).exists():
+        promptyard = shutil.which("promptyard") or "promptyard"
+    cores = os.cpu_count() or 1
+    contenders = ["bare aiohttp", "openai.AsyncOpenAI"]
+    if _workers_supported(promptyard, env):
+        contenders += [
+            f"promptyard run, {w} worker{'s' if w > 1 else ''}" for w in sorted({1, 2, cores})
+        ]
+    else:
+        contenders.append("promptyard run")
+        print("note: `promptyard run` has no --workers here: one process per run", flush=True)
+    if args.only:
+        contenders = [c for c in contenders if any(o.strip() in c for o in args.only.split(","))]
+
+    from promptyard.versioning.init import init_workspace
+
+    servers: dict[float, tuple[subprocess.Popen[str], str]] = {}
+    for lat in sorted({lat for _, lat, _ in configs}):
+        proc = subprocess.Popen(
+            [sys.executable, __file__, "--serve", str(lat)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        assert proc.stdout is not None
+        servers[lat] = (proc, proc.stdout.readline().strip())
+    rows: list[dict[str, Any]] = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            ws = init_workspace(Path(tmp) / "ws")
+            entries = "".join(
+                f"  fixed{lat:g}:\n    model: openai/fixed\n    api_base: {url}\n"
+                "    input_cost_per_token: 0.0000001\n    output_cost_per_token: 0.0000002\n"
+                for lat, (_, url) in servers.items()
+            )
+            (ws.root / "models.yaml").write_text("models:\n" + entries)
+            most_rows = min(2000, max(n for n, _, _ in configs))
+            (ws.root / "datasets" / "bench.jsonl").write_text(
+                "".join(
+                    json.dumps({"id": f"r{i}", "text": f"A short text to summarise, row {i}."})
+                    + "\n"
+                    for i in range(most_rows)
+                )
+            )
+            subprocess.run(["git", "add", "-A"], cwd=ws.root, check=True, capture_output=True)
+            subprocess.run(
+                ["git", "commit", "-qm", "bench"], cwd=ws.root, check=True, capture_output=True
+            )
+            for cells, lat, c in configs:
+                url = servers[lat][1]
+                limit = c / (lat / 1000)
+                results: dict[str, list[dict[str, Any]]] = {name: [] for name in contenders}
+                for r in range(args.rounds):
+                    order = contenders[r % len(contenders) :] + contenders[: r % len(contenders)]
+                    for name in order:
+                        results[name].append(
+                            _one(name, cells, lat, c, url, ws.root, promptyard, env)
+                        )
+                        m = results[name][-1]
+                        print(
+                            f"  {cells} cells {lat:g} ms c={c} round {r + 1}: {name}: "
+                            f"{m['calls_s']:.0f} calls/s ({m['active_s']:.0f} while calling), "
+                            f"{m['cpu_ms']:.2f} ms CPU/cell, {m['rss_mb']:.0f} MB",
+                            flush=True,
+                        )
+                bare = (
+                    statistics.median(m["calls_s"] for m in results[contenders[0]])
+                    if "bare" in contenders[0]
+                    else None
+                )
+                for name in contenders:
+                    ms = results[name]
+                    calls = statistics.median(m["calls_s"] for m in ms)
+                    rows.append(
+                        {
+                            "config": f"{cells:,} cells, {lat:g} ms, c={c}",
+                            "limit": limit,
+                            "name": name,
+                            "calls_s": calls,
+                            "active_s": statistics.median(m["active_s"] for m in ms),
+                            "share": calls / limit,
+                            "ratio": calls / bare if bare else None,
+                            "cpu_ms": statistics.median(m["cpu_ms"] for m in ms),
+                            "rss_mb": max(m["rss_mb"] for m in ms),
+                            "db_b": statistics.median(m["db_b"] for m in ms)
+                            if ms[0]["db_b"] is not None
+                            else None,
+                            "errors": sum(m["errors"] for m in ms),
+                            "first_s": statistics.median(m["first_call_s"] for m in ms),
+                            "wall_s": statistics.median(m["wall_s"] for m in ms),
+                        }
+                    )
+    finally:
+        for proc, _ in servers.values():
+            assert proc.stdin is not None
+            proc.stdin.close()
+            proc.wait(timeout=10)
+    _table(rows, args.rounds)
+
+
+def _one(
+    name: str,
+    cells: int,
+    lat: float,
+    c: int,
+    url: str,
+    root: Path,
+    promptyard: str,
+    env: dict[str, str],
+) -> dict[str, Any]:
+    _get(url, "/reset", "POST")
+    db_before = _db_bytes(root)
+    if name.startswith("promptyard run"):
+        rows = min(cells, 2000)
+        cmd = [promptyard, "run", "-p", "summarize", "-m", f"fixed{lat:g}", "-d", "bench"]
+        cmd += ["--limit", str(rows), "--repeats", str(max(1, cells // rows))]
+        cmd += ["--concurrency", str(c), "--no-cache", "--json"]
+        if "worker" in name:
+            cmd += ["--workers", name.split(", ")[1].split()[0]]
+        m = _rusage_run(cmd, {**env, "PROMPTYARD_HOME": str(root)}, cwd=root)
+        if m["code"] != 0:
+            raise SystemExit(f"{' '.join(cmd)} exited {m['code']}: {m['err'][-2000:]}")
+        errors = cells - _get(url, "/stats")["count"]
+        db_b: float | None = (_db_bytes(root) - db_before) / cells
+    else:
+        kind = "bare" if name.startswith("bare") else "openai"
+        m = _rusage_run([sys.executable, __file__, "--client", kind, url, str(cells), str(c)], env)
+        if m["code"] != 0:
+            raise SystemExit(f"{name} exited {m['code']}: {m['err'][-2000:]}")
+        errors = json.loads(m["out"].strip().splitlines()[-1])["errors"]
+        db_b = None
+    seen = _get(url, "/stats")
+    span = max(1e-9, seen["last"] - seen["first"] + lat / 1000)
+    to_last = max(1e-9, seen["last"] + lat / 1000 - m["started"])  # exec to the last answer
+    return {
+        "calls_s": cells / to_last,
+        "wall_s": m["wall"],
+        "active_s": seen["count"] / span,
+        "cpu_ms": m["cpu"] / cells * 1000,
+        "rss_mb": m["rss_mb"],
+        "db_b": db_b,
+        "errors": errors,
+        "first_call_s": seen["first"] - m["started"],
+    }
+
+
+def _table(rows: list[dict[str, Any]], rounds: int) -> None:
+    print()
+    print(
+        f"median of {rounds} round(s); calls/s from exec to the last answer (start-up "
+        "included); the process exits some time later (scoring, summaries: 'exit after s')"
+    )
+    print()
+    print(
+        "| configuration (limit calls/s) | client | calls/s | calls/s while calling | share of the limit "
+        "| ratio to bare | first call after s | exit after s | CPU ms/cell | peak RSS MB "
+        "| DB bytes/cell | errors |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for row in rows:
+        ratio = f"{row['ratio']:.2f}" if row["ratio"] is not None else "—"
+        db = f"{row['db_b']:,.0f}" if row["db_b"] is not None else "—"
+        print(
+            f"| {row['config']} ({row['limit']:,.0f}) | {row['name']} | {row['calls_s']:,.0f} | "
+            f"{row['active_s']:,.0f} | {row['share']:.2f} | {ratio} | {row['first_s']:.2f} | "
+            f"{row['wall_s']:.1f} | "
+            f"{row['cpu_ms']:.2f} | "
+            f"{row['rss_mb']:.0f} | {db} | {row['errors']} |"
+        )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--serve":
+        serve(float(sys.argv[2]))
+    elif len(sys.argv) > 5 and sys.argv[1] == "--client":
+        client(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+    else:
+        main()

@@ -1,0 +1,74 @@
+"""`promptyard run` sends its first call before importing anything slow: no litellm, no
+`openai` SDK, no pandas, numpy, plotly or streamlit is loaded when the first connection
+to an OpenAI-compatible endpoint is made (the time it takes is in benchmarks/bench_start.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from promptyard.workspace import Workspace
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXED_SERVER = ROOT / "benchmarks" / "latency_server.py"
+SLOW = ("litellm", "openai", "pandas", "numpy", "plotly", "streamlit", "tiktoken")
+
+# The console script's `main`, with an audit hook noting what is loaded at the first
+# connection to the model's server.
+PROBE = """
+import sys
+port, slow, seen = int(sys.argv[1]), sys.argv[2].split(","), []
+def hook(event, args):
+    if event == "socket.connect" and not seen and isinstance(args[1], tuple):
+        if len(args[1]) >= 2 and args[1][1] == port:
+            seen.append(",".join(m for m in slow if m in sys.modules) or "-")
+            print("LOADED-AT-FIRST-CALL", seen[0], file=sys.stderr, flush=True)
+sys.addaudithook(hook)
+from promptyard.cli import main
+sys.argv = ["promptyard", *sys.argv[3:]]
+main()
+"""
+
+
+@pytest.fixture
+def server_url() -> Iterator[str]:
+    proc = subprocess.Popen(
+        [sys.executable, str(FIXED_SERVER), "1"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        yield proc.stdout.readline().strip()
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        proc.wait(timeout=10)
+
+
+def test_the_first_call_leaves_before_anything_slow_is_imported(
+    workspace: Workspace, server_url: str
+) -> None:
+    (workspace.root / "models.yaml").write_text(
+        f"models:\n  local:\n    model: openai/local\n    api_base: {server_url}\n"
+    )
+    port = server_url.rsplit(":", 1)[1].split("/")[0]
+    run = ["run", "-p", "summarize", "-m", "local", "-d", "summaries", "--limit", "2"]
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, port, ",".join(SLOW), *run, "--no-cache"],
+        cwd=workspace.root,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src"), "PROMPTYARD_HOME": str(workspace.root)},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
+    assert "2/2 ok" in out.stdout, out.stdout
+    marks = [line for line in out.stderr.splitlines() if line.startswith("LOADED-AT-FIRST-CALL")]
+    assert marks == ["LOADED-AT-FIRST-CALL -"], marks
