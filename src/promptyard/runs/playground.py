@@ -195,6 +195,7 @@ def start_playground(
         )
     plan = build_plan(specs, [RowInput("playground", dict(inputs))], kind=RunKind.PLAYGROUND)
     plan.name = "playground"
+    plan.cells = list(plan.cells)  # a few cells, held: a chat turn rewrites their messages
     require_keys(ws, [v.endpoint for v in plan.variants])
     if guardrails:
         load_policy(ws, guardrails)  # an unknown policy is refused before anything is sent
