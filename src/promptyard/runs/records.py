@@ -21,6 +21,7 @@ from promptyard.runs.planning import PlanError, RunPlan, require_keys
 from promptyard.runs.state import CELL, VARIANT, get_run
 from promptyard.storage import db
 from promptyard.storage.tables import Cell, CellStatus, Run, RunStatus, Variant, utcnow
+from promptyard.team import Permission, recorded_name, require
 from promptyard.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ def create_run(
     Raises MissingKeyError, naming the model and the variable, when a model needs an API
     key that is not set.
     """
+    require(ws, Permission.START_RUNS, "start runs")
     if concurrency < 1:
         raise PlanError(["concurrency must be at least 1"])
     require_keys(ws, [v.endpoint for v in plan.variants])
@@ -74,6 +76,7 @@ def create_run(
             use_cache=use_cache,
             total_cells=plan.calls,
             kind=plan.kind,
+            created_by=recorded_name(None),
         )
         s.add(run)
         s.flush()

@@ -39,6 +39,7 @@ from promptyard.storage.tables import (
     utcnow,
 )
 from promptyard.storage.tables_online import OnlineCursor, SpanScore
+from promptyard.storage.tables_team import SessionAssignment
 
 __all__ = [
     "ALL_TABLES",
@@ -57,6 +58,7 @@ __all__ = [
     "RunKind",
     "RunStatus",
     "Score",
+    "SessionAssignment",
     "Span",
     "SpanScore",
     "SpanKind",

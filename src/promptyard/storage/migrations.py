@@ -20,6 +20,7 @@ from promptyard.storage.migrations_production import (
     m013_trace_indexes,
     m015_monitoring_indexes,
 )
+from promptyard.storage.migrations_team import m019_team
 
 _V1_TABLES = """
 CREATE TABLE run (
@@ -325,4 +326,5 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("014_online_eval", m014_online_eval),
     ("015_monitoring_indexes", m015_monitoring_indexes),
     ("016_alerts", m016_alerts),
+    ("019_team", m019_team),
 ]

@@ -13,6 +13,7 @@ from enum import StrEnum
 from sqlmodel import Field, SQLModel
 
 from promptyard.storage.tables_online import OnlineCursor, SpanScore
+from promptyard.storage.tables_team import SessionAssignment
 
 
 def utcnow() -> datetime:
@@ -76,6 +77,7 @@ class Run(SQLModel, table=True):
     cancel_requested: bool = False
     message: str | None = None  # why it stopped, for failed or budget-stopped runs
     kind: str = RunKind.RUN
+    created_by: str | None = None  # the signed-in identity that started it (m019)
 
 
 class Variant(SQLModel, table=True):
@@ -390,4 +392,5 @@ ALL_TABLES = (
     TraceFeedback,
     SpanScore,
     OnlineCursor,
+    SessionAssignment,
 )
