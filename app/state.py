@@ -242,3 +242,9 @@ MON_GRANULARITY = "monitoring.granularity"
 MON_SEGMENT = "monitoring.segment"
 MON_ATTRIBUTE = "monitoring.attribute"
 MON_PERCENTILE = "monitoring.percentile"
+
+# --- sign-in and assignments (components/signin.py, components/assignments.py) --------
+SIGNIN_PAGE = "signin.page"  # the url path of the page shown last, for drafts
+SIGNIN_RESTORED = "signin.restored"  # the drafts put back after a new sign-in, once
+ASSIGN_RATERS = "assign.raters"  # the editor's "assign raters" box
+ASSIGN_SESSION = "assign.session"  # the session whose raters the editor looks at

@@ -256,3 +256,13 @@ def test_a_role_file_mistake_names_file_and_line_and_keeps_the_last_good_roles(
     with acting_as(PEOPLE["viewer"]), pytest.raises(PermissionDeniedError):
         _save_prompt(world)
     assert [p.name for p in list_prompts(workspace=world.ws)]
+
+
+def test_an_ended_sign_in_is_refused_with_a_clear_message(world: World) -> None:
+    ended = Identity("sub-ed", "ed@example.com", expires_at=1.0)
+    head = _head(world)
+    with acting_as(ended), pytest.raises(PermissionDeniedError) as refused:
+        _save_prompt(world)
+    assert str(refused.value).startswith("the sign-in of ed@example.com ended at 00:00 UTC")
+    assert "Sign in again" in str(refused.value)
+    assert _head(world) == head

@@ -96,6 +96,18 @@ def unassign_rater(ws: Workspace, session_id: int, rater: str) -> list[str]:
     return session_raters(ws, session_id)
 
 
+def run_sessions(ws: Workspace, run_id: int) -> list[LabelingSession]:
+    """The labeling sessions of a run, oldest first."""
+    with db.session(ws) as s:
+        return list(
+            s.exec(
+                select(LabelingSession)
+                .where(LabelingSession.run_id == run_id)
+                .order_by(col(LabelingSession.id))
+            ).all()
+        )
+
+
 def session_raters(ws: Workspace, session_id: int) -> list[str]:
     """The raters assigned to the session, in the order they were assigned."""
     with db.session(ws) as s:

@@ -28,8 +28,22 @@ from promptyard.team.roles import (
     load_team,
     parse_team,
 )
+from promptyard.team.signin import (
+    SECRETS_FILE,
+    SigninConfig,
+    SigninConfigError,
+    check_provider,
+    secrets_file,
+    signin_config,
+)
 
 __all__ = [
+    "SECRETS_FILE",
+    "SigninConfig",
+    "SigninConfigError",
+    "check_provider",
+    "secrets_file",
+    "signin_config",
     "DEFAULT_TEAM_YAML",
     "Identity",
     "Permission",

@@ -8,6 +8,7 @@ local single user, who may do everything, as before sign-in existed.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -28,6 +29,12 @@ class Identity:
     subject: str  # the provider's `sub`: stable, never reused
     email: str | None = None
     name: str | None = None
+    expires_at: float | None = None  # the ID token's `exp` (Unix time); None: no end
+
+    @property
+    def expired(self) -> bool:
+        """True once the sign-in is past its end: actions are refused until a new sign-in."""
+        return self.expires_at is not None and self.expires_at <= time.time()
 
     @property
     def key(self) -> str:

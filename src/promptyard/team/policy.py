@@ -7,6 +7,7 @@ nothing, not even read.
 
 from __future__ import annotations
 
+import time
 from enum import StrEnum
 
 from promptyard.errors import PromptyardError
@@ -77,7 +78,7 @@ def allowed(ws: Workspace, permission: Permission) -> bool:
     if who is None:
         return True
     role = role_of(ws, who)
-    return role is not None and permission in ROLE_PERMISSIONS[role]
+    return not who.expired and role is not None and permission in ROLE_PERMISSIONS[role]
 
 
 def require(ws: Workspace, permission: Permission, what: str) -> None:
@@ -88,6 +89,12 @@ def require(ws: Workspace, permission: Permission, what: str) -> None:
     who = current_identity()
     if who is None or allowed(ws, permission):
         return
+    if who.expired:
+        ended = time.strftime("%H:%M UTC", time.gmtime(who.expires_at))
+        raise PermissionDeniedError(
+            f"the sign-in of {who.key} ended at {ended}; nothing was saved. Sign in again"
+            " (what you typed stays on this page until you leave it)"
+        )
     role = role_of(ws, who)
     if role is None:
         raise PermissionDeniedError(
