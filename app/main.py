@@ -60,7 +60,7 @@ PAGES = {
 # Sign-in (when the workspace's secrets have an [auth] section): every page needs it, and
 # each role sees only the pages it may use.
 signed_in = gate()
-restore_after_signin(PAGES)
 page = st.navigation(visible_pages(PAGES, signed_in))
+restore_after_signin(PAGES, page.url_path)
 st.session_state[state.SIGNIN_PAGE] = page.url_path
 page.run()

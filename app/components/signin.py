@@ -4,6 +4,7 @@ and drafts kept across a new sign-in when the old one ended."""
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import state
@@ -33,9 +34,11 @@ PAGE_NEEDS: dict[str, set[Permission]] = {
 }
 
 # Text a person typed, kept when they leave to sign in again after their sign-in ended:
-# identity key -> (page, {session-state key: text}). Process memory only, one entry each,
-# handed back to the same identity once.
-_DRAFTS: dict[str, tuple[str, dict[str, str]]] = {}
+# identity key -> (when, page, {session-state key: text}). Process memory only, one entry
+# each, handed back to the same identity in each new session for DRAFTS_KEPT_S (the
+# browser may load the app more than once on its way back from the provider).
+_DRAFTS: dict[str, tuple[float, str, dict[str, str]]] = {}
+DRAFTS_KEPT_S = 300.0
 _DRAFTS_LOCK = threading.Lock()
 
 
@@ -57,17 +60,21 @@ def _keep_drafts(who: Identity, page: str) -> None:
         if isinstance(v, str) and v.strip() and not str(k).startswith("signin.")
     }
     with _DRAFTS_LOCK:
-        _DRAFTS[who.key] = (page, texts)
+        _DRAFTS[who.key] = (time.monotonic(), page, texts)
     st.login()
 
 
 def _restore_drafts(who: Identity) -> str | None:
     """Put back what `who` had typed before signing in again; the page they were on."""
+    if st.session_state.get(state.SIGNIN_RESTORED) is not None:
+        return None  # this session has them already
     with _DRAFTS_LOCK:
-        kept = _DRAFTS.pop(who.key, None)
+        for key in [k for k, v in _DRAFTS.items() if time.monotonic() - v[0] > DRAFTS_KEPT_S]:
+            del _DRAFTS[key]
+        kept = _DRAFTS.get(who.key)
     if kept is None:
         return None
-    page, texts = kept
+    _, page, texts = kept
     for key, value in texts.items():
         try:
             st.session_state[key] = value
@@ -124,13 +131,16 @@ def gate() -> Identity | None:
     return who
 
 
-def restore_after_signin(pages: dict[str, list[Any]]) -> None:
-    """After a new sign-in, put the drafts back and return to the page they were typed on."""
+def restore_after_signin(pages: dict[str, list[Any]], shown: str) -> None:
+    """After a new sign-in, put the drafts back and return to the page they were typed on
+    (`shown`: the url path of the page about to run)."""
     who = current_identity()
     if who is None or who is SIGNED_OUT:
         return
     page = _restore_drafts(who)
     if page is None:
+        return
+    if page == shown:
         return
     for page_object in (p for group in pages.values() for p in group):
         if page_object.url_path == page:

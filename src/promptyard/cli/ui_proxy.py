@@ -99,10 +99,13 @@ class FrameGuardProxy(ThreadedServer):
             response.headers.update(FRAME_HEADERS)
             if upstream.content_length is not None:
                 response.content_length = upstream.content_length
-            await response.prepare(request)
-            async for chunk in upstream.content.iter_any():
-                await response.write(chunk)
-            await response.write_eof()
+            try:
+                await response.prepare(request)
+                async for chunk in upstream.content.iter_any():
+                    await response.write(chunk)
+                await response.write_eof()
+            except (ConnectionError, aiohttp.ClientConnectionError):
+                pass  # the browser went away mid-answer (a reload, a redirect): nothing to do
         return response
 
     async def _websocket(self, request: Any) -> Any:
