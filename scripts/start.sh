@@ -18,4 +18,7 @@ WORKSPACE="${PROMPTYARD_HOME:-$HOME/promptyard-workspace}"
 # the collector stops when that process ends, however it ends.
 .venv/bin/promptyard collect --workspace "$WORKSPACE" --port "${PROMPTYARD_COLLECTOR_PORT:-4318}" \
     --host "${PROMPTYARD_HOST:-127.0.0.1}" --watch-pid $$ &
-exec .venv/bin/promptyard ui --workspace "$WORKSPACE" --port "${PROMPTYARD_PORT:-8501}" --host "${PROMPTYARD_HOST:-127.0.0.1}"
+# Beyond 127.0.0.1 the workbench wants sign-in (docs/team.md); PROMPTYARD_ALLOW_ANONYMOUS=1
+# serves it without, on a network you trust.
+exec .venv/bin/promptyard ui --workspace "$WORKSPACE" --port "${PROMPTYARD_PORT:-8501}" \
+    --host "${PROMPTYARD_HOST:-127.0.0.1}" ${PROMPTYARD_ALLOW_ANONYMOUS:+--allow-anonymous}

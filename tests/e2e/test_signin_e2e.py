@@ -137,8 +137,8 @@ def test_sign_in_rate_as_yourself_and_sign_out(
 ) -> None:
     url, ws = signed_in_ui
     response = tab.goto(url)
-    assert response.headers["x-frame-options"] == "DENY"
-    assert response.headers["content-security-policy"] == "frame-ancestors 'none'"
+    assert response.headers["x-frame-options"] == "SAMEORIGIN"
+    assert response.headers["content-security-policy"] == "frame-ancestors 'self'"
     wait_idle(tab)
     assert tab.get_by_text("Sign in to use this workbench").is_visible()
     assert tab.get_by_role("link", name="Prompts").count() == 0  # nothing but the sign-in
@@ -248,3 +248,28 @@ def test_an_ended_sign_in_keeps_the_text_and_signs_in_again(
             "a draft that must survive"
         )
         assert tab.get_by_text("Your sign-in has ended").count() == 0
+
+
+def test_another_site_cannot_frame_the_workbench(
+    signed_in_ui: tuple[str, Workspace], tab: Any, tmp_path: Path
+) -> None:
+    import functools
+    import http.server
+
+    url, _ = signed_in_ui
+    (tmp_path / "evil.html").write_text(f'<iframe id="w" src="{url}/" width="800"></iframe>')
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=other.serve_forever, daemon=True)
+    thread.start()
+    try:
+        blocked = []
+        tab.on("console", lambda m: blocked.append(m.text) if "frame-ancestors" in m.text else None)
+        with tab.expect_console_message(lambda m: "frame-ancestors" in m.text):
+            tab.goto(f"http://127.0.0.1:{other.server_port}/evil.html")
+        frame = tab.frame_locator("#w")
+        assert frame.locator('[data-testid="stApp"]').count() == 0
+        assert blocked and "The request has been blocked" in blocked[0]
+    finally:
+        other.shutdown()
+        thread.join(10)

@@ -1,6 +1,7 @@
 """The frame guard in front of the workbench: a small reverse proxy that adds
-`X-Frame-Options: DENY` and `Content-Security-Policy: frame-ancestors 'none'` to every
-response, so no other site can show the workbench in a frame (clickjacking).
+`X-Frame-Options: SAMEORIGIN` and `Content-Security-Policy: frame-ancestors 'self'` to
+every response, so no other site can show the workbench in a frame (clickjacking). Same
+origin, not none: Streamlit shows components (the prompt editor) in frames of its own.
 
 Streamlit 1.67 has no setting for response headers (its `server.*` options cover CORS,
 XSRF, TLS and trusted user headers only), so `promptyard ui` runs Streamlit on a loopback
@@ -16,8 +17,8 @@ from typing import Any
 from promptyard.threaded_server import ThreadedServer
 
 FRAME_HEADERS = {
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Frame-Options": "SAMEORIGIN",
+    "Content-Security-Policy": "frame-ancestors 'self'",
 }
 # Hop-by-hop headers (RFC 9110 7.6.1) belong to one connection, never forwarded.
 _HOP = {
