@@ -91,3 +91,21 @@ def test_every_response_forbids_framing(workspace: Workspace, tmp_path: Path) ->
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_team_lists_roles_and_checks_the_file(workspace: Workspace) -> None:
+    (workspace.root / "team.yaml").write_text("members:\n  Ada@Example.com: admin\n  bo: rater\n")
+    done = run_cli("team")
+    assert done.returncode == 0
+    assert done.stdout.splitlines() == [
+        "Sign-in: off (everyone local acts as admin)",
+        "  admin   ada@example.com",
+        "  rater   bo",
+    ]
+    (workspace.root / "team.yaml").write_text("members:\n  ada@example.com: owner\n")
+    done = run_cli("team", "--check")
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        "error: team.yaml:2: unknown role 'owner' for ada@example.com"
+        " (known: admin, editor, rater, viewer)"
+    )

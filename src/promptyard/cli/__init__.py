@@ -31,6 +31,7 @@ def _register() -> None:
         report_cmds,
         run_cmds,
         simulate_cmds,
+        team_cmds,
         traces_cmds,
         workspace_cmds,
     )
@@ -50,6 +51,7 @@ def _register() -> None:
         traces_cmds,
         online_cmds,
         monitor_cmds,
+        team_cmds,
     ):
         module.register(app)
 
