@@ -31,6 +31,7 @@ _HOP = {
     "transfer-encoding",
     "upgrade",
 }
+_BUFFERED = 16 * 1024**2  # bodies up to this size are read whole, then sent in one write
 _WS_CLIENT_OWN = {"sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions"}
 
 
@@ -65,6 +66,9 @@ class FrameGuardProxy(ThreadedServer):
 
         if self._session is None:
             self._session = aiohttp.ClientSession(
+                # A fresh loopback connection per request: Streamlit's server answers a
+                # reused keep-alive connection ~45 ms late (bench_ui_proxy.py), a new one in 1.
+                connector=aiohttp.TCPConnector(force_close=True),
                 auto_decompress=False,
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=10),
                 cookie_jar=aiohttp.DummyCookieJar(),  # cookies pass through, never kept
@@ -94,12 +98,23 @@ class FrameGuardProxy(ThreadedServer):
                 status=502, text="the workbench is starting or has stopped", headers=FRAME_HEADERS
             )
         async with upstream:
+            headers = _forward(upstream.headers, {"content-length"})
+            size = upstream.content_length
+            if size is not None and size <= _BUFFERED:
+                # Headers and body in one write: a second small write would wait for the
+                # client's delayed ACK (Nagle), ~40 ms on every request.
+                body = await upstream.read()
+                whole = web.Response(status=upstream.status, reason=upstream.reason, body=body)
+                for key, value in headers:
+                    whole.headers.add(key, value)
+                whole.headers.update(FRAME_HEADERS)
+                return whole
             response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
-            for key, value in _forward(upstream.headers, {"content-length"}):
+            for key, value in headers:
                 response.headers.add(key, value)
             response.headers.update(FRAME_HEADERS)
-            if upstream.content_length is not None:
-                response.content_length = upstream.content_length
+            if size is not None:
+                response.content_length = size
             try:
                 await response.prepare(request)
                 async for chunk in upstream.content.iter_any():
