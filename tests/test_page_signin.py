@@ -121,3 +121,19 @@ def test_without_sign_in_the_rate_page_assigns_and_shows_progress(workspace: Wor
         ("cy@example.com", "yes", 0),
         ("bo", "no", 1),
     ]
+
+
+def test_open_in_the_queue_points_the_rate_page_at_the_session(workspace: Workspace) -> None:
+    _signin_on(workspace)
+    first = seed_run(workspace, rows=1, name="first")
+    seed_run(workspace, rows=1, name="newer")
+    session = ratings.open_session(workspace, first.run_id, "rate", "thumbs", 1)
+    assert session.id is not None
+    ratings.assign_raters(workspace, session.id, ["rae@example.com"])
+    at = _main(_person("rae@example.com"), "rate.py")
+    assert at.selectbox(key="rate.run").value != first.run_id
+    at.button(key=f"assign.open::{session.id}").click().run()
+    set_identity_source(None)
+    assert at.selectbox(key="rate.run").value == first.run_id
+    assert at.selectbox(key="rate.scheme").value == "thumbs"
+    assert "Session #1 · 1 rater(s) per cell" in _texts(at)

@@ -36,11 +36,29 @@ def _queue(ws: Workspace, rater: str) -> None:
     st.markdown("**Your queue**")
     for entry in queue:
         what = f"rate · {entry.scheme}" if entry.kind == "rate" else "blind pairs"
-        st.progress(
+        row = st.columns([6, 1], vertical_alignment="bottom")
+        row[0].progress(
             entry.fraction,
             text=f"Session #{entry.session_id} · run #{entry.run_id} "
             f"{escape_markdown(entry.run_name)} · {what}: {entry.done:,} of {entry.total:,} done",
         )
+        row[1].button(
+            "Open",
+            key=f"assign.open::{entry.session_id}",
+            on_click=_open,
+            args=(entry,),
+            disabled=entry.done >= entry.total,
+        )
+
+
+def _open(entry: ratings.QueueEntry) -> None:
+    # Before the rerun draws the Rate page's pickers: point them at this session.
+    st.session_state[state.RATE_RUN] = entry.run_id
+    if entry.kind == "rate":
+        st.session_state[state.RATE_SCHEME] = entry.scheme
+        st.session_state[state.RATE_MODE] = "Rate cells"
+    else:
+        st.session_state[state.RATE_MODE] = "Blind pairs"
 
 
 def _agreement_line(ws: Workspace, sess: Any) -> str:
