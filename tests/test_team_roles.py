@@ -15,8 +15,9 @@ import pytest
 
 from promptyard import ratings
 from promptyard.datasets import SliceSpec, load_dataset, save_dataset
+from promptyard.evals import start_scoring
 from promptyard.prompts.api import delete_prompt, label_prompt, list_prompts, save_prompt
-from promptyard.runs import create_run, plan_run
+from promptyard.runs import cancel_run, create_run, plan_run
 from promptyard.storage import db
 from promptyard.storage.tables import Run
 from promptyard.team import (
@@ -88,6 +89,16 @@ def _save_file(path: str) -> Callable[[World], Any]:
     return save
 
 
+def _score_refused_only(w: World) -> Any:
+    # Allowed, it would spawn a worker: check the refusal here, the start in the gate's tests.
+    from promptyard.team import allowed
+    from promptyard.team.policy import Permission
+
+    if allowed(w.ws, Permission.START_RUNS):
+        return None
+    return start_scoring(w.ws, w.run_id, "summarize")
+
+
 def _first_pair(w: World) -> ratings.Pair:
     return ratings.make_pairs(w.ws, w.run_id, None, 0)[0]
 
@@ -116,6 +127,8 @@ ACTIONS: dict[str, tuple[Callable[[World], Any], set[str]]] = {
         ),
         {"admin", "editor"},
     ),
+    "cancel a run": (lambda w: cancel_run(w.ws, w.run_id), {"admin", "editor"}),
+    "score a run": (_score_refused_only, {"admin", "editor"}),
     "open a labeling session": (
         lambda w: ratings.open_session(w.ws, w.run_id, "rate", "issues", 1),
         {"admin", "editor"},

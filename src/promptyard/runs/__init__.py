@@ -46,13 +46,12 @@ from promptyard.runs.playground import (
     wait_playground,
 )
 from promptyard.runs.pricing import Estimate, estimate
-from promptyard.runs.records import RESULT_FIELDS, create_run, iter_results
+from promptyard.runs.records import RESULT_FIELDS, cancel_run, create_run, iter_results
 from promptyard.runs.state import (
     INTERRUPTED,
     RunBusyError,
     RunProgress,
     RunSummary,
-    cancel_run,
     claim_run,
     effective_status,
     finish_run,

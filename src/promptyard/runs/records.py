@@ -19,6 +19,7 @@ from sqlmodel import Session
 from promptyard.runs.limits import MAX_OUTPUT_BYTES
 from promptyard.runs.planning import PlanError, RunPlan, require_keys
 from promptyard.runs.state import CELL, VARIANT, get_run
+from promptyard.runs.state import cancel_run as _cancel_unchecked
 from promptyard.storage import db
 from promptyard.storage.tables import Cell, CellStatus, Run, RunStatus, Variant, utcnow
 from promptyard.team import Permission, recorded_name, require
@@ -30,6 +31,13 @@ if TYPE_CHECKING:
     from promptyard.models import Completion, ModelEndpoint
 
 INSERT_CHUNK = 5_000
+
+
+def cancel_run(ws: Workspace, run_id: int) -> None:
+    """Ask the run's worker to stop (a run with no live worker is cancelled now), when the
+    identity in force may start runs; PermissionDeniedError otherwise."""
+    require(ws, Permission.START_RUNS, f"cancel run {run_id}")
+    _cancel_unchecked(ws, run_id)
 
 
 def create_run(
