@@ -131,7 +131,9 @@ def _manage(ws: Workspace, run_id: int) -> None:
             ],
             hide_index=True,
             column_config={
-                "progress": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0)
+                "progress": st.column_config.ProgressColumn(
+                    min_value=0.0, max_value=1.0, format="percent"
+                )
             },
         )
     st.caption(_agreement_line(ws, sessions[session_id]))
