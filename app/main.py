@@ -11,6 +11,9 @@ _APP_DIR = Path(__file__).resolve().parent
 if str(_APP_DIR) not in sys.path:
     sys.path.insert(0, str(_APP_DIR))
 
+import state  # noqa: E402
+from components.signin import gate, restore_after_signin, visible_pages  # noqa: E402
+
 from promptyard._env import configure_offline_defaults  # noqa: E402
 
 configure_offline_defaults()
@@ -69,4 +72,10 @@ PAGES = {
     ],
 }
 
-st.navigation(PAGES).run()
+# Sign-in (when the workspace's secrets have an [auth] section): every page needs it, and
+# each role sees only the pages it may use.
+signed_in = gate()
+page = st.navigation(visible_pages(PAGES, signed_in))
+restore_after_signin(PAGES, page.url_path)
+st.session_state[state.SIGNIN_PAGE] = page.url_path
+page.run()

@@ -280,3 +280,10 @@ ROBUST_PAGE = "robustness.page"
 def finetune_key(page: str, field: str) -> str:
     """The fine-tuning panel's widget keys, one set per page that shows it."""
     return f"finetune.{page}.{field}"
+
+
+# --- sign-in and assignments (components/signin.py, components/assignments.py) --------
+SIGNIN_PAGE = "signin.page"  # the url path of the page shown last, for drafts
+SIGNIN_RESTORED = "signin.restored"  # the drafts put back after a new sign-in, once
+ASSIGN_RATERS = "assign.raters"  # the editor's "assign raters" box
+ASSIGN_SESSION = "assign.session"  # the session whose raters the editor looks at

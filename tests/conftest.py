@@ -51,6 +51,8 @@ _MODULE_STATE: tuple[tuple[str, str, str], ...] = (
     ("promptyard.prompts.cache", "forget_prompts", "call"),  # get_prompt's TTL cache
     ("promptyard.prompts.bundle", "_loaded", "clear"),  # bundles read once per process
     ("promptyard.guardrails", "reset_plugins", "call"),  # guardrail check entry points
+    ("promptyard.team.identity", "_SOURCE", "clear"),  # the app's identity source (main.py)
+    ("promptyard.team.roles", "_CACHE", "clear"),  # team.yaml read per file stamp
 )
 # Kept on purpose: models.pricing.price_map (the installed litellm's price file, the same
 # for every test) and the openai clients per event loop (weakly keyed: they go with the loop).

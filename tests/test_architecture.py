@@ -35,6 +35,7 @@ LAYERS = [
     "prompts",
     "versioning",
     "storage",
+    "team",
     "stats",
     "csv_safety",
     "disk_errors",

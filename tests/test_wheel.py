@@ -146,7 +146,11 @@ def test_installed_wheel_serves_the_product_config_whatever_the_folder(tmp_path:
         assert Config.ToolbarMode.Name(session.config.toolbar_mode) == "MINIMAL"  # type: ignore[attr-defined]
         assert session.custom_theme.primary_color == "#3f5bd8"  # type: ignore[attr-defined]
         # showErrorDetails is not on the wire; it travels in the same flags as the two above.
-        cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes().split(b"\0")
+        # `promptyard ui` runs Streamlit as its child, behind the frame guard (docs/team.md).
+        import psutil
+
+        streamlit_pid = psutil.Process(proc.pid).children()[0].pid
+        cmdline = Path(f"/proc/{streamlit_pid}/cmdline").read_bytes().split(b"\0")
         assert cmdline[cmdline.index(b"--client.showErrorDetails") + 1] == b"type"
     finally:
         proc.terminate()

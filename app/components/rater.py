@@ -1,25 +1,23 @@
-"""Who is rating: the logged-in user when login is configured, else a name they type."""
+"""Who is rating: the signed-in identity when sign-in is on, else a name they type."""
 
 from __future__ import annotations
 
 import state
 import streamlit as st
 
-# Re-exported: the Rate page imports its fine-tuning panel here (it is at its 400 lines).
+# Re-exported: the Rate page (at its 400 lines) imports its fine-tuning panel and its
+# assignments panel here, beside the rater's identity.
+from components.assignments import assignment_panel
 from components.finetune_button import finetune_button
+from components.identity import current_identity
 
-__all__ = ["finetune_button", "logged_in_name", "rater_field"]
+__all__ = ["assignment_panel", "finetune_button", "logged_in_name", "rater_field"]
 
 
 def logged_in_name() -> str | None:
-    """The name (or email) of the logged-in user, None without login."""
-    try:
-        if st.user.is_logged_in:
-            name = st.user.get("name") or st.user.get("email")
-            return str(name) if name else None
-    except (AttributeError, KeyError, RuntimeError):
-        return None
-    return None
+    """The signed-in identity's key (email, else subject), None with sign-in off."""
+    who = current_identity()
+    return who.key if who is not None else None
 
 
 def rater_field(where: st.delta_generator.DeltaGenerator | None = None) -> str:

@@ -6,7 +6,7 @@ import state
 import streamlit as st
 from components.context import workspace
 from components.output_cell import escape_markdown, rating_input, show_text, widget_value
-from components.rater import finetune_button, rater_field
+from components.rater import assignment_panel, finetune_button, rater_field
 
 from promptyard import ratings
 from promptyard.errors import PromptyardError
@@ -53,6 +53,7 @@ st.caption(
     + (" · ".join(f"{name} {n}" for name, n in counts.items() if n) or "no ratings yet")
 )
 _flash()
+assignment_panel(ws, run_id)
 
 
 def _item_view(item: SessionItem) -> None:

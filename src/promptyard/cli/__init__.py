@@ -35,6 +35,7 @@ def _register() -> None:
         run_cmds,
         simulate_cmds,
         sync_cmds,
+        team_cmds,
         traces_cmds,
         worker_cmds,
         workspace_cmds,
@@ -60,6 +61,7 @@ def _register() -> None:
         export_cmds,
         sync_cmds,
         worker_cmds,
+        team_cmds,
     ):
         module.register(app)
 

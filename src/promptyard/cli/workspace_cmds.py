@@ -11,6 +11,9 @@ from typing import Any
 import typer
 
 from promptyard.cli._common import emit_json, fail
+from promptyard.cli.ui_serve import check_start, serve
+from promptyard.errors import PromptyardError
+from promptyard.team import secrets_file
 from promptyard.versioning import examples_root, init_workspace_report
 from promptyard.workspace import HOME_ENV, current_workspace
 
@@ -95,9 +98,22 @@ def register(app: typer.Typer) -> None:
         port: int = typer.Option(8501, "--port", help="Port to serve on"),
         host: str = typer.Option("127.0.0.1", "--host", help="Address to bind"),
         workspace: Path | None = typer.Option(None, "--workspace", help="Workspace folder"),
+        allow_anonymous: bool = typer.Option(
+            False,
+            "--allow-anonymous",
+            help="Serve beyond loopback without sign-in (only on a network you trust)",
+        ),
     ) -> None:
-        """Start the workbench in the browser."""
+        """Start the workbench in the browser.
+
+        With an [auth] section in the workspace's .streamlit/secrets.toml everyone signs in
+        (docs/team.md). Without one it listens beyond loopback only with --allow-anonymous.
+        """
         ws = current_workspace(workspace)
+        try:
+            signin = check_start(ws, host, allow_anonymous)
+        except PromptyardError as exc:
+            fail(str(exc))
         env = {**os.environ, HOME_ENV: str(ws.root)}
         config_file = streamlit_config_file()
         if not config_file.is_file():
@@ -109,18 +125,17 @@ def register(app: typer.Typer) -> None:
             "run",
             str(server_entry()),
             *streamlit_flags(config_file),
-            "--server.port",
-            str(port),
-            "--server.address",
-            host,
             "--server.headless",
             "true",
             "--browser.gatherUsageStats",
             "false",
         ]
-        typer.echo(f"Promptyard on http://{host}:{port}  (workspace {ws.root})", err=True)
+        secrets = secrets_file(ws)
+        if secrets is not None:
+            # Streamlit reads st.login's [auth] and the keys from the workspace's own file.
+            command += ["--secrets.files", str(secrets)]
+        mode = f"sign-in with {signin.server_metadata_url}" if signin else "no sign-in"
+        typer.echo(f"Promptyard on http://{host}:{port}  (workspace {ws.root}; {mode})", err=True)
         # Streamlit also reads .streamlit/config.toml from the cwd: start where ours ships, so
         # a folder's own file cannot add options ours leaves unset (the flags win the rest).
-        os.chdir(config_file.parent.parent)
-        # Become the Streamlit server (no child process): stopping `promptyard ui` stops it.
-        os.execve(sys.executable, command, env)
+        raise typer.Exit(serve(command, env, config_file.parent.parent, host, port))

@@ -31,6 +31,7 @@ from promptyard.evals.scoring import (
 from promptyard.evals.suites import ROW_SCORE, Suite, load_suite
 from promptyard.storage import db
 from promptyard.storage.tables import Cell, Score, Variant, utcnow
+from promptyard.team import Permission, require
 from promptyard.workspace import Workspace
 
 BEAT_S = 1.0  # a job stores its progress, beats its heartbeat and polls cancel this often
@@ -113,6 +114,7 @@ def start_scoring(ws: Workspace, run_id: int, suite_name: str) -> ScoringJob:
     line). A job already running for the same run and suite is returned as it is; a
     cancelled or interrupted one is resumed with the cells it had not scored.
     """
+    require(ws, Permission.START_RUNS, f"score run {run_id}")
     load_suite(ws, suite_name, check_refs=False)
     current = scoring_job(ws, run_id, suite_name)
     if current is not None and current.running:
@@ -127,6 +129,7 @@ def start_scoring(ws: Workspace, run_id: int, suite_name: str) -> ScoringJob:
 
 def cancel_scoring(ws: Workspace, job_id: int) -> None:
     """Ask the scoring job to stop; the cells it scored keep their scores."""
+    require(ws, Permission.START_RUNS, "cancel scoring")
     runs.cancel_job(ws, job_id)
 
 

@@ -4,11 +4,23 @@ agreement.
 `from promptyard import ratings; ratings.rate_cell(...)`: every public name is here.
 """
 
+from promptyard.ratings.access import is_assigned, require_rating, sees_variant_names
 from promptyard.ratings.agreement import (
     DisputedCell,
     SchemeAgreement,
     run_agreement,
     scheme_agreement,
+)
+from promptyard.ratings.assignments import (
+    QueueEntry,
+    RaterProgress,
+    assign_raters,
+    rater_progress,
+    rater_queue,
+    run_sessions,
+    session_raters,
+    signed_in_rater,
+    unassign_rater,
 )
 from promptyard.ratings.errors import RatingError, SchemeError
 from promptyard.ratings.kinds import (
@@ -67,6 +79,18 @@ from promptyard.ratings.sessions import (
 )
 
 __all__ = [
+    "QueueEntry",
+    "RaterProgress",
+    "assign_raters",
+    "is_assigned",
+    "rater_progress",
+    "rater_queue",
+    "require_rating",
+    "run_sessions",
+    "sees_variant_names",
+    "session_raters",
+    "signed_in_rater",
+    "unassign_rater",
     "CHOICES",
     "DEFAULT_RATINGS_YAML",
     "DisputedCell",

@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from promptyard.errors import NotFoundError
+from promptyard.ratings.access import require_rating, sees_variant_names
 from promptyard.ratings.errors import RatingError
 from promptyard.ratings.ratings import check_rater
 from promptyard.ratings.sessions import SessionKind, _session_variants, _variant_filter, get_session
@@ -184,6 +185,7 @@ def record_vote(
 ) -> PairwiseVote:
     """Store a blind choice ("a", "b", "tie", "both_bad" — of variants, not sides)."""
     name = check_rater(rater)
+    require_rating(ws, session_id, "vote")
     if choice not in CHOICES:
         raise RatingError(f"unknown choice {choice!r}: use {', '.join(CHOICES)}")
 
@@ -271,8 +273,9 @@ def pairwise_results(
             tally[v.variant_b_id][key] += 1
     strengths = bradley_terry(wins)
     elos = elo_like(strengths)
+    named = sees_variant_names(ws)
     out = []
-    for vid in seen:
+    for position, vid in enumerate(seen):
         t = tally[vid]
         points = t["w"] + 0.5 * (t["t"] + t["bb"])
         low, high = wilson_interval(points, t["n"])
@@ -280,7 +283,9 @@ def pairwise_results(
         out.append(
             VariantStanding(
                 variant_id=vid,
-                label=variant.label if variant else f"variant {vid}",
+                label=(variant.label if variant else f"variant {vid}")
+                if named
+                else f"variant {chr(ord('A') + position % 26)}",
                 comparisons=t["n"],
                 wins=t["w"],
                 losses=t["l"],

@@ -17,18 +17,21 @@ from sqlmodel import Session, col, select
 
 from promptyard.csv_safety import write_csv
 from promptyard.errors import NotFoundError, PromptyardError
+from promptyard.ratings.access import require_rating
 from promptyard.ratings.errors import RatingError
 from promptyard.ratings.schemes import get_scheme, scheme_version
 from promptyard.storage import db
 from promptyard.storage.tables import Cell, LabelingSession, Rating, Run, Variant
+from promptyard.team import recorded_name
 from promptyard.workspace import Workspace
 
 RATER_MAX_LENGTH = 100
 
 
 def check_rater(rater: str | None) -> str:
-    """The rater's name, stripped; RatingError when it is empty or too long."""
-    name = (rater or "").strip()
+    """The rater's name, stripped; RatingError when it is empty or too long. With an
+    identity in force it is always that identity's key, whatever name was given."""
+    name = (recorded_name(rater) or "").strip()
     if not name:
         raise RatingError("say who is rating: the rater's name is empty")
     if len(name) > RATER_MAX_LENGTH:
@@ -52,6 +55,7 @@ def rate_cell(
     rating of the same cell and scheme is kept, pointing at this one.
     """
     name = check_rater(rater)
+    require_rating(ws, session_id)
     found = get_scheme(ws, scheme)
     clean = found.validate_value(value)
     version = scheme_version(ws)

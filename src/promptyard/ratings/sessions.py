@@ -16,11 +16,13 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from promptyard.errors import NotFoundError, PromptyardError
+from promptyard.ratings.access import require_rating
 from promptyard.ratings.errors import RatingError
 from promptyard.ratings.ratings import check_rater, rating_value
 from promptyard.ratings.schemes import get_scheme
 from promptyard.storage import db
 from promptyard.storage.tables import Cell, LabelingSession, Rating, Run, Variant
+from promptyard.team import Permission, recorded_name, require
 from promptyard.workspace import Workspace
 
 
@@ -103,6 +105,8 @@ def open_session(
 ) -> LabelingSession:
     """The session for this run, kind, scheme (and variants): the existing one, so every
     rater joins it and resumes, else a new one with `raters_per_cell` and `seed`."""
+    require(ws, Permission.MANAGE_SESSIONS, "open labeling sessions")
+    created_by = recorded_name(created_by)
     if kind not in {k.value for k in SessionKind}:
         raise PromptyardError(f"unknown session kind {kind!r}: use rate or pairwise")
     scheme = scheme if kind == SessionKind.RATE else None
@@ -190,6 +194,7 @@ def next_cell(
     has fewer than the session's k raters. `skip` holds cells skipped for now.
     """
     name = check_rater(rater)
+    require_rating(ws, session_id, "rate")
     sess = get_session(ws, session_id)
     skipped = "".join(f" AND c.id != {int(i)}" for i in skip)
     sql = (
@@ -210,6 +215,8 @@ def next_cell(
 
 def session_item(ws: Workspace, session_id: int, rater: str, cell_id: int) -> SessionItem:
     """Cell `cell_id` as rater sees it in the session, with their rating in force."""
+    rater = check_rater(rater)
+    require_rating(ws, session_id, "rate")
     sess = get_session(ws, session_id)
     with db.session(ws) as s:
         cell = s.get(Cell, cell_id)

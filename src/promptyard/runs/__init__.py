@@ -59,12 +59,12 @@ from promptyard.runs.playground_store import add_inputs_to_dataset, playground_c
 from promptyard.runs.pricing import Estimate, estimate
 from promptyard.runs.progress import RunProgress, run_progress
 from promptyard.runs.queue import ServeReport, queue_run, serve_queue
-from promptyard.runs.records import RESULT_FIELDS, create_run, iter_results
+from promptyard.runs.records import cancel_run, create_run
+from promptyard.runs.results import RESULT_FIELDS, iter_results
 from promptyard.runs.state import (
     INTERRUPTED,
     RunBusyError,
     RunSummary,
-    cancel_run,
     claim_run,
     effective_status,
     finish_run,

@@ -1,14 +1,14 @@
-"""Run records: storing a plan as a run, the row a finished call writes, reading results.
+"""Run records: storing a plan as a run, and the row a finished call writes.
 
 `create_run` stores a Run, its Variants and one pending Cell per call; `cell_update` is
-the row a finished call stores on its cell; `iter_results` reads every cell back flat.
+the row a finished call stores on its cell. `runs.results` reads every cell back flat.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -19,10 +19,12 @@ from sqlmodel import Session
 from promptyard.guardrails import guarded_key, policy_tag
 from promptyard.runs.limits import MAX_OUTPUT_BYTES
 from promptyard.runs.planning import PlanError, RunPlan, require_keys
-from promptyard.runs.state import CELL, VARIANT, get_run
+from promptyard.runs.state import CELL, VARIANT
+from promptyard.runs.state import cancel_run as _cancel_unchecked
 from promptyard.storage import db
 from promptyard.storage.raw_response import compact_raw, full_raw
 from promptyard.storage.tables import Cell, CellStatus, Run, RunStatus, Variant, utcnow
+from promptyard.team import Permission, recorded_name, require
 from promptyard.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,13 @@ if TYPE_CHECKING:
     from promptyard.models import Completion, ModelEndpoint
 
 INSERT_CHUNK = 5_000
+
+
+def cancel_run(ws: Workspace, run_id: int) -> None:
+    """Ask the run's worker to stop (a run with no live worker is cancelled now), when the
+    identity in force may start runs; PermissionDeniedError otherwise."""
+    require(ws, Permission.START_RUNS, f"cancel run {run_id}")
+    _cancel_unchecked(ws, run_id)
 
 
 def create_run(
@@ -46,6 +55,7 @@ def create_run(
     Raises MissingKeyError, naming the model and the variable, when a model needs an API
     key that is not set, and GuardrailsError when `plan.guardrails` names no policy.
     """
+    require(ws, Permission.START_RUNS, "start runs")
     if concurrency < 1:
         raise PlanError(["concurrency must be at least 1"])
     require_keys(ws, [v.endpoint for v in plan.variants])
@@ -82,6 +92,7 @@ def create_run(
             kind=plan.kind,
             guardrail_policy=plan.guardrails,
             mapping_json=json.dumps(plan.mapping, sort_keys=True) if plan.mapping else None,
+            created_by=recorded_name(None),
         )
         s.add(run)
         s.flush()
@@ -314,80 +325,3 @@ def load_todo(ws: Workspace, run_id: int) -> tuple[list[Variant], list[CellTodo]
         ).scalar()
     todo = [CellTodo(r[0], r[1], r[2], r[3]) for r in rows]
     return variants, todo, float(spent or 0.0)
-
-
-RESULT_FIELDS = (
-    "run_id",
-    "cell_id",
-    "variant",
-    "prompt",
-    "version",
-    "model",
-    "row_id",
-    "repeat",
-    "status",
-    "output",
-    "reference",
-    "prompt_tokens",
-    "completion_tokens",
-    "cost_usd",
-    "latency_ms",
-    "ttft_ms",
-    "error_kind",
-    "error_message",
-    "cached",
-    "attempts",
-    "inputs",
-    "output_truncated",
-    "tool_calls",
-)
-
-
-def iter_results(ws: Workspace, run_id: int, chunk: int = 2_000) -> Iterator[dict[str, Any]]:
-    """Every cell of a run as a flat dict (RESULT_FIELDS), in variant/row/repeat order."""
-    with db.session(ws) as s:
-        get_run(s, run_id)
-        variants = {
-            v.id: v for v in s.execute(select(Variant).where(VARIANT.c.run_id == run_id)).scalars()
-        }
-    last_id = 0
-    while True:
-        with db.session(ws) as s:
-            cells = list(
-                s.execute(
-                    select(Cell)
-                    .where(CELL.c.run_id == run_id, CELL.c.id > last_id)
-                    .order_by(CELL.c.id)
-                    .limit(chunk)
-                ).scalars()
-            )
-        if not cells:
-            return
-        for c in cells:
-            v = variants[c.variant_id]
-            yield {
-                "run_id": run_id,
-                "cell_id": c.id,
-                "variant": v.label,
-                "prompt": v.prompt_name,
-                "version": f"v{v.prompt_version}" if v.prompt_version else "draft",
-                "model": v.model,
-                "row_id": c.row_id,
-                "repeat": c.repeat,
-                "status": c.status,
-                "output": c.output,
-                "reference": c.reference,
-                "prompt_tokens": c.prompt_tokens,
-                "completion_tokens": c.completion_tokens,
-                "cost_usd": c.cost_usd,
-                "latency_ms": c.latency_ms,
-                "ttft_ms": c.ttft_ms,
-                "error_kind": c.error_kind,
-                "error_message": c.error_message,
-                "cached": c.cached,
-                "attempts": c.attempts,
-                "inputs": json.loads(c.inputs_json or "{}"),
-                "output_truncated": c.output_truncated,
-                "tool_calls": json.loads(c.tool_calls_json) if c.tool_calls_json else None,
-            }
-        last_id = cells[-1].id or last_id

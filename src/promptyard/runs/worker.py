@@ -25,6 +25,7 @@ from promptyard.runs.jobs import JobKind, dispatch, mark_job_started, set_job_pi
 from promptyard.runs.state import RunBusyError, effective_status, get_run, record_worker_pid
 from promptyard.storage import db
 from promptyard.storage.tables import RunStatus, utcnow
+from promptyard.team import Permission, require
 from promptyard.workspace import HOME_ENV, Workspace
 
 
@@ -97,6 +98,7 @@ def start_run_worker(ws: Workspace, run_id: int) -> int:
     The run outlives the caller (a Streamlit script run, a page reload): progress is in
     the database, and the child's output goes to `.promptyard/logs/run-ID.log`.
     """
+    require(ws, Permission.START_RUNS, f"start run {run_id}")
     return spawn(ws, run_id, JobKind.RUN)
 
 

@@ -36,6 +36,7 @@ from promptyard.storage.tables import (
     utcnow,
 )
 from promptyard.storage.tables_online import OnlineCursor, SpanScore
+from promptyard.storage.tables_team import SessionAssignment
 from promptyard.storage.tables_traces import PromptLink, SpanKind, SpanStatus
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "RunKind",
     "RunStatus",
     "Score",
+    "SessionAssignment",
     "Span",
     "SpanScore",
     "SpanKind",

@@ -24,6 +24,7 @@ from promptyard.storage.migrations_production import (
     m015_monitoring_indexes,
 )
 from promptyard.storage.migrations_robustness import m023_robustness
+from promptyard.storage.migrations_team import m019_team
 from promptyard.storage.migrations_workers import m017_workers
 
 _V1_TABLES = """
@@ -335,4 +336,5 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("022_guardrails", m022_guardrails),
     ("023_robustness", m023_robustness),
     ("017_workers", m017_workers),
+    ("019_team", m019_team),
 ]

@@ -15,6 +15,7 @@ from sqlmodel import Field, SQLModel
 from promptyard.storage.clock import utcnow
 from promptyard.storage.tables_online import OnlineCursor, SpanScore
 from promptyard.storage.tables_robustness import CellPerturbation, RobustnessRun
+from promptyard.storage.tables_team import SessionAssignment
 from promptyard.storage.tables_traces import Span, TraceFeedback
 from promptyard.storage.tables_workers import CellLeaseColumns, RateSlot, RunClaimColumns, RunWorker
 
@@ -79,6 +80,7 @@ class Run(RunClaimColumns, table=True):
     kind: str = RunKind.RUN
     guardrail_policy: str | None = None  # the guardrails.yaml policy its calls go through (m022)
     mapping_json: str | None = None  # how variables were filled (runs.mapping); None: by name
+    created_by: str | None = None  # the signed-in identity that started it (m019)
 
 
 class Variant(SQLModel, table=True):
@@ -306,4 +308,5 @@ ALL_TABLES = (
     CellPerturbation,
     RunWorker,
     RateSlot,
+    SessionAssignment,
 )

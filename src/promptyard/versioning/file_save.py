@@ -54,6 +54,7 @@ def save_file(
     uncommitted edits that differ from both the last version and `staged`.
     """
     message = message.strip() or f"Update {path}"
+    store.authorize(path, f"save {path}")
     with store._locked():
         store.check_writable()
         versions = store.history(path)

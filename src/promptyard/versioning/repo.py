@@ -11,6 +11,7 @@ import git
 
 from promptyard.disk_errors import disk_error
 from promptyard.errors import PromptyardError
+from promptyard.team import current_identity, permission_for_path, require
 from promptyard.workspace import Workspace
 
 DEFAULT_AUTHOR = ("Promptyard", "promptyard@localhost")
@@ -99,8 +100,17 @@ class Repository:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
+    def authorize(self, path: str, what: str) -> None:
+        """Raise PermissionDeniedError unless the identity in force may commit `path`;
+        `what` names the action in the message ("save prompts/a.prompty")."""
+        require(self.workspace, permission_for_path(path), what)
+
     def _identity(self, author: str | None) -> tuple[str, str]:
         settings = self.workspace.settings
+        signed_in = current_identity()
+        if signed_in is not None:
+            # The signed-in identity, never a typed name: the commit says who really saved.
+            return signed_in.key, signed_in.email or settings.author_email or DEFAULT_AUTHOR[1]
         if author:
             return author, settings.author_email or DEFAULT_AUTHOR[1]
         if settings.author_name:

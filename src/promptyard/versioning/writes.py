@@ -63,6 +63,7 @@ class Writes(History):
         nothing is written. Saving unchanged content returns the current version.
         """
         message = message.strip() or f"Update {path}"
+        self.authorize(path, f"save {path}")
         with self._locked():
             self.check_writable()
             versions = self.history(path)
@@ -148,6 +149,7 @@ class Writes(History):
         author: str | None = None,
     ) -> Version:
         """Delete `path` in a commit of its own; its history stays."""
+        self.authorize(path, f"delete {path}")
         with self._locked():
             self.check_writable()
             versions = self.history(path)
@@ -177,6 +179,9 @@ class Writes(History):
 
     def set_label(self, path: str, ref: str, label: str, who: str | None = None) -> LabelMove:
         """Point `label` at version `ref` of `path`, recording the move in a commit."""
+        self.authorize(
+            self.workspace.rel(self.workspace.labels_file), f"move the label {label!r} of {path}"
+        )
         validate_name(label, "label")
         if re.fullmatch(r"[vV]?\d+|latest|HEAD", label):
             raise PromptyardError(f"label {label!r} would be confused with a version; pick a word")

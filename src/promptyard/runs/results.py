@@ -1,0 +1,91 @@
+"""A run's results read back flat: every cell as one dict of RESULT_FIELDS, for
+`promptyard results`, exports and scripts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import select
+
+from promptyard.runs.state import CELL, VARIANT, get_run
+from promptyard.storage import db
+from promptyard.storage.tables import Cell, Variant
+from promptyard.workspace import Workspace
+
+RESULT_FIELDS = (
+    "run_id",
+    "cell_id",
+    "variant",
+    "prompt",
+    "version",
+    "model",
+    "row_id",
+    "repeat",
+    "status",
+    "output",
+    "reference",
+    "prompt_tokens",
+    "completion_tokens",
+    "cost_usd",
+    "latency_ms",
+    "ttft_ms",
+    "error_kind",
+    "error_message",
+    "cached",
+    "attempts",
+    "inputs",
+    "output_truncated",
+    "tool_calls",
+)
+
+
+def iter_results(ws: Workspace, run_id: int, chunk: int = 2_000) -> Iterator[dict[str, Any]]:
+    """Every cell of a run as a flat dict (RESULT_FIELDS), in variant/row/repeat order."""
+    with db.session(ws) as s:
+        get_run(s, run_id)
+        variants = {
+            v.id: v for v in s.execute(select(Variant).where(VARIANT.c.run_id == run_id)).scalars()
+        }
+    last_id = 0
+    while True:
+        with db.session(ws) as s:
+            cells = list(
+                s.execute(
+                    select(Cell)
+                    .where(CELL.c.run_id == run_id, CELL.c.id > last_id)
+                    .order_by(CELL.c.id)
+                    .limit(chunk)
+                ).scalars()
+            )
+        if not cells:
+            return
+        for c in cells:
+            v = variants[c.variant_id]
+            yield {
+                "run_id": run_id,
+                "cell_id": c.id,
+                "variant": v.label,
+                "prompt": v.prompt_name,
+                "version": f"v{v.prompt_version}" if v.prompt_version else "draft",
+                "model": v.model,
+                "row_id": c.row_id,
+                "repeat": c.repeat,
+                "status": c.status,
+                "output": c.output,
+                "reference": c.reference,
+                "prompt_tokens": c.prompt_tokens,
+                "completion_tokens": c.completion_tokens,
+                "cost_usd": c.cost_usd,
+                "latency_ms": c.latency_ms,
+                "ttft_ms": c.ttft_ms,
+                "error_kind": c.error_kind,
+                "error_message": c.error_message,
+                "cached": c.cached,
+                "attempts": c.attempts,
+                "inputs": json.loads(c.inputs_json or "{}"),
+                "output_truncated": c.output_truncated,
+                "tool_calls": json.loads(c.tool_calls_json) if c.tool_calls_json else None,
+            }
+        last_id = cells[-1].id or last_id
