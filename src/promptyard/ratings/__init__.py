@@ -65,6 +65,7 @@ from promptyard.ratings.sessions import (
     session_item,
     session_progress,
 )
+from promptyard.ratings.walk import following_cell, rated_order, undo_last_rating
 
 __all__ = [
     "CHOICES",
@@ -91,6 +92,7 @@ __all__ = [
     "dump_schemes",
     "export_ratings",
     "find_session",
+    "following_cell",
     "get_scheme",
     "get_session",
     "kind_of",
@@ -104,6 +106,7 @@ __all__ = [
     "parse_schemes",
     "previous_cell",
     "rate_cell",
+    "rated_order",
     "rating_counts",
     "rating_history",
     "rating_value",
@@ -117,4 +120,5 @@ __all__ = [
     "session_item",
     "session_progress",
     "to_text",
+    "undo_last_rating",
 ]
