@@ -74,6 +74,10 @@ def _after_rating(ws: Workspace, session_id: int, rater: str, cell_id: int) -> N
     to the next cell due."""
     if cell_id in _later():
         _later().remove(cell_id)
+    if st.session_state.get(state.RATE_CELL) != cell_id:
+        # A new cell is the last one rated: the next one due follows (no lookup needed).
+        st.session_state[state.RATE_CELL] = None
+        return
     following = ratings.following_cell(ws, session_id, rater, cell_id)
     st.session_state[state.RATE_CELL] = following.cell_id if following else None
 
