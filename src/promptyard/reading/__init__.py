@@ -16,6 +16,7 @@ from promptyard.reading.analytics import (
     leaderboard,
     refresh_variant_stats,
 )
+from promptyard.reading.columns import ColumnSummary, column_summaries
 from promptyard.reading.compare import (
     PAGE_SIZES,
     RATED_FILTERS,
@@ -40,6 +41,7 @@ __all__ = [
     "RATED_FILTERS",
     "CellTrace",
     "Column",
+    "ColumnSummary",
     "DashboardData",
     "FilterOptions",
     "Filters",
@@ -53,6 +55,7 @@ __all__ = [
     "build_report",
     "cell_trace",
     "charts",
+    "column_summaries",
     "columns_for",
     "compare",
     "dashboard_data",
