@@ -7,8 +7,8 @@ from typing import Any
 from sqlmodel import select
 
 from promptyard import runs
-from promptyard.prompts import prompt_text, save_prompt
 from promptyard.evals.default_checks import DEFAULT_SUITE, asks_for_json
+from promptyard.prompts import prompt_text, save_prompt
 from promptyard.reading import column_summaries
 from promptyard.storage import db
 from promptyard.storage.tables import Score

@@ -170,11 +170,15 @@ def grid_cell(
     rating_key: str | None,
     on_rate: Callable[..., None] | None,
     on_trace: Callable[..., None],
+    compact: bool = False,
 ) -> None:
-    """Draw one cell: output (or error), diff, metrics, scores, ratings, inline rating."""
+    """Draw one cell: verdict, output (or error), diff, metrics, scores, ratings, inline
+    rating. `compact` shortens long outputs sooner."""
     if cell is None:
         st.caption("(no cell)")
         return
+    collapse = COLLAPSE_AT // 2 if compact else COLLAPSE_AT
+    verdict_badges(cell)
     if cell.is_error:
         st.badge(f"error: {cell.error_kind or 'unknown'}", icon=":material/error:", color="red")
         if cell.error_message:
@@ -182,14 +186,14 @@ def grid_cell(
     elif cell.status != "ok":
         st.badge(cell.status, color="gray")
     elif cell.diff is not None:
-        if len(cell.output or "") > COLLAPSE_AT * 2:
-            show_text(cell.output, key=f"out{cell.cell_id}")
+        if len(cell.output or "") > collapse * 2:
+            show_text(cell.output, key=f"out{cell.cell_id}", collapse_at=collapse)
             with st.expander("Differences from the baseline"):
                 st.markdown(diff_markdown(cell.diff))
         else:
             st.markdown(diff_markdown(cell.diff))
     elif cell.output is not None or not cell.tool_calls:
-        show_text(cell.output, key=f"out{cell.cell_id}")
+        show_text(cell.output, key=f"out{cell.cell_id}", collapse_at=collapse)
     if not cell.is_error:
         show_tool_calls(cell.tool_calls)
     line = st.columns([3, 1], vertical_alignment="center")
@@ -211,16 +215,7 @@ def grid_cell(
                     st.badge(f"error: {rep.error_kind}", color="red")
                 else:
                     show_text(rep.output, key=f"out{rep.cell_id}")
-    if cell.scores:
-        st.caption(
-            escape_markdown(
-                " · ".join(
-                    f"{'✅' if cell.passed.get(name) else '❌' if cell.passed.get(name) is False else '•'} "
-                    f"{name} {'' if value is None else f'{value:.2f}'}"
-                    for name, value in cell.scores.items()
-                )
-            )
-        )
+    assertion_badges(cell)
     if cell.ratings:
         st.caption(escape_markdown(" · ".join(summary_text(r) for r in cell.ratings.values())))
     if scheme is not None and rating_key is not None and on_rate is not None:
@@ -232,6 +227,33 @@ def grid_cell(
             on_change=on_rate,
             args=(cell.cell_id, scheme.name, rating_key),
         )
+
+
+ROW_VERDICT = "row"  # the Score name of a suite's verdict on the whole cell
+
+
+def verdict_badges(cell: GridCell) -> None:
+    """A green "pass" or red "fail" for the cell, from the suites that scored it."""
+    if cell.is_error or not cell.passed:
+        return
+    verdicts = [v for k, v in cell.passed.items() if k == ROW_VERDICT] or list(cell.passed.values())
+    if all(v is True for v in verdicts):
+        st.badge("pass", icon=":material/check:", color="green")
+    else:
+        st.badge("fail", icon=":material/close:", color="red")
+
+
+def assertion_badges(cell: GridCell) -> None:
+    """One badge per assertion: green passed, red failed, gray undecided (with its score)."""
+    named = [(n, v) for n, v in cell.scores.items() if n != ROW_VERDICT]
+    if not named:
+        return
+    row = st.container(horizontal=True, gap="small")
+    for name, value in named:
+        passed = cell.passed.get(name)
+        color = "green" if passed else "red" if passed is False else "gray"
+        shown = name if value is None or value in (0, 1) else f"{name} {value:.2f}"
+        row.badge(escape_markdown(shown), color=color)
 
 
 def trace_view(trace: CellTrace) -> None:

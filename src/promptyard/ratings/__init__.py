@@ -65,7 +65,12 @@ from promptyard.ratings.sessions import (
     session_item,
     session_progress,
 )
-from promptyard.ratings.walk import following_cell, rated_order, undo_last_rating
+from promptyard.ratings.walk import (
+    following_cell,
+    rated_order,
+    take_back_rating,
+    undo_last_rating,
+)
 
 __all__ = [
     "CHOICES",
@@ -119,6 +124,7 @@ __all__ = [
     "scheme_version",
     "session_item",
     "session_progress",
+    "take_back_rating",
     "to_text",
     "undo_last_rating",
 ]

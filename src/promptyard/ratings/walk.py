@@ -66,13 +66,28 @@ def undo_last_rating(ws: Workspace, session_id: int, rater: str) -> int | None:
             )
             .order_by(col(Rating.id).desc())
         ).first()
-        if newest is None:
+        return None if newest is None else _take_back(s, newest)
+
+    return db.write(ws, _write)
+
+
+def _take_back(s: Session, rating: Rating) -> int:
+    replaced = s.exec(select(Rating).where(Rating.superseded_by == rating.id)).all()
+    for old in replaced:
+        old.superseded_by = None
+        s.add(old)
+    s.delete(rating)
+    return rating.cell_id
+
+
+def take_back_rating(ws: Workspace, rating_id: int) -> int | None:
+    """Take back rating `rating_id` as `undo_last_rating` does (the one it replaced is in
+    force again) and return its cell id; None when it is gone or was replaced since."""
+
+    def _write(s: Session) -> int | None:
+        rating = s.get(Rating, rating_id)
+        if rating is None or rating.superseded_by is not None:
             return None
-        replaced = s.exec(select(Rating).where(Rating.superseded_by == newest.id)).all()
-        for old in replaced:
-            old.superseded_by = None
-            s.add(old)
-        s.delete(newest)
-        return newest.cell_id
+        return _take_back(s, rating)
 
     return db.write(ws, _write)
