@@ -112,6 +112,7 @@ def play_column(field: str, index: int) -> str:
 
 # --- runs page ----------------------------------------------------------------------
 RUNS_SELECTED = "runs.selected"  # the run id shown in the progress panel
+RUNS_PICK = "runs.pick"  # the picker widget, one key per set of run statuses
 RUNS_PROMPTS = "runs.prompts"  # ["name@vN", ...]
 RUNS_MODELS = "runs.models"
 RUNS_REPEATS = "runs.repeats"
