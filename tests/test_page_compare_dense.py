@@ -87,3 +87,36 @@ def test_rate_the_grid_with_keys_then_undo(workspace) -> None:
     mine = ratings.current_ratings(workspace, seeded.run_id, "quality", rater="ann")
     assert [ratings.rating_value(r) for r in mine] == [4]
     assert any(c.startswith("Keyboard rating: row #1") for c in _captions(at))
+
+
+def test_a_cached_cells_trace_says_so_and_costs_this_run_nothing(workspace, sim) -> None:  # type: ignore[no-untyped-def]
+    from promptyard import runs
+
+    def _run() -> int:
+        plan = runs.plan_run(
+            workspace, [("summarize", None)], ["sim-fast"], ("summaries", None), slice="head:1"
+        )
+        run_id = runs.create_run(workspace, plan)
+        runs.run_sync(workspace, run_id)
+        return run_id
+
+    first, second = _run(), _run()
+    with db.session(workspace) as s:
+        original = s.query(Cell).filter(Cell.run_id == first).one()
+        cached = s.query(Cell).filter(Cell.run_id == second).one()
+    assert cached.cached and original.cost_usd
+    at = _app()
+    at.selectbox(key="compare.run").select(second).run()
+    assert any(
+        c == "cached · $0 this run" or c.endswith("cached · $0 this run") for c in _captions(at)
+    )
+    at.button(key=f"compare.trace_btn::{cached.id}").click().run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Cost (this run)"] == "$0"
+    assert metrics["Attempts"] == "none (cache)"  # not "0", as if no call had been needed
+    assert "Attempts 0" not in " ".join(f"{k} {v}" for k, v in metrics.items())
+    [note] = [i.value for i in at.info if "Served from the cache" in i.value]
+    assert f"cell {original.id} of run {first}" in note
+    assert f"cost ${original.cost_usd:.5f}" in note and "latency" in note
+    head = next(c for c in _captions(at) if c.startswith("pass "))
+    assert "cost $0.0000" in head and "p50 —" in head

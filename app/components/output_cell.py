@@ -90,11 +90,12 @@ def metrics_line(cell: GridCell) -> str:
     parts = []
     if cell.prompt_tokens is not None or cell.completion_tokens is not None:
         parts.append(f"{cell.prompt_tokens or 0}→{cell.completion_tokens or 0} tok")
+    if cell.cached:  # this run paid and waited for nothing; the original's figures differ
+        parts.append("cached · $0 this run")
+        return " · ".join(parts)
     parts.append("$?" if cell.cost_usd is None else f"${cell.cost_usd:.5f}")
     if cell.latency_ms is not None:
         parts.append(f"{cell.latency_ms:,.0f} ms")
-    if cell.cached:
-        parts.append("cached")
     if cell.attempts > 1:
         parts.append(f"{cell.attempts} attempts")
     return " · ".join(parts)
@@ -256,6 +257,26 @@ def assertion_badges(cell: GridCell) -> None:
         row.badge(escape_markdown(shown), color=color)
 
 
+def _cached_metrics(trace: CellTrace, cols: list[Any]) -> None:
+    """A cached cell: this run paid and waited for nothing; the figures are the original's."""
+    cols[2].metric("Cost (this run)", "$0", help="Served from the cache: no call was made")
+    cols[3].metric("Latency (this run)", "none", help="Served from the cache: no call was made")
+    cols[4].metric("Attempts", "none (cache)", help="No call was sent for this cell")
+    cols[5].metric("Cached", "yes")
+    source = (
+        f"cell {trace.cached_from_cell} of run {trace.cached_from_run}"
+        if trace.cached_from_cell is not None
+        else "an earlier call"
+    )
+    cost = "unknown" if trace.cost_usd is None else f"${trace.cost_usd:.5f}"
+    latency = "unknown" if trace.latency_ms is None else f"{trace.latency_ms:,.0f} ms"
+    st.info(
+        f"Served from the cache: the answer of {source}. The original call: cost {cost}, "
+        f"latency {latency}, tokens {trace.prompt_tokens or 0} → {trace.completion_tokens or 0}.",
+        icon=":material/cached:",
+    )
+
+
 def trace_view(trace: CellTrace) -> None:
     """The whole story of one call."""
     st.caption(
@@ -267,10 +288,15 @@ def trace_view(trace: CellTrace) -> None:
     cols = st.columns(6)
     cols[0].metric("Status", trace.status)
     cols[1].metric("Tokens", f"{trace.prompt_tokens or 0} → {trace.completion_tokens or 0}")
-    cols[2].metric("Cost", "unknown" if trace.cost_usd is None else f"${trace.cost_usd:.5f}")
-    cols[3].metric("Latency", "—" if trace.latency_ms is None else f"{trace.latency_ms:,.0f} ms")
-    cols[4].metric("Attempts", trace.attempts, help=f"{trace.retries} retries")
-    cols[5].metric("Cached", "yes" if trace.cached else "no")
+    if trace.cached:
+        _cached_metrics(trace, cols)
+    else:
+        cols[2].metric("Cost", "unknown" if trace.cost_usd is None else f"${trace.cost_usd:.5f}")
+        cols[3].metric(
+            "Latency", "—" if trace.latency_ms is None else f"{trace.latency_ms:,.0f} ms"
+        )
+        cols[4].metric("Attempts", trace.attempts, help=f"{trace.retries} retries")
+        cols[5].metric("Cached", "no")
     if trace.error_kind:
         st.badge(f"error: {trace.error_kind}", color="red")
         st.text(trace.error_message or "")

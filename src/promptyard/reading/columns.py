@@ -30,8 +30,8 @@ class ColumnSummary:
     errors: int
     scored: int  # cells with at least one suite verdict (the default checks give every one)
     passed: int  # scored cells that passed every suite that scored them
-    p50_latency_ms: float | None
-    cost_usd: float | None  # None when no cell's cost is known
+    p50_latency_ms: float | None  # of the calls made (cached cells waited for none)
+    cost_usd: float | None  # this run's spend (cached cells: 0); None when none is known
     rating_mean: float | None  # on the scheme's own scale (thumbs: the share of 👍)
     rating_count: int
     scheme: RatingScheme | None
@@ -91,8 +91,9 @@ def column_summaries(
     base = _query(
         ws,
         "SELECT c.variant_id, COUNT(*), SUM(CASE WHEN c.status = 'error' THEN 1 ELSE 0 END),"
-        " SUM(CASE WHEN c.cost_usd IS NOT NULL THEN c.cost_usd ELSE 0 END),"
-        " SUM(CASE WHEN c.cost_usd IS NOT NULL THEN 1 ELSE 0 END)"
+        # a cell served from the cache cost this run nothing
+        " SUM(CASE WHEN c.cached THEN 0 WHEN c.cost_usd IS NOT NULL THEN c.cost_usd ELSE 0 END),"
+        " SUM(CASE WHEN c.cached OR c.cost_usd IS NOT NULL THEN 1 ELSE 0 END)"
         " FROM cell c WHERE c.run_id IN :runs GROUP BY c.variant_id",
         run_ids,
     )
@@ -109,7 +110,8 @@ def column_summaries(
     latencies = _query(
         ws,
         "SELECT c.variant_id, c.latency_ms FROM cell c WHERE c.run_id IN :runs"
-        " AND c.latency_ms IS NOT NULL AND c.status = 'ok' ORDER BY c.variant_id, c.latency_ms",
+        " AND c.latency_ms IS NOT NULL AND c.status = 'ok' AND NOT c.cached"
+        " ORDER BY c.variant_id, c.latency_ms",
         run_ids,
     )
     by_variant: dict[int, list[float]] = defaultdict(list)
