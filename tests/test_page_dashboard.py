@@ -6,6 +6,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
 from tests.dashboard_seed import seed_small, seed_versions
@@ -123,6 +124,12 @@ def test_leaderboard_shows_a_dash_not_none_and_the_schemes_own_scale(empty_works
     table = frame.value
     # a mean 0..1 score of 0.6875 on a 1 to 5 scheme reads 3.75
     assert table.set_index("label").loc["summarize v2 · sim-fast", "quality"] == 3.75
-    shown = frame.proto.arrow_data.styler.display_values  # what the reader sees per cell
-    assert b"None" not in shown and "—".encode() in shown
+    # what the reader sees in each cell: the Styler's display values
+    shown = pa.ipc.open_stream(frame.proto.arrow_data.styler.display_values).read_all()
+    order = list(frame.proto.column_order)
+    texts = {
+        str(v) for name in shown.column_names if name in order for v in shown[name].to_pylist()
+    }
+    assert "None" not in texts and "nan" not in texts and "0.000000" not in texts
+    assert {"—", "0%", "190 ms"} <= texts
     assert "latency_p99" not in frame.proto.column_order  # the table fits the page

@@ -50,6 +50,10 @@ FORMATS = {
 }
 
 
+def _shown(pattern: str) -> Any:
+    return lambda v: v if isinstance(v, str) else pattern.format(v)
+
+
 def leaderboard_frame(
     board: pd.DataFrame, scheme: RatingScheme | None
 ) -> tuple[Any, list[str], dict[str, Any]]:
@@ -72,9 +76,9 @@ def leaderboard_frame(
         ],
         frontier=board["on_frontier"].map(lambda f: "★" if f else ""),
     )
-    order = ["frontier", "label", "quality", "interval", "n_rated", *OPTIONAL, "pass_rate"]
-    order += ["error_rate", "n_cells", "latency_p50", "latency_p95", "cost_per_call"]
-    order += ["monthly_cost"]
+    # What decides first (quality, latency, cost), so a narrow window cuts only the rest.
+    order = ["frontier", "label", "quality", "interval", "latency_p50", "latency_p95"]
+    order += ["cost_per_call", "monthly_cost", "pass_rate", "error_rate", "n_rated", *OPTIONAL]
     order = [c for c in order if c not in OPTIONAL or board[c].notna().any()]
     config = {
         "frontier": st.column_config.TextColumn("", help="On the quality–cost Pareto frontier"),
@@ -97,8 +101,12 @@ def leaderboard_frame(
         "cost_per_call": st.column_config.Column("$ / call"),
         "monthly_cost": st.column_config.Column("$ / month"),
     }
-    formats = {k: v for k, v in FORMATS.items() if k in table}
-    styled = table.style.format(formats, na_rep=UNKNOWN).format(  # type: ignore[arg-type]
-        {"quality": "{:.2f}"}, na_rep=UNKNOWN
-    )
+    # The grid draws a missing value as "None" whatever the Styler says: a column with
+    # gaps holds "—" itself (it then sorts as text; complete columns stay numbers).
+    for name in FORMATS:
+        if name in table and table[name].isna().any():
+            table[name] = table[name].astype(object).where(table[name].notna(), UNKNOWN)
+    formats = {k: _shown(v) for k, v in FORMATS.items() if k in table}
+    # One format call: a second one would put pandas' defaults back on these columns.
+    styled = table.style.format(formats | {"quality": _shown(shown)}, na_rep=UNKNOWN)
     return styled, order, config
