@@ -30,6 +30,7 @@ from promptyard.runs import format_usd
 from promptyard.workspace import Workspace
 
 UNKNOWN = "—"
+SHORT = 40  # an input this short shows as `name: value` on one line in compact mode
 
 
 def summary_line(s: ColumnSummary) -> str:
@@ -84,15 +85,15 @@ def _row_inputs(row: GridRow, compact: bool) -> None:
     for name, value in row.inputs.items():
         if row.reference is not None and value == row.reference:
             continue  # the reference is shown once, as the reference
+        shown = value if isinstance(value, str) else repr(value)
+        if compact and len(shown) <= SHORT and "\n" not in shown:
+            st.text(f"{name}: {shown}")  # a short field takes one line, not two
+            continue
         st.caption(escape_markdown(str(name)))
-        show_text(
-            value if isinstance(value, str) else repr(value),
-            key=f"in{row.row_id}{name}",
-            collapse_at=200 if compact else 300,
-        )
+        show_text(shown, key=f"in{row.row_id}{name}", collapse_at=200 if compact else 300)
     if row.reference:
         st.caption("reference")
-        show_text(row.reference, key=f"ref{row.row_id}", collapse_at=200 if compact else 300)
+        show_text(row.reference, key=f"ref{row.row_id}", collapse_at=160 if compact else 300)
 
 
 def _trace_panel(ws: Workspace) -> None:
@@ -158,7 +159,8 @@ def grid_fragment(
     if not grid.rows:
         st.info("No row matches these filters.")
     else:
-        weights = [3] + [4] * len(grid.columns) if compact else [2] + [3] * len(grid.columns)
+        # compact: the input as wide as an output, so neither wraps into a tall column
+        weights = [4] + [4] * len(grid.columns) if compact else [2] + [3] * len(grid.columns)
         header = st.columns(weights)
         header[0].markdown("**Row**")
         for col, column in zip(header[1:], grid.columns, strict=True):
