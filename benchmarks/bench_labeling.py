@@ -41,7 +41,7 @@ KEY_CLOCK = (
 # Resolves in the first animation frame where `text` is an st.text of the page.
 DRAWN = """
 (text) => new Promise((resolve, reject) => {
-    const give_up = performance.now() + 20000;
+    const give_up = performance.now() + 60000;
     const look = () => {
         if (performance.now() > give_up) return reject(new Error("not drawn: " + text));
         for (const el of document.querySelectorAll('[data-testid="stText"]')) {
@@ -107,7 +107,9 @@ def measure(
         page.keyboard.press("Enter")
         _idle(page)
         page.evaluate("document.activeElement && document.activeElement.blur()")
-        page.get_by_text(default_output(0, 0, 0), exact=True).wait_for()
+        page.get_by_text(default_output(0, 0, 0), exact=True).wait_for(timeout=60_000)
+        page.get_by_text("Keys:").first.wait_for()
+        _idle(page)
         order = [(r, v) for r in range(rows) for v in range(2)]
         out = lambda i: default_output(*order[i], 0)  # noqa: E731
         rate: list[float] = []

@@ -38,3 +38,24 @@ def test_cells_for_later_come_after_every_other_due_cell_in_skip_order(workspace
     assert ratings.following_cell(workspace, sess.id, "ann", second) is None
     item = ratings.next_cell(workspace, sess.id, "ann", later=[second, first])
     assert item is not None and item.cell_id == first
+
+
+def test_scheme_version_follows_every_commit_of_ratings_yaml(workspace) -> None:
+    import subprocess
+
+    from promptyard.versioning.store import Store
+
+    def truth() -> str:
+        return Store(workspace).history(ratings.RATINGS_FILE)[-1].sha
+
+    first = ratings.scheme_version(workspace)
+    assert ratings.scheme_version(workspace) == first  # remembered, same answer
+    text = ratings.ratings_text(workspace).replace("name: thumbs", "name: ship")
+    ratings.save_schemes(workspace, text, "rename thumbs")
+    second = ratings.scheme_version(workspace)
+    assert second != first and second == truth()
+    # a commit made outside Promptyard, by git itself
+    path = workspace.ratings_file
+    path.write_text(path.read_text() + "\n# a note\n")
+    subprocess.run(["git", "commit", "-qam", "note"], cwd=workspace.root, check=True)
+    assert ratings.scheme_version(workspace) == truth() != second
