@@ -8,6 +8,9 @@ from __future__ import annotations
 
 # --- shared -------------------------------------------------------------------------
 RATER_NAME = "rater_name"
+# A copy of the typed name that is not a widget's: Streamlit drops a widget's value when
+# the page is left after fragment-only reruns (a keyboard rating), and the name must follow.
+RATER_NAME_KEPT = "rater_name.kept"
 
 # --- prompts page -------------------------------------------------------------------
 PROMPT_SELECTED = "prompts.selected"

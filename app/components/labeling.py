@@ -60,6 +60,18 @@ def key_legend(scheme: RatingScheme) -> str:
     return f"**Keys:** {values} · `←` previous · `→` next · `S` skip · `U` undo"
 
 
+def keep_rater_name() -> None:
+    """Put the typed rater name back before `rater_field()` draws its box, when Streamlit
+    dropped it (leaving a page whose last runs were fragment reruns); remember it after."""
+    kept = st.session_state.get(state.RATER_NAME_KEPT)
+    if kept and state.RATER_NAME not in st.session_state:  # dropped, not cleared by the user
+        st.session_state[state.RATER_NAME] = kept
+
+
+def remember_rater_name(name: str) -> None:
+    st.session_state[state.RATER_NAME_KEPT] = name
+
+
 def _flash(message: str, kind: str = "info") -> None:
     st.session_state[state.RATE_FLASH] = (kind, message)
 

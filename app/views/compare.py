@@ -7,6 +7,7 @@ import streamlit as st
 from components.compare_grid import grid_fragment
 from components.context import workspace
 from components.evaluate import evaluate_panel
+from components.labeling import keep_rater_name, remember_rater_name
 from components.rater import rater_field
 
 from promptyard import ratings
@@ -63,7 +64,9 @@ run_b = top[1].selectbox(
     on_change=_reset_page,
 )
 with top[2]:
+    keep_rater_name()
     rater = rater_field()
+    remember_rater_name(rater)
 run_ids = [run_id] + ([run_b] if run_b else [])
 
 schemes = ratings.load_schemes(ws)

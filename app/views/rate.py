@@ -5,7 +5,7 @@ from __future__ import annotations
 import state
 import streamlit as st
 from components.context import workspace
-from components.labeling import labeling_fragment
+from components.labeling import keep_rater_name, labeling_fragment, remember_rater_name
 from components.output_cell import escape_markdown, show_text
 from components.rater import rater_field
 
@@ -46,7 +46,9 @@ run_id = top[0].selectbox(
     ),
 )
 with top[1]:
+    keep_rater_name()
     rater = rater_field()
+    remember_rater_name(rater)
 mode = st.segmented_control("Mode", MODES, default=MODES[0], key=state.RATE_MODE) or MODES[0]
 if mode != MODES[0]:  # labeling shows its own progress, redrawn with every key
     counts = ratings.rating_counts(ws, run_id)
