@@ -108,7 +108,7 @@ with st.container(border=True):
         on_change=_reset_page,
         label_visibility="collapsed",
     )
-    g = st.columns([3, 2, 1, 1], vertical_alignment="bottom")
+    g = st.columns([4, 3, 2, 2], vertical_alignment="bottom")
     if st.session_state.get(state.COMPARE_BASELINE) not in [None, *label_of]:
         st.session_state[state.COMPARE_BASELINE] = None
     baseline = g[0].selectbox(
