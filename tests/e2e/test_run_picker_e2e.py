@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlmodel import Session
 
 from promptyard.storage import db
@@ -45,11 +47,10 @@ def test_the_picker_says_completed_once_the_run_completed(
     picker = page.get_by_role("combobox", name="Run")
     page.get_by_text(f"Run {seeded.run_id} · running").first.wait_for()  # the panel's title
     assert picker.input_value().startswith(f"Run {seeded.run_id} · running")
-    _set(workspace, seeded.run_id, status=RunStatus.COMPLETED, worker_pid=None, finished_at=utcnow())
+    _set(
+        workspace, seeded.run_id, status=RunStatus.COMPLETED, worker_pid=None, finished_at=utcnow()
+    )
     page.get_by_text(f"Run {seeded.run_id} · completed").first.wait_for()
     wait_idle(page)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=stSelectbox] input').value.includes('running')",
-        timeout=10_000,
-    )
-    assert picker.input_value().startswith(f"Run {seeded.run_id} · completed")
+    # Before the fix the panel said "completed" while the picker kept "running".
+    expect(picker).to_have_value(re.compile(rf"^Run {seeded.run_id} · completed"), timeout=10_000)
