@@ -87,6 +87,12 @@ def _metric_title(board: pd.DataFrame) -> str:
     return METRIC_TITLES.get(metric, "quality")
 
 
+def _axis_title(board: pd.DataFrame) -> str:
+    """The quality axis: human scores are drawn on 0..1 whatever their scheme, and say so."""
+    title = _metric_title(board)
+    return f"{title} (rescaled to 0–1)" if title == METRIC_TITLES["human"] else title
+
+
 def _nan(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
@@ -120,9 +126,7 @@ def leaderboard_chart(board: pd.DataFrame) -> go.Figure:
             x=max(float(q), 0.0 if _nan(hi) else float(hi)) + 0.02, y=label, text=f"{q:.2f}",
             showarrow=False, xanchor="left", font={"size": 12, "color": "#111827"},
         )  # fmt: skip
-    fig.update_xaxes(
-        range=[0, 1.2], tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1], title=_metric_title(board)
-    )
+    fig.update_xaxes(range=[0, 1.2], tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1], title=_axis_title(board))
     fig.update_layout(showlegend=False)
     return fig
 
@@ -160,7 +164,7 @@ def quality_by_version_chart(df: pd.DataFrame) -> go.Figure:
         )
     versions = sorted(int(v) for v in data["prompt_version"].unique())
     fig.update_xaxes(tickvals=versions, ticktext=[f"v{v}" for v in versions], title="version")
-    fig.update_yaxes(range=[0, 1.05], title=f"{_metric_title(df)} (95% band)")
+    fig.update_yaxes(range=[0, 1.05], title=_axis_title(df))  # the shade is the 95% band
     return fig
 
 
@@ -276,7 +280,7 @@ def quality_cost_chart(board: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(
         title="USD per call", type="log" if log else "linear", range=_padded(costs, log)
     )
-    fig.update_yaxes(title=_metric_title(board), range=[0, 1.05])
+    fig.update_yaxes(title=_axis_title(board), range=[0, 1.05])
     return fig
 
 
