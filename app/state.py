@@ -8,6 +8,9 @@ from __future__ import annotations
 
 # --- shared -------------------------------------------------------------------------
 RATER_NAME = "rater_name"
+# A copy of the typed name that is not a widget's: Streamlit drops a widget's value when
+# the page is left after fragment-only reruns (a keyboard rating), and the name must follow.
+RATER_NAME_KEPT = "rater_name.kept"
 
 # --- prompts page -------------------------------------------------------------------
 PROMPT_SELECTED = "prompts.selected"
@@ -120,6 +123,7 @@ def play_column(field: str, index: int) -> str:
 
 # --- runs page ----------------------------------------------------------------------
 RUNS_SELECTED = "runs.selected"  # the run id shown in the progress panel
+RUNS_PICK = "runs.pick"  # the picker widget, one key per set of run statuses
 RUNS_PROMPTS = "runs.prompts"  # ["name@vN", ...]
 RUNS_MODELS = "runs.models"
 RUNS_REPEATS = "runs.repeats"
@@ -153,6 +157,9 @@ COMPARE_RATED = "compare.rated"
 COMPARE_LOW_RATED = "compare.low_rated"
 COMPARE_SEARCH = "compare.search"
 COMPARE_FLASH = "compare.flash"
+COMPARE_COMPACT = "compare.compact"
+COMPARE_FOCUS = "compare.focus"  # the cell id the rating keys rate
+COMPARE_UNDO = "compare.undo"  # rating ids given with keys in this visit, newest last
 # Hand-off from other pages (the Dashboard): open Compare on this run, this variant pinned.
 COMPARE_RUN_ID = "compare.open_run_id"
 COMPARE_VARIANT_ID = "compare.open_variant_id"
@@ -177,7 +184,7 @@ RATE_MODE = "rate.mode"
 RATE_SCHEME = "rate.scheme"
 RATE_K = "rate.k"
 RATE_CELL = "rate.cell"  # the cell shown after Back; None: the next due cell
-RATE_SKIPPED = "rate.skipped"  # cell ids skipped in this visit
+RATE_SKIPPED = "rate.skipped"  # cell ids skipped in this visit, served again at the end
 RATE_PAIR_VARIANTS = "rate.pair_variants"  # the picker widget
 RATE_PAIR_CHOSEN = "rate.pair_chosen"  # the variants of the blind session in use
 RATE_PAIR_PICKING = "rate.pair_picking"

@@ -42,9 +42,10 @@ def test_a_finished_run_leaves_a_completed_score_job(workspace: Any, sim: Simula
     info = runs.get_job(workspace, job.id or 0)
     assert info.kind == runs.JobKind.SCORE and info.params == {"after_run": True}
     assert info.status == runs.JobStatus.COMPLETED
-    assert (info.done, info.total) == (3, 3)
-    assert info.result["suites"] == ["extract_invoice"] and info.result["cells"] == 3
-    assert 0 <= info.result["passed"] <= 3
+    assert (info.done, info.total) == (6, 6)  # the suite's 3 cells and the default checks' 3
+    # Issue 15: the default checks score every finished run too
+    assert info.result["suites"] == ["extract_invoice", "default"] and info.result["cells"] == 6
+    assert 0 <= info.result["passed"] <= 6
 
 
 def test_the_worker_scores_a_run_and_reports_progress(workspace: Any, sim: SimulatorHandle) -> None:

@@ -22,6 +22,11 @@ def _app() -> AppTest:
     return at
 
 
+def _grid_line(at: AppTest) -> str:
+    """The caption over the grid: rows x columns, the page, the ratings."""
+    return next(c.value for c in at.caption if " rows × " in c.value or " row × " in c.value)
+
+
 def _texts(at: AppTest) -> list[str]:
     return [t.value for t in at.text]
 
@@ -34,16 +39,18 @@ def test_page_without_runs_says_how_to_start(workspace) -> None:
 def test_grid_shows_rows_columns_metrics_and_pages(workspace) -> None:
     seeded = seed_run(workspace, rows=25, errors=[(2, 1)])
     at = _app()
-    assert at.caption[0].value.startswith("25 rows × 2 columns · page 1 of 3")
+    # Issue 15: 20 rows a page by default (10 showed too little)
+    assert _grid_line(at).startswith("25 rows × 2 columns · page 1 of 2")
     texts = _texts(at)
     assert "The customer reports problem number 0 with the order and asks for a refund." in texts
     assert "Ticket 9: my order #9 arrived broken, please help." in texts
-    assert "Ticket 10: my order #10 arrived broken, please help." not in texts
+    assert "Ticket 19: my order #19 arrived broken, please help." in texts
+    assert "Ticket 20: my order #20 arrived broken, please help." not in texts
     assert any(c.value == "20→12 tok · $0.00004 · 110 ms" for c in at.caption)
     assert "429 Too Many Requests" in texts  # the failed cell shows its error
     at.button(key="compare.next").click().run()
-    assert "page 2 of 3" in at.caption[0].value
-    assert "Ticket 10: my order #10 arrived broken, please help." in _texts(at)
+    assert "page 2 of 2" in _grid_line(at)
+    assert "Ticket 20: my order #20 arrived broken, please help." in _texts(at)
     assert seeded.run_id
 
 
@@ -51,10 +58,10 @@ def test_filters_errors_only_and_search(workspace) -> None:
     seed_run(workspace, rows=25, errors=[(2, 1), (17, 0)])
     at = _app()
     at.checkbox(key="compare.errors_only").check().run()
-    assert at.caption[0].value.startswith("2 rows")
+    assert _grid_line(at).startswith("2 rows")
     at.checkbox(key="compare.errors_only").uncheck().run()
     at.text_input(key="compare.search").input("order #13 ").run()
-    assert at.caption[0].value.startswith("1 rows")
+    assert _grid_line(at).startswith("1 rows")
     assert "Ticket 13: my order #13 arrived broken, please help." in _texts(at)
     at.text_input(key="compare.search").input("no such words").run()
     assert "No row matches these filters." in [i.value for i in at.info]
@@ -70,7 +77,7 @@ def test_inline_rating_is_stored_with_the_raters_name(workspace) -> None:
     assert not at.exception
     stored = ratings.current_ratings(workspace, seeded.run_id, "quality")
     assert [(r.cell_id, r.rater, ratings.rating_value(r)) for r in stored] == [(cell, "ann", 4)]
-    assert "ratings quality: 1" in at.caption[0].value
+    assert "ratings quality: 1" in _grid_line(at)
     at.selectbox(key="compare.scheme").select("thumbs").run()
     at.segmented_control(key=f"compare.rate::thumbs::{cell}::ann").set_value("👎").run()
     thumbs = ratings.current_ratings(workspace, seeded.run_id, "thumbs")
@@ -109,7 +116,7 @@ def test_page_size(workspace, size: int) -> None:
     seed_run(workspace, rows=30)
     at = _app()
     at.selectbox(key="compare.page_size").select(size).run()
-    assert f"page 1 of {-(-30 // size)}" in at.caption[0].value
+    assert f"page 1 of {-(-30 // size)}" in _grid_line(at)
 
 
 def test_escaped_markdown_keeps_every_character_and_makes_no_link() -> None:
@@ -144,7 +151,8 @@ def test_score_a_run_with_a_suite_from_the_page(workspace, sim) -> None:  # type
     )
     run_id = runs.create_run(workspace, plan)
     runs.run_sync(workspace, run_id)
-    assert stored_results(workspace, run_id) == []  # summarize's suite runs code: not automatic
+    # summarize's suite runs code: not automatic; the default checks are (issue 15)
+    assert [r.suite for r in stored_results(workspace, run_id)] == ["default"]
 
     at = _app()
     suite_box = at.selectbox(key=state.for_run(state.COMPARE_SUITE, run_id))
@@ -158,7 +166,7 @@ def test_score_a_run_with_a_suite_from_the_page(workspace, sim) -> None:  # type
     assert job.error is None
     at.run()
     results = stored_results(workspace, run_id)
-    assert [(r.suite, r.cells) for r in results] == [("summarize", 4)]
+    assert [(r.suite, r.cells) for r in results] == [("default", 4), ("summarize", 4)]
     assert not at.exception
     assert "Judge calibration" in [m.value.strip("*") for m in at.markdown]
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
+import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
 from tests.dashboard_seed import seed_small, seed_versions
@@ -41,8 +43,11 @@ def test_seeded_dashboard_shows_leaderboard_charts_and_monthly_cost(empty_worksp
     seed_small(empty_workspace)
     at = _page()
     table = at.dataframe[0].value
+    # Issue 15: one scheme at a time ("quality" first), not thumbs averaged with 1-5
+    # scores: sim-smart has only a thumbs rating, so it has no quality and ranks last.
+    assert at.selectbox(key="dashboard.scheme").value == "quality"
     assert table["label"].tolist() == [
-        "summarize v2 · sim-smart", "summarize v2 · sim-fast", "summarize v1 · sim-fast",
+        "summarize v2 · sim-fast", "summarize v1 · sim-fast", "summarize v2 · sim-smart",
     ]  # fmt: skip
     assert table.set_index("label").loc["summarize v2 · sim-fast", "latency_p95"] == 190.0
     titles = [c["layout"]["title"]["text"] for c in _charts(at)]
@@ -50,7 +55,7 @@ def test_seeded_dashboard_shows_leaderboard_charts_and_monthly_cost(empty_worksp
     assert any(t.startswith("Leaderboard") for t in titles)
     assert "Latency per variant (ms)" in titles and "Tokens per call" in titles
     # the best row's monthly cost at the default 1M calls
-    assert "At 1M calls a month, summarize v2 · sim-smart costs $10,000." in _markdown(at)
+    assert "At 1M calls a month, summarize v2 · sim-fast costs $2,000." in _markdown(at)
     at.number_input(key="dashboard.monthly_calls").set_value(250_000).run()
     at.selectbox(key="dashboard.cost_variant").select("summarize v1 · sim-fast").run()
     assert not at.exception
@@ -107,3 +112,24 @@ def test_versions_chart_follows_the_chosen_prompt(empty_workspace) -> None:  # t
     assert not at.exception
     assert versions_chart()["layout"]["title"]["text"] == "classify: quality across versions"
     assert list(versions_chart()["layout"]["xaxis"]["ticktext"]) == ["v1", "v2"]
+
+
+def test_leaderboard_shows_a_dash_not_none_and_the_schemes_own_scale(empty_workspace) -> None:  # type: ignore[no-untyped-def]
+    seed_small(empty_workspace)
+    at = _page()
+    frame = at.dataframe[0]
+    config = json.loads(frame.proto.columns)
+    # said on the scheme's own scale, not 0.67 unlabelled
+    assert config["quality"]["label"] == "Mean quality (1–5)"
+    table = frame.value
+    # a mean 0..1 score of 0.6875 on a 1 to 5 scheme reads 3.75
+    assert table.set_index("label").loc["summarize v2 · sim-fast", "quality"] == 3.75
+    # what the reader sees in each cell: the Styler's display values
+    shown = pa.ipc.open_stream(frame.proto.arrow_data.styler.display_values).read_all()
+    order = list(frame.proto.column_order)
+    texts = {
+        str(v) for name in shown.column_names if name in order for v in shown[name].to_pylist()
+    }
+    assert "None" not in texts and "nan" not in texts and "0.000000" not in texts
+    assert {"—", "0%", "190 ms"} <= texts
+    assert "latency_p99" not in frame.proto.column_order  # the table fits the page

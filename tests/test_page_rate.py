@@ -40,12 +40,25 @@ def test_asks_for_a_name_first(workspace) -> None:
     assert "Type your name" in at.info[0].value
 
 
+def _start(at: AppTest, scheme: str = "quality", k: int = 1) -> None:
+    at.selectbox(key="rate.scheme").select(scheme).run()
+    if k != 1:
+        at.number_input(key="rate.k").set_value(k).run()
+    at.button(key="rate.start").click().run()
+
+
+def _key(at: AppTest, key: str) -> None:
+    """Press the button a key triggers (in the browser the key itself presses it)."""
+    at.button(key=f"rate.key::{key}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
 def test_labeling_session_rate_skip_back_change_and_resume(workspace) -> None:
+    # Changed with issue 15: a value is one button (and one key) that rates and moves on;
+    # the old segmented control + "Save and next" form took two actions and a full rerun.
     seeded = seed_run(workspace, rows=2)  # 4 cells
     at = _app()
-    at.selectbox(key="rate.scheme").select("quality").run()
-    at.number_input(key="rate.k").set_value(2).run()
-    at.button(key="rate.start").click().run()
+    _start(at, k=2)
     sess = ratings.find_session(workspace, seeded.run_id, "rate", "quality")
     assert sess is not None and sess.raters_per_cell == 2
     assert "How good is this answer" in at.info[0].value  # the scheme's instructions
@@ -55,10 +68,7 @@ def test_labeling_session_rate_skip_back_change_and_resume(workspace) -> None:
         == "The customer reports problem number 0 with the order and asks for a refund."
     )
 
-    value_key = f"rate.value::{sess.id}::{seeded.cell_id(0, 0)}"
-    at.segmented_control(key=value_key).set_value(4)
-    _submit(at, "Save and next")
-    assert not at.exception
+    _key(at, "4")
     assert at.progress[0].value == 25  # percent
     assert "You rated 1" in at.progress[0].text
     assert _output(at).startswith("A user reports problem number 0")
@@ -68,8 +78,7 @@ def test_labeling_session_rate_skip_back_change_and_resume(workspace) -> None:
 
     at.button(key="rate.back").click().run()  # back to the rated first cell
     assert _output(at) == first_output
-    at.segmented_control(key=value_key).set_value(2)
-    _submit(at, "Change rating")
+    _key(at, "2")
     history = ratings.rating_history(workspace, seeded.cell_id(0, 0), "quality", "ann")
     assert [ratings.rating_value(r) for r in history] == [4, 2]
 
@@ -78,6 +87,78 @@ def test_labeling_session_rate_skip_back_change_and_resume(workspace) -> None:
     again.selectbox(key="rate.scheme").select("quality").run()
     assert _output(again).startswith("A user reports problem number 0")
     assert "Session #" in " ".join(c.value for c in again.caption)
+
+
+def test_every_action_has_a_key_and_the_legend_names_them(workspace) -> None:
+    seed_run(workspace, rows=2)
+    at = _app()
+    _start(at)
+    shortcuts = {b.key: b.proto.shortcut for b in at.button if b.key}
+    assert {k: shortcuts[f"rate.key::{k}"] for k in "12345"} == {k: k for k in "12345"}
+    assert shortcuts["rate.back"] == "left" and shortcuts["rate.next"] == "right"
+    assert shortcuts["rate.skip"] == "s" and shortcuts["rate.undo"] == "u"
+    legend = next(c.value for c in at.caption if c.value.startswith("**Keys:**"))
+    for shown in ("`1`–`5` rate", "`←` previous", "`→` next", "`S` skip", "`U` undo"):
+        assert shown in legend
+
+
+def test_skipped_cells_come_back_at_the_end_of_the_session(workspace) -> None:
+    seeded = seed_run(workspace, rows=2)  # cells (0,0) (0,1) (1,0) (1,1)
+    at = _app()
+    _start(at)
+    at.button(key="rate.skip").click().run()  # (0, 0) for later
+    assert _output(at).startswith("A user reports problem number 0")
+    for value in "345":
+        _key(at, value)
+    # every other cell is rated: the skipped one is served again, in the same visit
+    assert _output(at).startswith("The customer reports problem number 0")
+    assert any("skipped earlier" in c.value for c in at.caption)
+    _key(at, "1")
+    assert "All done" in at.success[0].value
+    mine = ratings.current_ratings(workspace, seeded.run_id, "quality", rater="ann")
+    assert len(mine) == 4
+
+
+def test_undo_takes_back_the_last_rating_and_shows_its_cell(workspace) -> None:
+    seeded = seed_run(workspace, rows=2)
+    at = _app()
+    _start(at)
+    _key(at, "5")
+    _key(at, "3")
+    at.button(key="rate.undo").click().run()
+    assert _output(at).startswith("A user reports problem number 0")  # the undone cell
+    in_force = ratings.current_ratings(workspace, seeded.run_id, "quality", rater="ann")
+    assert [ratings.rating_value(r) for r in in_force] == [5]
+    _key(at, "1")  # rated again, on to the next cell due
+    assert _output(at).startswith("The customer reports problem number 1")
+    # previous twice, then next walks forward again through what was rated
+    at.button(key="rate.back").click().run()
+    at.button(key="rate.back").click().run()
+    assert _output(at).startswith("The customer reports problem number 0")
+    assert any("Rated earlier: 5" in c.value for c in at.caption)
+    at.button(key="rate.next").click().run()
+    assert _output(at).startswith("A user reports problem number 0")
+    at.button(key="rate.next").click().run()
+    assert _output(at).startswith("The customer reports problem number 1")
+
+
+def test_thumbs_take_y_and_n_and_labels_toggle_with_digits(workspace) -> None:
+    seeded = seed_run(workspace, rows=1)
+    at = _app()
+    _start(at, "thumbs")
+    assert at.button(key="rate.key::Y").label == "👍"
+    _key(at, "Y")
+    _key(at, "N")
+    thumbs = ratings.current_ratings(workspace, seeded.run_id, "thumbs", rater="ann")
+    assert [ratings.rating_value(r) for r in thumbs] == [True, False]
+
+    _start(at, "issues")
+    at.button(key="rate.key::1").click().run()  # hallucination
+    at.button(key="rate.key::4").click().run()  # too long
+    at.button(key="rate.save").click().run()
+    issues = ratings.current_ratings(workspace, seeded.run_id, "issues", rater="ann")
+    assert [ratings.rating_value(r) for r in issues] == [["hallucination", "too long"]]
+    assert at.button(key="rate.save").proto.shortcut == "enter"
 
 
 def test_blind_pairs_hide_names_and_count_votes(workspace) -> None:

@@ -21,6 +21,7 @@ from promptyard.evals import (
     score_run,
 )
 from promptyard.evals.calibration import calibrate, cohen_kappa
+from promptyard.evals.default_checks import DEFAULT_SUITE
 from promptyard.models import SimulatorHandle
 from promptyard.storage import db
 from promptyard.storage.tables import Cell, Rating, Score
@@ -69,8 +70,11 @@ def _cells(ws: Any, run_id: int) -> list[dict[str, Any]]:
 
 
 def _scores(ws: Any, run_id: int) -> list[Score]:
+    """The run's scores but the default checks every finished run gets (issue 15)."""
     with db.session(ws) as s:
-        return list(s.exec(select(Score).where(Score.run_id == run_id)))
+        return list(
+            s.exec(select(Score).where(Score.run_id == run_id, Score.suite != DEFAULT_SUITE))
+        )
 
 
 # --- parsing ------------------------------------------------------------------------------
@@ -502,12 +506,13 @@ def test_stored_results_summarize_what_scoring_wrote(workspace: Any, sim: Simula
     from promptyard.evals import stored_results
 
     run_id = _run(workspace, n=3)
-    assert stored_results(workspace, run_id) == []
+    # Issue 15: a finished run has the default checks' results, and only those.
+    assert [r.suite for r in stored_results(workspace, run_id)] == [DEFAULT_SUITE]
     (workspace.evals_dir / "t.yaml").write_text(GOOD)
     scored = score_run(workspace, run_id, "t")
     score_run(workspace, run_id, [Assertion("is-json")])
     both = stored_results(workspace, run_id)
-    assert sorted(r.suite for r in both) == ["adhoc", "t"]
+    assert sorted(r.suite for r in both) == ["adhoc", DEFAULT_SUITE, "t"]
     [mine] = stored_results(workspace, run_id, "t")
     v = scored.variants[0]
     assert (mine.cells, mine.passed, mine.label) == (3, v.passed, v.label)

@@ -91,11 +91,12 @@ def metrics_line(cell: GridCell) -> str:
     parts = []
     if cell.prompt_tokens is not None or cell.completion_tokens is not None:
         parts.append(f"{cell.prompt_tokens or 0}→{cell.completion_tokens or 0} tok")
+    if cell.cached:  # this run paid and waited for nothing; the original's figures differ
+        parts.append("cached · $0 this run")
+        return " · ".join(parts)
     parts.append("$?" if cell.cost_usd is None else f"${cell.cost_usd:.5f}")
     if cell.latency_ms is not None:
         parts.append(f"{cell.latency_ms:,.0f} ms")
-    if cell.cached:
-        parts.append("cached")
     if cell.attempts > 1:
         parts.append(f"{cell.attempts} attempts")
     return " · ".join(parts)
@@ -171,11 +172,15 @@ def grid_cell(
     rating_key: str | None,
     on_rate: Callable[..., None] | None,
     on_trace: Callable[..., None],
+    compact: bool = False,
 ) -> None:
-    """Draw one cell: output (or error), diff, metrics, scores, ratings, inline rating."""
+    """Draw one cell: verdict, output (or error), diff, metrics, scores, ratings, inline
+    rating. `compact` shortens long outputs sooner."""
     if cell is None:
         st.caption("(no cell)")
         return
+    collapse = COLLAPSE_AT // 2 if compact else COLLAPSE_AT
+    verdict_badges(cell)
     if cell.is_error:
         st.badge(f"error: {cell.error_kind or 'unknown'}", icon=":material/error:", color="red")
         if cell.error_message:
@@ -183,14 +188,14 @@ def grid_cell(
     elif cell.status != "ok":
         st.badge(cell.status, color="gray")
     elif cell.diff is not None:
-        if len(cell.output or "") > COLLAPSE_AT * 2:
-            show_text(cell.output, key=f"out{cell.cell_id}")
+        if len(cell.output or "") > collapse * 2:
+            show_text(cell.output, key=f"out{cell.cell_id}", collapse_at=collapse)
             with st.expander("Differences from the baseline"):
                 st.markdown(diff_markdown(cell.diff))
         else:
             st.markdown(diff_markdown(cell.diff))
     elif cell.output is not None or not cell.tool_calls:
-        show_text(cell.output, key=f"out{cell.cell_id}")
+        show_text(cell.output, key=f"out{cell.cell_id}", collapse_at=collapse)
     if not cell.is_error:
         show_tool_calls(cell.tool_calls)
     line = st.columns([3, 1], vertical_alignment="center")
@@ -212,16 +217,7 @@ def grid_cell(
                     st.badge(f"error: {rep.error_kind}", color="red")
                 else:
                     show_text(rep.output, key=f"out{rep.cell_id}")
-    if cell.scores:
-        st.caption(
-            escape_markdown(
-                " · ".join(
-                    f"{'✅' if cell.passed.get(name) else '❌' if cell.passed.get(name) is False else '•'} "
-                    f"{name} {'' if value is None else f'{value:.2f}'}"
-                    for name, value in cell.scores.items()
-                )
-            )
-        )
+    assertion_badges(cell)
     if cell.ratings:
         st.caption(escape_markdown(" · ".join(summary_text(r) for r in cell.ratings.values())))
     if scheme is not None and rating_key is not None and on_rate is not None:
@@ -235,6 +231,53 @@ def grid_cell(
         )
 
 
+ROW_VERDICT = "row"  # the Score name of a suite's verdict on the whole cell
+
+
+def verdict_badges(cell: GridCell) -> None:
+    """A green "pass" or red "fail" for the cell, from the suites that scored it."""
+    if cell.is_error or not cell.passed:
+        return
+    verdicts = [v for k, v in cell.passed.items() if k == ROW_VERDICT] or list(cell.passed.values())
+    if all(v is True for v in verdicts):
+        st.badge("pass", icon=":material/check:", color="green")
+    else:
+        st.badge("fail", icon=":material/close:", color="red")
+
+
+def assertion_badges(cell: GridCell) -> None:
+    """One badge per assertion: green passed, red failed, gray undecided (with its score)."""
+    named = [(n, v) for n, v in cell.scores.items() if n != ROW_VERDICT]
+    if not named:
+        return
+    row = st.container(horizontal=True, gap="small")
+    for name, value in named:
+        passed = cell.passed.get(name)
+        color = "green" if passed else "red" if passed is False else "gray"
+        shown = name if value is None or value in (0, 1) else f"{name} {value:.2f}"
+        row.badge(escape_markdown(shown), color=color)
+
+
+def _cached_metrics(trace: CellTrace, cols: list[Any]) -> None:
+    """A cached cell: this run paid and waited for nothing; the figures are the original's."""
+    cols[2].metric("Cost (this run)", "$0", help="Served from the cache: no call was made")
+    cols[3].metric("Latency (this run)", "none", help="Served from the cache: no call was made")
+    cols[4].metric("Attempts", "none (cache)", help="No call was sent for this cell")
+    cols[5].metric("Cached", "yes")
+    source = (
+        f"cell {trace.cached_from_cell} of run {trace.cached_from_run}"
+        if trace.cached_from_cell is not None
+        else "an earlier call"
+    )
+    cost = "unknown" if trace.cost_usd is None else f"${trace.cost_usd:.5f}"
+    latency = "unknown" if trace.latency_ms is None else f"{trace.latency_ms:,.0f} ms"
+    st.info(
+        f"Served from the cache: the answer of {source}. The original call: cost {cost}, "
+        f"latency {latency}, tokens {trace.prompt_tokens or 0} → {trace.completion_tokens or 0}.",
+        icon=":material/cached:",
+    )
+
+
 def trace_view(trace: CellTrace) -> None:
     """The whole story of one call."""
     st.caption(
@@ -246,10 +289,15 @@ def trace_view(trace: CellTrace) -> None:
     cols = st.columns(6)
     cols[0].metric("Status", trace.status)
     cols[1].metric("Tokens", f"{trace.prompt_tokens or 0} → {trace.completion_tokens or 0}")
-    cols[2].metric("Cost", "unknown" if trace.cost_usd is None else f"${trace.cost_usd:.5f}")
-    cols[3].metric("Latency", "—" if trace.latency_ms is None else f"{trace.latency_ms:,.0f} ms")
-    cols[4].metric("Attempts", trace.attempts, help=f"{trace.retries} retries")
-    cols[5].metric("Cached", "yes" if trace.cached else "no")
+    if trace.cached:
+        _cached_metrics(trace, cols)
+    else:
+        cols[2].metric("Cost", "unknown" if trace.cost_usd is None else f"${trace.cost_usd:.5f}")
+        cols[3].metric(
+            "Latency", "—" if trace.latency_ms is None else f"{trace.latency_ms:,.0f} ms"
+        )
+        cols[4].metric("Attempts", trace.attempts, help=f"{trace.retries} retries")
+        cols[5].metric("Cached", "no")
     if trace.error_kind:
         st.badge(f"error: {trace.error_kind}", color="red")
         st.text(trace.error_message or "")

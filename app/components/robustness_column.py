@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 import streamlit as st
 
@@ -15,9 +13,9 @@ def _figures(url: str) -> list[VariantRobustness]:
     return robustness_by_variant(url)
 
 
-def robustness_column(url: str, table: pd.DataFrame, columns: dict[str, Any]) -> pd.DataFrame:
-    """`table` with `robustness` and `robust_worst` columns, configured in `columns` after the
-    pass rate; unchanged when no robustness run has been scored."""
+def robustness_column(url: str, table: pd.DataFrame) -> pd.DataFrame:
+    """`table` (the leaderboard's rows) with `robustness` and `robust_worst` columns, which
+    the leaderboard shows after the pass rate; unchanged when no robustness run was scored."""
     figures = _figures(url)
     if not figures or table.empty:
         return table
@@ -38,20 +36,4 @@ def robustness_column(url: str, table: pd.DataFrame, columns: dict[str, Any]) ->
             for f in found
         ],
     )
-    entries = list(columns.items())
-    at = next((i + 1 for i, (k, _) in enumerate(entries) if k == "pass_rate"), len(entries))
-    entries[at:at] = [
-        (
-            "robustness",
-            st.column_config.NumberColumn(
-                "Robustness",
-                format="percent",
-                help="Variants (case, typos, word order, ...) whose output stayed equivalent "
-                "to the original's, in the latest robustness run (promptyard robustness)",
-            ),
-        ),
-        ("robust_worst", st.column_config.TextColumn("Breaks most on")),
-    ]
-    columns.clear()
-    columns.update(entries)
     return table

@@ -2,61 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import state
 import streamlit as st
+from components.compare_grid import grid_fragment
 from components.context import workspace
 from components.evaluate import evaluate_panel
-from components.output_cell import escape_markdown, grid_cell, show_text, trace_view, widget_value
+from components.labeling import keep_rater_name, remember_rater_name
 from components.rater import rater_field
 from components.robustness_panel import robustness_panel
 
 from promptyard import ratings
 from promptyard.errors import PromptyardError
-from promptyard.reading import (
-    PAGE_SIZES,
-    GridFilters,
-    cell_trace,
-    columns_for,
-    export_grid,
-    grid_page,
-)
+from promptyard.reading import PAGE_SIZES, GridFilters, columns_for
 from promptyard.runs import list_runs
 
 ws = workspace()
 st.title("🔍 Compare")
 
 
-def _on_rate(cell_id: int, scheme_name: str, key: str) -> None:
-    rater = (st.session_state.get(state.RATER_NAME) or "").strip()
-    try:
-        scheme = ratings.get_scheme(ws, scheme_name)
-        value = widget_value(scheme, st.session_state.get(key))
-        if value is None:
-            return
-        ratings.rate_cell(ws, cell_id, scheme_name, value, rater)
-        st.session_state[state.COMPARE_FLASH] = (
-            "success",
-            f"Saved {scheme_name} for cell {cell_id}.",
-        )
-    except PromptyardError as exc:
-        st.session_state[state.COMPARE_FLASH] = ("error", str(exc))
-
-
-def _on_trace(cell_id: int) -> None:
-    st.session_state[state.COMPARE_TRACE] = cell_id
-
-
 def _reset_page() -> None:
     st.session_state[state.COMPARE_PAGE] = 1
-
-
-def _flash() -> None:
-    flash = st.session_state.pop(state.COMPARE_FLASH, None)
-    if flash:
-        kind, message = flash
-        (st.error if kind == "error" else st.toast)(message)
 
 
 runs = list_runs(ws, kind=None)
@@ -100,7 +65,9 @@ run_b = top[1].selectbox(
     on_change=_reset_page,
 )
 with top[2]:
+    keep_rater_name()
     rater = rater_field()
+    remember_rater_name(rater)
 run_ids = [run_id] + ([run_b] if run_b else [])
 
 schemes = ratings.load_schemes(ws)
@@ -142,7 +109,7 @@ with st.container(border=True):
         on_change=_reset_page,
         label_visibility="collapsed",
     )
-    g = st.columns([3, 2, 1])
+    g = st.columns([4, 3, 2, 2], vertical_alignment="bottom")
     if st.session_state.get(state.COMPARE_BASELINE) not in [None, *label_of]:
         st.session_state[state.COMPARE_BASELINE] = None
     baseline = g[0].selectbox(
@@ -162,12 +129,17 @@ with st.container(border=True):
     page_size = g[2].selectbox(
         "Rows per page",
         PAGE_SIZES,
-        index=0,
+        index=1,
         key=state.COMPARE_PAGE_SIZE,
         on_change=_reset_page,
     )
+    compact = g[3].toggle(
+        "Compact",
+        value=True,
+        key=state.COMPARE_COMPACT,
+        help="Wide input and output columns, long texts cut sooner",
+    )
 
-_flash()
 filters = GridFilters(
     errors_only=errors_only,
     differ_only=differ_only,
@@ -176,137 +148,16 @@ filters = GridFilters(
     scheme=scheme_name,  # rated/unrated/low-rated follow the inline scheme when one is picked
     search=search or "",
 )
-page_number = int(st.session_state.get(state.COMPARE_PAGE, 1) or 1)
-try:
-    grid = grid_page(
-        ws,
-        run_ids,
-        page=page_number - 1,
-        page_size=page_size,
-        filters=filters,
-        baseline=baseline,
-        rater=rater or None,
-    )
-except PromptyardError as exc:
-    st.error(str(exc))
-    st.stop()
-st.session_state[state.COMPARE_PAGE] = grid.page + 1  # clamped when filters shrank the grid
-
-counts: dict[str, int] = {}
-for rid in run_ids:
-    for name, n in ratings.rating_counts(ws, rid).items():
-        counts[name] = counts.get(name, 0) + n
-summary = " · ".join(f"{name}: {n}" for name, n in counts.items() if n) or "none yet"
-st.caption(
-    f"{grid.total_rows:,} rows × {len(grid.columns)} columns · page {grid.page + 1} of {grid.pages}"
-    f" · ratings {summary}"
-)
 with st.expander("🧪 Evaluate this run: eval suites and judge calibration"):
     evaluate_panel(ws, run_id)
 robustness_panel(ws, run_id)
-
-trace_id = st.session_state.get(state.COMPARE_TRACE)
-if trace_id:
-    with st.container(border=True):
-        head = st.columns([6, 1])
-        head[0].subheader("Trace")
-        if head[1].button("Close", key="compare.trace_close", icon=":material/close:"):
-            st.session_state[state.COMPARE_TRACE] = None
-            st.rerun()
-        try:
-            trace_view(cell_trace(ws, int(trace_id)))
-        except PromptyardError as exc:
-            st.error(str(exc))
-
-scheme = scheme_by_name.get(scheme_name) if scheme_name else None
-if scheme is not None and not rater:
-    st.info("Type your name (top right) to rate inline.")
-
-if not grid.rows:
-    st.info("No row matches these filters.")
-else:
-    weights = [2] + [3] * len(grid.columns)
-    header = st.columns(weights)
-    header[0].markdown("**Row**")
-    for col, column in zip(header[1:], grid.columns, strict=True):
-        pin = " 📌" if column.variant_id == baseline else ""
-        col.markdown(f"**{escape_markdown(column.label)}**{pin}")
-    for row in grid.rows:
-        with st.container(border=True):
-            cols = st.columns(weights)
-            with cols[0]:
-                st.caption(escape_markdown(f"#{row.row_index + 1} · {row.row_id}"))
-                for name, value in row.inputs.items():
-                    st.caption(escape_markdown(str(name)))
-                    show_text(
-                        value if isinstance(value, str) else repr(value),
-                        key=f"in{row.row_id}{name}",
-                        collapse_at=300,
-                    )
-                if row.reference:
-                    st.caption("reference")
-                    show_text(row.reference, key=f"ref{row.row_id}", collapse_at=300)
-            for col, column in zip(cols[1:], grid.columns, strict=True):
-                with col:
-                    cell = row.cells.get(column.variant_id)
-                    key = (
-                        state.compare_rating_key(cell.cell_id, scheme.name, rater)
-                        if cell is not None and scheme is not None and rater
-                        else None
-                    )
-                    grid_cell(cell, column, scheme if rater else None, key, _on_rate, _on_trace)
-
-
-def _set_page(n: int) -> None:
-    st.session_state[state.COMPARE_PAGE] = n
-
-
-nav = st.columns([1, 1, 2, 4])
-nav[0].button(
-    "Previous",
-    key="compare.prev",
-    disabled=grid.page == 0,
-    on_click=_set_page,
-    args=(grid.page,),
-    icon=":material/chevron_left:",
+grid_fragment(
+    ws,
+    run_ids,
+    filters,
+    baseline,
+    scheme_by_name.get(scheme_name) if scheme_name else None,
+    page_size,
+    rater,
+    compact,
 )
-nav[1].button(
-    "Next",
-    key="compare.next",
-    disabled=grid.page + 1 >= grid.pages,
-    on_click=_set_page,
-    args=(grid.page + 2,),
-    icon=":material/chevron_right:",
-)
-nav[2].number_input(
-    "Page",
-    min_value=1,
-    max_value=grid.pages,
-    key=state.COMPARE_PAGE,
-    label_visibility="collapsed",
-)
-
-
-def _export(fmt: str) -> Any:
-    return lambda: export_grid(ws, run_ids, fmt, filters)
-
-
-with nav[3]:
-    ex = st.columns(2)
-    name = "-".join(str(r) for r in run_ids)
-    ex[0].download_button(
-        "Export CSV",
-        _export("csv"),
-        file_name=f"run-{name}.csv",
-        mime="text/csv",
-        key="compare.export_csv",
-        icon=":material/download:",
-    )
-    ex[1].download_button(
-        "Export JSONL",
-        _export("jsonl"),
-        file_name=f"run-{name}.jsonl",
-        mime="application/jsonl",
-        key="compare.export_jsonl",
-        icon=":material/download:",
-    )

@@ -6,15 +6,16 @@ from datetime import date
 from functools import partial
 from typing import Any
 
-import pandas as pd
 import state
 import streamlit as st
 from components.context import workspace
 from components.finetune_button import finetune_button
 from components.guardrails import guardrail_section
+from components.leaderboard_table import leaderboard_frame
 from components.robustness_column import robustness_column
 from components.trace_feedback import feedback_section
 
+from promptyard import ratings
 from promptyard.csv_safety import neutralise_cell
 from promptyard.reading import analytics, charts
 from promptyard.reading.analytics import METRIC_TITLES, DashboardData, FilterOptions, Filters
@@ -114,11 +115,17 @@ with st.container(border=True):
             key=state.DASH_DATES,
             format="YYYY-MM-DD",
         )
+    # One scheme at a time: thumbs and 1-5 scores do not average into one figure.
+    scheme_defs = {s.name: s for s in ratings.load_schemes(ws)}
+    rated_schemes = sorted(
+        options.schemes, key=lambda n: list(scheme_defs).index(n) if n in scheme_defs else 99
+    )
     scheme = bottom[1].selectbox(
         "Rating scheme",
-        [ALL, *options.schemes],
+        rated_schemes or [None],
         key=state.DASH_SCHEME,
-        help="Human scores of one scheme, or every scheme that maps to 0..1",
+        format_func=lambda n: "— no ratings yet —" if n is None else n,
+        help="Human scores of one scheme, on its own scale",
     )
     metric = bottom[2].selectbox(
         "Quality means",
@@ -144,7 +151,7 @@ filters = Filters(
     run_ids=tuple(int(r) for r in runs),
     since=since if isinstance(since, date) else None,
     until=until if isinstance(until, date) else None,
-    scheme=None if scheme == ALL else scheme,
+    scheme=scheme or None,
 )
 volume = float(st.session_state.get(state.DASH_VOLUME, 1_000_000))
 data = _data(url, filters, metric)
@@ -188,51 +195,24 @@ with st.container(border=True):
 
 st.subheader("Leaderboard")
 st.caption(
-    f"Quality = {quality_title} with its 95% interval. Latency is nearest-rank over "
+    f"Quality = {quality_title} with its 95% interval"
+    + (
+        f" ({scheme}, on its own scale)"
+        if scheme and quality_title.startswith("mean human")
+        else ""
+    )
+    + ". — marks a figure that does not exist yet. Latency is nearest-rank over "
     "successful calls not served from the cache. Select a row to open its cells in Compare."
 )
-table = board.assign(
-    interval=[
-        f"{lo:.2f} – {hi:.2f}" if pd.notna(lo) and pd.notna(hi) else ""
-        for lo, hi in zip(board["quality_low"], board["quality_high"], strict=True)
-    ],
-    frontier=board["on_frontier"].map(lambda f: "★" if f else ""),
-)
-columns = {
-    "frontier": st.column_config.TextColumn("", help="On the quality–cost Pareto frontier"),
-    "label": st.column_config.TextColumn("Variant", width="medium"),
-    "quality": st.column_config.ProgressColumn(
-        quality_title.capitalize(), min_value=0.0, max_value=1.0, format="%.2f"
-    ),
-    "interval": st.column_config.TextColumn("95% CI"),
-    "n_rated": st.column_config.NumberColumn("Rated", help="Cells with a current rating"),
-    "win_rate": st.column_config.NumberColumn("Win rate", format="percent"),
-    "bt_score": st.column_config.NumberColumn(
-        "Bradley-Terry",
-        format="%.0f",
-        help="Strength from the pairwise votes, Elo-like: 1000 is average, +400 = 10:1 odds",
-    ),
-    "pass_rate": st.column_config.NumberColumn("Pass rate", format="percent"),
-    "error_rate": st.column_config.NumberColumn("Errors", format="percent"),
-    "n_cells": st.column_config.NumberColumn("Cells"),
-    "latency_p50": st.column_config.NumberColumn("p50", format="%.0f ms"),
-    "latency_p95": st.column_config.NumberColumn("p95", format="%.0f ms"),
-    "latency_p99": st.column_config.NumberColumn("p99", format="%.0f ms"),
-    "mean_prompt_tokens": st.column_config.NumberColumn("Tokens in", format="%.0f"),
-    "mean_completion_tokens": st.column_config.NumberColumn("Tokens out", format="%.0f"),
-    "cost_per_call": st.column_config.NumberColumn("$ / call", format="$%.5f"),
-    "cost_per_1k": st.column_config.NumberColumn("$ / 1k calls", format="$%.3f"),
-    "monthly_cost": st.column_config.NumberColumn(
-        f"$ / month at {analytics.format_volume(volume)}", format="dollar"
-    ),
-}
-table = robustness_column(url, table, columns)
+scheme_def = scheme_defs.get(scheme) if scheme else None
+table, order, columns = leaderboard_frame(robustness_column(url, board), scheme_def)
 targets = [(int(r), int(v)) for r, v in zip(board["run_id"], board["variant_id"], strict=True)]
 st.dataframe(
     table,
-    column_order=list(columns),
+    column_order=order,
     column_config=columns,
     hide_index=True,
+    width="stretch",
     on_select=partial(_on_table_select, targets),
     selection_mode="single-row",
     key=state.DASH_TABLE,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import state
 import streamlit as st
 from components.context import workspace
-from components.output_cell import escape_markdown, rating_input, show_text, widget_value
+from components.labeling import keep_rater_name, labeling_fragment, remember_rater_name
+from components.output_cell import escape_markdown, show_text
 from components.rater import assignment_panel, finetune_button, rater_field
 
 from promptyard import ratings
@@ -45,29 +46,18 @@ run_id = top[0].selectbox(
     ),
 )
 with top[1]:
+    keep_rater_name()
     rater = rater_field()
+    remember_rater_name(rater)
 mode = st.segmented_control("Mode", MODES, default=MODES[0], key=state.RATE_MODE) or MODES[0]
-counts = ratings.rating_counts(ws, run_id)
-st.caption(
-    "In this run: "
-    + (" · ".join(f"{name} {n}" for name, n in counts.items() if n) or "no ratings yet")
-)
+if mode != MODES[0]:  # labeling shows its own progress, redrawn with every key
+    counts = ratings.rating_counts(ws, run_id)
+    st.caption(
+        "In this run: "
+        + (" · ".join(f"{name} {n}" for name, n in counts.items() if n) or "no ratings yet")
+    )
 _flash()
 assignment_panel(ws, run_id)
-
-
-def _item_view(item: SessionItem) -> None:
-    for name, value in item.inputs.items():
-        st.caption(escape_markdown(str(name)))
-        show_text(
-            value if isinstance(value, str) else repr(value), key=f"in{name}", collapse_at=1500
-        )
-    if item.reference:
-        st.caption("reference")
-        show_text(item.reference, key="ref", collapse_at=1500)
-    st.markdown("**Output**")
-    with st.container(border=True):
-        show_text(item.output, key="out", collapse_at=4000)
 
 
 def _rate_cells(rater: str) -> None:
@@ -103,81 +93,7 @@ def _rate_cells(rater: str) -> None:
         return
     assert session.id is not None
     st.caption(f"Session #{session.id} · {session.raters_per_cell} rater(s) per cell")
-    skipped = st.session_state.setdefault(state.RATE_SKIPPED, [])
-    shown_id = st.session_state.get(state.RATE_CELL)
-    try:
-        item = (
-            ratings.session_item(ws, session.id, rater, int(shown_id))
-            if shown_id
-            else ratings.next_cell(ws, session.id, rater, skip=skipped)
-        )
-        progress = ratings.session_progress(ws, session.id, rater)
-    except PromptyardError as exc:
-        st.error(str(exc))
-        return
-    st.progress(
-        progress.fraction,
-        text=f"You rated {progress.rated_by_me:,} · {progress.complete:,} of {progress.total:,} "
-        f"cells have {session.raters_per_cell} rating(s)",
-    )
-    if item is None:
-        if skipped:
-            st.info(f"Nothing left but the {len(skipped)} cell(s) you skipped.")
-            if st.button("Show skipped cells again", key="rate.unskip"):
-                st.session_state[state.RATE_SKIPPED] = []
-                st.rerun()
-        else:
-            st.success("All done: every cell has its ratings. Thank you!")
-        back = ratings.previous_cell(ws, session.id, rater, None)
-        if back is not None and st.button("Back", key="rate.back_end", icon=":material/undo:"):
-            st.session_state[state.RATE_CELL] = back.cell_id
-            st.rerun()
-        return
-    if scheme.instructions:
-        st.info(escape_markdown(scheme.instructions), icon=":material/help:")
-    _item_view(item)
-    with st.form(key=f"rate.form::{session.id}::{item.cell_id}", border=False):
-        rating_input(
-            scheme,
-            state.rate_value_key(session.id, item.cell_id),
-            item.value,
-            label=scheme.name,
-            collapsed=False,
-        )
-        comment = ""
-        if scheme.kind != "text":
-            comment = st.text_input(
-                "Comment (optional)",
-                value=item.comment or "",
-                key=state.rate_comment_key(session.id, item.cell_id),
-            )
-        label = "Change rating" if item.value is not None else "Save and next"
-        submitted = st.form_submit_button(label, type="primary", icon=":material/check:")
-    if submitted:
-        raw = st.session_state.get(state.rate_value_key(session.id, item.cell_id))
-        value = widget_value(scheme, raw)
-        if value is None:
-            st.warning("Pick a value first, or skip this cell.")
-        else:
-            try:
-                ratings.rate_cell(ws, item.cell_id, scheme.name, value, rater, comment, session.id)
-                st.session_state[state.RATE_CELL] = None
-                st.rerun()
-            except PromptyardError as exc:
-                st.error(str(exc))
-    nav = st.columns([1, 1, 4])
-    if nav[0].button("Back", key="rate.back", icon=":material/undo:"):
-        back = ratings.previous_cell(ws, session.id, rater, item.cell_id)
-        if back is None:
-            st.toast("This is the first cell you rated in this session.")
-        else:
-            st.session_state[state.RATE_CELL] = back.cell_id
-            st.rerun()
-    if nav[1].button("Skip", key="rate.skip", icon=":material/skip_next:"):
-        if not shown_id:
-            skipped.append(item.cell_id)
-        st.session_state[state.RATE_CELL] = None
-        st.rerun()
+    labeling_fragment(ws, session.id, scheme, rater)
 
 
 def _vote(pair: Pair, side: str, session_id: int, rater: str) -> None:
@@ -252,10 +168,14 @@ def _blind_pairs(rater: str) -> None:
         with right.container(border=True):
             st.markdown("**Right**")
             show_text(pair.right, key="right", collapse_at=4000)
+        st.caption(
+            "**Keys:** `←` left is better · `→` right is better · `T` tie · `B` both bad · `S` skip"
+        )
         b = st.columns([3, 3, 2, 2, 2])
         b[0].button(
             "Left is better",
             key="rate.vote_left",
+            shortcut="Left",
             icon=":material/arrow_back:",
             on_click=_vote,
             args=(pair, "left", session.id, rater),
@@ -264,6 +184,7 @@ def _blind_pairs(rater: str) -> None:
         b[1].button(
             "Right is better",
             key="rate.vote_right",
+            shortcut="Right",
             icon=":material/arrow_forward:",
             on_click=_vote,
             args=(pair, "right", session.id, rater),
@@ -272,6 +193,7 @@ def _blind_pairs(rater: str) -> None:
         b[2].button(
             "Tie",
             key="rate.vote_tie",
+            shortcut="T",
             icon=":material/drag_handle:",
             on_click=_vote,
             args=(pair, "tie", session.id, rater),
@@ -279,11 +201,12 @@ def _blind_pairs(rater: str) -> None:
         b[3].button(
             "Both bad",
             key="rate.vote_both_bad",
+            shortcut="B",
             icon=":material/thumb_down:",
             on_click=_vote,
             args=(pair, "both_bad", session.id, rater),
         )
-        if b[4].button("Skip", key="rate.pair_skip", icon=":material/skip_next:"):
+        if b[4].button("Skip", key="rate.pair_skip", icon=":material/skip_next:", shortcut="S"):
             skipped.append(pair.row_id)
             st.rerun()
     with st.expander("Results so far (reveals the variants)"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import pandas as pd
 import state
 import streamlit as st
@@ -225,10 +227,20 @@ if runs:
     if st.session_state.get(state.RUNS_SELECTED) not in ids:
         st.session_state[state.RUNS_SELECTED] = ids[0]
     by_id = {r.run_id: r for r in runs}
+    # The browser keeps a picked option's old label while the value stays the same, so the
+    # picker is a new widget whenever a status changes ("running" must become "completed").
+    statuses = "".join(f"{r.run_id}{r.status}" for r in runs)
+    pick_key = f"{state.RUNS_PICK}::{zlib.crc32(statuses.encode())}"
+
+    def _picked() -> None:
+        st.session_state[state.RUNS_SELECTED] = st.session_state[pick_key]
+
     st.selectbox(
         "Run",
         ids,
-        key=state.RUNS_SELECTED,
+        index=ids.index(st.session_state[state.RUNS_SELECTED]),
+        key=pick_key,
+        on_change=_picked,
         format_func=lambda i: f"Run {i} · {by_id[i].status} · {', '.join(by_id[i].variants)[:80]}",
     )
     _progress_panel(int(st.session_state[state.RUNS_SELECTED]))

@@ -91,9 +91,10 @@ def test_selecting_a_leaderboard_row_opens_compare(page: Any, app_url: str, work
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
     assert box is not None
-    # The row-selection checkbox of the second row (v2 · sim-fast): the grid is a canvas,
+    # The row-selection checkbox of the first row (v2 · sim-fast, first since issue 15 ranks
+    # by one scheme, quality, instead of thumbs and quality averaged): the grid is a canvas,
     # so click where it is drawn (a 35 px header, then 35 px rows).
-    page.mouse.click(box["x"] + 16, box["y"] + 35 + 35 + 17)
+    page.mouse.click(box["x"] + 16, box["y"] + 35 + 17)
     page.wait_for_url("**/compare**", timeout=30_000)
     wait_idle(page)
     page.wait_for_function(

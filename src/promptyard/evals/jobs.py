@@ -21,6 +21,7 @@ from sqlmodel import col, select
 
 from promptyard import runs
 from promptyard.errors import PromptyardError
+from promptyard.evals.default_checks import default_checks
 from promptyard.evals.evaluators import Grade
 from promptyard.evals.scoring import (
     free_suites_for_run,
@@ -145,10 +146,14 @@ def _suites_of(ws: Workspace, info: runs.JobInfo) -> list[Suite]:
 
 
 def _unscored(
-    ws: Workspace, run_id: int, suite: Suite, since: datetime
+    ws: Workspace,
+    run_id: int,
+    suite: Suite,
+    since: datetime,
+    variant_ids: Sequence[int] | None = None,
 ) -> tuple[list[tuple[Cell, Variant]], int]:
     """The finished cells this job has not scored with `suite` yet, and how many it has."""
-    pairs = load_cells(ws, run_id, None)
+    pairs = load_cells(ws, run_id, variant_ids)
     with db.session(ws) as s:
         scored = set(
             s.exec(
@@ -163,6 +168,17 @@ def _unscored(
         )
     todo = [p for p in pairs if p[0].id not in scored]
     return todo, len(pairs) - len(todo)
+
+
+def _default_work(
+    ws: Workspace, run_id: int, info: runs.JobInfo
+) -> list[tuple[Suite, list[tuple[Cell, Variant]], int]]:
+    """Per variant: its default checks, its cells not scored with them yet, and how many are."""
+    out = []
+    for checks in default_checks(ws, run_id):
+        todo, scored = _unscored(ws, run_id, checks.suite, info.created_at, [checks.variant_id])
+        out.append((checks.suite, todo, scored))
+    return out
 
 
 def _chunks(pairs: list[Any], suite: Suite) -> list[list[Any]]:
@@ -226,6 +242,11 @@ async def run_scoring_job(ws: Workspace, job_id: int) -> str:
             todo, scored = await asyncio.to_thread(_unscored, ws, run_id, suite, info.created_at)
             work.append((suite, todo))
             done += scored
+        if not info.params.get("suite"):  # after a run: the checks every run gets
+            for suite, todo, scored in await asyncio.to_thread(_default_work, ws, run_id, info):
+                work.append((suite, todo))
+                done += scored
+                suites.append(suite)
         total = done + sum(len(todo) for _, todo in work)
         progress = _Progress(ws, job_id, done, total, info.cost_usd if info.done else 0.0)
         await progress.store()
@@ -255,7 +276,7 @@ async def run_scoring_job(ws: Workspace, job_id: int) -> str:
     if progress.cancelled:
         await asyncio.to_thread(runs.finish_job, ws, job_id, runs.JobStatus.CANCELLED, "cancelled")
         return f"job {job_id}: scoring run {run_id} cancelled at {progress.done}/{progress.total}"
-    result = _result(ws, run_id, [s.name for s in suites])
+    result = _result(ws, run_id, list(dict.fromkeys(s.name for s in suites)))
     await asyncio.to_thread(runs.finish_job, ws, job_id, runs.JobStatus.COMPLETED, None, result)
     return (
         f"job {job_id}: scored run {run_id} with {', '.join(result['suites']) or 'no suite'}: "

@@ -77,6 +77,12 @@ from promptyard.ratings.sessions import (
     session_item,
     session_progress,
 )
+from promptyard.ratings.walk import (
+    following_cell,
+    rated_order,
+    take_back_rating,
+    undo_last_rating,
+)
 
 __all__ = [
     "QueueEntry",
@@ -115,6 +121,7 @@ __all__ = [
     "dump_schemes",
     "export_ratings",
     "find_session",
+    "following_cell",
     "get_scheme",
     "get_session",
     "kind_of",
@@ -128,6 +135,7 @@ __all__ = [
     "parse_schemes",
     "previous_cell",
     "rate_cell",
+    "rated_order",
     "rating_counts",
     "rating_history",
     "rating_value",
@@ -140,5 +148,7 @@ __all__ = [
     "scheme_version",
     "session_item",
     "session_progress",
+    "take_back_rating",
     "to_text",
+    "undo_last_rating",
 ]

@@ -17,6 +17,7 @@ import yaml
 from promptyard.errors import PromptyardError
 from promptyard.ratings.errors import RatingError, SchemeError
 from promptyard.ratings.kinds import KINDS_BY_NAME, Kind, RatingKind, kind_of
+from promptyard.ratings.version_memo import remembered
 from promptyard.workspace import Workspace
 
 logger = logging.getLogger(__name__)
@@ -242,8 +243,11 @@ def scheme_version(ws: Workspace) -> str | None:
     """The commit sha of the current ratings.yaml (None when it was never committed)."""
     from promptyard.versioning.store import Store
 
-    try:
-        versions = Store(ws).history(RATINGS_FILE)
-    except PromptyardError:
-        return None
-    return versions[-1].sha if versions and not versions[-1].deleted else None
+    def lookup() -> str | None:
+        try:
+            versions = Store(ws).history(RATINGS_FILE)
+        except PromptyardError:
+            return None
+        return versions[-1].sha if versions and not versions[-1].deleted else None
+
+    return remembered(ws.ratings_file, lookup)

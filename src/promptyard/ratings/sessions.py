@@ -186,17 +186,24 @@ def _variant_filter(sess: LabelingSession) -> str:
 
 
 def next_cell(
-    ws: Workspace, session_id: int, rater: str, skip: Sequence[int] = ()
+    ws: Workspace,
+    session_id: int,
+    rater: str,
+    skip: Sequence[int] = (),
+    later: Sequence[int] = (),
 ) -> SessionItem | None:
     """The next cell this rater should rate, or None when the session is done for them.
 
     Cells come in dataset order; a cell is due when this rater has not rated it and it
-    has fewer than the session's k raters. `skip` holds cells skipped for now.
+    has fewer than the session's k raters. `skip` holds cells left out altogether;
+    `later` holds cells skipped for now, served once no other cell is due, the one
+    skipped first coming first.
     """
     name = check_rater(rater)
     require_rating(ws, session_id, "rate")
     sess = get_session(ws, session_id)
-    skipped = "".join(f" AND c.id != {int(i)}" for i in skip)
+    deferred = [int(i) for i in later if int(i) not in set(skip)]
+    skipped = "".join(f" AND c.id != {int(i)}" for i in [*skip, *deferred])
     sql = (
         "SELECT c.id "
         + _ELIGIBLE.format(variant_filter=_variant_filter(sess))
@@ -208,6 +215,15 @@ def next_cell(
     params = {"run": sess.run_id, "scheme": sess.scheme, "rater": name, "k": sess.raters_per_cell}
     with db.session(ws) as s:
         row = s.exec(text(sql), params=params).first()  # type: ignore[call-overload]
+        if row is None and deferred:
+            due_sql = (
+                "SELECT c.id "
+                + _ELIGIBLE.format(variant_filter=_variant_filter(sess))
+                + _NOT_DONE
+                + f" AND c.id IN ({', '.join(str(i) for i in deferred)})"
+            )
+            due = {int(r[0]) for r in s.exec(text(due_sql), params=params).all()}  # type: ignore[call-overload]
+            row = next(((i,) for i in deferred if i in due), None)
     if row is None:
         return None
     return session_item(ws, session_id, name, int(row[0]))

@@ -16,6 +16,7 @@ from promptyard.reading.analytics import (
     leaderboard,
     refresh_variant_stats,
 )
+from promptyard.reading.columns import ColumnSummary, column_summaries
 from promptyard.reading.compare import (
     PAGE_SIZES,
     RATED_FILTERS,
@@ -50,6 +51,7 @@ __all__ = [
     "RATED_FILTERS",
     "CellTrace",
     "Column",
+    "ColumnSummary",
     "DashboardData",
     "FilterOptions",
     "Filters",
@@ -63,6 +65,7 @@ __all__ = [
     "build_report",
     "cell_trace",
     "charts",
+    "column_summaries",
     "columns_for",
     "compare",
     "dashboard_data",

@@ -40,11 +40,14 @@ def _register_template() -> None:
     template = go.layout.Template(base)
     template.layout.update(
         font={"family": FONT, "size": 13, "color": "#1f2937"},
-        title={"font": {"size": 16}, "x": 0.0, "xanchor": "left"},
+        title={"font": {"size": 16}, "x": 0.0, "xanchor": "left", "y": 0.98, "yanchor": "top"},
         colorway=list(PALETTE),
-        margin={"l": 60, "r": 24, "t": 56, "b": 48},
+        # The legend sits between the title and the plot, never on an axis title.
+        margin={"l": 60, "r": 32, "t": 92, "b": 56},
         hoverlabel={"font": {"family": FONT}},
-        legend={"orientation": "h", "y": -0.18, "x": 0.0},
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0.0, "xanchor": "left"},
+        xaxis={"automargin": True},
+        yaxis={"automargin": True},
     )
     pio.templates[TEMPLATE_NAME] = template
 
@@ -84,6 +87,12 @@ def _metric_title(board: pd.DataFrame) -> str:
     return METRIC_TITLES.get(metric, "quality")
 
 
+def _axis_title(board: pd.DataFrame) -> str:
+    """The quality axis: human scores are drawn on 0..1 whatever their scheme, and say so."""
+    title = _metric_title(board)
+    return f"{title} (rescaled to 0–1)" if title == METRIC_TITLES["human"] else title
+
+
 def _nan(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
@@ -107,14 +116,17 @@ def leaderboard_chart(board: pd.DataFrame) -> go.Figure:
         orientation="h",
         marker_color=[colors[m] for m in rated["model"]],
         error_x={"type": "data", "array": high, "arrayminus": low, "color": "#374151"},
-        text=[f"{q:.2f}" for q in rated["quality"]],
-        textposition="inside",
-        insidetextanchor="start",
         customdata=[[*c, k] for c, k in zip(_custom(rated), n, strict=True)],
         hovertemplate="%{y}<br>%{x:.3f} (n=%{customdata[2]})<extra></extra>",
         name="quality",
     )
-    fig.update_xaxes(range=[0, 1.05], title=_metric_title(board))
+    # Values go right of each bar's interval, away from the variant names on the axis.
+    for q, hi, label in zip(rated["quality"], rated["quality_high"], rated["label"], strict=True):
+        fig.add_annotation(
+            x=max(float(q), 0.0 if _nan(hi) else float(hi)) + 0.02, y=label, text=f"{q:.2f}",
+            showarrow=False, xanchor="left", font={"size": 12, "color": "#111827"},
+        )  # fmt: skip
+    fig.update_xaxes(range=[0, 1.2], tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1], title=_axis_title(board))
     fig.update_layout(showlegend=False)
     return fig
 
@@ -152,7 +164,7 @@ def quality_by_version_chart(df: pd.DataFrame) -> go.Figure:
         )
     versions = sorted(int(v) for v in data["prompt_version"].unique())
     fig.update_xaxes(tickvals=versions, ticktext=[f"v{v}" for v in versions], title="version")
-    fig.update_yaxes(range=[0, 1.05], title=f"{_metric_title(df)} (95% band)")
+    fig.update_yaxes(range=[0, 1.05], title=_axis_title(df))  # the shade is the 95% band
     return fig
 
 
@@ -259,15 +271,32 @@ def quality_cost_chart(board: pd.DataFrame) -> go.Figure:
         x=front["cost_per_call"], y=front["quality"], mode="lines+text", name="Pareto frontier",
         line={"color": "#111827", "width": 1.5, "dash": "dot", "shape": "hv"},
         text=front["label"], textfont={"size": 11}, cliponaxis=False,
-        # the cheapest label reads rightwards so it stays inside the plot
-        textposition=["top right" if i == 0 else "top left" for i in range(len(front))],
+        # a label reads away from the nearer side, so none runs off the plot
+        textposition=_label_sides(front["cost_per_call"], df["cost_per_call"]),
         hoverinfo="skip",
     )  # fmt: skip
     costs = df["cost_per_call"]
     log = bool(costs.min() > 0 and costs.max() / costs.min() > 20)
-    fig.update_xaxes(title="USD per call", type="log" if log else "linear")
-    fig.update_yaxes(title=_metric_title(board), range=[0, 1.05])
+    fig.update_xaxes(
+        title="USD per call", type="log" if log else "linear", range=_padded(costs, log)
+    )
+    fig.update_yaxes(title=_axis_title(board), range=[0, 1.05])
     return fig
+
+
+def _label_sides(xs: pd.Series, every: pd.Series) -> list[str]:
+    lo, hi = float(every.min()), float(every.max())
+    mid = (lo + hi) / 2
+    return ["top right" if float(x) <= mid else "top left" for x in xs]
+
+
+def _padded(costs: pd.Series, log: bool) -> list[float] | None:
+    """The x range with room at both ends for markers and their labels."""
+    lo, hi = float(costs.min()), float(costs.max())
+    if log:
+        return [math.log10(lo) - 0.15, math.log10(hi) + 0.15]
+    span = (hi - lo) or max(hi, 1e-9)
+    return [max(0.0, lo - 0.12 * span), hi + 0.12 * span]
 
 
 def tokens_chart(board: pd.DataFrame) -> go.Figure:

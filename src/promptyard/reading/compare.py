@@ -165,8 +165,7 @@ def word_diff(base: str | None, other: str | None) -> list[Segment] | None:
 def columns_for(ws: Workspace, run_ids: Sequence[int]) -> list[Column]:
     """The variants of the runs as columns, run by run in position order.
 
-    Two runs must be over the same dataset: rows are matched by their row id.
-    """
+    Two runs must be over the same dataset: rows are matched by their row id."""
     if not run_ids:
         raise PromptyardError("pick a run to compare")
     with db.session(ws) as s:
@@ -308,9 +307,10 @@ def grid_page(
     views = {int(c.id or 0): _grid_cell(c) for c in cells}
     for sc in scores:
         view = views.get(sc.cell_id)
-        if view is not None:
+        if view is not None:  # a failed verdict (of any suite) stays failed
+            failed = view.passed.get(sc.name) is False
             view.scores[sc.name] = sc.value
-            view.passed[sc.name] = sc.passed
+            view.passed[sc.name] = False if failed else sc.passed
     _attach_ratings(views, ratings, rater)
     rows = _assemble_rows(row_keys, cells, views)
     if baseline is not None:

@@ -56,6 +56,15 @@ class CellTrace:
     prompt_diff: str | None = None  # unified diff from the previous version of the prompt
     tool_calls: list[dict[str, Any]] | None = None  # the tools the model called (OpenAI format)
     guardrail: dict[str, Any] | None = None  # what the run's guardrail policy did (m022)
+    # A cached cell: the earlier cell whose answer it was served (its cost and latency are
+    # that call's; this run paid nothing and waited for no call).
+    cached_from_cell: int | None = None
+    cached_from_run: int | None = None
+
+    @property
+    def run_cost_usd(self) -> float | None:
+        """What this call cost this run: nothing when served from the cache."""
+        return 0.0 if self.cached else self.cost_usd
 
     @property
     def retries(self) -> int:
@@ -94,6 +103,16 @@ def cell_trace(ws: Workspace, cell_id: int) -> CellTrace:
         ratings = s.exec(
             select(Rating).where(Rating.cell_id == cell_id).order_by(col(Rating.id))
         ).all()
+        source = None
+        if cell.cached and cell.cache_key:
+            source = s.exec(
+                select(Cell)
+                .where(
+                    Cell.cache_key == cell.cache_key, Cell.status == "ok", col(Cell.id) != cell_id
+                )
+                .where(col(Cell.cached).is_(False))
+                .order_by(col(Cell.id))
+            ).first()
     raw = full_raw(  # the stored remainder, completed from the cell's columns
         cell.raw_response_json,
         output=cell.output,
@@ -131,6 +150,8 @@ def cell_trace(ws: Workspace, cell_id: int) -> CellTrace:
         error_kind=cell.error_kind,
         error_message=cell.error_message,
         cached=bool(cell.cached),
+        cached_from_cell=source.id if source is not None else None,
+        cached_from_run=source.run_id if source is not None else None,
         started_at=cell.started_at,
         finished_at=cell.finished_at,
         scores=[
