@@ -110,6 +110,9 @@ def sft_from_runs(
                 text(
                     "SELECT cell_id, value FROM score WHERE run_id IN :ids AND evaluator = 'suite'"
                     " AND name = 'row' AND value IS NOT NULL"
+                    # The default checks (non-empty, valid JSON) every run gets are no
+                    # judgement of quality: they never make an answer a training example.
+                    " AND (suite IS NULL OR suite <> 'default')"
                 ).bindparams(expanding),
                 ids,
             ):
