@@ -12,7 +12,6 @@ from typing import Any
 
 import yaml
 
-from promptyard.errors import PromptyardError
 from promptyard.guardrails.plugins import plugin_names
 from promptyard.guardrails.policy import (
     ACTIONS,
@@ -29,7 +28,7 @@ from promptyard.guardrails.policy import (
     Policy,
     Stage,
 )
-from promptyard.versioning import Store
+from promptyard.versioning import in_force
 from promptyard.workspace import Workspace
 
 _POLICY_KEYS = {"description", "restore", "input", "output"}
@@ -210,27 +209,14 @@ def _check_option(kind: str, key: str, value: Any) -> None:
 def load_policies(ws: Workspace) -> Policies:
     """The policies in force: the working-tree guardrails.yaml when it parses, else the newest
     committed version that does (with a warning naming the mistake), else none."""
-    target = ws.root / GUARDRAILS_FILE
-    if not target.is_file():
-        return Policies({}, "none")
-    try:
-        return Policies(parse_guardrails(target.read_text(encoding="utf-8")), "working tree")
-    except (GuardrailsError, UnicodeDecodeError) as exc:
-        error = str(exc)
-    try:
-        versions = Store(ws).history(GUARDRAILS_FILE)
-    except PromptyardError:
-        versions = []
-    for version in reversed(versions):
-        if version.deleted:
-            break
-        try:
-            parsed = parse_guardrails(Store(ws).read_version(version))
-        except (GuardrailsError, UnicodeDecodeError):
-            continue
-        tagged = {n: _with_source(p, version.tag) for n, p in parsed.items()}
-        return Policies(tagged, version.tag, f"{error}; using the last good {version.tag}")
-    return Policies({}, "none", f"{error}; no committed version parses, no policy applies")
+    found = in_force(ws, GUARDRAILS_FILE, parse_guardrails, (GuardrailsError,))
+    if found.value is None:
+        why = found.error and f"{found.error}; no committed version parses, no policy applies"
+        return Policies({}, "none", why)
+    if found.error is None:
+        return Policies(found.value, found.source)
+    tagged = {n: _with_source(p, found.source) for n, p in found.value.items()}
+    return Policies(tagged, found.source, f"{found.error}; using the last good {found.source}")
 
 
 def _with_source(policy: Policy, source: str) -> Policy:

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from promptyard.errors import PromptyardError
-from promptyard.versioning import Store
+from promptyard.versioning import in_force
 from promptyard.workspace import Workspace
 
 MONITORS_FILE = "monitors.yaml"
@@ -244,23 +244,9 @@ def _parse_condition(node: yaml.Node, path: str) -> Condition:
 def load_monitors(ws: Workspace) -> Monitors:
     """The monitors in force: the working-tree monitors.yaml when it parses, else the newest
     committed version that does (with a warning naming the mistake), else none."""
-    target = ws.root / MONITORS_FILE
-    if not target.is_file():
-        return Monitors([], "none")
-    try:
-        return Monitors(parse_monitors(target.read_text(encoding="utf-8")), "working tree")
-    except (MonitorsError, UnicodeDecodeError) as exc:
-        error = str(exc)
-    try:
-        versions = Store(ws).history(MONITORS_FILE)
-    except PromptyardError:
-        versions = []
-    for version in reversed(versions):
-        if version.deleted:
-            break
-        try:
-            monitors = parse_monitors(Store(ws).read_version(version))
-        except (MonitorsError, UnicodeDecodeError):
-            continue
-        return Monitors(monitors, version.tag, f"{error}; using the last good {version.tag}")
-    return Monitors([], "none", f"{error}; no committed version parses, no monitors run")
+    found = in_force(ws, MONITORS_FILE, parse_monitors, (MonitorsError,))
+    if found.value is None:
+        why = found.error and f"{found.error}; no committed version parses, no monitors run"
+        return Monitors([], "none", why)
+    warning = found.error and f"{found.error}; using the last good {found.source}"
+    return Monitors(found.value, found.source, warning)

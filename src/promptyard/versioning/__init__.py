@@ -3,6 +3,7 @@
 from promptyard.versioning.diffs import DiffRow, diff_stats, side_by_side, with_context
 from promptyard.versioning.file_save import save_file
 from promptyard.versioning.history import Version
+from promptyard.versioning.in_force import InForce, in_force
 from promptyard.versioning.init import (
     InitResult,
     examples_root,
@@ -33,6 +34,7 @@ __all__ = [
     "ConflictedFile",
     "DEFAULT_AUTHOR",
     "DiffRow",
+    "InForce",
     "InitResult",
     "LabelMove",
     "RemoteStatus",
@@ -47,6 +49,7 @@ __all__ = [
     "diff_stats",
     "ensure_union_merge",
     "examples_root",
+    "in_force",
     "init_workspace",
     "init_workspace_report",
     "pending_conflicts",
