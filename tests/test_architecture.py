@@ -39,6 +39,7 @@ LAYERS = [
     "stats",
     "csv_safety",
     "disk_errors",
+    "plugin_points",
     "threaded_server",
     "workspace",
     "errors",

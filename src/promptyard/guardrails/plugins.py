@@ -13,19 +13,17 @@ Entry points are read on first need, then cached; `reset_plugins()` forgets them
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint
 from typing import Any
 
 from promptyard.errors import PromptyardError
+from promptyard.plugin_points import plugin_entry_points
 
 ENTRY_POINT_GROUP = "promptyard.guardrails"
 BUILTIN_CHECKS = frozenset({"pii", "injection", "length", "json", "banned", "judge"})
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -46,15 +44,7 @@ class GuardrailPluginError(PromptyardError):
 
 @lru_cache(maxsize=1)
 def _entry_points() -> dict[str, EntryPoint]:
-    found: dict[str, EntryPoint] = {}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name in BUILTIN_CHECKS:
-            log.warning("guardrail plugin %r ignored: %r is a built-in check", ep.value, ep.name)
-        elif ep.name in found:
-            log.warning("guardrail plugin %r ignored: %r is taken", ep.value, ep.name)
-        else:
-            found[ep.name] = ep
-    return found
+    return plugin_entry_points(ENTRY_POINT_GROUP, BUILTIN_CHECKS, "guardrail")
 
 
 def plugin_names() -> frozenset[str]:

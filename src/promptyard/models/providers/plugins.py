@@ -12,16 +12,14 @@ then cached; `reset_plugins()` forgets them (tests install plugins on the fly).
 
 from __future__ import annotations
 
-import logging
 from functools import cache, lru_cache
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint
 
 from promptyard.errors import PromptyardError
 from promptyard.models.providers.base import ProviderFactory, ProviderKind
+from promptyard.plugin_points import plugin_entry_points
 
 ENTRY_POINT_GROUP = "promptyard.providers"
-
-log = logging.getLogger(__name__)
 
 
 class UnknownProviderError(PromptyardError):
@@ -30,20 +28,7 @@ class UnknownProviderError(PromptyardError):
 
 @lru_cache(maxsize=1)
 def _entry_points() -> dict[str, EntryPoint]:
-    found: dict[str, EntryPoint] = {}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name in {kind.value for kind in ProviderKind}:
-            log.warning("provider plugin %r ignored: %r is a built-in provider", ep.value, ep.name)
-        elif ep.name in found:
-            log.warning(
-                "provider plugin %r ignored: %r is taken by %r",
-                ep.value,
-                ep.name,
-                found[ep.name].value,
-            )
-        else:
-            found[ep.name] = ep
-    return found
+    return plugin_entry_points(ENTRY_POINT_GROUP, {kind.value for kind in ProviderKind}, "provider")
 
 
 def plugin_names() -> frozenset[str]:
