@@ -151,6 +151,36 @@ def failure(
     )
 
 
+def stream_end(
+    call: ModelCall,
+    key: str | None,
+    parts: list[str],
+    calls: dict[int, dict[str, Any]],
+    finish: str | None,
+    usage: Any,
+    latency: float,
+    ttft: float | None,
+    raw: dict[str, Any] | None,
+) -> Completion:
+    """The Completion of a stream read to its end: its text, tool calls and usage, or
+    `invalid_response` when it ended before the model finished (no finish_reason)."""
+    text: str | None = "".join(parts)
+    if not text and calls:
+        text = None  # tool calls and no text: as the non-streamed message says it
+    if finish is None:
+        return failure(
+            call,
+            ErrorKind.INVALID_RESPONSE,
+            "the stream ended before the model finished (no finish_reason)",
+            latency,
+            key,
+            text=text or None,
+            ttft=ttft,
+        )
+    tool_calls = [calls[i] for i in sorted(calls)] or None
+    return success(call, text, finish, usage, latency, ttft, raw, tool_calls)
+
+
 async def complete_openai_shaped(
     call: ModelCall,
     key: str | None,
@@ -219,22 +249,9 @@ async def complete_openai_shaped(
                     finish = getattr(choices[0], "finish_reason", None) or finish
                 usage = getattr(chunk, "usage", None) or usage
                 last = chunk
-            latency = elapsed_ms()
-            text: str | None = "".join(text_parts)
-            if not text and calls:
-                text = None  # tool calls and no text: as the non-streamed message says it
-            if finish is None:
-                return failure(
-                    call,
-                    ErrorKind.INVALID_RESPONSE,
-                    "the stream ended before the model finished (no finish_reason)",
-                    latency,
-                    key,
-                    text=text or None,
-                    ttft=ttft,
-                )
-            tool_calls = [calls[i] for i in sorted(calls)] or None
-            return success(call, text, finish, usage, latency, ttft, raw_dict(last), tool_calls)
+            return stream_end(
+                call, key, text_parts, calls, finish, usage, elapsed_ms(), ttft, raw_dict(last)
+            )
     except TimeoutError:
         return failure(
             call,

@@ -18,6 +18,7 @@ from promptyard.models.providers.base import Completion, ErrorKind, ModelCall
 from promptyard.models.providers.completions import (
     _add_tool_deltas,
     failure,
+    stream_end,
     success,
     tool_calls_of,
 )
@@ -104,22 +105,8 @@ async def read_stream(
     if not state.done and data_lines:
         _event(b"\n".join(data_lines), state, timing, started, parts, on_delta)
     latency = _latency(timing, time.perf_counter(), started)
-    text: str | None = "".join(parts)
-    if not text and state.calls:
-        text = None  # tool calls and no text: as the non-streamed message says it
-    if state.finish is None:
-        return failure(
-            call,
-            ErrorKind.INVALID_RESPONSE,
-            "the stream ended before the model finished (no finish_reason)",
-            latency,
-            key,
-            text=text or None,
-            ttft=state.ttft,
-        )
-    tool_calls = [state.calls[i] for i in sorted(state.calls)] or None
-    return success(
-        call, text, state.finish, state.usage, latency, state.ttft, state.last, tool_calls
+    return stream_end(
+        call, key, parts, state.calls, state.finish, state.usage, latency, state.ttft, state.last
     )
 
 
