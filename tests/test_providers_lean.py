@@ -210,7 +210,7 @@ def test_a_process_stalled_while_the_answer_arrives_still_records_the_wire_time(
     def hold_the_gil() -> None:
         time.sleep(0.05)  # the request is on the wire by then, its answer 150 ms away
         start = time.perf_counter()
-        pow(3, 3_000_000)  # holds the GIL throughout, far longer than the server's 200 ms
+        pow(3, 6_000_000)  # holds the GIL throughout, far longer than the server's 200 ms
         stalled.append((time.perf_counter() - start) * 1000)
 
     async def go() -> Any:
