@@ -166,3 +166,20 @@ def may(permission: Permission) -> bool:
     from promptyard.team import allowed
 
     return allowed(workspace(), permission)
+
+
+def may_open(page_file: str) -> bool:
+    """Whether the person may open the page in `page_file` ("views/NAME.py"): a link to a
+    page their role hides would stop the page that draws it."""
+    needs = PAGE_NEEDS.get(page_file.rsplit("/", 1)[-1].removesuffix(".py"), {Permission.READ})
+    return any(may(p) for p in needs)
+
+
+def may_or_say(permission: Permission, what: str) -> bool:
+    """`may(permission)`; when not, a caption in place of the controls: "Your role (viewer)
+    may not `what`." (`what`: e.g. "edit prompts")."""
+    if may(permission):
+        return True
+    role = role_of(workspace(), current_identity())
+    st.caption(f"Your role ({role or 'none'}) may not {what}.")
+    return False

@@ -8,12 +8,14 @@ from components.context import workspace
 from components.labeling import keep_rater_name, labeling_fragment, remember_rater_name
 from components.output_cell import escape_markdown, show_text
 from components.rater import assignment_panel, finetune_button, rater_field
+from components.signin import may, may_or_say
 
 from promptyard import ratings
 from promptyard.errors import PromptyardError
 from promptyard.ratings import Pair, RatingScheme, SchemeAgreement, SessionItem
 from promptyard.reading.compare import columns_for
 from promptyard.runs import list_runs
+from promptyard.team import Permission
 
 ws = workspace()
 st.title("⭐ Rate")
@@ -76,6 +78,8 @@ def _rate_cells(rater: str) -> None:
     scheme: RatingScheme = schemes[scheme_name]
     session = ratings.find_session(ws, run_id, "rate", scheme.name)
     if session is None:
+        if not may_or_say(Permission.MANAGE_SESSIONS, "open labeling sessions"):
+            return
         k = st.number_input(
             "Raters per cell",
             min_value=1,
@@ -114,6 +118,8 @@ def _blind_pairs(rater: str) -> None:
         chosen = list(columns)[:2]
     session = ratings.find_session(ws, run_id, "pairwise", variant_ids=chosen)
     if session is None or st.session_state.get(state.RATE_PAIR_PICKING):
+        if not may_or_say(Permission.MANAGE_SESSIONS, "open labeling sessions"):
+            return
         picked = st.multiselect(
             "Variants to compare",
             list(columns),
@@ -141,7 +147,9 @@ def _blind_pairs(rater: str) -> None:
         f"Blind session #{session.id} over {len(chosen)} variants: which is which stays "
         "hidden until you open the results."
     )
-    if head[1].button("Change variants", key="rate.pair_change"):
+    if may(Permission.MANAGE_SESSIONS) and head[1].button(
+        "Change variants", key="rate.pair_change"
+    ):
         st.session_state[state.RATE_PAIR_PICKING] = True
         st.rerun()
     assert session.id is not None
