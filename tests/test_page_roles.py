@@ -4,6 +4,7 @@ editor sees them. The library refuses the same actions (tests/test_team_*.py).""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -67,6 +68,13 @@ def test_prompt_edit_controls_are_for_editors_only(team_ws: Workspace) -> None:
     assert {"prompts.save", "prompts.create", "prompts.delete"} <= _keys(editor)
     assert "🏷️ Move label" in [b.label for b in editor.get("form_submit_button")]
     assert "may not" not in _texts(editor)
+    # An ended sign-in keeps the controls (and what was typed); the save is refused then.
+    ended = AppTest.from_file(MAIN, default_timeout=60)
+    ended.user = _person(EDITOR, exp=int(time.time()) - 60)
+    ended.run()
+    ended.switch_page("views/prompts.py").run()
+    set_identity_source(None)
+    assert "prompts.save" in _keys(ended) and "Your sign-in has ended" in _texts(ended)
 
 
 @pytest.mark.parametrize(
@@ -161,3 +169,37 @@ def test_home_leaves_out_the_steps_on_pages_a_viewer_cannot_open(team_ws: Worksp
     assert not at.exception, [e.value for e in at.exception]
     steps = " ".join(str(m.value) for m in at.markdown)
     assert "Open a prompt" in steps and "Try it in the playground" not in steps
+
+
+def _rating_controls(at: AppTest) -> list[str]:
+    keys = [k for k in _keys(at) if k.startswith(("rate.key::", "rate.vote_"))]
+    return keys + [b.label for b in at.get("form_submit_button")]
+
+
+@pytest.mark.parametrize(
+    ("email", "why"),
+    [
+        (VIEWER, "Your role (viewer) may not rate."),
+        (RATER, "Labeling session #1 is not assigned to you"),
+    ],
+)
+@pytest.mark.parametrize("kind", ["rate", "pairwise"])
+def test_rating_controls_are_drawn_only_where_one_may_rate(
+    team_ws: Workspace, email: str, why: str, kind: str
+) -> None:
+    seeded = seed_run(team_ws, rows=2)
+    if kind == "rate":
+        ratings.open_session(team_ws, seeded.run_id, "rate", "quality", 1)
+        session = {state.RATE_SCHEME: "quality"}
+    else:
+        ratings.open_session(
+            team_ws, seeded.run_id, "pairwise", variant_ids=seeded.variant_ids[:2], seed=1
+        )
+        session = {state.RATE_MODE: "Blind pairs"}
+    at = _open(email, "rate.py", **session)
+    assert not _rating_controls(at)
+    assert why in " ".join(str(c.value) for c in at.caption)
+    assert not at.error  # a caption says why, not a red error on opening the page
+    editor = _open(EDITOR, "rate.py", **session)
+    assert _rating_controls(editor)
+    assert "may not" not in _texts(editor)

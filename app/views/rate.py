@@ -8,7 +8,7 @@ from components.context import workspace
 from components.labeling import keep_rater_name, labeling_fragment, remember_rater_name
 from components.output_cell import escape_markdown, show_text
 from components.rater import assignment_panel, finetune_button, rater_field
-from components.signin import may, may_or_say
+from components.signin import may, may_or_say, may_rate_or_say
 
 from promptyard import ratings
 from promptyard.errors import PromptyardError
@@ -97,7 +97,8 @@ def _rate_cells(rater: str) -> None:
         return
     assert session.id is not None
     st.caption(f"Session #{session.id} · {session.raters_per_cell} rater(s) per cell")
-    labeling_fragment(ws, session.id, scheme, rater)
+    if may_rate_or_say(session.id):
+        labeling_fragment(ws, session.id, scheme, rater)
 
 
 def _vote(pair: Pair, side: str, session_id: int, rater: str) -> None:
@@ -105,6 +106,73 @@ def _vote(pair: Pair, side: str, session_id: int, rater: str) -> None:
         ratings.record_vote(ws, pair, pair.choice_for(side), rater, session_id)
     except PromptyardError as exc:
         st.session_state[state.RATE_FLASH] = ("error", str(exc))
+
+
+def _pair_votes(session_id: int, rater: str) -> None:
+    skipped = st.session_state.setdefault(state.RATE_PAIR_SKIPPED, [])
+    pair = ratings.next_pair(ws, session_id, rater, skip=skipped)
+    done, total = ratings.pairwise_progress(ws, session_id, rater)
+    st.progress(done / total if total else 1.0, text=f"You voted on {done:,} of {total:,} pairs")
+    if pair is None:
+        st.success("No pairs left for you in this session.")
+    else:
+        item = SessionItem(0, pair.row_id, pair.inputs, pair.reference, None)
+        for name, value in item.inputs.items():
+            st.caption(escape_markdown(str(name)))
+            show_text(
+                value if isinstance(value, str) else repr(value), key=f"pin{name}", collapse_at=1500
+            )
+        if pair.reference:
+            st.caption("reference")
+            show_text(pair.reference, key="pref", collapse_at=1500)
+        left, right = st.columns(2)
+        with left.container(border=True):
+            st.markdown("**Left**")
+            show_text(pair.left, key="left", collapse_at=4000)
+        with right.container(border=True):
+            st.markdown("**Right**")
+            show_text(pair.right, key="right", collapse_at=4000)
+        st.caption(
+            "**Keys:** `←` left is better · `→` right is better · `T` tie · `B` both bad · `S` skip"
+        )
+        b = st.columns([3, 3, 2, 2, 2])
+        b[0].button(
+            "Left is better",
+            key="rate.vote_left",
+            shortcut="Left",
+            icon=":material/arrow_back:",
+            on_click=_vote,
+            args=(pair, "left", session_id, rater),
+            type="primary",
+        )
+        b[1].button(
+            "Right is better",
+            key="rate.vote_right",
+            shortcut="Right",
+            icon=":material/arrow_forward:",
+            on_click=_vote,
+            args=(pair, "right", session_id, rater),
+            type="primary",
+        )
+        b[2].button(
+            "Tie",
+            key="rate.vote_tie",
+            shortcut="T",
+            icon=":material/drag_handle:",
+            on_click=_vote,
+            args=(pair, "tie", session_id, rater),
+        )
+        b[3].button(
+            "Both bad",
+            key="rate.vote_both_bad",
+            shortcut="B",
+            icon=":material/thumb_down:",
+            on_click=_vote,
+            args=(pair, "both_bad", session_id, rater),
+        )
+        if b[4].button("Skip", key="rate.pair_skip", icon=":material/skip_next:", shortcut="S"):
+            skipped.append(pair.row_id)
+            st.rerun()
 
 
 def _blind_pairs(rater: str) -> None:
@@ -153,70 +221,8 @@ def _blind_pairs(rater: str) -> None:
         st.session_state[state.RATE_PAIR_PICKING] = True
         st.rerun()
     assert session.id is not None
-    skipped = st.session_state.setdefault(state.RATE_PAIR_SKIPPED, [])
-    pair = ratings.next_pair(ws, session.id, rater, skip=skipped)
-    done, total = ratings.pairwise_progress(ws, session.id, rater)
-    st.progress(done / total if total else 1.0, text=f"You voted on {done:,} of {total:,} pairs")
-    if pair is None:
-        st.success("No pairs left for you in this session.")
-    else:
-        item = SessionItem(0, pair.row_id, pair.inputs, pair.reference, None)
-        for name, value in item.inputs.items():
-            st.caption(escape_markdown(str(name)))
-            show_text(
-                value if isinstance(value, str) else repr(value), key=f"pin{name}", collapse_at=1500
-            )
-        if pair.reference:
-            st.caption("reference")
-            show_text(pair.reference, key="pref", collapse_at=1500)
-        left, right = st.columns(2)
-        with left.container(border=True):
-            st.markdown("**Left**")
-            show_text(pair.left, key="left", collapse_at=4000)
-        with right.container(border=True):
-            st.markdown("**Right**")
-            show_text(pair.right, key="right", collapse_at=4000)
-        st.caption(
-            "**Keys:** `←` left is better · `→` right is better · `T` tie · `B` both bad · `S` skip"
-        )
-        b = st.columns([3, 3, 2, 2, 2])
-        b[0].button(
-            "Left is better",
-            key="rate.vote_left",
-            shortcut="Left",
-            icon=":material/arrow_back:",
-            on_click=_vote,
-            args=(pair, "left", session.id, rater),
-            type="primary",
-        )
-        b[1].button(
-            "Right is better",
-            key="rate.vote_right",
-            shortcut="Right",
-            icon=":material/arrow_forward:",
-            on_click=_vote,
-            args=(pair, "right", session.id, rater),
-            type="primary",
-        )
-        b[2].button(
-            "Tie",
-            key="rate.vote_tie",
-            shortcut="T",
-            icon=":material/drag_handle:",
-            on_click=_vote,
-            args=(pair, "tie", session.id, rater),
-        )
-        b[3].button(
-            "Both bad",
-            key="rate.vote_both_bad",
-            shortcut="B",
-            icon=":material/thumb_down:",
-            on_click=_vote,
-            args=(pair, "both_bad", session.id, rater),
-        )
-        if b[4].button("Skip", key="rate.pair_skip", icon=":material/skip_next:", shortcut="S"):
-            skipped.append(pair.row_id)
-            st.rerun()
+    if may_rate_or_say(session.id):
+        _pair_votes(session.id, rater)
     with st.expander("Results so far (reveals the variants)"):
         standings = ratings.pairwise_results(ws, summary.run_id, session.id)
         if not standings:
