@@ -7,10 +7,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from promptyard import ratings
-from promptyard.team import set_identity_source
+from promptyard.team import Identity, PermissionDeniedError, acting_as, set_identity_source
 from promptyard.versioning import Store
 from promptyard.workspace import Workspace
 from tests.ratings_seed import seed_run
@@ -90,12 +91,16 @@ def test_a_rater_rates_as_themselves_without_a_name_box(workspace: Workspace) ->
 
 def test_a_viewer_is_refused_by_the_library_not_only_the_page(workspace: Workspace) -> None:
     _signin_on(workspace)
-    seed_run(workspace, rows=1)
+    seeded = seed_run(workspace, rows=1)
     at = _main(_person("vi@example.com"), "rate.py")
     at.selectbox(key="rate.scheme").select("quality").run()
-    at.button(key="rate.start").click().run()
     set_identity_source(None)
-    assert "vi@example.com is a viewer and may not open labeling sessions" in at.error[0].value
+    assert "rate.start" not in [b.key for b in at.button]  # hidden on the page
+    assert "Your role (viewer) may not open labeling sessions." in _texts(at)
+    viewer = Identity(subject="sub-vi@example.com", email="vi@example.com")
+    with acting_as(viewer), pytest.raises(PermissionDeniedError) as refused:
+        ratings.open_session(workspace, seeded.run_id, "rate", "quality", 1)
+    assert "vi@example.com is a viewer and may not open labeling sessions" in str(refused.value)
 
 
 def test_an_ended_sign_in_warns_and_offers_to_sign_in_again(workspace: Workspace) -> None:

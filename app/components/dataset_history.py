@@ -8,8 +8,10 @@ import streamlit as st
 
 from components.dataset_feedback import done, version_summary
 from components.dataset_picker import history_cached, load_cached
+from components.signin import may_or_say
 from promptyard import datasets
 from promptyard.errors import PromptyardError
+from promptyard.team import Permission
 from promptyard.workspace import Workspace
 
 
@@ -52,6 +54,8 @@ def history_view(ws: Workspace, name: str) -> None:
         ref_b = cols[1].selectbox("To", refs, index=0, key=state.DATASET_DIFF_B)
         _compare(ws, name, ref_a, ref_b, {v.ref: v.sha for v in versions})
     st.subheader("Labels and restore")
+    if not may_or_say(Permission.EDIT_DATASETS, "label or restore datasets"):
+        return
     cols = st.columns([2, 2, 1])
     label_ref = cols[0].selectbox("Version", refs, key=state.DATASET_LABEL_REF)
     label = cols[1].text_input("Label", key=state.DATASET_LABEL_NAME, placeholder="golden")

@@ -10,8 +10,10 @@ import streamlit as st
 
 from components.dataset_feedback import done, version_summary
 from components.dataset_picker import LATEST
+from components.signin import may_or_say
 from promptyard import datasets
 from promptyard.errors import PromptyardError
+from promptyard.team import Permission
 from promptyard.workspace import Workspace
 
 NO_ID = "(generate ids)"
@@ -26,6 +28,8 @@ def _preview(root: str, data: bytes | str, filename: str | None) -> datasets.Par
 
 def import_view(ws: Workspace, existing: list[str]) -> None:
     """Import a file or pasted rows as a new dataset, or the next version of one in `existing`."""
+    if not may_or_say(Permission.EDIT_DATASETS, "import datasets"):
+        return
     source = st.radio(
         "From",
         ["upload", "paste"],

@@ -6,6 +6,7 @@ import pandas as pd
 import state
 import streamlit as st
 
+from components.signin import may
 from promptyard.errors import PromptyardError
 from promptyard.evals import (
     calibrate,
@@ -17,6 +18,7 @@ from promptyard.evals import (
     stored_results,
     suites_for_run,
 )
+from promptyard.team import Permission
 from promptyard.workspace import Workspace
 
 
@@ -48,7 +50,7 @@ def evaluate_panel(ws: Workspace, run_id: int) -> None:
         )
     if suite.uses_judges():
         st.caption("This suite calls an LLM judge for every cell; the judge's cost is recorded.")
-    if right.button(
+    if may(Permission.START_RUNS) and right.button(
         "Score this run", type="primary", key=state.for_run(state.COMPARE_SCORE, run_id)
     ):
         try:
@@ -77,7 +79,7 @@ def _progress(ws: Workspace, run_id: int, suite: str) -> None:
             text=f"Scoring with {suite}: {job.done}/{job.total} cells{cost}{eta}",
         )
         key = f"{state.for_run(state.COMPARE_SCORE, run_id)}.cancel"
-        if stop.button("Cancel scoring", key=key):
+        if may(Permission.START_RUNS) and stop.button("Cancel scoring", key=key):
             cancel_scoring(ws, job.job_id)
         return
     if job.resumable:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import state
 import streamlit as st
 
+from components.signin import may
 from promptyard.errors import PromptyardError
+from promptyard.team import Permission
 from promptyard.versioning import (
     Side,
     SyncResult,
@@ -107,9 +109,10 @@ def git_remote(ws: Workspace) -> None:
         if buttons[0].button("Fetch", key="settings.fetch"):
             remote_status(ws, fetch=True)
             st.rerun()
-        if buttons[1].button("Pull", key="settings.pull", disabled=bool(theirs)):
+        syncs = may(Permission.MANAGE_SETTINGS)
+        if syncs and buttons[1].button("Pull", key="settings.pull", disabled=bool(theirs)):
             _after(pull(ws))
-        if buttons[2].button("Push", key="settings.push", disabled=bool(theirs)):
+        if syncs and buttons[2].button("Push", key="settings.push", disabled=bool(theirs)):
             _after(push(ws))
     except PromptyardError as exc:
         st.error(str(exc))

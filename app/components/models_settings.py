@@ -9,8 +9,10 @@ import state
 import streamlit as st
 
 from components.output_cell import escape_markdown
+from components.signin import may_or_say
 from promptyard import models
 from promptyard.errors import PromptyardError
+from promptyard.team import Permission
 from promptyard.ui_support import ModelRow, model_rows
 from promptyard.versioning import ConflictError
 from promptyard.workspace import Workspace
@@ -93,6 +95,8 @@ def models_settings(ws: Workspace) -> None:
     pending = st.session_state.pop(state.SETTINGS_MODEL_SAVED, None)
     if pending in configured:  # the entry just saved stays open
         st.session_state[state.SETTINGS_MODEL_PICK] = pending
+    if not may_or_say(Permission.MANAGE_MODELS, "edit models"):
+        return
     with st.expander("Add or edit a models.yaml entry", expanded=pending is not None):
         picked = st.selectbox("Entry", [NEW, *configured], key=state.SETTINGS_MODEL_PICK)
         editing = None if picked == NEW else str(picked)

@@ -8,10 +8,12 @@ import state
 import streamlit as st
 
 from components.model_picker import single_model_picker
+from components.signin import may
 from promptyard import prompts
 from promptyard.errors import PromptyardError
 from promptyard.models import default_models
 from promptyard.runs import CallSettings, PlanError, PlaygroundColumn, ResponseFormat
+from promptyard.team import Permission
 from promptyard.versioning import ConflictError
 from promptyard.workspace import Workspace
 
@@ -62,6 +64,8 @@ def _settings(i: int) -> CallSettings:
 
 
 def _save_edit(ws: Workspace, name: str, tag: str, sha: str, text: str, i: int) -> None:
+    if not may(Permission.EDIT_PROMPTS):
+        return
     message = st.text_input(
         "Save message", key=state.play_column("save_message", i), placeholder="What changed"
     )

@@ -9,9 +9,11 @@ import state
 import streamlit as st
 
 from components.output_cell import escape_markdown
+from components.signin import may
 from promptyard import datasets, runs
 from promptyard.errors import PromptyardError
 from promptyard.runs import ColumnOutput, PlaygroundSnapshot
+from promptyard.team import Permission
 from promptyard.workspace import Workspace
 
 # How often a streaming call is redrawn: a poll reads memory only, so it can be brisk.
@@ -57,6 +59,8 @@ def _save_run(ws: Workspace, snap: PlaygroundSnapshot) -> None:
     if snap.saved_run_id is not None:
         st.caption(f"Saved as Run {snap.saved_run_id}: open it in Compare or Rate.")
         return
+    if not may(Permission.START_RUNS):
+        return
     if st.button("Save as run", key="playground.save_run", help="Keep these answers as a run"):
         try:
             run_id = runs.save_playground_run(ws, snap.session_id)
@@ -69,6 +73,8 @@ def _save_run(ws: Workspace, snap: PlaygroundSnapshot) -> None:
 
 def add_to_dataset(ws: Workspace, inputs: dict[str, Any]) -> None:
     """A form that appends `inputs` as a row of a chosen (or new) dataset, committed."""
+    if not may(Permission.EDIT_DATASETS):
+        return
     with st.expander("Add these inputs to a dataset"):
         names = [d.name for d in datasets.list_datasets(ws)]
         new = "(a new dataset)"

@@ -10,9 +10,11 @@ import streamlit as st
 
 from components.output_cell import escape_markdown
 from components.prompt_editor import bump_generation
+from components.signin import may
 from components.versions import version_label, version_picker
 from promptyard import prompts
 from promptyard.errors import PromptyardError
+from promptyard.team import Permission
 from promptyard.versioning import diff_stats, side_by_side, with_context
 from promptyard.workspace import Workspace
 
@@ -49,8 +51,10 @@ def prompt_history(ws: Workspace, name: str) -> None:
         st.caption("This version deleted the file.")
         return
     st.code(prompts.prompt_text(name, chosen, workspace=ws), language="yaml", line_numbers=True)
-    if chosen.sha != versions[-1].sha and st.button(
-        f"↩️ Restore {chosen.tag} as a new version", key="prompts.restore"
+    if (
+        chosen.sha != versions[-1].sha
+        and may(Permission.EDIT_PROMPTS)
+        and st.button(f"↩️ Restore {chosen.tag} as a new version", key="prompts.restore")
     ):
         try:
             version = prompts.restore_prompt(name, chosen.sha, workspace=ws)

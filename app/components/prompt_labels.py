@@ -6,9 +6,12 @@ import pandas as pd
 import state
 import streamlit as st
 
+from components.signin import may_or_say
 from components.versions import version_label
 from promptyard import prompts
 from promptyard.errors import PromptyardError
+from promptyard.team import Permission
+from promptyard.versioning import Version
 from promptyard.workspace import Workspace
 
 
@@ -35,6 +38,31 @@ def prompt_labels(ws: Workspace, name: str) -> None:
         st.caption(
             "No labels yet. `production` is the usual first one: applications load the version it points at."
         )
+    if may_or_say(Permission.MOVE_LABELS, "move labels"):
+        _move_form(ws, name, live, current)
+    moves = prompts.prompt_label_moves(name, ws)
+    if moves:
+        st.markdown("**Label moves**")
+        by_sha = {v.sha: v.tag for v in versions}
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "when": m.at.strftime("%Y-%m-%d %H:%M"),
+                        "label": m.label,
+                        "from": by_sha.get(m.from_sha or "", "—"),
+                        "to": by_sha.get(m.to_sha, m.to_sha[:8]),
+                        "who": m.who,
+                    }
+                    for m in reversed(moves)
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+
+
+def _move_form(ws: Workspace, name: str, live: list[Version], current: dict[str, Version]) -> None:
     with st.form("prompts.label_form"):
         c1, c2 = st.columns(2)
         options = sorted({"production", "staging", *current})
@@ -58,23 +86,3 @@ def prompt_labels(ws: Workspace, name: str) -> None:
             else:
                 st.session_state[state.PROMPT_FLASH] = f"{label} now points at {name} {target.tag}."
                 st.rerun()
-    moves = prompts.prompt_label_moves(name, ws)
-    if moves:
-        st.markdown("**Label moves**")
-        by_sha = {v.sha: v.tag for v in versions}
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        "when": m.at.strftime("%Y-%m-%d %H:%M"),
-                        "label": m.label,
-                        "from": by_sha.get(m.from_sha or "", "—"),
-                        "to": by_sha.get(m.to_sha, m.to_sha[:8]),
-                        "who": m.who,
-                    }
-                    for m in reversed(moves)
-                ]
-            ),
-            hide_index=True,
-            width="stretch",
-        )

@@ -14,6 +14,7 @@ from components.context import workspace
 from components.identity import SIGNED_OUT, current_identity, register, signin_on
 from components.output_cell import escape_markdown
 from promptyard.errors import PromptyardError
+from promptyard.ratings import is_assigned
 from promptyard.team import (
     ROLE_PERMISSIONS,
     TEAM_FILE,
@@ -162,7 +163,46 @@ def visible_pages(pages: dict[str, list[Any]], who: Identity | None) -> dict[str
 
 
 def may(permission: Permission) -> bool:
-    """Whether the person using the page may do `permission` (always without sign-in)."""
-    from promptyard.team import allowed
+    """Whether the role of the person using the page may do `permission` (always without
+    sign-in): whether to draw its controls. By role only: after a sign-in ends the controls
+    stay, so nothing typed is lost, and the library refuses the action with the reason."""
+    who = current_identity()
+    if who is None:
+        return True
+    role = role_of(workspace(), who)
+    return role is not None and permission in ROLE_PERMISSIONS[role]
 
-    return allowed(workspace(), permission)
+
+def may_open(page_file: str) -> bool:
+    """Whether the person may open the page in `page_file` ("views/NAME.py"): a link to a
+    page their role hides would stop the page that draws it."""
+    needs = PAGE_NEEDS.get(page_file.rsplit("/", 1)[-1].removesuffix(".py"), {Permission.READ})
+    return any(may(p) for p in needs)
+
+
+def may_or_say(permission: Permission, what: str) -> bool:
+    """`may(permission)`; when not, a caption in place of the controls: "Your role (viewer)
+    may not `what`." (`what`: e.g. "edit prompts")."""
+    if may(permission):
+        return True
+    role = role_of(workspace(), current_identity())
+    st.caption(f"Your role ({role or 'none'}) may not {what}.")
+    return False
+
+
+def may_rate_or_say(session_id: int) -> bool:
+    """Whether the person may rate in labeling session `session_id` (a role that rates
+    anywhere, or a rater assigned to it); when not, a caption saying why."""
+    if may(Permission.RATE_ANY):
+        return True
+    who = current_identity()
+    if not may(Permission.RATE_ASSIGNED):
+        st.caption(f"Your role ({role_of(workspace(), who) or 'none'}) may not rate.")
+        return False
+    if who is not None and is_assigned(workspace(), session_id, who.key):
+        return True
+    st.caption(
+        f"Labeling session #{session_id} is not assigned to you: an editor assigns raters"
+        " on the Rate page."
+    )
+    return False

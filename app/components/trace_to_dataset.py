@@ -5,8 +5,10 @@ from __future__ import annotations
 import state
 import streamlit as st
 
+from components.signin import may
 from promptyard import datasets, traces
 from promptyard.errors import PromptyardError
+from promptyard.team import Permission
 from promptyard.traces import SpanRow
 from promptyard.workspace import Workspace
 
@@ -14,7 +16,10 @@ TARGETS = {"new": "New dataset", "existing": "Existing dataset"}
 
 
 def add_to_dataset(ws: Workspace, selected: list[SpanRow]) -> None:
-    """The popover; on success a flash message names the version made."""
+    """The popover (none for a role that may not edit datasets); on success a flash
+    message names the version made."""
+    if not may(Permission.EDIT_DATASETS):
+        return
     n = len(selected)
     label = f"➕ Add {n} to a dataset" if n else "➕ Add to a dataset"
     with st.popover(label, disabled=not n, help="Select rows in the list first"):

@@ -10,11 +10,13 @@ from components.evaluate import evaluate_panel
 from components.labeling import keep_rater_name, remember_rater_name
 from components.rater import rater_field
 from components.robustness_panel import robustness_panel
+from components.signin import may, may_or_say
 
 from promptyard import ratings
 from promptyard.errors import PromptyardError
 from promptyard.reading import PAGE_SIZES, GridFilters, columns_for
 from promptyard.runs import list_runs
+from promptyard.team import Permission
 
 ws = workspace()
 st.title("🔍 Compare")
@@ -64,10 +66,12 @@ run_b = top[1].selectbox(
     key=state.COMPARE_RUN_B,
     on_change=_reset_page,
 )
-with top[2]:
-    keep_rater_name()
-    rater = rater_field()
-    remember_rater_name(rater)
+rater = ""
+if may(Permission.RATE_ANY):  # rating here is outside any labeling session
+    with top[2]:
+        keep_rater_name()
+        rater = rater_field()
+        remember_rater_name(rater)
 run_ids = [run_id] + ([run_b] if run_b else [])
 
 schemes = ratings.load_schemes(ws)
@@ -118,14 +122,17 @@ with st.container(border=True):
         format_func=lambda v: "— no baseline —" if v is None else label_of[v],
         key=state.COMPARE_BASELINE,
     )
-    scheme_name = g[1].selectbox(
-        "Rate inline with",
-        [None, *scheme_by_name],
-        format_func=lambda v: (
-            "— no inline rating —" if v is None else f"{v} ({scheme_by_name[v].describe()})"
-        ),
-        key=state.COMPARE_SCHEME,
-    )
+    scheme_name = None
+    with g[1]:
+        if may_or_say(Permission.RATE_ANY, "rate outside a labeling session"):
+            scheme_name = st.selectbox(
+                "Rate inline with",
+                [None, *scheme_by_name],
+                format_func=lambda v: (
+                    "— no inline rating —" if v is None else f"{v} ({scheme_by_name[v].describe()})"
+                ),
+                key=state.COMPARE_SCHEME,
+            )
     page_size = g[2].selectbox(
         "Rows per page",
         PAGE_SIZES,

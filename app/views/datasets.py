@@ -17,10 +17,12 @@ from components.dataset_picker import (
     page_cached,
     version_text,
 )
+from components.signin import may, may_or_say
 
 from promptyard import datasets
 from promptyard.datasets import DatasetVersion, RowsPage, SliceSpec
 from promptyard.errors import PromptyardError
+from promptyard.team import Permission
 
 VIEWS = {"rows": "Rows", "import": "Import", "history": "History", "fit": "Fit to a prompt"}
 PAGE_SIZES = [50, 100, 250, 500]
@@ -131,9 +133,10 @@ def _rows_view(name: str) -> None:
     frame = pd.DataFrame(
         datasets.for_editor(shown, datasets.json_columns(shown)), columns=view.columns
     )
-    if sha is not None:
+    if sha is not None or not may_or_say(Permission.EDIT_DATASETS, "edit datasets"):
         st.dataframe(frame, hide_index=True, width="stretch")
-        st.caption("An old version is read-only; restore it from the History view to edit it.")
+        if sha is not None:
+            st.caption("An old version is read-only; restore it from the History view to edit it.")
         return
     _editor(name, view.version, frame, [row["id"] for row in shown], page, filter_text)
 
@@ -231,7 +234,11 @@ def _fit_view(name: str) -> None:
         index=choices.index(current),
         key=f"{state.DATASET_REFERENCE}::{name}",
     )
-    if chosen != current and st.button("Save reference column", key="datasets.set_reference"):
+    if (
+        chosen != current
+        and may(Permission.EDIT_DATASETS)
+        and st.button("Save reference column", key="datasets.set_reference")
+    ):
         try:
             datasets.set_reference(ws, name, None if chosen == NO_REFERENCE else chosen)
         except PromptyardError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import state
 import streamlit as st
 from components.context import workspace
+from components.signin import may_open
 
 from promptyard.ui_support import recent_alerts, workspace_overview
 
@@ -75,7 +76,7 @@ with left:
             "views/dashboard.py",
         ),
     ]
-    for icon, title, text, target in steps:
+    for icon, title, text, target in [s for s in steps if may_open(s[3])]:
         with st.container(border=True):
             a, b = st.columns([5, 1], vertical_alignment="center")
             a.markdown(f"**{icon} {title}**  \n{text}")

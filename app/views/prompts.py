@@ -10,10 +10,12 @@ from components.context import workspace
 from components.prompt_editor import bump_generation, prompt_editor
 from components.prompt_history import prompt_diff, prompt_history
 from components.prompt_labels import prompt_labels
+from components.signin import may, may_or_say
 
 from promptyard import prompts
 from promptyard.errors import PromptyardError
 from promptyard.prompts import dump_prompt
+from promptyard.team import Permission
 from promptyard.versioning import Version
 
 NEW_PROMPT_BODY = "system:\nYou are a helpful assistant.\n\nuser:\n{{ question }}\n"
@@ -28,9 +30,7 @@ def _flash() -> None:
         st.success(message, icon="✅")
 
 
-def _sidebar_list() -> str | None:
-    summaries = prompts.list_prompts(ws, search=st.session_state.get(state.PROMPT_SEARCH, ""))
-    st.text_input("Search prompts", key=state.PROMPT_SEARCH, placeholder="name or description")
+def _new_prompt() -> None:
     with st.popover("➕ New prompt", width="stretch"):
         new_name = st.text_input(
             "Name",
@@ -58,6 +58,13 @@ def _sidebar_list() -> str | None:
                     st.rerun()
             except PromptyardError as exc:
                 st.error(str(exc))
+
+
+def _sidebar_list() -> str | None:
+    summaries = prompts.list_prompts(ws, search=st.session_state.get(state.PROMPT_SEARCH, ""))
+    st.text_input("Search prompts", key=state.PROMPT_SEARCH, placeholder="name or description")
+    if may(Permission.EDIT_PROMPTS):
+        _new_prompt()
     if not summaries:
         if st.session_state.get(state.PROMPT_SEARCH):
             st.info("No prompt matches the search.")
@@ -152,15 +159,19 @@ if selected is not None:
     except PromptyardError as exc:
         st.error(str(exc))
         st.stop()
-    with actions:
-        _delete(selected, base_sha)
+    if may(Permission.EDIT_PROMPTS):
+        with actions:
+            _delete(selected, base_sha)
     # Keyed: the open tab is the tab's own state, not its place on the page, so a flash
     # shown after a save (and gone on the next run) no longer sends the user back to Edit.
     edit_tab, history_tab, diff_tab, labels_tab = st.tabs(
         ["✏️ Edit", "🕘 History", "↔️ Diff", "🏷️ Labels"], key=state.PROMPT_TAB
     )
     with edit_tab:
-        prompt_editor(ws, selected, file_text, base_sha)
+        if may_or_say(Permission.EDIT_PROMPTS, "edit prompts"):
+            prompt_editor(ws, selected, file_text, base_sha)
+        else:
+            st.code(file_text, language="yaml", line_numbers=True)
     with history_tab:
         prompt_history(ws, selected)
     with diff_tab:

@@ -8,12 +8,14 @@ from components.context import workspace
 from components.labeling import keep_rater_name, labeling_fragment, remember_rater_name
 from components.output_cell import escape_markdown, show_text
 from components.rater import assignment_panel, finetune_button, rater_field
+from components.signin import may, may_or_say, may_rate_or_say
 
 from promptyard import ratings
 from promptyard.errors import PromptyardError
 from promptyard.ratings import Pair, RatingScheme, SchemeAgreement, SessionItem
 from promptyard.reading.compare import columns_for
 from promptyard.runs import list_runs
+from promptyard.team import Permission
 
 ws = workspace()
 st.title("⭐ Rate")
@@ -76,6 +78,8 @@ def _rate_cells(rater: str) -> None:
     scheme: RatingScheme = schemes[scheme_name]
     session = ratings.find_session(ws, run_id, "rate", scheme.name)
     if session is None:
+        if not may_or_say(Permission.MANAGE_SESSIONS, "open labeling sessions"):
+            return
         k = st.number_input(
             "Raters per cell",
             min_value=1,
@@ -93,7 +97,8 @@ def _rate_cells(rater: str) -> None:
         return
     assert session.id is not None
     st.caption(f"Session #{session.id} · {session.raters_per_cell} rater(s) per cell")
-    labeling_fragment(ws, session.id, scheme, rater)
+    if may_rate_or_say(session.id):
+        labeling_fragment(ws, session.id, scheme, rater)
 
 
 def _vote(pair: Pair, side: str, session_id: int, rater: str) -> None:
@@ -103,51 +108,10 @@ def _vote(pair: Pair, side: str, session_id: int, rater: str) -> None:
         st.session_state[state.RATE_FLASH] = ("error", str(exc))
 
 
-def _blind_pairs(rater: str) -> None:
-    summary = by_id[run_id]
-    columns = {c.variant_id: c.label for c in columns_for(ws, [run_id])}
-    if len(columns) < 2:
-        st.info("Blind pairs need a run with at least two variants.")
-        return
-    chosen = [v for v in st.session_state.get(state.RATE_PAIR_CHOSEN) or [] if v in columns]
-    if len(chosen) < 2:
-        chosen = list(columns)[:2]
-    session = ratings.find_session(ws, run_id, "pairwise", variant_ids=chosen)
-    if session is None or st.session_state.get(state.RATE_PAIR_PICKING):
-        picked = st.multiselect(
-            "Variants to compare",
-            list(columns),
-            default=chosen,
-            format_func=lambda v: columns[v],
-            key=state.RATE_PAIR_VARIANTS,
-            help="Names are hidden while you vote; the results reveal them",
-        )
-        if len(picked) < 2:
-            st.info("Pick two or more variants.")
-            return
-        if st.button("Start blind session", type="primary", key="rate.pair_start"):
-            try:
-                ratings.open_session(
-                    ws, run_id, "pairwise", variant_ids=picked, seed=run_id, created_by=rater
-                )
-                st.session_state[state.RATE_PAIR_CHOSEN] = list(picked)
-                st.session_state[state.RATE_PAIR_PICKING] = False
-                st.rerun()
-            except PromptyardError as exc:
-                st.error(str(exc))
-        return
-    head = st.columns([4, 1])
-    head[0].caption(
-        f"Blind session #{session.id} over {len(chosen)} variants: which is which stays "
-        "hidden until you open the results."
-    )
-    if head[1].button("Change variants", key="rate.pair_change"):
-        st.session_state[state.RATE_PAIR_PICKING] = True
-        st.rerun()
-    assert session.id is not None
+def _pair_votes(session_id: int, rater: str) -> None:
     skipped = st.session_state.setdefault(state.RATE_PAIR_SKIPPED, [])
-    pair = ratings.next_pair(ws, session.id, rater, skip=skipped)
-    done, total = ratings.pairwise_progress(ws, session.id, rater)
+    pair = ratings.next_pair(ws, session_id, rater, skip=skipped)
+    done, total = ratings.pairwise_progress(ws, session_id, rater)
     st.progress(done / total if total else 1.0, text=f"You voted on {done:,} of {total:,} pairs")
     if pair is None:
         st.success("No pairs left for you in this session.")
@@ -178,7 +142,7 @@ def _blind_pairs(rater: str) -> None:
             shortcut="Left",
             icon=":material/arrow_back:",
             on_click=_vote,
-            args=(pair, "left", session.id, rater),
+            args=(pair, "left", session_id, rater),
             type="primary",
         )
         b[1].button(
@@ -187,7 +151,7 @@ def _blind_pairs(rater: str) -> None:
             shortcut="Right",
             icon=":material/arrow_forward:",
             on_click=_vote,
-            args=(pair, "right", session.id, rater),
+            args=(pair, "right", session_id, rater),
             type="primary",
         )
         b[2].button(
@@ -196,7 +160,7 @@ def _blind_pairs(rater: str) -> None:
             shortcut="T",
             icon=":material/drag_handle:",
             on_click=_vote,
-            args=(pair, "tie", session.id, rater),
+            args=(pair, "tie", session_id, rater),
         )
         b[3].button(
             "Both bad",
@@ -204,11 +168,61 @@ def _blind_pairs(rater: str) -> None:
             shortcut="B",
             icon=":material/thumb_down:",
             on_click=_vote,
-            args=(pair, "both_bad", session.id, rater),
+            args=(pair, "both_bad", session_id, rater),
         )
         if b[4].button("Skip", key="rate.pair_skip", icon=":material/skip_next:", shortcut="S"):
             skipped.append(pair.row_id)
             st.rerun()
+
+
+def _blind_pairs(rater: str) -> None:
+    summary = by_id[run_id]
+    columns = {c.variant_id: c.label for c in columns_for(ws, [run_id])}
+    if len(columns) < 2:
+        st.info("Blind pairs need a run with at least two variants.")
+        return
+    chosen = [v for v in st.session_state.get(state.RATE_PAIR_CHOSEN) or [] if v in columns]
+    if len(chosen) < 2:
+        chosen = list(columns)[:2]
+    session = ratings.find_session(ws, run_id, "pairwise", variant_ids=chosen)
+    if session is None or st.session_state.get(state.RATE_PAIR_PICKING):
+        if not may_or_say(Permission.MANAGE_SESSIONS, "open labeling sessions"):
+            return
+        picked = st.multiselect(
+            "Variants to compare",
+            list(columns),
+            default=chosen,
+            format_func=lambda v: columns[v],
+            key=state.RATE_PAIR_VARIANTS,
+            help="Names are hidden while you vote; the results reveal them",
+        )
+        if len(picked) < 2:
+            st.info("Pick two or more variants.")
+            return
+        if st.button("Start blind session", type="primary", key="rate.pair_start"):
+            try:
+                ratings.open_session(
+                    ws, run_id, "pairwise", variant_ids=picked, seed=run_id, created_by=rater
+                )
+                st.session_state[state.RATE_PAIR_CHOSEN] = list(picked)
+                st.session_state[state.RATE_PAIR_PICKING] = False
+                st.rerun()
+            except PromptyardError as exc:
+                st.error(str(exc))
+        return
+    head = st.columns([4, 1])
+    head[0].caption(
+        f"Blind session #{session.id} over {len(chosen)} variants: which is which stays "
+        "hidden until you open the results."
+    )
+    if may(Permission.MANAGE_SESSIONS) and head[1].button(
+        "Change variants", key="rate.pair_change"
+    ):
+        st.session_state[state.RATE_PAIR_PICKING] = True
+        st.rerun()
+    assert session.id is not None
+    if may_rate_or_say(session.id):
+        _pair_votes(session.id, rater)
     with st.expander("Results so far (reveals the variants)"):
         standings = ratings.pairwise_results(ws, summary.run_id, session.id)
         if not standings:

@@ -10,6 +10,7 @@ import streamlit as st
 from components.context import workspace
 from components.dataset_picker import DatasetPick, dataset_picker
 from components.model_picker import model_picker
+from components.signin import may, may_or_say
 from components.variable_mapper import variable_mapper
 
 from promptyard.errors import PromptyardError
@@ -21,6 +22,7 @@ from promptyard.runs import (
     list_runs,
     run_progress,
 )
+from promptyard.team import Permission
 from promptyard.ui_support import run_forms, run_variables
 
 ACTIVE = ("running", "pending")
@@ -171,7 +173,9 @@ def _progress_panel(run_id: int) -> None:
         if progress.status in ACTIVE:
             if progress.cancel_requested:
                 st.caption("Cancelling…")
-            elif st.button("Cancel run", key=f"runs.cancel.{run_id}"):
+            elif may(Permission.START_RUNS) and st.button(
+                "Cancel run", key=f"runs.cancel.{run_id}"
+            ):
                 cancel_run(ws, run_id)
                 st.rerun(scope="fragment")
         elif active:
@@ -179,6 +183,7 @@ def _progress_panel(run_id: int) -> None:
         elif (
             progress.status in RESUMABLE
             and progress.done < progress.total
+            and may(Permission.START_RUNS)
             and st.button("Resume run", type="primary", key=f"runs.resume.{run_id}")
         ):
             try:
@@ -221,7 +226,8 @@ if flash:
     st.success(flash, icon="✅")
 
 runs = list_runs(ws)
-_new_run_form(expanded=not runs)
+if may_or_say(Permission.START_RUNS, "start runs"):
+    _new_run_form(expanded=not runs)
 if runs:
     ids = [r.run_id for r in runs]
     if st.session_state.get(state.RUNS_SELECTED) not in ids:

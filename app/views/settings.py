@@ -8,9 +8,11 @@ from components.context import workspace
 from components.git_remote import git_remote
 from components.models_settings import models_settings
 from components.output_cell import escape_markdown
+from components.signin import may
 
 from promptyard import ratings
 from promptyard.errors import PromptyardError
+from promptyard.team import Permission
 from promptyard.ui_support import settings_overview
 from promptyard.versioning import ConflictError
 
@@ -91,7 +93,9 @@ message = cols[0].text_input(
     placeholder="e.g. add a tone scheme",
     label_visibility="collapsed",
 )
-if cols[1].button("Save schemes", type="primary", key="settings.save", disabled=bool(problem)):
+if may(Permission.MANAGE_SCHEMES) and cols[1].button(
+    "Save schemes", type="primary", key="settings.save", disabled=bool(problem)
+):
     try:
         version = ratings.save_schemes(
             ws,
