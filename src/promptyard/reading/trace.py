@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from promptyard import prompts
 from promptyard.errors import NotFoundError, PromptyardError
 from promptyard.storage import db
-from promptyard.storage.raw_response import full_raw
+from promptyard.storage.raw_response import cell_raw_response
 from promptyard.storage.tables import Cell, Rating, Score, Variant
 from promptyard.workspace import Workspace
 
@@ -113,15 +113,7 @@ def cell_trace(ws: Workspace, cell_id: int) -> CellTrace:
                 .where(col(Cell.cached).is_(False))
                 .order_by(col(Cell.id))
             ).first()
-    raw = full_raw(  # the stored remainder, completed from the cell's columns
-        cell.raw_response_json,
-        output=cell.output,
-        output_truncated=cell.output_truncated,
-        tool_calls_json=cell.tool_calls_json,
-        finish_reason=cell.finish_reason,
-        prompt_tokens=cell.prompt_tokens,
-        completion_tokens=cell.completion_tokens,
-    )
+    raw = cell_raw_response(cell)  # the stored remainder, completed from the columns
     previous, diff = _prompt_diff(ws, variant.prompt_name, variant.prompt_sha)
     return CellTrace(
         cell_id=cell_id,

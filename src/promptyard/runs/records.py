@@ -22,8 +22,8 @@ from promptyard.runs.planning import PlanError, RunPlan, require_keys
 from promptyard.runs.state import CELL, VARIANT
 from promptyard.runs.state import cancel_run as _cancel_unchecked
 from promptyard.storage import db
-from promptyard.storage.raw_response import compact_raw, full_raw
-from promptyard.storage.tables import Cell, CellStatus, Run, RunStatus, Variant, utcnow
+from promptyard.storage.raw_response import compact_raw
+from promptyard.storage.tables import CellStatus, Run, RunStatus, Variant, utcnow
 from promptyard.team import Permission, recorded_name, require
 from promptyard.workspace import Workspace
 
@@ -247,20 +247,6 @@ def raw_without_output(raw: dict[str, Any] | None, text: str | None) -> dict[str
     )  # fmt: skip
 
 
-def full_raw_response(cell: Cell) -> Any:
-    """The cell's raw response as the provider sent it: the stored remainder with the
-    output, tool calls, finish reason and token counts put back from the cell's columns."""
-    return full_raw(
-        cell.raw_response_json,
-        output=cell.output,
-        output_truncated=cell.output_truncated,
-        tool_calls_json=cell.tool_calls_json,
-        finish_reason=cell.finish_reason,
-        prompt_tokens=cell.prompt_tokens,
-        completion_tokens=cell.completion_tokens,
-    )
-
-
 def cell_update(
     todo: CellTodo,
     result: Completion,
@@ -270,7 +256,7 @@ def cell_update(
 ) -> dict[str, Any]:
     """The values a finished call stores on its cell (an `update(Cell)` row): the output
     cut at `max_output_bytes` (and marked), the raw response without what other columns hold."""
-    # Only what no other column holds: full_raw_response puts the rest back for the trace.
+    # Only what no other column holds: storage.cell_raw_response puts the rest back for the trace.
     raw = compact_raw(
         result.raw,
         text=result.text,

@@ -125,3 +125,17 @@ def full_raw(
             usage["total_tokens"] = prompt_tokens + completion_tokens
         raw["usage"] = {**usage, **raw["usage"]}
     return raw
+
+
+def cell_raw_response(cell: Any) -> Any:
+    """A stored cell's raw response as the provider sent it: the stored remainder with the
+    output, tool calls, finish reason and token counts put back from the cell's columns."""
+    return full_raw(
+        cell.raw_response_json,
+        output=cell.output,
+        output_truncated=cell.output_truncated,
+        tool_calls_json=cell.tool_calls_json,
+        finish_reason=cell.finish_reason,
+        prompt_tokens=cell.prompt_tokens,
+        completion_tokens=cell.completion_tokens,
+    )
