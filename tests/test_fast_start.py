@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from promptyard.workspace import Workspace
+from tests.fixed_server import fixed_latency_server
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXED_SERVER = ROOT / "benchmarks" / "latency_server.py"
 SLOW = ("litellm", "openai", "pandas", "numpy", "plotly", "streamlit", "tiktoken")
 
 # The console script's `main`, with an audit hook noting what is loaded at the first
@@ -37,19 +37,8 @@ main()
 
 @pytest.fixture
 def server_url() -> Iterator[str]:
-    proc = subprocess.Popen(
-        [sys.executable, str(FIXED_SERVER), "1"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        yield proc.stdout.readline().strip()
-    finally:
-        assert proc.stdin is not None
-        proc.stdin.close()
-        proc.wait(timeout=10)
+    with fixed_latency_server(1) as url:
+        yield url
 
 
 def test_the_first_call_leaves_before_anything_slow_is_imported(

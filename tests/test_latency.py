@@ -17,10 +17,8 @@ loaded to run even that server on time, the bounds follow what the server says i
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
+from contextlib import ExitStack
 from typing import Any
 
 import httpx
@@ -31,13 +29,13 @@ from promptyard import runs
 from promptyard.models import ModelCall, complete, resolve_model
 from promptyard.storage import db
 from promptyard.storage.tables import Cell, Variant
+from tests.fixed_server import fixed_latency_server
 
 LATENCY_MS = 5.0
 SMART_FACTOR = 2.0  # `smart` answers twice as slowly as `fast`
 SLACK_MS = 100.0  # far above scheduling noise, far below start-up or warm-up costs
 FIRST_SLACK_MS = 200.0  # the first cells: far below the ~700 ms once recorded
 CELLS = 128
-FIXED_SERVER = Path(__file__).resolve().parent.parent / "benchmarks" / "latency_server.py"
 
 
 @pytest.fixture
@@ -45,30 +43,14 @@ def fixed_models(workspace: Any) -> Iterator[dict[str, tuple[float, str]]]:
     """Two models.yaml models on fixed-latency servers (own processes): `fast` answers in
     LATENCY_MS, `smart` in twice that. Yields each model's latency and server url."""
     latencies = {"fast": LATENCY_MS, "smart": LATENCY_MS * SMART_FACTOR}
-    procs = [
-        subprocess.Popen(
-            [sys.executable, str(FIXED_SERVER), str(ms)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for ms in latencies.values()
-    ]
-    try:
+    with ExitStack() as servers:
         entries, models = "", {}
-        for (name, ms), proc in zip(latencies.items(), procs, strict=True):
-            assert proc.stdout is not None
-            url = proc.stdout.readline().strip()
-            assert url.startswith("http://127.0.0.1:"), url
+        for name, ms in latencies.items():
+            url = servers.enter_context(fixed_latency_server(ms))
             entries += f"  {name}:\n    model: openai/fixed\n    api_base: {url}\n"
             models[name] = (ms, url)
         (workspace.root / "models.yaml").write_text("models:\n" + entries)
         yield models
-    finally:
-        for proc in procs:
-            assert proc.stdin is not None
-            proc.stdin.close()
-            proc.wait(timeout=10)
 
 
 def _latencies(ws: Any, run_id: int) -> dict[str, list[float]]:

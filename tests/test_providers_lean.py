@@ -27,6 +27,7 @@ from promptyard.models import (
     simulated_endpoint,
     start_simulator,
 )
+from tests.fixed_server import fixed_latency_server
 
 MESSAGES = [
     {"role": "system", "content": "Summarize the ticket in one sentence."},
@@ -45,7 +46,6 @@ REFUND = {
     },
 }
 SRC = Path(__file__).resolve().parent.parent / "src"
-FIXED_SERVER = Path(__file__).resolve().parent.parent / "benchmarks" / "latency_server.py"
 
 
 @pytest.fixture(scope="module")
@@ -182,19 +182,8 @@ def test_a_call_imports_neither_the_openai_sdk_nor_litellm_and_leaves_no_open_se
 
 @pytest.fixture
 def fixed_server() -> Iterator[str]:
-    proc = subprocess.Popen(
-        [sys.executable, str(FIXED_SERVER), "200"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        yield proc.stdout.readline().strip()
-    finally:
-        assert proc.stdin is not None
-        proc.stdin.close()
-        proc.wait(timeout=10)
+    with fixed_latency_server(200) as url:
+        yield url
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel's TCP_INFO")
