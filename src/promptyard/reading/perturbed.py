@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import func, select
 
 from promptyard.storage import db
-from promptyard.storage.tables import Cell, CellStatus, Score, Variant
-from promptyard.storage.tables_robustness import CellPerturbation, RobustnessRun
+from promptyard.storage.handles import CELL, SCORE, VARIANT
+from promptyard.storage.handles import PERTURBATION as LINK
+from promptyard.storage.tables import CellStatus
+from promptyard.storage.tables_robustness import RobustnessRun
 from promptyard.workspace import Workspace
 
 ROBUSTNESS_SUITE = "robustness"  # the suite the consistency verdicts are stored under
-CELL = cast(Table, Cell.__table__)  # type: ignore[attr-defined]
-VARIANT = cast(Table, Variant.__table__)  # type: ignore[attr-defined]
-SCORE = cast(Table, Score.__table__)  # type: ignore[attr-defined]
-LINK = cast(Table, CellPerturbation.__table__)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

@@ -11,21 +11,18 @@ import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import delete, select
 
 from promptyard.errors import NotFoundError
 from promptyard.robustness.consistency import EVALUATOR, SUITE, MeasureSpec, Pair, compare_pairs
 from promptyard.storage import db
-from promptyard.storage.tables import Cell, CellStatus, Run, Score, Variant
-from promptyard.storage.tables_robustness import CellPerturbation, RobustnessRun
+from promptyard.storage.handles import CELL, SCORE, VARIANT
+from promptyard.storage.handles import PERTURBATION as LINK
+from promptyard.storage.tables import CellStatus, Run, Score
+from promptyard.storage.tables_robustness import RobustnessRun
 from promptyard.workspace import Workspace
-
-CELL = cast(Table, Cell.__table__)  # type: ignore[attr-defined]
-VARIANT = cast(Table, Variant.__table__)  # type: ignore[attr-defined]
-SCORE = cast(Table, Score.__table__)  # type: ignore[attr-defined]
-LINK = cast(Table, CellPerturbation.__table__)  # type: ignore[attr-defined]
 
 
 @dataclass

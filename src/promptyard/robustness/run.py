@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 
 from promptyard.robustness.perturb import (
     DEFAULT_TYPO_RATE,
@@ -34,12 +34,10 @@ from promptyard.runs import (
     create_run,
 )
 from promptyard.storage import db
-from promptyard.storage.tables import Cell
-from promptyard.storage.tables_robustness import CellPerturbation, RobustnessRun
+from promptyard.storage.handles import CELL
+from promptyard.storage.handles import PERTURBATION as LINK
+from promptyard.storage.tables_robustness import RobustnessRun
 from promptyard.workspace import Workspace
-
-CELL = cast(Table, Cell.__table__)  # type: ignore[attr-defined]
-LINK = cast(Table, CellPerturbation.__table__)  # type: ignore[attr-defined]
 
 
 @dataclass

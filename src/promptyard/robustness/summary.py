@@ -8,21 +8,15 @@ that broke it most.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
 
-from sqlalchemy import Table, case, func, select
+from sqlalchemy import case, func, select
 
 from promptyard.reading.perturbed import ROBUSTNESS_SUITE
 from promptyard.storage import db
-from promptyard.storage.tables import Cell, Score, Variant
-from promptyard.storage.tables_robustness import CellPerturbation, RobustnessRun
+from promptyard.storage.handles import CELL, SCORE, VARIANT
+from promptyard.storage.handles import PERTURBATION as LINK
+from promptyard.storage.handles import ROBUSTNESS_RUN as SETTINGS
 from promptyard.workspace import Workspace
-
-CELL = cast(Table, Cell.__table__)  # type: ignore[attr-defined]
-VARIANT = cast(Table, Variant.__table__)  # type: ignore[attr-defined]
-SCORE = cast(Table, Score.__table__)  # type: ignore[attr-defined]
-LINK = cast(Table, CellPerturbation.__table__)  # type: ignore[attr-defined]
-SETTINGS = cast(Table, RobustnessRun.__table__)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

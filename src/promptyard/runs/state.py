@@ -11,16 +11,16 @@ import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, case, func, select
+from sqlalchemy import case, func, select
 from sqlmodel import Session
 
 from promptyard.errors import NotFoundError, PromptyardError
 from promptyard.runs.money import format_usd
 from promptyard.storage import db
+from promptyard.storage.handles import CELL, RUN, VARIANT
 from promptyard.storage.tables import (
-    Cell,
     CellStatus,
     Job,
     Run,
@@ -32,9 +32,6 @@ from promptyard.storage.tables import (
 from promptyard.workspace import Workspace
 
 # Typed column access for queries (the SQLModel attributes read as plain values to mypy).
-CELL = cast(Table, Cell.__table__)  # type: ignore[attr-defined]
-VARIANT = cast(Table, Variant.__table__)  # type: ignore[attr-defined]
-RUN = cast(Table, Run.__table__)  # type: ignore[attr-defined]
 
 INTERRUPTED = "interrupted"  # shown for a 'running' run whose worker is gone
 STALE_AFTER_S = 30.0  # a heartbeat older than this, with no live worker pid: interrupted
