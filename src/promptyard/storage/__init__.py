@@ -38,6 +38,7 @@ from promptyard.storage.tables import (
 from promptyard.storage.tables_online import OnlineCursor, SpanScore
 from promptyard.storage.tables_team import SessionAssignment
 from promptyard.storage.tables_traces import PromptLink, SpanKind, SpanStatus
+from promptyard.storage.tables_verdicts import VariantVerdicts
 
 __all__ = [
     "ALL_TABLES",
@@ -65,6 +66,7 @@ __all__ = [
     "TraceFeedback",
     "Variant",
     "VariantRatingStats",
+    "VariantVerdicts",
     "VariantStats",
     "applied_migrations",
     "dispose_engines",

@@ -25,6 +25,7 @@ from promptyard.storage.migrations_production import (
 )
 from promptyard.storage.migrations_robustness import m023_robustness
 from promptyard.storage.migrations_team import m019_team
+from promptyard.storage.migrations_verdicts import m026_variant_verdicts
 from promptyard.storage.migrations_workers import m017_workers
 
 _V1_TABLES = """
@@ -335,6 +336,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("021_playground_calls", m021_playground_calls),
     ("022_guardrails", m022_guardrails),
     ("023_robustness", m023_robustness),
+    ("026_variant_verdicts", m026_variant_verdicts),
     ("017_workers", m017_workers),
     ("019_team", m019_team),
 ]

@@ -17,6 +17,7 @@ from promptyard.storage.tables_online import OnlineCursor, SpanScore
 from promptyard.storage.tables_robustness import CellPerturbation, RobustnessRun
 from promptyard.storage.tables_team import SessionAssignment
 from promptyard.storage.tables_traces import Span, TraceFeedback
+from promptyard.storage.tables_verdicts import VariantVerdicts
 from promptyard.storage.tables_workers import CellLeaseColumns, RateSlot, RunClaimColumns, RunWorker
 
 
@@ -299,6 +300,7 @@ ALL_TABLES = (
     Score,
     VariantStats,
     VariantRatingStats,
+    VariantVerdicts,
     Job,
     Span,
     TraceFeedback,
