@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, text
 
 from promptyard.ratings import RatingScheme
 from promptyard.reading.cell_counts import live_p50_ms, variant_counts
-from promptyard.reading.verdicts import variant_verdicts
+from promptyard.reading.score_stats import variant_verdicts
 from promptyard.storage import db
 from promptyard.workspace import Workspace
 

@@ -36,9 +36,9 @@ from promptyard.storage.tables import (
     utcnow,
 )
 from promptyard.storage.tables_online import OnlineCursor, SpanScore
+from promptyard.storage.tables_score_stats import VariantScoreStats
 from promptyard.storage.tables_team import SessionAssignment
 from promptyard.storage.tables_traces import PromptLink, SpanKind, SpanStatus
-from promptyard.storage.tables_verdicts import VariantVerdicts
 
 __all__ = [
     "ALL_TABLES",
@@ -66,7 +66,7 @@ __all__ = [
     "TraceFeedback",
     "Variant",
     "VariantRatingStats",
-    "VariantVerdicts",
+    "VariantScoreStats",
     "VariantStats",
     "applied_migrations",
     "dispose_engines",
