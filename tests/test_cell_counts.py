@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import text
 
 from promptyard import runs
+from promptyard.evals import Assertion, score_run, stored_results
+from promptyard.evals.default_checks import DEFAULT_SUITE
 from promptyard.reading import column_summaries
 from promptyard.storage import db
 
@@ -92,30 +94,22 @@ def test_runs_list_and_header_match_the_cells_counted_one_by_one(workspace, sim)
         assert column.cost_usd == pytest.approx(sum(spent), rel=1e-12)
 
 
-def test_the_header_pass_rate_follows_new_and_removed_verdicts(workspace, sim) -> None:  # type: ignore[no-untyped-def]
+def test_the_header_and_suite_results_follow_each_scoring(workspace, sim) -> None:  # type: ignore[no-untyped-def]
     run_id = _run(workspace, ["sim-fast"], head=4)
     [before] = column_summaries(workspace, [run_id])
     assert (before.scored, before.passed) == (4, 4)
-    with db.session(workspace) as s:
-        kept = s.execute(
-            text("SELECT COUNT(*) FROM variant_score_stats WHERE run_id = :r AND suite = '*'"),
-            {"r": run_id},
-        ).scalar_one()
-    assert kept == 1  # the variant's passed-every-suite count is kept
 
-    # A second suite fails one cell: the kept answer is stale and counted again.
-    cell = _ids(workspace, run_id)[0]
-    _mark(
-        workspace,
-        "INSERT INTO score (cell_id, run_id, evaluator, name, suite, value, passed, reason, created_at)"
-        " VALUES (:c, :r, 'suite', 'row', 'strict', 0.0, :f, 'too long', CURRENT_TIMESTAMP)",
-        c=cell,
-        r=run_id,
-        f=False,
-    )
-    [after] = column_summaries(workspace, [run_id])
-    assert (after.scored, after.passed) == (4, 3)
+    # A second suite that every cell fails: the header's "passed every suite" drops.
+    score_run(workspace, run_id, [Assertion("icontains", "zzz-never")])
+    [strict] = column_summaries(workspace, [run_id])
+    assert (strict.scored, strict.passed) == (4, 0)
+    [adhoc] = [r for r in stored_results(workspace, run_id) if r.suite != DEFAULT_SUITE]
+    assert (adhoc.cells, adhoc.passed) == (4, 0)
 
-    _mark(workspace, "DELETE FROM score WHERE run_id = :r AND suite = 'strict'", r=run_id)
+    # The same suite scored again, now passing: its old rows are deleted and the new ones
+    # (SQLite reuses their ids) must still replace what was kept.
+    score_run(workspace, run_id, [Assertion("not-icontains", "zzz-never")])
     [again] = column_summaries(workspace, [run_id])
     assert (again.scored, again.passed) == (4, 4)
+    results = {r.suite: r for r in stored_results(workspace, run_id)}
+    assert (results[adhoc.suite].cells, results[adhoc.suite].passed) == (4, 4)

@@ -2,9 +2,9 @@
 
 Every completed run is scored by the default checks, so a run of a million cells holds
 millions of scores, and summing them per variant means joining each to its cell. The
-sums are kept in `variant_score_stats` per run, with the signature they were computed
-against (the count and highest id of the run's scores: scores are added or deleted,
-never edited), and summed again only when that changes. Two things are kept: per suite,
+sums are kept in `variant_score_stats` per run, with the generation of the run's scores
+they were summed at (every writer of scores bumps it: storage.bump_score_generation), and
+summed again only when that has moved on. Two things are kept: per suite,
 evaluator and name, the counts, passes, values and judge cost (the suite results); and
 per variant the cells that passed every suite that scored them (Compare's pass rate).
 """
@@ -33,8 +33,11 @@ def _runs_param(sql: str) -> Any:
     return text(sql).bindparams(bindparam("runs", expanding=True))
 
 
-_SIGNATURES = _runs_param(
-    "SELECT run_id, COUNT(*), MAX(id) FROM score WHERE run_id IN :runs GROUP BY run_id"
+_GENERATIONS = _runs_param("SELECT run_id, generation FROM score_generation WHERE run_id IN :runs")
+# Runs with scores but no generation yet (scores written before m026): summed each time.
+_SCORED = _runs_param(
+    "SELECT r.id FROM run r WHERE r.id IN :runs"
+    " AND EXISTS (SELECT 1 FROM score s WHERE s.run_id = r.id)"
 )
 _STORED = _runs_param(
     "SELECT run_id, variant_id, suite, evaluator, name, signature, n, n_passed, value_sum,"
@@ -88,9 +91,8 @@ def score_groups(ws: Workspace, run_ids: Sequence[int]) -> list[ScoreGroup]:
         return []
     with db.session(ws) as s:
         conn = s.connection()
-        signature = {
-            int(r): f"{n}|{top}" for r, n, top in conn.execute(_SIGNATURES, {"runs": runs})
-        }
+        signature = {int(r): str(g) for r, g in conn.execute(_GENERATIONS, {"runs": runs})}
+        unversioned = {int(r) for (r,) in conn.execute(_SCORED, {"runs": runs})} - set(signature)
         kept: dict[int, list[ScoreGroup]] = {}
         marks: dict[int, str] = {}
         for r, v, suite, evaluator, name, sig, *sums in conn.execute(_STORED, {"runs": runs}):
@@ -101,9 +103,11 @@ def score_groups(ws: Workspace, run_ids: Sequence[int]) -> list[ScoreGroup]:
         out: list[ScoreGroup] = []
         stale = []
         for r in runs:
-            if r not in signature:  # no scores: nothing to sum, nothing to keep
+            if r in unversioned:
+                stale.append(r)
+            elif r not in signature:  # never scored: nothing to sum
                 continue
-            if marks.get(r) == signature[r]:
+            elif marks.get(r) == signature[r]:
                 out.extend(kept.get(r, []))
             else:
                 stale.append(r)
@@ -114,7 +118,9 @@ def score_groups(ws: Workspace, run_ids: Sequence[int]) -> list[ScoreGroup]:
             _group(r, v, EVERY_SUITE, "suite", ROW_SCORE, n, p or 0, 0.0, 0, 0.0)
             for r, v, n, p in conn.execute(_EVERY, {"runs": stale, "row": ROW_SCORE})
         ]
-    _keep(ws, stale, fresh, signature)
+    keep = [r for r in stale if r in signature]
+    if keep:
+        _keep(ws, keep, [g for g in fresh if g.run_id in signature], signature)
     return out + fresh
 
 

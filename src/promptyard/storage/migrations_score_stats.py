@@ -1,4 +1,5 @@
-"""Migration m026: score aggregates per variant, so pages do not group every score."""
+"""Migration m026: score aggregates per variant, so pages do not group every score, and
+the generation of each run's scores they were summed at."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from sqlalchemy import Connection, text
 
 def m026_variant_score_stats(conn: Connection) -> None:
     # Per run, variant, suite, evaluator and name: counts, passes, value sums and judge
-    # cost; variant_id 0 holds the signature (count, max id of the run's scores) they match.
+    # cost; variant_id 0 holds the run's score generation they were summed at.
     conn.execute(
         text(
             """CREATE TABLE variant_score_stats (
@@ -24,5 +25,22 @@ def m026_variant_score_stats(conn: Connection) -> None:
                 judge_cost_usd DOUBLE PRECISION NOT NULL,
                 PRIMARY KEY (run_id, variant_id, suite, evaluator, name)
             )"""
+        )
+    )
+    # Bumped by every writer of a run's scores in the same transaction. (The count and
+    # highest id of the scores would not do: SQLite reuses the ids of deleted rows, so a
+    # suite scored again can end with both unchanged.)
+    conn.execute(
+        text(
+            """CREATE TABLE score_generation (
+                run_id INTEGER NOT NULL PRIMARY KEY,
+                generation INTEGER NOT NULL
+            )"""
+        )
+    )
+    # Runs scored before this migration start at generation 1, so their sums are kept too.
+    conn.execute(
+        text(
+            "INSERT INTO score_generation (run_id, generation) SELECT DISTINCT run_id, 1 FROM score"
         )
     )

@@ -8,8 +8,8 @@ from sqlmodel import Field, SQLModel
 
 class VariantScoreStats(SQLModel, table=True):
     """Scores of one variant of a run summed per suite, evaluator and name (what the
-    Compare page's suite results and header show), valid while the run's `signature`
-    (the count and highest id of its scores) is unchanged.
+    Compare page's suite results and header show), valid while `signature` is the run's
+    score generation (ScoreGeneration).
 
     Two kinds of row are special: variant_id 0 holds the run's signature, and suite `*`
     (evaluator `suite`, name `row`) counts the cells that passed every suite that scored
@@ -29,3 +29,13 @@ class VariantScoreStats(SQLModel, table=True):
     value_sum: float = 0.0
     value_n: int = 0
     judge_cost_usd: float = 0.0
+
+
+class ScoreGeneration(SQLModel, table=True):
+    """How many times a run's scores were written: every writer of scores bumps it in
+    the same transaction (storage.bump_score_generation), so kept sums know they are old."""
+
+    __tablename__ = "score_generation"
+
+    run_id: int = Field(primary_key=True)
+    generation: int = 0
