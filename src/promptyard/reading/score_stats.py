@@ -40,14 +40,17 @@ _SCORED = _runs_param(
     " AND EXISTS (SELECT 1 FROM score s WHERE s.run_id = r.id)"
 )
 _STORED = _runs_param(
-    "SELECT run_id, variant_id, suite, evaluator, name, signature, n, n_passed, value_sum,"
-    " value_n, judge_cost_usd FROM variant_score_stats WHERE run_id IN :runs"
+    "SELECT run_id, variant_id, suite, evaluator, name, verdict, signature, n, n_passed,"
+    " value_sum, value_n, judge_cost_usd FROM variant_score_stats WHERE run_id IN :runs"
 )
+# CROSS JOIN keeps SQLite's join order: each score finds its cell by id.
 _SUMS = _runs_param(
-    "SELECT s.run_id, c.variant_id, COALESCE(s.suite, ''), s.evaluator, s.name, COUNT(*),"
+    "SELECT s.run_id, c.variant_id, COALESCE(s.suite, ''), s.evaluator, s.name,"
+    " CASE WHEN s.passed IS NULL THEN 0 ELSE 1 END AS verdict, COUNT(*),"
     " SUM(CASE WHEN s.passed THEN 1 ELSE 0 END), SUM(s.value), COUNT(s.value),"
-    " SUM(COALESCE(s.judge_cost_usd, 0)) FROM score s JOIN cell c ON c.id = s.cell_id"
-    " WHERE s.run_id IN :runs GROUP BY s.run_id, c.variant_id, s.suite, s.evaluator, s.name"
+    " SUM(COALESCE(s.judge_cost_usd, 0)) FROM score s CROSS JOIN cell c"
+    " WHERE c.id = s.cell_id AND s.run_id IN :runs"
+    " GROUP BY s.run_id, c.variant_id, s.suite, s.evaluator, s.name, verdict"
 )
 _EVERY = _runs_param(
     "SELECT c.run_id, c.variant_id, COUNT(*), SUM(CASE WHEN v.failed = 0 THEN 1 ELSE 0 END)"
@@ -57,9 +60,10 @@ _EVERY = _runs_param(
 )
 _DELETE = _runs_param("DELETE FROM variant_score_stats WHERE run_id IN :runs")
 _INSERT = text(
-    "INSERT INTO variant_score_stats (run_id, variant_id, suite, evaluator, name, signature,"
-    " n, n_passed, value_sum, value_n, judge_cost_usd) VALUES (:run_id, :variant_id, :suite,"
-    " :evaluator, :name, :signature, :n, :n_passed, :value_sum, :value_n, :judge_cost_usd)"
+    "INSERT INTO variant_score_stats (run_id, variant_id, suite, evaluator, name, verdict,"
+    " signature, n, n_passed, value_sum, value_n, judge_cost_usd) VALUES (:run_id,"
+    " :variant_id, :suite, :evaluator, :name, :verdict, :signature, :n, :n_passed,"
+    " :value_sum, :value_n, :judge_cost_usd)"
 )
 
 
@@ -72,6 +76,7 @@ class ScoreGroup:
     suite: str  # "" for scores of no suite; EVERY_SUITE for the passed-every-suite count
     evaluator: str
     name: str
+    verdict: bool  # the scores gave a pass or fail (a bare metric's `passed` is None)
     n: int
     n_passed: int
     value_sum: float
@@ -83,7 +88,7 @@ class ScoreGroup:
         return self.value_sum / self.value_n if self.value_n else None
 
 
-def score_groups(ws: Workspace, run_ids: Sequence[int]) -> list[ScoreGroup]:
+def score_groups(ws: Workspace | str, run_ids: Sequence[int]) -> list[ScoreGroup]:
     """Every ScoreGroup of the runs (the EVERY_SUITE ones included), read from the kept
     sums where they still match the runs' scores, summed again (and kept) where not."""
     runs = sorted({int(r) for r in run_ids})
@@ -95,11 +100,14 @@ def score_groups(ws: Workspace, run_ids: Sequence[int]) -> list[ScoreGroup]:
         unversioned = {int(r) for (r,) in conn.execute(_SCORED, {"runs": runs})} - set(signature)
         kept: dict[int, list[ScoreGroup]] = {}
         marks: dict[int, str] = {}
-        for r, v, suite, evaluator, name, sig, *sums in conn.execute(_STORED, {"runs": runs}):
+        for r, v, suite, evaluator, name, verdict, sig, *sums in conn.execute(
+            _STORED, {"runs": runs}
+        ):
             if int(v) == _RUN_MARK:
                 marks[int(r)] = str(sig)
             else:
-                kept.setdefault(int(r), []).append(_group(r, v, suite, evaluator, name, *sums))
+                group = _group(r, v, suite, evaluator, name, verdict, *sums)
+                kept.setdefault(int(r), []).append(group)
         out: list[ScoreGroup] = []
         stale = []
         for r in runs:
@@ -115,7 +123,7 @@ def score_groups(ws: Workspace, run_ids: Sequence[int]) -> list[ScoreGroup]:
             return out
         fresh = [_group(*row) for row in conn.execute(_SUMS, {"runs": stale})]
         fresh += [
-            _group(r, v, EVERY_SUITE, "suite", ROW_SCORE, n, p or 0, 0.0, 0, 0.0)
+            _group(r, v, EVERY_SUITE, "suite", ROW_SCORE, 1, n, p or 0, 0.0, 0, 0.0)
             for r, v, n, p in conn.execute(_EVERY, {"runs": stale, "row": ROW_SCORE})
         ]
     keep = [r for r in stale if r in signature]
@@ -124,7 +132,7 @@ def score_groups(ws: Workspace, run_ids: Sequence[int]) -> list[ScoreGroup]:
     return out + fresh
 
 
-def variant_verdicts(ws: Workspace, run_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+def variant_verdicts(ws: Workspace | str, run_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
     """Per variant id of the runs: (cells scored by a suite, cells that passed every suite
     that scored them). Variants with no verdict are left out."""
     return {
@@ -138,6 +146,7 @@ def _group(
     suite: Any,
     evaluator: Any,
     name: Any,
+    verdict: Any,
     n: Any,
     n_passed: Any,
     value_sum: Any,
@@ -150,6 +159,7 @@ def _group(
         str(suite or ""),
         str(evaluator),
         str(name),
+        bool(verdict),
         int(n),
         int(n_passed or 0),
         float(value_sum or 0.0),
@@ -159,7 +169,7 @@ def _group(
 
 
 def _keep(
-    ws: Workspace, runs: list[int], groups: list[ScoreGroup], signature: dict[int, str]
+    ws: Workspace | str, runs: list[int], groups: list[ScoreGroup], signature: dict[int, str]
 ) -> None:
     """Store the runs' fresh sums in place of their old ones. Best effort: a busy or
     read-only database only means they are summed again next time."""
@@ -170,6 +180,7 @@ def _keep(
             "suite": g.suite,
             "evaluator": g.evaluator,
             "name": g.name,
+            "verdict": int(g.verdict),
             "signature": signature[g.run_id],
             "n": g.n,
             "n_passed": g.n_passed,
@@ -185,6 +196,7 @@ def _keep(
             "suite": "",
             "evaluator": "",
             "name": "",
+            "verdict": 0,
             "signature": signature[r],
             "n": 0,
             "n_passed": 0,

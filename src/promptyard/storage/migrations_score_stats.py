@@ -7,7 +7,7 @@ from sqlalchemy import Connection, text
 
 
 def m026_variant_score_stats(conn: Connection) -> None:
-    # Per run, variant, suite, evaluator and name: counts, passes, value sums and judge
+    # Per run, variant, suite, evaluator, name and whether they gave a verdict: counts, passes, value sums and judge
     # cost; variant_id 0 holds the run's score generation they were summed at.
     conn.execute(
         text(
@@ -17,13 +17,14 @@ def m026_variant_score_stats(conn: Connection) -> None:
                 suite TEXT NOT NULL,
                 evaluator TEXT NOT NULL,
                 name TEXT NOT NULL,
+                verdict INTEGER NOT NULL,
                 signature TEXT NOT NULL,
                 n INTEGER NOT NULL,
                 n_passed INTEGER NOT NULL,
                 value_sum DOUBLE PRECISION NOT NULL,
                 value_n INTEGER NOT NULL,
                 judge_cost_usd DOUBLE PRECISION NOT NULL,
-                PRIMARY KEY (run_id, variant_id, suite, evaluator, name)
+                PRIMARY KEY (run_id, variant_id, suite, evaluator, name, verdict)
             )"""
         )
     )

@@ -23,6 +23,7 @@ class VariantScoreStats(SQLModel, table=True):
     suite: str = Field(primary_key=True)
     evaluator: str = Field(primary_key=True)
     name: str = Field(primary_key=True)
+    verdict: int = Field(primary_key=True)  # 1: scores with a pass/fail, 0: bare values
     signature: str
     n: int = 0
     n_passed: int = 0
