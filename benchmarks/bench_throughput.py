@@ -15,7 +15,10 @@ rotates each round) and repeated, each in a fresh process:
 Per contender (the median over the rounds): calls/s from exec to the last answer
 (start-up included), calls/s between the first and the last request the server saw, the share of the
 limit, the ratio to the bare client, CPU per cell (user + system, the process and the
-children it waited for), peak RSS (the largest process) and database bytes per cell.
+children it waited for), the server's own CPU per cell, how many cores the two kept busy
+from exec to the last answer (client + server CPU over that time: when it reaches the
+machine's core count, the cores have run out, and more workers cannot add throughput), peak
+RSS (the largest process) and database bytes per cell.
 
     PYTHONPATH=src .venv/bin/python benchmarks/bench_throughput.py [--quick]
         [--cells 2000,20000] [--latencies 50,500] [--concurrency 32,128,512] [--rounds 3]
@@ -62,12 +65,19 @@ ANSWER = {
 def serve(latency_ms: float) -> None:
     """`--serve MS`: print the base url, answer until stdin closes."""
     import asyncio
+    import resource
 
     from aiohttp import web
 
     body = json.dumps(ANSWER).encode()
-    seen = {"count": 0, "first": 0.0, "last": 0.0}
+    seen = {"count": 0, "first": 0.0, "last": 0.0, "cpu": 0.0}
     delay = latency_ms / 1000
+
+    def cpu_now() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    cpu_at_reset = cpu_now()
 
     async def chat(request: web.Request) -> web.Response:
         await request.read()
@@ -80,10 +90,14 @@ def serve(latency_ms: float) -> None:
         return web.Response(body=body, content_type="application/json")
 
     async def stats(request: web.Request) -> web.Response:
-        return web.json_response(seen)
+        # The server's own CPU since the last reset: with the client's, how many of the
+        # machine's cores the contender kept busy.
+        return web.json_response({**seen, "cpu": cpu_now() - cpu_at_reset})
 
     async def reset(request: web.Request) -> web.Response:
+        nonlocal cpu_at_reset
         seen.update(count=0, first=0.0, last=0.0)
+        cpu_at_reset = cpu_now()
         return web.json_response(seen)
 
     async def main() -> None:
@@ -303,6 +317,8 @@ def main() -> None:
                             "share": calls / limit,
                             "ratio": calls / bare if bare else None,
                             "cpu_ms": statistics.median(m["cpu_ms"] for m in ms),
+                            "server_cpu_ms": statistics.median(m["server_cpu_ms"] for m in ms),
+                            "cores_busy": statistics.median(m["cores_busy"] for m in ms),
                             "rss_mb": max(m["rss_mb"] for m in ms),
                             "db_b": statistics.median(m["db_b"] for m in ms)
                             if ms[0]["db_b"] is not None
@@ -359,6 +375,8 @@ def _one(
         "wall_s": m["wall"],
         "active_s": seen["count"] / span,
         "cpu_ms": m["cpu"] / cells * 1000,
+        "server_cpu_ms": seen["cpu"] / cells * 1000,
+        "cores_busy": (m["cpu"] + seen["cpu"]) / to_last,
         "rss_mb": m["rss_mb"],
         "db_b": db_b,
         "errors": errors,
@@ -375,10 +393,10 @@ def _table(rows: list[dict[str, Any]], rounds: int) -> None:
     print()
     print(
         "| configuration (limit calls/s) | client | calls/s | calls/s while calling | share of the limit "
-        "| ratio to bare | first call after s | exit after s | CPU ms/cell | peak RSS MB "
-        "| DB bytes/cell | errors |"
+        "| ratio to bare | first call after s | exit after s | CPU ms/cell | server CPU ms/cell "
+        f"| cores busy (of {os.cpu_count()}) | peak RSS MB | DB bytes/cell | errors |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         ratio = f"{row['ratio']:.2f}" if row["ratio"] is not None else "—"
         db = f"{row['db_b']:,.0f}" if row["db_b"] is not None else "—"
@@ -386,7 +404,7 @@ def _table(rows: list[dict[str, Any]], rounds: int) -> None:
             f"| {row['config']} ({row['limit']:,.0f}) | {row['name']} | {row['calls_s']:,.0f} | "
             f"{row['active_s']:,.0f} | {row['share']:.2f} | {ratio} | {row['first_s']:.2f} | "
             f"{row['wall_s']:.1f} | "
-            f"{row['cpu_ms']:.2f} | "
+            f"{row['cpu_ms']:.2f} | {row['server_cpu_ms']:.2f} | {row['cores_busy']:.2f} | "
             f"{row['rss_mb']:.0f} | {db} | {row['errors']} |"
         )
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from promptyard.reading import score_groups
 from promptyard.stats import (
     Estimate,
     cohen_kappa,
@@ -67,6 +68,11 @@ def calibrate(
 ) -> Calibration:
     """Agreement between human ratings (Rating.score, averaged over raters) and a judge's
     Score.value on the same cells, with the `top` cells where they differ most."""
+    # A run the judge never scored (most are scored by the default checks alone) is known
+    # from its kept score sums, without reading its millions of scores.
+    judged_here = run_id is None or any(
+        g.evaluator == evaluator for g in score_groups(ws, [run_id])
+    )
     with db.session(ws) as s:
         rq = select(Rating).where(
             col(Rating.superseded_by).is_(None), col(Rating.score).is_not(None)
@@ -80,7 +86,7 @@ def calibrate(
         if name:
             sq = sq.where(Score.name == name)
         ratings = s.exec(rq).all()
-        scores = s.exec(sq.order_by(col(Score.id))).all()
+        scores = s.exec(sq.order_by(col(Score.id))).all() if judged_here else []
         human: dict[int, list[float]] = {}
         for r in ratings:
             human.setdefault(r.cell_id, []).append(float(r.score or 0.0))

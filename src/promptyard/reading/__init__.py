@@ -40,6 +40,7 @@ from promptyard.reading.perturbed import (
     perturbation_pairs,
 )
 from promptyard.reading.report import build_report
+from promptyard.reading.score_stats import EVERY_SUITE, ScoreGroup, score_groups
 from promptyard.reading.trace import CellTrace, cell_trace, tool_call_lines
 
 __all__ = [
@@ -66,6 +67,9 @@ __all__ = [
     "cell_trace",
     "charts",
     "column_summaries",
+    "EVERY_SUITE",
+    "ScoreGroup",
+    "score_groups",
     "columns_for",
     "compare",
     "dashboard_data",

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, text
 
 from promptyard.ratings import RatingScheme
-from promptyard.stats import nearest_rank
+from promptyard.reading.cell_counts import live_p50_ms, variant_counts
+from promptyard.reading.score_stats import variant_verdicts
 from promptyard.storage import db
 from promptyard.workspace import Workspace
-
-ROW_SCORE = "row"  # the Score.name of a suite's per-cell verdict (evals writes it)
 
 
 @dataclass(frozen=True)
@@ -88,59 +87,33 @@ def column_summaries(
 ) -> list[ColumnSummary]:
     """Per variant of the runs (in the grid's column order): cells, errors, pass rate over
     the suites that scored it, p50 latency, total cost, and the mean rating under `scheme`."""
-    base = _query(
-        ws,
-        "SELECT c.variant_id, COUNT(*), SUM(CASE WHEN c.status = 'error' THEN 1 ELSE 0 END),"
-        # a cell served from the cache cost this run nothing
-        " SUM(CASE WHEN c.cached THEN 0 WHEN c.cost_usd IS NOT NULL THEN c.cost_usd ELSE 0 END),"
-        " SUM(CASE WHEN c.cached OR c.cost_usd IS NOT NULL THEN 1 ELSE 0 END)"
-        " FROM cell c WHERE c.run_id IN :runs GROUP BY c.variant_id",
-        run_ids,
-    )
-    verdicts = _query(
-        ws,
-        "SELECT c.variant_id, COUNT(*), SUM(CASE WHEN v.failed = 0 THEN 1 ELSE 0 END) FROM ("
-        " SELECT s.cell_id AS cell_id,"
-        " SUM(CASE WHEN s.passed THEN 0 ELSE 1 END) AS failed"
-        " FROM score s WHERE s.run_id IN :runs AND s.name = :row AND s.evaluator = 'suite'"
-        " GROUP BY s.cell_id) AS v JOIN cell c ON c.id = v.cell_id GROUP BY c.variant_id",
-        run_ids,
-        row=ROW_SCORE,
-    )
-    latencies = _query(
-        ws,
-        "SELECT c.variant_id, c.latency_ms FROM cell c WHERE c.run_id IN :runs"
-        " AND c.latency_ms IS NOT NULL AND c.status = 'ok' AND NOT c.cached"
-        " ORDER BY c.variant_id, c.latency_ms",
-        run_ids,
-    )
-    by_variant: dict[int, list[float]] = defaultdict(list)
-    for variant_id, ms in latencies:
-        by_variant[int(variant_id)].append(float(ms))
-    passed = {int(v): (int(n), int(p or 0)) for v, n, p in verdicts}
-    ratings = _rating_means(ws, run_ids, scheme) if scheme is not None else {}
     order = _query(
         ws,
         "SELECT id FROM variant WHERE run_id IN :runs ORDER BY run_id, position",
         run_ids,
     )
-    stats = {int(v): (int(n), int(e or 0), float(c or 0), int(k or 0)) for v, n, e, c, k in base}
+    variant_ids = [int(v) for (v,) in order]
+    # Counts, cost and the median along the cell indexes: a million cells in a blink.
+    with db.session(ws) as s:
+        conn = s.connection()
+        counts = variant_counts(conn, variant_ids)
+        p50 = {v: live_p50_ms(conn, v) for v in variant_ids}
+    passed = variant_verdicts(ws, run_ids)
+    ratings = _rating_means(ws, run_ids, scheme) if scheme is not None else {}
     out = []
-    for (variant_id,) in order:
-        vid = int(variant_id)
-        cells, errors, cost, known = stats.get(vid, (0, 0, 0.0, 0))
-        lat = by_variant.get(vid, [])
+    for vid in variant_ids:
+        c = counts[vid]
         scored, ok = passed.get(vid, (0, 0))
         mean, count = ratings.get(vid, (None, 0))
         out.append(
             ColumnSummary(
                 variant_id=vid,
-                cells=cells,
-                errors=errors,
+                cells=c.cells,
+                errors=c.errors,
                 scored=scored,
                 passed=ok,
-                p50_latency_ms=lat[nearest_rank(50, len(lat)) - 1] if lat else None,
-                cost_usd=cost if known else None,
+                p50_latency_ms=p50[vid],
+                cost_usd=c.cost_usd if c.cost_known else None,
                 rating_mean=mean,
                 rating_count=count,
                 scheme=scheme,

@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 
 from promptyard.errors import NotFoundError
 from promptyard.robustness.consistency import EVALUATOR, SUITE, MeasureSpec, Pair, compare_pairs
-from promptyard.storage import db
+from promptyard.storage import bump_score_generation, db
 from promptyard.storage.handles import CELL, SCORE, VARIANT
 from promptyard.storage.handles import PERTURBATION as LINK
 from promptyard.storage.tables import CellStatus, Run, Score
@@ -179,6 +179,7 @@ async def score_robustness_async(
 
     def store(s: Any) -> None:
         s.execute(delete(SCORE).where(SCORE.c.run_id == run_id, SCORE.c.suite == SUITE))
+        bump_score_generation(s, [run_id])  # sums kept from the old verdicts are now old
         s.add_all(
             Score(
                 cell_id=p.variant_cell_id,

@@ -13,10 +13,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from promptyard.errors import NotFoundError, PromptyardError
+from promptyard.reading.cell_counts import VariantCounts, variant_counts
 from promptyard.runs.money import format_usd
 from promptyard.storage import db
 from promptyard.storage.handles import CELL, RUN, VARIANT
@@ -172,49 +173,22 @@ def get_run(s: Session, run_id: int) -> Run:
     return run
 
 
-def _cell_counts(s: Session, run_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+def run_cell_counts(s: Session, run_ids: Sequence[int]) -> dict[int, VariantCounts]:
+    """Per run: its cells counted along the cell indexes (reading.cell_counts)."""
     if not run_ids:
         return {}
-    is_cached = CELL.c.cached.is_(True)
-    stmt = (
-        select(
-            CELL.c.run_id,
-            func.count(),
-            func.sum(case((CELL.c.status == CellStatus.OK, 1), else_=0)),
-            func.sum(case((CELL.c.status == CellStatus.ERROR, 1), else_=0)),
-            func.sum(case((is_cached, 1), else_=0)),
-            func.sum(case((is_cached, 0.0), else_=func.coalesce(CELL.c.cost_usd, 0.0))),
-            func.sum(
-                case(
-                    (
-                        CELL.c.cached.is_(False)
-                        & CELL.c.cost_usd.is_(None)
-                        & (CELL.c.status != CellStatus.PENDING),
-                        1,
-                    ),
-                    else_=0,
-                )
-            ),
-        )
-        .where(CELL.c.run_id.in_(run_ids))
-        .group_by(CELL.c.run_id)
+    run_of = dict(
+        s.execute(select(VARIANT.c.id, VARIANT.c.run_id).where(VARIANT.c.run_id.in_(run_ids))).all()
     )
-    out: dict[int, dict[str, Any]] = {}
-    for run_id, total, ok, errors, cached, cost, unknown in s.execute(stmt):
-        out[run_id] = {
-            "cells": int(total or 0),
-            "ok": int(ok or 0),
-            "errors": int(errors or 0),
-            "cached": int(cached or 0),
-            "cost": float(cost or 0.0),
-            "unknown": int(unknown or 0),
-        }
+    out: dict[int, VariantCounts] = {}
+    for variant_id, counts in variant_counts(s, run_of).items():
+        out.setdefault(run_of[variant_id], VariantCounts()).add(counts)
     return out
 
 
 def _summaries(s: Session, runs: Sequence[Run]) -> list[RunSummary]:
     ids = [r.id for r in runs if r.id is not None]
-    counts = _cell_counts(s, ids)
+    counts = run_cell_counts(s, ids)
     variants: dict[int, list[str]] = {}
     if ids:
         for v in s.execute(
@@ -224,7 +198,7 @@ def _summaries(s: Session, runs: Sequence[Run]) -> list[RunSummary]:
     out = []
     for r in runs:
         assert r.id is not None
-        c = counts.get(r.id, {"cells": 0, "ok": 0, "errors": 0, "cached": 0, "cost": 0.0})
+        c = counts.get(r.id) or VariantCounts()
         out.append(
             RunSummary(
                 run_id=r.id,
@@ -232,20 +206,20 @@ def _summaries(s: Session, runs: Sequence[Run]) -> list[RunSummary]:
                 kind=r.kind,
                 status=effective_status(r),
                 created_at=aware(r.created_at) or r.created_at,
-                cells=c["cells"],
-                ok=c["ok"],
-                errors=c["errors"],
-                pending=c["cells"] - c["ok"] - c["errors"],
-                cached=c["cached"],
-                cost_usd=c["cost"],
+                cells=c.cells,
+                ok=c.ok,
+                errors=c.errors,
+                pending=c.cells - c.ok - c.errors,
+                cached=c.cached,
+                cost_usd=c.cost_usd,
                 wall_s=r.wall_s,
                 message=r.message,
                 dataset=r.dataset_name,
                 variants=variants.get(r.id, []),
                 max_cost_usd=r.max_cost_usd,
                 concurrency=r.concurrency,
-                errors_by_kind=count_errors_by_kind(s, r.id) if c["errors"] else {},
-                unknown_cost_cells=c.get("unknown", 0),
+                errors_by_kind=count_errors_by_kind(s, r.id) if c.errors else {},
+                unknown_cost_cells=c.unknown_cost,
             )
         )
     return out
@@ -329,7 +303,11 @@ def count_errors_by_kind(s: Session, run_id: int) -> dict[str, int]:
     """How many of the run's cells ended in each error kind."""
     rows = s.execute(
         select(CELL.c.error_kind, func.count())
-        .where(CELL.c.run_id == run_id, CELL.c.status == CellStatus.ERROR)
+        .where(
+            CELL.c.status == CellStatus.ERROR,
+            # by variant and status along ix_cell_stats: the error cells alone are read
+            CELL.c.variant_id.in_(select(VARIANT.c.id).where(VARIANT.c.run_id == run_id)),
+        )
         .group_by(CELL.c.error_kind)
     ).all()
     return {str(kind or "unknown"): int(n) for kind, n in sorted(rows, key=lambda r: -r[1])}

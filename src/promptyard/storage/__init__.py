@@ -15,6 +15,7 @@ from promptyard.storage.db import (
     write,
 )
 from promptyard.storage.migrations import MIGRATIONS
+from promptyard.storage.score_generation import bump_score_generation
 from promptyard.storage.tables import (
     ALL_TABLES,
     Cell,
@@ -36,6 +37,7 @@ from promptyard.storage.tables import (
     utcnow,
 )
 from promptyard.storage.tables_online import OnlineCursor, SpanScore
+from promptyard.storage.tables_score_stats import ScoreGeneration, VariantScoreStats
 from promptyard.storage.tables_team import SessionAssignment
 from promptyard.storage.tables_traces import PromptLink, SpanKind, SpanStatus
 
@@ -65,6 +67,9 @@ __all__ = [
     "TraceFeedback",
     "Variant",
     "VariantRatingStats",
+    "VariantScoreStats",
+    "ScoreGeneration",
+    "bump_score_generation",
     "VariantStats",
     "applied_migrations",
     "dispose_engines",

@@ -15,6 +15,7 @@ from sqlmodel import Field, SQLModel
 from promptyard.storage.clock import utcnow
 from promptyard.storage.tables_online import OnlineCursor, SpanScore
 from promptyard.storage.tables_robustness import CellPerturbation, RobustnessRun
+from promptyard.storage.tables_score_stats import ScoreGeneration, VariantScoreStats
 from promptyard.storage.tables_team import SessionAssignment
 from promptyard.storage.tables_traces import Span, TraceFeedback
 from promptyard.storage.tables_workers import CellLeaseColumns, RateSlot, RunClaimColumns, RunWorker
@@ -299,6 +300,8 @@ ALL_TABLES = (
     Score,
     VariantStats,
     VariantRatingStats,
+    VariantScoreStats,
+    ScoreGeneration,
     Job,
     Span,
     TraceFeedback,

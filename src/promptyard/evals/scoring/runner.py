@@ -26,7 +26,7 @@ from promptyard.evals.evaluators import (
 from promptyard.evals.judges import judge
 from promptyard.evals.scoring.results import CellResult, RunScores, combine, summarize
 from promptyard.evals.suites import ROW_SCORE, Suite, list_suites, load_suite, name_assertions
-from promptyard.storage import db
+from promptyard.storage import bump_score_generation, db
 from promptyard.storage.tables import Cell, CellStatus, Score, Variant
 from promptyard.workspace import Workspace
 
@@ -226,6 +226,7 @@ def store_scores(ws: Workspace, run_id: int, suite: Suite, results: list[CellRes
         table = Score.__table__  # type: ignore[attr-defined]
         for start in range(0, len(rows), 1000):
             s.execute(table.insert(), rows[start : start + 1000])
+        bump_score_generation(s, [run_id])  # sums kept from the old scores are now old
 
     db.write(ws, apply)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlmodel import select
 
 from promptyard.evals.suites import ROW_SCORE
+from promptyard.reading import EVERY_SUITE, ScoreGroup, score_groups
 from promptyard.storage import db
 from promptyard.storage.tables import Variant
 from promptyard.workspace import Workspace
@@ -33,30 +34,28 @@ class StoredSuiteResult:
 def stored_results(ws: Workspace, run_id: int, suite: str | None = None) -> list[StoredSuiteResult]:
     """What earlier scoring stored for a run, per suite and variant (nothing is recomputed).
 
-    For the Compare page and the dashboard: one SQL aggregate over the Score table.
+    For the Compare page and the dashboard: the run's scores summed per variant, kept
+    while the run's scores are unchanged (reading.score_groups).
     """
-    from sqlalchemy import text
-
-    sql = """SELECT s.suite, c.variant_id, s.evaluator, s.name, COUNT(*) AS n,
-               SUM(CASE WHEN s.passed THEN 1 ELSE 0 END) AS n_passed, AVG(s.value) AS mean_value,
-               SUM(COALESCE(s.judge_cost_usd, 0)) AS judge_cost
-             FROM score s JOIN cell c ON c.id = s.cell_id
-             WHERE s.run_id = :run_id AND (CAST(:suite AS TEXT) IS NULL OR s.suite = :suite)
-             GROUP BY s.suite, c.variant_id, s.evaluator, s.name
-             ORDER BY s.suite, c.variant_id"""
+    # Scores with and without a verdict are kept apart; a suite result counts them all.
+    merged: dict[tuple[str, int, str, str], list[ScoreGroup]] = {}
+    for g in score_groups(ws, [run_id]):
+        if g.suite != EVERY_SUITE and (suite is None or g.suite == suite):
+            merged.setdefault((g.suite, g.variant_id, g.evaluator, g.name), []).append(g)
     with db.session(ws) as s:
-        rows = s.execute(text(sql), {"run_id": run_id, "suite": suite}).all()
         labels = {v.id: v.label for v in s.exec(select(Variant).where(Variant.run_id == run_id))}
     out: dict[tuple[str, int], StoredSuiteResult] = {}
-    for suite_name, variant_id, evaluator, name, n, n_passed, mean_value, judge_cost in rows:
-        key = (suite_name or "", int(variant_id))
+    for (suite_name, variant_id, evaluator, name), parts in sorted(merged.items()):
+        key = (suite_name, variant_id)
         item = out.setdefault(
             key, StoredSuiteResult(key[0], key[1], labels.get(key[1], "?"), 0, 0, None, 0.0, {})
         )
-        item.judge_cost_usd += float(judge_cost or 0.0)
+        n, n_passed = sum(g.n for g in parts), sum(g.n_passed for g in parts)
+        value_n = sum(g.value_n for g in parts)
+        item.judge_cost_usd += sum(g.judge_cost_usd for g in parts)
         if evaluator == "suite" and name == ROW_SCORE:
-            item.cells, item.passed = int(n), int(n_passed or 0)
-            item.mean_score = None if mean_value is None else float(mean_value)
+            item.cells, item.passed = n, n_passed
+            item.mean_score = sum(g.value_sum for g in parts) / value_n if value_n else None
         else:
-            item.assertions[name] = int(n_passed or 0) / int(n) if n else 0.0
+            item.assertions[name] = n_passed / n if n else 0.0
     return list(out.values())

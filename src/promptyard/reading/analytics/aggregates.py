@@ -39,6 +39,7 @@ from promptyard.reading.analytics.summaries import (
     nearest_rank,
     variant_rows,
 )
+from promptyard.reading.score_stats import EVERY_SUITE, score_groups
 from promptyard.stats import bradley_terry, elo_like, mean_interval, wilson_interval
 from promptyard.workspace import Workspace
 
@@ -263,25 +264,47 @@ def _bradley_terry(
 
 def evaluator_pass_rates(ws: Workspace | str, filters: Filters | None = None) -> pd.DataFrame:
     """Per variant key: evaluator scores with a verdict, passes, pass rate (95% Wilson)."""
-    # Scores are counted per variant first (CROSS JOIN keeps SQLite's join order: each
-    # score finds its cell by id), then the few per-variant rows are rolled up per key.
+    # From the runs' kept score sums per variant (reading.score_groups): a million-cell
+    # run's millions of default-check scores are not joined to their cells on each view.
     cte, params, binds = _fv_cte(filters or Filters())
-    sql = f"""WITH {cte},
-    pv AS (
-        SELECT c.variant_id, COUNT(*) AS n,
-            SUM(CASE WHEN s.passed THEN 1 ELSE 0 END) AS k,
-            SUM(s.value) AS total, COUNT(s.value) AS n_value
-        FROM score s CROSS JOIN cell c
-        WHERE c.id = s.cell_id AND s.passed IS NOT NULL AND s.run_id IN (SELECT run_id FROM fv)
-        GROUP BY c.variant_id
+    fv = _query(_engine(ws), f"WITH {cte} SELECT * FROM fv", params, binds)
+    key_of = {
+        int(v): (p, int(n), m)
+        for v, p, n, m in zip(
+            fv["variant_id"], fv["prompt_name"], fv["prompt_version"], fv["model"], strict=True
+        )
+    }
+    totals: dict[tuple[str, int, str], list[float]] = {}
+    for g in score_groups(ws, sorted({int(r) for r in fv["run_id"]})):
+        key = key_of.get(g.variant_id)
+        if key is None or not g.verdict or g.suite == EVERY_SUITE:
+            continue
+        t = totals.setdefault(key, [0, 0, 0.0, 0])
+        t[0] += g.n
+        t[1] += g.n_passed
+        t[2] += g.value_sum
+        t[3] += g.value_n
+    df = pd.DataFrame(
+        [
+            {
+                "prompt_name": p,
+                "prompt_version": n,
+                "model": m,
+                "n_scores": int(t[0]),
+                "n_passed": int(t[1]),
+                "mean_eval_value": t[2] / t[3] if t[3] else None,
+            }
+            for (p, n, m), t in totals.items()
+        ],
+        columns=[
+            "prompt_name",
+            "prompt_version",
+            "model",
+            "n_scores",
+            "n_passed",
+            "mean_eval_value",
+        ],
     )
-    SELECT fv.prompt_name, fv.prompt_version, fv.model,
-        SUM(pv.n) AS n_scores,
-        SUM(pv.k) AS n_passed,
-        SUM(pv.total) * 1.0 / NULLIF(SUM(pv.n_value), 0) AS mean_eval_value
-    FROM pv JOIN fv ON fv.variant_id = pv.variant_id
-    GROUP BY fv.prompt_name, fv.prompt_version, fv.model"""
-    df = _query(_engine(ws), sql, params, binds)
     df["pass_rate"] = df["n_passed"] / df["n_scores"]
     bounds = [
         wilson_interval(float(k), int(n))
