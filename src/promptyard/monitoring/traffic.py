@@ -1,8 +1,8 @@
 """Change markers and top consumers for the Monitoring page.
 
 A change marker is the first moment a prompt version, or a model the provider reported,
-appeared in stored LLM traffic (over all time, not only the range looked at): the charts
-draw a vertical line there. Each first moment is one seek on the m015 indexes.
+appeared in stored LLM traffic (over all time, not only the range looked at;
+`appearances.first_appearances`): the charts draw a vertical line there.
 """
 
 from __future__ import annotations
@@ -14,16 +14,10 @@ from enum import StrEnum
 import pandas as pd
 from sqlalchemy import text
 
+from promptyard.monitoring.appearances import ChangeKind, first_appearances
 from promptyard.monitoring.metrics import NO_SEGMENT, has_table
 from promptyard.storage import get_engine
 from promptyard.workspace import Workspace
-
-
-class ChangeKind(StrEnum):
-    """What appeared in traffic."""
-
-    PROMPT_VERSION = "prompt_version"
-    RESPONSE_MODEL = "response_model"
 
 
 @dataclass(frozen=True)
@@ -45,34 +39,16 @@ def change_markers(ws: Workspace | str, since_ns: int, until_ns: int) -> list[Ch
     [since_ns, until_ns), oldest first. A version seen before the range is no marker, nor
     is a prompt's first version or the first model ever seen (traffic began there)."""
     engine = get_engine(_url(ws))
-    versions = text(
-        "SELECT prompt_name, prompt_version, MIN(start_ns) FROM span"
-        " WHERE is_llm = :llm AND prompt_name IS NOT NULL AND prompt_version IS NOT NULL"
-        " GROUP BY prompt_name, prompt_version"
-    )
-    models = text(
-        "SELECT response_model, MIN(start_ns) FROM span"
-        " WHERE is_llm = :llm AND response_model IS NOT NULL GROUP BY response_model"
-    )
-    markers: list[ChangeMarker] = []
     with engine.connect() as conn:
         if not has_table(conn, "span"):
             return []
-        by_prompt: dict[str, list[tuple[int, int]]] = {}
-        for name, version, first in conn.execute(versions, {"llm": True}):
-            by_prompt.setdefault(str(name), []).append((int(first), int(version)))
-        seen_models = sorted(
-            (int(first), str(m)) for m, first in conn.execute(models, {"llm": True})
+        versions = first_appearances(conn, ChangeKind.PROMPT_VERSION, since_ns, until_ns)
+        models = first_appearances(
+            conn, ChangeKind.RESPONSE_MODEL, since_ns, until_ns, scoped=False
         )
-    # The first version of a prompt and the first model are where traffic began, not a
-    # change: a marker is something that arrived after traffic was already flowing.
-    for name, firsts in by_prompt.items():
-        for first, version in sorted(firsts)[1:]:
-            markers.append(_marker(ChangeKind.PROMPT_VERSION, f"{name} v{version}", first))
-    for first, model in seen_models[1:]:
-        markers.append(_marker(ChangeKind.RESPONSE_MODEL, model, first))
-    inside = [m for m in markers if since_ns <= m.at_ns < until_ns]
-    return sorted(inside, key=lambda m: (m.at_ns, m.kind, m.label))
+    markers = [_marker(a.kind, f"{a.scope} v{a.value}", a.first_ns) for a in versions]
+    markers += [_marker(a.kind, str(a.value), a.first_ns) for a in models]
+    return sorted(markers, key=lambda m: (m.at_ns, m.kind, m.label))
 
 
 def _marker(kind: ChangeKind, label: str, first_ns: int) -> ChangeMarker:
