@@ -87,6 +87,7 @@ def in_force(
         error = f"{path}:1: not UTF-8 text"
     except errors as exc:
         error = str(exc)
+    refused: tuple[type[Exception], ...] = (*errors, UnicodeDecodeError)
     for commit in _commits(ws, path):
         if commit.deleted:
             break
@@ -95,6 +96,6 @@ def in_force(
             if text is None:
                 continue
             return InForce(parse(text), commit.tag, error)
-        except (*errors, UnicodeDecodeError):
+        except refused:
             continue
     return InForce(None, "none", error)

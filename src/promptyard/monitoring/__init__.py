@@ -39,12 +39,13 @@ from promptyard.monitoring.metrics import (
     MetricsQuery,
     Segment,
     feedback_series,
-    metric_series,
     pass_rate_series,
     span_attribute_keys,
+    span_series,
     time_bounds,
 )
 from promptyard.monitoring.runner import CheckReport, deliverer_for, run_checks
+from promptyard.monitoring.series import metric_series
 from promptyard.monitoring.significance import (
     TestResult,
     t_two_sided_p,
@@ -102,6 +103,7 @@ __all__ = [
     "run_checks",
     "set_delivery",
     "slack_body",
+    "span_series",
     "span_attribute_keys",
     "t_two_sided_p",
     "time_bounds",

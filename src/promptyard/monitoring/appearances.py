@@ -51,13 +51,21 @@ def first_appearances(
     """
     value = _VALUE[kind]
     scope = _SCOPES[kind] if kind is ChangeKind.PROMPT_VERSION or scoped else None
+    # Migration 025's hourly rollups hold each key's first start: a few rows per hour, not
+    # one per span. A row's first start is the earliest span it ever counted (spans are
+    # moved out of a row only when ingest fills in a child's missing prompt).
+    none = "-1" if value == "prompt_version" else "''"
+    present = f"{value} <> {none}"
+    if scope:
+        present += f" AND {scope} <> ''"
     keys = f"{scope}, {value}" if scope else f"NULL, {value}"
+    groups = f"{scope}, {value}" if scope else value
     stmt = text(
-        f"SELECT {keys}, MIN(start_ns) FROM span WHERE is_llm = :llm AND {value} IS NOT NULL"
-        + (f" AND {scope} IS NOT NULL GROUP BY {scope}, {value}" if scope else f" GROUP BY {value}")
+        f"SELECT {keys}, MIN(first_ns) FROM span_rollup WHERE calls > 0 AND {present}"
+        f" GROUP BY {groups}"
     )
     by_scope: dict[str | None, list[tuple[int, Any]]] = {}
-    for key, seen, first in conn.execute(stmt, {"llm": True}):
+    for key, seen, first in conn.execute(stmt):
         by_scope.setdefault(key, []).append((int(first), seen))
     found = []
     for key, firsts in by_scope.items():

@@ -12,10 +12,10 @@ from datetime import datetime
 from enum import StrEnum
 
 import pandas as pd
-from sqlalchemy import text
 
 from promptyard.monitoring.appearances import ChangeKind, first_appearances
-from promptyard.monitoring.metrics import NO_SEGMENT, has_table
+from promptyard.monitoring.metrics import has_table
+from promptyard.monitoring.rollups import consumer_sums
 from promptyard.storage import get_engine
 from promptyard.workspace import Workspace
 
@@ -76,34 +76,18 @@ def top_consumers(
     the top `limit` of each kind, with CONSUMER_COLUMNS. `share_of_cost` is of the known
     cost of that kind; spans without a user (or service) are one "(none)" row."""
     engine = get_engine(_url(ws))
-    # One pass over the range grouped by (user, service); each kind is summed up from it.
-    stmt = text(
-        "SELECT user_id, service_name, COUNT(*), SUM(input_tokens), SUM(output_tokens),"
-        " SUM(cost_usd), SUM(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END)"
-        " FROM span WHERE is_llm = :llm AND start_ns >= :since AND start_ns < :until"
-        " GROUP BY user_id, service_name"
-    )
-    with engine.connect() as conn:
-        rows = conn.execute(stmt, {"llm": True, "since": since_ns, "until": until_ns}).all()
-    pairs = pd.DataFrame(
-        [tuple(r) for r in rows],
-        columns=[
-            "user", "service", "calls", "input_tokens", "output_tokens",
-            "cost_usd", "cost_unknown",
-        ],
-    )  # fmt: skip
     frames = []
-    for kind in ConsumerKind:
-        if pairs.empty:
-            break
-        keyed = pairs.assign(consumer=pairs[str(kind)].fillna(NO_SEGMENT).astype(str))
-        df = keyed.groupby("consumer", as_index=False).agg(
-            calls=("calls", "sum"),
-            input_tokens=("input_tokens", lambda c: c.sum(min_count=1)),
-            output_tokens=("output_tokens", lambda c: c.sum(min_count=1)),
-            cost_usd=("cost_usd", lambda c: c.sum(min_count=1)),
-            cost_unknown=("cost_unknown", "sum"),
-        )
+    with engine.connect() as conn:
+        if not has_table(conn, "span"):
+            return pd.DataFrame(columns=CONSUMER_COLUMNS)
+        # Migration 025's rollups: one row per hour and user (or service), not per span.
+        sums = {
+            kind: consumer_sums(conn, kind is ConsumerKind.USER, since_ns, until_ns)
+            for kind in ConsumerKind
+        }
+    for kind, df in sums.items():
+        if df.empty:
+            continue
         df["kind"] = str(kind)
         df["tokens"] = df["input_tokens"].fillna(0) + df["output_tokens"].fillna(0)
         known = df["cost_usd"].sum(min_count=1)

@@ -24,6 +24,7 @@ from promptyard.storage.migrations_production import (
     m015_monitoring_indexes,
 )
 from promptyard.storage.migrations_robustness import m023_robustness
+from promptyard.storage.migrations_rollups import m025_span_rollups
 from promptyard.storage.migrations_team import m019_team
 from promptyard.storage.migrations_workers import m017_workers
 
@@ -337,4 +338,5 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("023_robustness", m023_robustness),
     ("017_workers", m017_workers),
     ("019_team", m019_team),
+    ("025_span_rollups", m025_span_rollups),
 ]

@@ -1,0 +1,193 @@
+"""Exact latency and time-to-first-token percentiles per bucket, computed once per bucket.
+
+A percentile is not a sum: no rollup adds it up. Each bucket's p50/p95/p99 are computed
+exactly (nearest rank, as `metrics.span_series` does) from the bucket's spans, and kept in
+`span_percentile` (m025) with a stamp: the sum of `span_rollup.changes` over the bucket's
+hours. Every span written, moved or deleted in those hours bumps a `changes` (triggers,
+in the writer's transaction), so a kept bucket is used only while no span of it changed;
+otherwise, and for a bucket cut by a range that does not start or end on a whole hour, it is
+computed again from the spans. A late span therefore makes its own bucket be read again,
+and nothing else.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from promptyard.errors import PromptyardError
+from promptyard.monitoring.metrics import NO_SEGMENT, PERCENTILES, MetricsQuery, _percentiles
+from promptyard.monitoring.rollups import NS_PER_HOUR
+from promptyard.storage import db
+
+log = logging.getLogger(__name__)
+
+VALUE_COLUMNS = [f"{m}_p{p}" for m in ("latency", "ttft") for p in PERCENTILES]
+
+Piece = tuple[int, int]  # [lo_ns, hi_ns): one bucket's part inside the range
+
+
+def _pieces(query: MetricsQuery) -> list[Piece]:
+    size = query.granularity.ns
+    first, last = query.since_ns // size, (query.until_ns - 1) // size
+    return [
+        (max(b * size, query.since_ns), min((b + 1) * size, query.until_ns))
+        for b in range(first, last + 1)
+    ]
+
+
+def _stamps(conn: Connection, query: MetricsQuery) -> dict[int, int]:
+    """The sum of span_rollup.changes per bucket, over the whole hours of the range."""
+    size = query.granularity.ns
+    h0, h1 = -(-query.since_ns // NS_PER_HOUR), query.until_ns // NS_PER_HOUR
+    rows = conn.execute(
+        text(
+            "SELECT hour / :per, SUM(changes) FROM span_rollup"
+            " WHERE hour >= :h0 AND hour < :h1 GROUP BY hour / :per"
+        ),
+        {"per": size // NS_PER_HOUR, "h0": h0, "h1": h1},
+    )
+    return {int(b): int(n) for b, n in rows}
+
+
+def _compute(
+    conn: Connection, query: MetricsQuery, segment: str, params: dict[str, Any], pieces: list[Piece]
+) -> pd.DataFrame:
+    """Exact percentiles per (bucket, segment) of the spans in `pieces`, read in runs."""
+    runs: list[list[int]] = []
+    for lo, hi in sorted(pieces):
+        if runs and runs[-1][1] == lo:
+            runs[-1][1] = hi
+        else:
+            runs.append([lo, hi])
+    stmt = text(
+        f"SELECT s.start_ns / :size, {segment}, s.duration_ms, s.ttft_ms FROM span s"
+        " WHERE s.is_llm = :llm AND s.status <> 'error'"
+        " AND s.start_ns >= :lo AND s.start_ns < :hi"
+    )
+    rows: list[Any] = []
+    for lo, hi in runs:
+        rows += conn.execute(stmt, {**params, "lo": lo, "hi": hi, "llm": True}).all()
+    spans = pd.DataFrame(rows, columns=["bucket", "segment", "duration", "ttft"])
+    spans["segment"] = spans["segment"].astype(object).fillna(NO_SEGMENT).astype(str)
+    lat = _percentiles(spans.rename(columns={"duration": "value"}), "latency")
+    ttft = spans[spans["ttft"].notna()].rename(columns={"ttft": "value"})
+    first = _percentiles(ttft, "ttft")
+    out = lat.merge(first, on=["bucket", "segment"], how="outer")
+    return out.reindex(columns=["bucket", "segment", *VALUE_COLUMNS])
+
+
+def bucket_percentiles(
+    url: str, query: MetricsQuery, segment: str, params: dict[str, Any]
+) -> pd.DataFrame:
+    """Exact p50/p95/p99 of latency and TTFT (spans that did not fail) per (bucket,
+    segment) of the query: `bucket`, `segment` and VALUE_COLUMNS, NaN where none."""
+    size, kind = query.granularity.ns, str(query.segment)
+    pieces = _pieces(query)
+    with db.get_engine(url).connect() as conn:
+        stamps = _stamps(conn, query)
+        kept = {
+            (int(lo), int(hi)): int(st)
+            for lo, hi, st in conn.execute(
+                text(
+                    "SELECT lo_ns, hi_ns, stamp FROM span_percentile_stamp WHERE segment_kind = :k"
+                    " AND lo_ns >= :since AND hi_ns <= :until"
+                ),
+                {"k": kind, "since": query.since_ns, "until": query.until_ns},
+            )
+        }
+        whole = {p for p in pieces if p[0] % NS_PER_HOUR == 0 and p[1] % NS_PER_HOUR == 0}
+        fresh = {p for p in whole if p[0] // size in stamps and kept.get(p) == stamps[p[0] // size]}
+        stale = [p for p in pieces if p not in fresh and (p not in whole or p[0] // size in stamps)]
+        computed = _compute(conn, query, segment, params, stale) if stale else None
+        stored = conn.execute(
+            text(
+                f"SELECT lo_ns, hi_ns, segment, {', '.join(VALUE_COLUMNS)} FROM span_percentile"
+                " WHERE segment_kind = :k AND lo_ns >= :since AND hi_ns <= :until"
+            ),
+            {"k": kind, "since": query.since_ns, "until": query.until_ns},
+        ).all()
+    frames = []
+    if fresh:
+        # Rows of this range's own pieces: an hourly piece may start where a day does.
+        mine = [(r[0], *r[2:]) for r in stored if (int(r[0]), int(r[1])) in fresh]
+        cached = pd.DataFrame(mine, columns=["lo", "segment", *VALUE_COLUMNS])
+        cached.insert(0, "bucket", cached.pop("lo").astype("int64") // size)
+        frames.append(cached)
+    if computed is not None:
+        frames.append(computed)
+        keep = [p for p in stale if p in whole]
+        if keep:
+            _keep(
+                url, kind, size, keep, {p[0] // size: stamps[p[0] // size] for p in keep}, computed
+            )
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=["bucket", "segment", *VALUE_COLUMNS])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _keep(
+    url: str,
+    kind: str,
+    size: int,
+    pieces: list[Piece],
+    stamps: dict[int, int],
+    computed: pd.DataFrame,
+) -> None:
+    """Store the computed buckets with the stamps read before they were computed: a span
+    written meanwhile changed the stamp, so the next view computes that bucket again."""
+    by_bucket = {b: g for b, g in computed.groupby("bucket")} if not computed.empty else {}
+    values = ", ".join(f":{c}" for c in VALUE_COLUMNS)
+
+    def store(session: Any) -> None:
+        conn = session.connection()
+        for lo, hi in pieces:
+            key = {"lo": lo, "hi": hi, "k": kind}
+            # The stamp row first: it locks the bucket, so two viewers storing the same
+            # bucket on PostgreSQL go one after the other and the later one's rows win.
+            conn.execute(
+                text(
+                    "INSERT INTO span_percentile_stamp (lo_ns, hi_ns, segment_kind, stamp)"
+                    " VALUES (:lo, :hi, :k, :st) ON CONFLICT (lo_ns, hi_ns, segment_kind)"
+                    " DO UPDATE SET stamp = excluded.stamp"
+                ),
+                {**key, "st": stamps[lo // size]},
+            )
+            conn.execute(
+                text(
+                    "DELETE FROM span_percentile WHERE lo_ns = :lo AND hi_ns = :hi"
+                    " AND segment_kind = :k"
+                ),
+                key,
+            )
+            group = by_bucket.get(lo // size)
+            rows = [] if group is None else group.to_dict("records")
+            if rows:
+                updates = ", ".join(f"{c} = excluded.{c}" for c in VALUE_COLUMNS)
+                conn.execute(
+                    text(
+                        "INSERT INTO span_percentile (lo_ns, hi_ns, segment_kind, segment,"
+                        f" {', '.join(VALUE_COLUMNS)}) VALUES (:lo, :hi, :k, :segment, {values})"
+                        " ON CONFLICT (lo_ns, hi_ns, segment_kind, segment)"
+                        f" DO UPDATE SET {updates}"
+                    ),
+                    [{**key, **_plain(r)} for r in rows],
+                )
+
+    try:
+        db.write(url, store)
+    except PromptyardError as exc:  # a read-only database still answers, uncached
+        log.info("percentiles not kept: %s", exc)
+
+
+def _plain(row: dict[Any, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"segment": str(row["segment"])}
+    for c in VALUE_COLUMNS:
+        v = row.get(c)
+        out[c] = None if v is None or pd.isna(v) else float(v)
+    return out
