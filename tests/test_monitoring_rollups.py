@@ -198,3 +198,20 @@ def test_concurrent_writers_lose_no_span_in_the_rollups(ws: Workspace) -> None:
         t.join()
     spans = [s for b in batches for s in b]
     _assert_matches(ws, spans, MetricsQuery(T0, T0 + 6 * HOUR_NS))
+
+
+def test_a_range_moved_by_the_hour_keeps_one_cut_of_its_partial_days(ws: Workspace) -> None:
+    spans = _spans(300, 5)
+    seed(ws, spans)
+    for k in range(3):  # the page's range ends one hour later at each new hour
+        since, until = T0 + (5 + k) * HOUR_NS, T0 + 6 * DAY_NS + (10 + k) * HOUR_NS
+        _assert_matches(ws, spans, MetricsQuery(since, until, Granularity.DAY))
+    with db.get_engine(ws).connect() as conn:
+        cuts = conn.execute(
+            text(
+                "SELECT lo_ns, hi_ns FROM span_percentile_stamp WHERE segment_kind = 'none'"
+                " AND hi_ns - lo_ns <> :day ORDER BY lo_ns"
+            ),
+            {"day": DAY_NS},
+        ).all()
+    assert [tuple(c) for c in cuts] == [(since, T0 + DAY_NS), (T0 + 6 * DAY_NS, until)]

@@ -165,6 +165,8 @@ def _keep(
                 ),
                 key,
             )
+            if size > NS_PER_HOUR:
+                _forget_other_cuts(conn, key, lo // size * size, size)
             group = by_bucket.get(lo // size)
             rows = [] if group is None else group.to_dict("records")
             if rows:
@@ -183,6 +185,19 @@ def _keep(
         db.write(url, store)
     except PromptyardError as exc:  # a read-only database still answers, uncached
         log.info("percentiles not kept: %s", exc)
+
+
+def _forget_other_cuts(conn: Connection, key: dict[str, Any], start: int, size: int) -> None:
+    """Drop the bucket's other partial pieces: a range ending at the current hour cuts its
+    first and last day anew every hour, and only the newest cut is viewed again."""
+    where = (
+        " WHERE segment_kind = :k AND lo_ns >= :b0 AND hi_ns <= :b1"
+        " AND hi_ns - lo_ns > :hour AND hi_ns - lo_ns < :size"
+        " AND NOT (lo_ns = :lo AND hi_ns = :hi)"
+    )
+    cut = {**key, "b0": start, "b1": start + size, "hour": NS_PER_HOUR, "size": size}
+    for table in ("span_percentile", "span_percentile_stamp"):
+        conn.execute(text(f"DELETE FROM {table}{where}"), cut)
 
 
 def _plain(row: dict[Any, Any]) -> dict[str, Any]:
