@@ -25,6 +25,7 @@ from promptyard.monitoring import (
 from promptyard.stats import nearest_rank
 from promptyard.storage import db
 from promptyard.workspace import Workspace
+from tests import monitoring_seed
 from tests.monitoring_seed import HOUR_NS, S, seed
 
 DAY_NS = 24 * HOUR_NS
@@ -215,3 +216,35 @@ def test_a_range_moved_by_the_hour_keeps_one_cut_of_its_partial_days(ws: Workspa
             {"day": DAY_NS},
         ).all()
     assert [tuple(c) for c in cuts] == [(since, T0 + DAY_NS), (T0 + 6 * DAY_NS, until)]
+
+
+def test_a_database_from_before_migration_025_gets_its_spans_rolled_up(ws: Workspace) -> None:
+    engine = db.get_engine(ws)
+    with engine.begin() as conn:  # back to the schema before m025, spans stored without it
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("DROP TRIGGER span_rollup_change ON span"))
+            conn.execute(text("DROP FUNCTION span_rollup_apply()"))
+        else:
+            for name in ("insert", "delete", "update_old", "update_new"):
+                conn.execute(text(f"DROP TRIGGER span_rollup_{name}"))
+        for table in (
+            "span_rollup",
+            "span_rollup_user",
+            "span_percentile",
+            "span_percentile_stamp",
+        ):
+            conn.execute(text(f"DROP TABLE {table}"))
+        conn.execute(text("DELETE FROM _migrations WHERE name = '025_span_rollups'"))
+    spans = _spans(400, 6)
+    raw = engine.raw_connection()
+    try:
+        insert = monitoring_seed.INSERT
+        sql = insert.replace("?", "%s") if engine.dialect.name == "postgresql" else insert
+        raw.cursor().executemany(sql, [monitoring_seed.row(s) for s in spans])
+        raw.commit()
+    finally:
+        raw.close()
+    db.dispose_engines()  # the next engine migrates: m025 sums the stored spans
+    _assert_matches(ws, spans, MetricsQuery(*WEEK, granularity=Granularity.DAY))
+    users = top_consumers(ws, *WEEK)
+    assert int(users[users["kind"] == "user"]["calls"].sum()) == len(spans)
