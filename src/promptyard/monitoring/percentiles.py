@@ -68,8 +68,10 @@ def _compute(
     # The driver's own cursor and placeholders: a cold range reads up to every span of it,
     # and SQLAlchemy's row objects would cost more than the reading.
     mark = "%({})s" if conn.dialect.name == "postgresql" else ":{}"
+    constant = segment.startswith("'")  # no segment: every span is 'all', not read per row
     sql = (
-        f"SELECT s.start_ns / {mark.format('size')}, {segment}, s.duration_ms, s.ttft_ms"
+        f"SELECT s.start_ns / {mark.format('size')}, {'NULL' if constant else segment},"
+        " s.duration_ms, s.ttft_ms"
         f" FROM span s WHERE s.is_llm = {mark.format('llm')} AND s.status <> 'error'"
         f" AND s.start_ns >= {mark.format('lo')} AND s.start_ns < {mark.format('hi')}"
     )
@@ -85,9 +87,13 @@ def _compute(
         return pd.DataFrame(columns=["bucket", "segment", *VALUE_COLUMNS])
     n = len(rows)
     buckets = np.fromiter((r[0] for r in rows), np.int64, n)
-    codes, names = pd.factorize(
-        pd.Series([r[1] for r in rows], dtype=object).fillna(NO_SEGMENT).astype(str)
-    )
+    names: Any
+    if constant:
+        codes, names = np.zeros(n, dtype=np.int64), [segment.strip("'")]
+    else:
+        codes, names = pd.factorize(
+            pd.Series([r[1] for r in rows], dtype=object).fillna(NO_SEGMENT).astype(str)
+        )
     duration = np.fromiter((r[2] for r in rows), float, n)
     ttft = np.fromiter((np.nan if r[3] is None else r[3] for r in rows), float, n)
     lat = _ranked(buckets, codes, duration, "latency")
@@ -105,7 +111,10 @@ def _ranked(
     columns = ["bucket", "code", *(f"{prefix}_p{p}" for p in PERCENTILES)]
     if not len(values):
         return pd.DataFrame(columns=columns).astype({"bucket": "int64", "code": "int64"})
-    order = np.lexsort((values, codes, buckets))
+    # One sort by value, then a stable sort by group: values stay sorted within a group.
+    by_value = np.argsort(values, kind="stable")
+    groups = (buckets - buckets.min()) * (int(codes.max()) + 1) + codes
+    order = by_value[np.argsort(groups[by_value], kind="stable")]
     b, c, v = buckets[order], codes[order], values[order]
     starts = np.flatnonzero(np.r_[True, (b[1:] != b[:-1]) | (c[1:] != c[:-1])])
     counts = np.diff(np.r_[starts, len(v)])
