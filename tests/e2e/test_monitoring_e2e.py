@@ -100,7 +100,4 @@ def test_the_7_day_view_by_day_counts_every_call_of_the_week(
     calls = page.locator('[data-testid="stMetric"]').first.inner_text()
     assert f"{len(spans):,}" in calls
     screenshot(page, "monitoring-7-days")
-    page.set_viewport_size({"width": 1024, "height": 768})
-    wait_idle(page)
-    screenshot(page, "monitoring-7-days-1024")
     assert not page.errors, page.errors
