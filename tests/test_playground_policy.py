@@ -3,9 +3,11 @@ is the one every column's call goes through."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from promptyard import runs
 from promptyard.guardrails import config
@@ -56,3 +58,26 @@ def test_an_unknown_policy_is_refused_before_anything_is_sent(
     with pytest.raises(Exception, match="no-such-policy"):
         runs.start_playground(workspace, columns, {"message": MESSAGE}, guardrails="no-such-policy")
     assert len(sim.requests) == before
+
+
+def test_the_page_reads_guardrails_yaml_once_for_a_run_all(
+    workspace: Any, sim: SimulatorHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = str(Path(__file__).resolve().parent.parent / "app" / "views" / "playground.py")
+    at = AppTest.from_file(page, default_timeout=60)
+    at.run()
+    at.selectbox(key="playground.prompt").set_value("summarize").run()
+    at.selectbox(key="playground.guardrails").set_value("pii").run()
+    reads: list[str] = []
+    real = config.in_force
+
+    def counted(ws: Any, path: str, *args: Any) -> Any:
+        reads.append(path)
+        return real(ws, path, *args)
+
+    monkeypatch.setattr(config, "in_force", counted)
+    at.button(key="playground.run").click().run()  # the picker drawn, the call sent
+    assert not at.exception, at.exception
+    snap = runs.wait_playground(at.session_state["playground.session"], 60)
+    assert snap.finished and all(c.guardrail for c in snap.columns)
+    assert reads == ["guardrails.yaml"]

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from promptyard.errors import PromptyardError
-from promptyard.guardrails import RunGuard, guardrail_line, load_policies
+from promptyard.guardrails import Policies, RunGuard, guardrail_line, load_policies
 from promptyard.runs.planning import (
     PlanError,
     RowInput,
@@ -162,13 +162,16 @@ def start_playground(
     timeout_s: float = 120.0,
     message: str | None = None,
     guardrails: str | None = None,
+    policies: Policies | None = None,
 ) -> str:
     """Render every column with `inputs`, then stream all of them at once; return an id.
 
     With `message` (chat mode) each column sends its prompt's messages, its `history`, then
     `message` as a user turn. Raises PlanError (every missing variable of every column, a
     bad parameter, a missing key) before anything is sent. With `guardrails` (a
-    guardrails.yaml policy) every column's call goes through it.
+    guardrails.yaml policy) every column's call goes through it; `policies` is
+    guardrails.yaml as the caller already read it (the page's policy picker), else it is
+    read here, once.
     """
     from promptyard.models import resolve_model
 
@@ -201,8 +204,8 @@ def start_playground(
     if guardrails:
         # guardrails.yaml read once per call: an unknown policy is refused before anything is
         # sent, and the policy found here is the one every column's call goes through.
-        policies = load_policies(ws)
-        guard = RunGuard(ws, policies.get(guardrails), policies.warning)
+        found = policies if policies is not None else load_policies(ws)
+        guard = RunGuard(ws, found.get(guardrails), found.warning)
     session = _Session(uuid.uuid4().hex[:12], plan, dict(inputs), message)
     session.guard = guard
     for cell in plan.cells:
