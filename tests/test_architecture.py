@@ -36,6 +36,7 @@ LAYERS = [
     "versioning",
     "storage",
     "team",
+    "in_force",
     "stats",
     "csv_safety",
     "disk_errors",

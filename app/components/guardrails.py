@@ -14,9 +14,12 @@ from promptyard.workspace import Workspace
 _NONE = "none"
 
 
-def guardrail_picker(ws: Workspace, key: str) -> str | None:
-    """A select box of guardrails.yaml's policies; the one picked, or None."""
-    policies = guardrails.load_policies(ws)
+def guardrail_picker(
+    ws: Workspace, key: str, policies: guardrails.Policies | None = None
+) -> str | None:
+    """A select box of guardrails.yaml's policies (`policies` when the page read them);
+    the one picked, or None."""
+    policies = policies if policies is not None else guardrails.load_policies(ws)
     if policies.warning:
         st.warning(policies.warning, icon="⚠️")
     if not policies.policies:

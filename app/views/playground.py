@@ -12,6 +12,7 @@ from components.guardrails import guardrail_picker
 from components.playground_column import column_setup, reset_columns
 from components.playground_outputs import add_to_dataset, outputs
 
+from promptyard import guardrails as guardrail_policies
 from promptyard import prompts
 from promptyard.errors import PromptyardError
 from promptyard.runs import (
@@ -103,7 +104,7 @@ def _start(message: str | None) -> None:
     ]
     try:
         st.session_state[state.PLAY_SESSION] = start_playground(
-            ws, sent, inputs, message=message, guardrails=guardrails
+            ws, sent, inputs, message=message, guardrails=guardrails, policies=policies
         )
     except PlanError as exc:
         st.error("Nothing was sent:")
@@ -112,7 +113,9 @@ def _start(message: str | None) -> None:
         st.error(str(exc))
 
 
-guardrails = guardrail_picker(ws, state.PLAY_GUARDRAILS)
+# guardrails.yaml read once per script run: the picker lists it, the call goes through it.
+policies = guardrail_policies.load_policies(ws)
+guardrails = guardrail_picker(ws, state.PLAY_GUARDRAILS, policies)
 busy = snapshot is not None and not snapshot.finished
 if chat:
     st.caption("Each message goes to every column, after that column's prompt and turns.")

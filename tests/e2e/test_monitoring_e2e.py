@@ -70,3 +70,34 @@ def test_empty_monitoring_page_says_how_to_send_traces(
     wait_idle(page)
     page.get_by_text("No traces yet").wait_for()
     assert page.get_by_text("promptyard collect").count() >= 1
+
+
+def test_the_7_day_view_by_day_counts_every_call_of_the_week(
+    page: Any, app_url: str, workspace: Any
+) -> None:
+    # Two calls an hour over the last 7 days, the oldest first stored last (late arrivals).
+    now = hour_start()
+    spans = [
+        S(now - h * HOUR_NS + 5 * MIN_NS, duration_ms=100.0 + h, prompt_version=1 + (h < 72))
+        for h in range(7 * 24 - 1)
+        for _ in range(2)
+    ]
+    seed(workspace, spans[: len(spans) // 2])
+    seed(workspace, spans[len(spans) // 2 :][::-1])
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"{app_url}/monitoring")
+    wait_idle(page)
+    page.get_by_label("Range").click()
+    page.get_by_role("option", name="Last 7 days").click()
+    wait_idle(page)
+    page.get_by_text("day", exact=True).click()
+    wait_idle(page)
+    page.wait_for_function(
+        "[...document.querySelectorAll('.js-plotly-plot')].some("
+        "  p => p.layout && p.layout.title && p.layout.title.text === 'Calls per day')",
+        timeout=30_000,
+    )
+    calls = page.locator('[data-testid="stMetric"]').first.inner_text()
+    assert f"{len(spans):,}" in calls
+    screenshot(page, "monitoring-7-days")
+    assert not page.errors, page.errors

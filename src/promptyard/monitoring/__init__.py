@@ -2,8 +2,9 @@
 
 `metrics` computes volume, error rate, nearest-rank latency and time to first token,
 tokens, cost (unknown kept apart), end-user feedback and online evaluators' pass rates per
-hour or day and segment, for the Monitoring page; `traffic` finds where new prompt versions
-and provider models first appeared and ranks the top consumers. `load_monitors` reads
+hour or day and segment, for the Monitoring page; `appearances` finds where new prompt
+versions and provider models first appeared (the page's markers and the monitors' change
+reports), `traffic` draws them as markers and ranks the top consumers. `load_monitors` reads
 monitors.yaml (falling back to the last good committed version when the working tree's is
 bad), `run_checks` evaluates every monitor once (checks, samples, significance), stores
 fired ones as alerts (`list_alerts`) and hands them to the webhook thread (webhooks);
@@ -14,6 +15,7 @@ provider-reported model.
 from __future__ import annotations
 
 from promptyard.monitoring.alerts import Alert, list_alerts, record_alert, set_delivery
+from promptyard.monitoring.appearances import Appearance, ChangeKind, first_appearances
 from promptyard.monitoring.changes import ChangeReport, change_reports
 from promptyard.monitoring.checks import CheckResult, evaluate_monitor
 from promptyard.monitoring.config import (
@@ -37,12 +39,13 @@ from promptyard.monitoring.metrics import (
     MetricsQuery,
     Segment,
     feedback_series,
-    metric_series,
     pass_rate_series,
     span_attribute_keys,
+    span_series,
     time_bounds,
 )
 from promptyard.monitoring.runner import CheckReport, deliverer_for, run_checks
+from promptyard.monitoring.series import metric_series
 from promptyard.monitoring.significance import (
     TestResult,
     t_two_sided_p,
@@ -51,7 +54,6 @@ from promptyard.monitoring.significance import (
 )
 from promptyard.monitoring.traffic import (
     CONSUMER_COLUMNS,
-    ChangeKind,
     ChangeMarker,
     ConsumerKind,
     change_markers,
@@ -66,6 +68,7 @@ __all__ = [
     "SEGMENT_TITLES",
     "SERIES_COLUMNS",
     "Alert",
+    "Appearance",
     "ChangeKind",
     "ChangeMarker",
     "ChangeReport",
@@ -88,6 +91,7 @@ __all__ = [
     "change_reports",
     "deliverer_for",
     "evaluate_monitor",
+    "first_appearances",
     "feedback_series",
     "list_alerts",
     "load_monitors",
@@ -99,6 +103,7 @@ __all__ = [
     "run_checks",
     "set_delivery",
     "slack_body",
+    "span_series",
     "span_attribute_keys",
     "t_two_sided_p",
     "time_bounds",

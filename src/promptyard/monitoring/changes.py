@@ -8,8 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import text
-
+from promptyard.monitoring.appearances import ChangeKind, first_appearances
 from promptyard.monitoring.checks import compare, is_worse
 from promptyard.monitoring.config import Monitor
 from promptyard.monitoring.samples import metric_value, read_sample
@@ -42,72 +41,28 @@ Change = tuple[str, int, str, dict[str, Any], str, dict[str, Any]]
 
 def _changes(ws: Workspace, t0: int, t1: int) -> list[Change]:
     """(label, first_ns, after-SQL, params, before-SQL, params) of changes first seen in
-    [t0, t1). Candidates come from the window; their first appearance from an index seek."""
+    [t0, t1): a prompt version against the highest earlier version before it, a reported
+    model against the other models of the same requested model."""
     out: list[Change] = []
-    window = {"yes": True, "t0": t0, "t1": t1}
     with db.session(ws) as session:
         conn = session.connection()
-        versions = conn.execute(
-            text(
-                "SELECT DISTINCT prompt_name, prompt_version FROM span WHERE is_llm = :yes "
-                "AND start_ns >= :t0 AND start_ns < :t1 AND prompt_version IS NOT NULL"
-            ),
-            window,
-        ).all()
-        for name, version in versions:
-            key = {"p": name, "v": version}
-            first = conn.execute(
-                text(
-                    "SELECT MIN(start_ns) FROM span WHERE prompt_name = :p AND prompt_version = :v"
-                ),
-                key,
-            ).scalar()
-            if first is None or not t0 <= first < t1:
-                continue
-            prev = conn.execute(
-                text(
-                    "SELECT MAX(prompt_version) FROM span WHERE prompt_name = :p "
-                    "AND prompt_version < :v"
-                ),
-                key,
-            ).scalar()
-            if prev is None:
-                continue
-            sql = "s.prompt_name = :cp AND s.prompt_version = :cv"
-            label = f"prompt {name} v{version} (after v{prev})"
-            after, before = {"cp": name, "cv": version}, {"cp": name, "cv": int(prev)}
-            out.append((label, int(first), sql, after, sql, before))
-        models = conn.execute(
-            text(
-                "SELECT DISTINCT request_model, response_model FROM span WHERE is_llm = :yes "
-                "AND start_ns >= :t0 AND start_ns < :t1 AND response_model IS NOT NULL "
-                "AND request_model IS NOT NULL"
-            ),
-            window,
-        ).all()
-        for requested, reported in models:
-            key = {"rq": requested, "rs": reported}
-            first = conn.execute(
-                text(
-                    "SELECT MIN(start_ns) FROM span WHERE request_model = :rq "
-                    "AND response_model = :rs"
-                ),
-                key,
-            ).scalar()
-            if first is None or not t0 <= first < t1:
-                continue
-            older = conn.execute(
-                text(
-                    "SELECT 1 FROM span WHERE request_model = :rq AND response_model <> :rs "
-                    "AND start_ns < :f LIMIT 1"
-                ),
-                {**key, "f": first},
-            ).first()
-            if older is None:
-                continue
-            a_sql = "s.request_model = :rq AND s.response_model = :rs"
-            b_sql = "s.request_model = :rq AND s.response_model <> :rs"
-            out.append((f"model {reported} (for {requested})", int(first), a_sql, key, b_sql, key))
+        versions = first_appearances(conn, ChangeKind.PROMPT_VERSION, t0, t1)
+        models = first_appearances(conn, ChangeKind.RESPONSE_MODEL, t0, t1)
+    for seen in versions:
+        older = [v for v in seen.earlier if v < seen.value]
+        if not older:
+            continue
+        name, version, prev = seen.scope, int(seen.value), int(max(older))
+        sql = "s.prompt_name = :cp AND s.prompt_version = :cv"
+        label = f"prompt {name} v{version} (after v{prev})"
+        after, before = {"cp": name, "cv": version}, {"cp": name, "cv": prev}
+        out.append((label, seen.first_ns, sql, after, sql, before))
+    for seen in models:
+        key = {"rq": seen.scope, "rs": seen.value}
+        a_sql = "s.request_model = :rq AND s.response_model = :rs"
+        b_sql = "s.request_model = :rq AND s.response_model <> :rs"
+        label = f"model {seen.value} (for {seen.scope})"
+        out.append((label, seen.first_ns, a_sql, key, b_sql, key))
     return out
 
 

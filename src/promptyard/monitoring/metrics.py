@@ -1,8 +1,9 @@
 """Metrics of live traffic over the stored LLM spans, per hour or day, for the Monitoring page.
 
-Every function reads the `span` table (and `trace_feedback`, and `span_score` when online
-evaluation has made it) with plain SQL over the start-time index and returns a DataFrame
-with one row per (bucket, segment):
+The functions here read the `span` table (and `trace_feedback`, and `span_score` when
+online evaluation has made it) with plain SQL over the start-time index; `series` reads
+migration 025's rollups for the same figures. Each returns a DataFrame with one row per
+(bucket, segment):
 
 - volume is the LLM spans started in the bucket; error rate is those whose status is
   "error" over all of them;
@@ -166,12 +167,9 @@ SERIES_COLUMNS = [
 ]  # fmt: skip
 
 
-def metric_series(ws: Workspace | str, query: MetricsQuery) -> pd.DataFrame:
-    """One row per (bucket start `time`, `segment`) with the SERIES_COLUMNS, oldest first.
-
-    `cost_usd` is NaN in a bucket where no span's price is known; `cost_unknown` counts
-    the spans left out of it. Percentiles are NaN where no span succeeded.
-    """
+def span_series(ws: Workspace | str, query: MetricsQuery) -> pd.DataFrame:
+    """`series.metric_series` read from the spans themselves, every span of the range once:
+    for the segments no rollup knows (user, session, a span attribute)."""
     engine = get_engine(_url(ws))
     seg = segment_sql(query, engine.dialect.name)
     # One pass over the range's rows, aggregated here: SQLite reads each row once instead

@@ -1,8 +1,8 @@
 """Change markers and top consumers for the Monitoring page.
 
 A change marker is the first moment a prompt version, or a model the provider reported,
-appeared in stored LLM traffic (over all time, not only the range looked at): the charts
-draw a vertical line there. Each first moment is one seek on the m015 indexes.
+appeared in stored LLM traffic (over all time, not only the range looked at;
+`appearances.first_appearances`): the charts draw a vertical line there.
 """
 
 from __future__ import annotations
@@ -12,18 +12,12 @@ from datetime import datetime
 from enum import StrEnum
 
 import pandas as pd
-from sqlalchemy import text
 
-from promptyard.monitoring.metrics import NO_SEGMENT, has_table
+from promptyard.monitoring.appearances import ChangeKind, first_appearances
+from promptyard.monitoring.metrics import has_table
+from promptyard.monitoring.rollups import consumer_sums
 from promptyard.storage import get_engine
 from promptyard.workspace import Workspace
-
-
-class ChangeKind(StrEnum):
-    """What appeared in traffic."""
-
-    PROMPT_VERSION = "prompt_version"
-    RESPONSE_MODEL = "response_model"
 
 
 @dataclass(frozen=True)
@@ -45,34 +39,16 @@ def change_markers(ws: Workspace | str, since_ns: int, until_ns: int) -> list[Ch
     [since_ns, until_ns), oldest first. A version seen before the range is no marker, nor
     is a prompt's first version or the first model ever seen (traffic began there)."""
     engine = get_engine(_url(ws))
-    versions = text(
-        "SELECT prompt_name, prompt_version, MIN(start_ns) FROM span"
-        " WHERE is_llm = :llm AND prompt_name IS NOT NULL AND prompt_version IS NOT NULL"
-        " GROUP BY prompt_name, prompt_version"
-    )
-    models = text(
-        "SELECT response_model, MIN(start_ns) FROM span"
-        " WHERE is_llm = :llm AND response_model IS NOT NULL GROUP BY response_model"
-    )
-    markers: list[ChangeMarker] = []
     with engine.connect() as conn:
         if not has_table(conn, "span"):
             return []
-        by_prompt: dict[str, list[tuple[int, int]]] = {}
-        for name, version, first in conn.execute(versions, {"llm": True}):
-            by_prompt.setdefault(str(name), []).append((int(first), int(version)))
-        seen_models = sorted(
-            (int(first), str(m)) for m, first in conn.execute(models, {"llm": True})
+        versions = first_appearances(conn, ChangeKind.PROMPT_VERSION, since_ns, until_ns)
+        models = first_appearances(
+            conn, ChangeKind.RESPONSE_MODEL, since_ns, until_ns, scoped=False
         )
-    # The first version of a prompt and the first model are where traffic began, not a
-    # change: a marker is something that arrived after traffic was already flowing.
-    for name, firsts in by_prompt.items():
-        for first, version in sorted(firsts)[1:]:
-            markers.append(_marker(ChangeKind.PROMPT_VERSION, f"{name} v{version}", first))
-    for first, model in seen_models[1:]:
-        markers.append(_marker(ChangeKind.RESPONSE_MODEL, model, first))
-    inside = [m for m in markers if since_ns <= m.at_ns < until_ns]
-    return sorted(inside, key=lambda m: (m.at_ns, m.kind, m.label))
+    markers = [_marker(a.kind, f"{a.scope} v{a.value}", a.first_ns) for a in versions]
+    markers += [_marker(a.kind, str(a.value), a.first_ns) for a in models]
+    return sorted(markers, key=lambda m: (m.at_ns, m.kind, m.label))
 
 
 def _marker(kind: ChangeKind, label: str, first_ns: int) -> ChangeMarker:
@@ -100,34 +76,18 @@ def top_consumers(
     the top `limit` of each kind, with CONSUMER_COLUMNS. `share_of_cost` is of the known
     cost of that kind; spans without a user (or service) are one "(none)" row."""
     engine = get_engine(_url(ws))
-    # One pass over the range grouped by (user, service); each kind is summed up from it.
-    stmt = text(
-        "SELECT user_id, service_name, COUNT(*), SUM(input_tokens), SUM(output_tokens),"
-        " SUM(cost_usd), SUM(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END)"
-        " FROM span WHERE is_llm = :llm AND start_ns >= :since AND start_ns < :until"
-        " GROUP BY user_id, service_name"
-    )
-    with engine.connect() as conn:
-        rows = conn.execute(stmt, {"llm": True, "since": since_ns, "until": until_ns}).all()
-    pairs = pd.DataFrame(
-        [tuple(r) for r in rows],
-        columns=[
-            "user", "service", "calls", "input_tokens", "output_tokens",
-            "cost_usd", "cost_unknown",
-        ],
-    )  # fmt: skip
     frames = []
-    for kind in ConsumerKind:
-        if pairs.empty:
-            break
-        keyed = pairs.assign(consumer=pairs[str(kind)].fillna(NO_SEGMENT).astype(str))
-        df = keyed.groupby("consumer", as_index=False).agg(
-            calls=("calls", "sum"),
-            input_tokens=("input_tokens", lambda c: c.sum(min_count=1)),
-            output_tokens=("output_tokens", lambda c: c.sum(min_count=1)),
-            cost_usd=("cost_usd", lambda c: c.sum(min_count=1)),
-            cost_unknown=("cost_unknown", "sum"),
-        )
+    with engine.connect() as conn:
+        if not has_table(conn, "span"):
+            return pd.DataFrame(columns=CONSUMER_COLUMNS)
+        # Migration 025's rollups: one row per hour and user (or service), not per span.
+        sums = {
+            kind: consumer_sums(conn, kind is ConsumerKind.USER, since_ns, until_ns)
+            for kind in ConsumerKind
+        }
+    for kind, df in sums.items():
+        if df.empty:
+            continue
         df["kind"] = str(kind)
         df["tokens"] = df["input_tokens"].fillna(0) + df["output_tokens"].fillna(0)
         known = df["cost_usd"].sum(min_count=1)

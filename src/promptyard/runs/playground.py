@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from promptyard.errors import PromptyardError
-from promptyard.guardrails import RunGuard, guardrail_line, load_policies, load_policy
+from promptyard.guardrails import Policies, RunGuard, guardrail_line, load_policies
 from promptyard.runs.planning import (
     PlanError,
     RowInput,
@@ -106,7 +106,7 @@ class _Session:
         self.plan = plan
         self.inputs = inputs
         self.message = message
-        self.guardrails: str | None = None  # the policy every column's call goes through
+        self.guard: RunGuard | None = None  # the policy every column's call goes through
         self.columns: list[ColumnOutput] = []
         self.results: list[Completion | None] = [None] * len(plan.cells)
         self.started = time.monotonic()
@@ -162,13 +162,16 @@ def start_playground(
     timeout_s: float = 120.0,
     message: str | None = None,
     guardrails: str | None = None,
+    policies: Policies | None = None,
 ) -> str:
     """Render every column with `inputs`, then stream all of them at once; return an id.
 
     With `message` (chat mode) each column sends its prompt's messages, its `history`, then
     `message` as a user turn. Raises PlanError (every missing variable of every column, a
     bad parameter, a missing key) before anything is sent. With `guardrails` (a
-    guardrails.yaml policy) every column's call goes through it.
+    guardrails.yaml policy) every column's call goes through it; `policies` is
+    guardrails.yaml as the caller already read it (the page's policy picker), else it is
+    read here, once.
     """
     from promptyard.models import resolve_model
 
@@ -197,10 +200,14 @@ def start_playground(
     plan.name = "playground"
     plan.cells = list(plan.cells)  # a few cells, held: a chat turn rewrites their messages
     require_keys(ws, [v.endpoint for v in plan.variants])
+    guard = None
     if guardrails:
-        load_policy(ws, guardrails)  # an unknown policy is refused before anything is sent
+        # guardrails.yaml read once per call: an unknown policy is refused before anything is
+        # sent, and the policy found here is the one every column's call goes through.
+        found = policies if policies is not None else load_policies(ws)
+        guard = RunGuard(ws, found.get(guardrails), found.warning)
     session = _Session(uuid.uuid4().hex[:12], plan, dict(inputs), message)
-    session.guardrails = guardrails
+    session.guard = guard
     for cell in plan.cells:
         variant = plan.variants[cell.variant]
         turns = list(histories[cell.variant])
@@ -231,10 +238,7 @@ async def _stream_all(ws: Workspace, session: _Session, timeout_s: float) -> Non
     from promptyard.runs.playground_store import record_calls
 
     plan = session.plan
-    guard = None
-    if session.guardrails:
-        policies = load_policies(ws)
-        guard = RunGuard(ws, policies.get(session.guardrails), policies.warning)
+    guard = session.guard
 
     async def one(index: int) -> None:
         cell = plan.cells[index]

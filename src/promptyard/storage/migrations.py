@@ -24,6 +24,7 @@ from promptyard.storage.migrations_production import (
     m015_monitoring_indexes,
 )
 from promptyard.storage.migrations_robustness import m023_robustness
+from promptyard.storage.migrations_rollups import m025_span_rollups
 from promptyard.storage.migrations_score_stats import m026_variant_score_stats
 from promptyard.storage.migrations_team import m019_team
 from promptyard.storage.migrations_workers import m017_workers
@@ -336,7 +337,8 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("021_playground_calls", m021_playground_calls),
     ("022_guardrails", m022_guardrails),
     ("023_robustness", m023_robustness),
-    ("026_variant_score_stats", m026_variant_score_stats),
     ("017_workers", m017_workers),
     ("019_team", m019_team),
+    ("025_span_rollups", m025_span_rollups),
+    ("026_variant_score_stats", m026_variant_score_stats),
 ]

@@ -6,7 +6,6 @@ committed version that parses stay in force (with a warning naming the mistake).
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from promptyard.errors import PromptyardError
+from promptyard.in_force import in_force
 from promptyard.workspace import Workspace
 
 TEAM_FILE = "team.yaml"
@@ -44,7 +44,7 @@ class Team:
     """The roles in force and where they came from."""
 
     members: dict[str, Role] = field(default_factory=dict)  # email or subject -> role
-    source: str = "none"  # "working tree", a commit's short sha, or "none"
+    source: str = "none"  # "working tree", the committed version read (vN), or "none"
     warning: str | None = None  # why the working tree's file is not the one in force
 
     def role_of(self, key: str | None) -> Role | None:
@@ -104,29 +104,6 @@ def parse_team(text: str, path: str = TEAM_FILE) -> dict[str, Role]:
     return members
 
 
-def _git(root: Path, *args: str) -> str | None:
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=30, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout if done.returncode == 0 else None
-
-
-def _last_good(root: Path) -> tuple[dict[str, Role], str] | None:
-    shas = (_git(root, "log", "--format=%h", "--", TEAM_FILE) or "").split()
-    for sha in shas:
-        text = _git(root, "show", f"{sha}:./{TEAM_FILE}")
-        if text is None:
-            continue
-        try:
-            return parse_team(text), sha
-        except TeamError:
-            continue
-    return None
-
-
 _CACHE: dict[Path, tuple[tuple[int, int], Team]] = {}
 
 
@@ -142,14 +119,14 @@ def load_team(ws: Workspace) -> Team:
     cached = _CACHE.get(target)
     if cached is not None and cached[0] == stamp:
         return cached[1]
-    try:
-        team = Team(parse_team(target.read_text(encoding="utf-8")), "working tree")
-    except (TeamError, UnicodeDecodeError) as exc:
-        error = str(exc) if isinstance(exc, TeamError) else f"{TEAM_FILE}:1: not UTF-8 text"
-        good = _last_good(ws.root)
-        if good is None:
-            team = Team({}, "none", f"{error}; no committed version parses, nobody has a role")
-        else:
-            team = Team(good[0], good[1], f"{error}; the roles of {good[1]} stay in force")
+    found = in_force(ws, TEAM_FILE, parse_team, (TeamError,))
+    if found.value is None:
+        why = f"{found.error}; no committed version parses, nobody has a role"
+        team = Team({}, "none", why if found.error else None)
+    elif found.error is None:
+        team = Team(found.value, found.source)
+    else:
+        why = f"{found.error}; the roles of {TEAM_FILE} {found.source} stay in force"
+        team = Team(found.value, found.source, why)
     _CACHE[target] = (stamp, team)
     return team

@@ -1,9 +1,9 @@
 """Git through gitpython: save = commit, history, diffs, restore, labels, conflicts, sync."""
 
+from promptyard.in_force import InForce, in_force
 from promptyard.versioning.diffs import DiffRow, diff_stats, side_by_side, with_context
 from promptyard.versioning.file_save import save_file
 from promptyard.versioning.history import Version
-from promptyard.versioning.in_force import InForce, in_force
 from promptyard.versioning.init import (
     InitResult,
     examples_root,
