@@ -8,12 +8,17 @@ connects, so the figure is the child's own clock from its exec). One more run un
 `python -X importtime` lists what was imported before that first connection, and the
 heaviest of it.
 
-    PYTHONPATH=src .venv/bin/python benchmarks/bench_start.py [--rounds 5]
+    PYTHONPATH=src .venv/bin/python benchmarks/bench_start.py [--rounds 5] [--rows 2000]
+
+`--rows N` plans N cells instead of 2 (a generated dataset of N short rows, like
+bench_throughput's). The child runs with .pyc files written and used (a
+PYTHONDONTWRITEBYTECODE in the environment is dropped for it), as an installed package has.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -47,20 +52,11 @@ CHILD = CHILD_TEMPLATE.replace("{slow!r}", repr(SLOW))
 
 
 def _first_call(
-    ws: Path, port: int, env: dict[str, str], importtime: bool
-) -> tuple[float, float, str, str]:
-    args = [
-        "run",
-        "-p",
-        "summarize",
-        "-m",
-        "fixed",
-        "-d",
-        "summaries",
-        "--limit",
-        "2",
-        "--no-cache",
-    ]
+    ws: Path, port: int, env: dict[str, str], importtime: bool, rows: int = 2
+) -> tuple[float, float, float, str, str]:
+    dataset = "summaries" if rows <= 2 else "bench"
+    args = ["run", "-p", "summarize", "-m", "fixed", "-d", dataset, "--limit", str(rows)]
+    args += ["--no-cache"] + (["--workers", "1", "--concurrency", "128"] if rows > 2 else [])
     cmd = [sys.executable] + (["-X", "importtime"] if importtime else [])
     started = time.time()
     out = subprocess.run(
@@ -92,6 +88,7 @@ def _heaviest_before(stderr: str, n: int = 12) -> list[tuple[int, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rows", type=int, default=2, help="cells in the plan")
     args = parser.parse_args()
     from promptyard.versioning.init import init_workspace
 
@@ -111,26 +108,37 @@ def main() -> None:
                 f"models:\n  fixed:\n    model: openai/fixed\n    api_base: {url}\n"
                 "    input_cost_per_token: 0.000001\n    output_cost_per_token: 0.000002\n"
             )
+            if args.rows > 2:
+                (ws / "datasets" / "bench.jsonl").write_text(
+                    "".join(
+                        json.dumps({"id": f"r{i}", "text": f"A short text to summarise, row {i}."})
+                        + "\n"
+                        for i in range(args.rows)
+                    )
+                )
+                for git in (["add", "-A"], ["commit", "-qm", "bench rows"]):
+                    subprocess.run(["git", *git], cwd=ws, check=True, capture_output=True)
             env = {
-                **os.environ,
+                **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
                 "PYTHONPATH": os.environ.get("PYTHONPATH", "src"),
                 "PROMPTYARD_HOME": str(ws),
             }
-            _first_call(ws, port, env, False)  # the database made, the .pyc files written
+            _first_call(ws, port, env, False, args.rows)  # the database made, .pyc written
             firsts, cpus, totals, slow = [], [], [], set()
             for _ in range(args.rounds):
-                first, cpu, total, imported, _ = _first_call(ws, port, env, False)
+                first, cpu, total, imported, _ = _first_call(ws, port, env, False, args.rows)
                 firsts.append(first)
                 cpus.append(cpu)
                 totals.append(total)
                 slow.update(m for m in imported.split(",") if m)
-            stderr = _first_call(ws, port, env, True)[-1]
+            stderr = _first_call(ws, port, env, True, args.rows)[-1]
             if os.environ.get("BENCH_START_DUMP"):
                 Path(os.environ["BENCH_START_DUMP"]).write_text(stderr)
     finally:
         server.stdin.close()
         server.wait(timeout=10)
-    print(f"load average {os.getloadavg()[0]:.1f}; {args.rounds} rounds, 2 cells each")
+    load = os.getloadavg()[0]
+    print(f"load average {load:.1f}; {args.rounds} rounds, {args.rows} cells each")
     print()
     print("| measure | median | min | max |")
     print("|---|---:|---:|---:|")

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from promptyard import datasets as ds
 from promptyard.cli._common import emit_json, fail, split_ref
-from promptyard.datasets import DatasetVersion, SliceSpec
 from promptyard.workspace import current_workspace
+
+if TYPE_CHECKING:
+    from promptyard.datasets import DatasetVersion
 
 dataset_app = typer.Typer(
     help="Versioned test datasets (datasets/NAME.jsonl).", no_args_is_help=True
@@ -48,6 +50,8 @@ def import_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Import a file as a new version of a dataset (ids kept for unchanged rows)."""
+    from promptyard import datasets as ds
+
     if fmt is not None and fmt not in ("csv", "jsonl", "json"):
         fail(f"--format must be csv, jsonl or json, not {fmt!r}")
     data: bytes | Path
@@ -82,6 +86,8 @@ def import_cmd(
 @dataset_app.command("list")
 def list_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
     """List the datasets of the workspace."""
+    from promptyard import datasets as ds
+
     infos = ds.list_datasets(current_workspace())
     if as_json:
         emit_json([info.to_dict() for info in infos])
@@ -108,6 +114,9 @@ def show_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Print the rows of a dataset (at a version, sha prefix or label)."""
+    from promptyard import datasets as ds
+    from promptyard.datasets import SliceSpec
+
     name, ref = split_ref(spec)
     dataset = ds.load_dataset(current_workspace(), name, ref)
     rows = ds.select_rows(dataset, SliceSpec.parse(slice_spec)) if slice_spec else dataset.rows
@@ -143,6 +152,8 @@ def history_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Every version of a dataset, newest first, with the rows added, removed and changed."""
+    from promptyard import datasets as ds
+
     versions = ds.dataset_history(current_workspace(), name)
     if as_json:
         emit_json([v.to_dict() for v in versions])
@@ -169,6 +180,8 @@ def diff_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """The rows added, removed and changed between two versions."""
+    from promptyard import datasets as ds
+
     change = ds.compare_versions(current_workspace(), name, ref_a, ref_b)
     if as_json:
         emit_json(change.to_dict())
@@ -191,6 +204,7 @@ def check_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Which variables of a prompt the dataset provides; exits 1 when any is missing."""
+    from promptyard import datasets as ds
     from promptyard.prompts import get_prompt
 
     ws = current_workspace()
@@ -222,6 +236,8 @@ def label_cmd(
     label: str = typer.Argument(...),
 ) -> None:
     """Point a label (e.g. golden) at a version of a dataset."""
+    from promptyard import datasets as ds
+
     move = ds.set_dataset_label(current_workspace(), name, ref, label)
     typer.echo(f"{label} -> {name} {move.to_sha[:8]}")
 
@@ -233,6 +249,8 @@ def restore_cmd(
     message: str | None = typer.Option(None, "-m", "--message"),
 ) -> None:
     """Make an old version the current one again, as a new version."""
+    from promptyard import datasets as ds
+
     version = ds.restore_dataset(current_workspace(), name, ref, message)
     typer.echo(f"Restored {ref}: {_describe(version)}")
 
@@ -244,6 +262,8 @@ def reference_cmd(
     clear: bool = typer.Option(False, "--clear", help="No reference column"),
 ) -> None:
     """Show or set the reference (expected output) column of a dataset."""
+    from promptyard import datasets as ds
+
     ws = current_workspace()
     if column is None and not clear:
         typer.echo(ds.load_dataset(ws, name).reference or "-")
@@ -260,6 +280,8 @@ def delete_cmd(
     yes: bool = typer.Option(False, "--yes", help="Do not ask"),
 ) -> None:
     """Delete a dataset (its history stays in git)."""
+    from promptyard import datasets as ds
+
     if not yes and not typer.confirm(f"Delete dataset {name}?"):
         raise typer.Exit(1)
     version = ds.delete_dataset(current_workspace(), name)

@@ -7,9 +7,7 @@ from typing import Any
 
 import typer
 
-from promptyard import prompts
 from promptyard.cli._common import emit_json, fail, split_ref, workspace
-from promptyard.versioning import ConflictError, decode_text
 
 prompt_app = typer.Typer(help="Versioned prompt templates.", no_args_is_help=True)
 
@@ -24,6 +22,8 @@ def list_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """List the prompts of the workspace."""
+    from promptyard import prompts
+
     found = prompts.list_prompts(search=search)
     if as_json:
         emit_json([p.to_dict() for p in found])
@@ -47,6 +47,8 @@ def show_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Print a prompt file (at a version, sha prefix or label)."""
+    from promptyard import prompts
+
     name, ref = split_ref(spec)
     template = prompts.get_prompt(name, ref, workspace=workspace())  # never $PROMPTYARD_BUNDLE
     text = template.source_text
@@ -80,6 +82,9 @@ def save_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Save FILE as the next version of prompt NAME (creating it if new)."""
+    from promptyard import prompts
+    from promptyard.versioning import ConflictError, decode_text
+
     if not file.is_file():
         fail(f"{file}: no such file")
     text = decode_text(file.read_bytes(), str(file))
@@ -97,6 +102,8 @@ def save_cmd(
 @prompt_app.command("history")
 def history_cmd(name: str, as_json: bool = typer.Option(False, "--json")) -> None:
     """List every version of a prompt, oldest first."""
+    from promptyard import prompts
+
     versions = prompts.prompt_history(name)
     if as_json:
         emit_json([v.to_dict() for v in versions])
@@ -112,6 +119,8 @@ def history_cmd(name: str, as_json: bool = typer.Option(False, "--json")) -> Non
 @prompt_app.command("diff")
 def diff_cmd(name: str, ref_a: str, ref_b: str) -> None:
     """Show what changed from version REF_A to REF_B."""
+    from promptyard import prompts
+
     diff = prompts.diff_prompt(name, ref_a, ref_b)
     typer.echo(diff or "No changes.", nl=not diff.endswith("\n"))
 
@@ -124,6 +133,8 @@ def label_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Point LABEL (e.g. production) at version REF of prompt NAME."""
+    from promptyard import prompts
+
     move = prompts.label_prompt(name, ref, label)
     if as_json:
         emit_json(move.to_dict())
@@ -135,6 +146,8 @@ def label_cmd(
 @prompt_app.command("labels")
 def labels_cmd(name: str, as_json: bool = typer.Option(False, "--json")) -> None:
     """List every move of the prompt's labels, oldest first."""
+    from promptyard import prompts
+
     moves = prompts.prompt_label_moves(name)
     if as_json:
         emit_json([m.to_dict() for m in moves])
@@ -154,6 +167,8 @@ def render_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Render a prompt's chat messages with the given variables."""
+    from promptyard import prompts
+
     name, ref = split_ref(spec)
     values: dict[str, Any] = {}
     for item in var:
@@ -176,6 +191,8 @@ def render_cmd(
 @prompt_app.command("restore")
 def restore_cmd(name: str, ref: str, message: str | None = typer.Option(None, "-m")) -> None:
     """Make a new version with the content of version REF."""
+    from promptyard import prompts
+
     version = prompts.restore_prompt(name, ref, message)
     typer.echo(f"Restored {name} to {ref} as {version.tag} ({version.short_sha})")
 
@@ -183,5 +200,7 @@ def restore_cmd(name: str, ref: str, message: str | None = typer.Option(None, "-
 @prompt_app.command("delete")
 def delete_cmd(name: str, message: str | None = typer.Option(None, "-m")) -> None:
     """Delete a prompt in a commit of its own (its history stays)."""
+    from promptyard import prompts
+
     version = prompts.delete_prompt(name, message)
     typer.echo(f"Deleted {name} in {version.tag} ({version.short_sha})")

@@ -48,12 +48,20 @@ def _summary_dict(summary: Any) -> dict[str, Any]:
     }
 
 
-def _workers(ws: Any, run_id: int, requested: int | None, as_json: bool) -> int:
-    """The number of worker processes for the run, with a note when the request was cut."""
+def _workers(
+    ws: Any, run_id: int, requested: int | None, as_json: bool, new: tuple[int, int] | None = None
+) -> int:
+    """The number of worker processes for the run, with a note when the request was cut.
+
+    `new` is (cells, concurrency) of a run just stored: none of its cells is done yet, so
+    its summary need not be read back.
+    """
     from promptyard import runs
 
-    summary = runs.run_summary(ws, run_id)
-    n, note = runs.sensible_workers(requested, summary.cells - summary.ok, summary.concurrency)
+    if new is None:
+        summary = runs.run_summary(ws, run_id)
+        new = (summary.cells - summary.ok, summary.concurrency)
+    n, note = runs.sensible_workers(requested, *new)
     if note and not as_json:
         typer.echo(f"note: {note}", err=True)
     return n
@@ -262,7 +270,7 @@ def register(app: typer.Typer) -> None:
             ws,
             run_id,
             as_json,
-            workers=_workers(ws, run_id, workers, as_json),
+            workers=_workers(ws, run_id, workers, as_json, new=(plan.calls, concurrency)),
             timeout_s=timeout,
             total_timeout_s=cell_timeout,
             max_output_bytes=max_output,

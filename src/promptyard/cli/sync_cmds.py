@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 import typer
 
 from promptyard.cli._common import emit_json, fail, workspace
 from promptyard.errors import PromptyardError
-from promptyard.versioning import (
-    ConflictedFile,
-    Side,
-    SyncResult,
-    SyncStatus,
-    pull,
-    push,
-    remote_status,
-    resolve,
-    sync,
-)
+
+if TYPE_CHECKING:
+    from promptyard.versioning import (
+        ConflictedFile,
+        Side,
+        SyncResult,
+    )
 
 CONFLICT_EXIT = 2
 
@@ -34,6 +31,8 @@ def _both_sides(conflict: ConflictedFile) -> str:
 
 
 def _report(result: SyncResult, as_json: bool) -> None:
+    from promptyard.versioning import SyncStatus
+
     if as_json:
         emit_json(
             {
@@ -70,6 +69,17 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Pull from the workspace's git remote, then push; a conflict changes nothing,
         shows both sides and exits 2 until each file gets --ours or --theirs."""
+        from promptyard.versioning import (
+            Side,
+            SyncResult,
+            SyncStatus,
+            pull,
+            push,
+            remote_status,
+            resolve,
+            sync,
+        )
+
         if pull_only and push_only:
             fail("--pull and --push exclude each other; give one, or neither to do both")
         ws = workspace()

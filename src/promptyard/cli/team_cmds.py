@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from promptyard.cli._common import emit_json, fail
-from promptyard.team import TEAM_FILE, TeamError, load_team, parse_team, signin_config
 from promptyard.workspace import current_workspace
 
 
@@ -21,6 +20,8 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON"),
     ) -> None:
         """Who is an admin, editor, rater or viewer (team.yaml), and whether sign-in is on."""
+        from promptyard.team import TEAM_FILE, TeamError, load_team, parse_team, signin_config
+
         ws = current_workspace(workspace)
         if check:
             target = ws.root / TEAM_FILE

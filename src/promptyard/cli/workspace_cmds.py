@@ -11,15 +11,14 @@ from typing import Any
 import typer
 
 from promptyard.cli._common import emit_json, fail
-from promptyard.cli.ui_serve import check_start, serve
 from promptyard.errors import PromptyardError
-from promptyard.team import secrets_file
-from promptyard.versioning import examples_root, init_workspace_report
 from promptyard.workspace import HOME_ENV, current_workspace
 
 
 def app_entry() -> Path:
     """The Streamlit entry script: the installed copy, else the source tree's."""
+    from promptyard.versioning import examples_root
+
     packaged = Path(__file__).resolve().parents[1] / "_app" / "main.py"
     if packaged.is_file():
         return packaged
@@ -34,6 +33,8 @@ def server_entry() -> Path:
 
 def streamlit_config_file() -> Path:
     """The product's Streamlit config: the wheel's copy beside the app, else the source tree's."""
+    from promptyard.versioning import examples_root
+
     packaged = app_entry().parent / ".streamlit" / "config.toml"
     if packaged.is_file():
         return packaged
@@ -74,6 +75,8 @@ def register(app: typer.Typer) -> None:
 
         Running it again changes nothing and never overwrites a file.
         """
+        from promptyard.versioning import init_workspace_report
+
         result = init_workspace_report(directory, examples=not no_examples)
         if as_json:
             emit_json(
@@ -109,6 +112,9 @@ def register(app: typer.Typer) -> None:
         With an [auth] section in the workspace's .streamlit/secrets.toml everyone signs in
         (docs/team.md). Without one it listens beyond loopback only with --allow-anonymous.
         """
+        from promptyard.cli.ui_serve import check_start, serve
+        from promptyard.team import secrets_file
+
         ws = current_workspace(workspace)
         try:
             signin = check_start(ws, host, allow_anonymous)

@@ -9,63 +9,146 @@ The public face of the part: pages, the CLI and other code import from here.
 - `scoring/`: grading a run's cells with a suite, and reading stored scores
 - `calibration`: how far a judge agrees with human ratings
 - `gate/`: `promptyard eval`, working tree against baseline, and its reporters
+
+The names are imported from their modules on first use (PEP 562): the checks a run
+gets when it ends load no numpy (calibration) and no gate.
 """
 
-from promptyard.evals.calibration import Calibration, calibrate
-from promptyard.evals.evaluators import (
-    CUSTOM_NOTE,
-    PLUGIN_GROUP,
-    Assertion,
-    AssertionConfigError,
-    EvalContext,
-    Evaluator,
-    Grade,
-    check_assertion,
-    clear_custom_cache,
-    describe,
-    evaluate,
-    known_types,
-    reset_plugins,
-)
-from promptyard.evals.gate import (
-    EXIT_CONFIG,
-    EXIT_FAIL,
-    EXIT_PASS,
-    GateConfigError,
-    GateResult,
-    junit_xml,
-    markdown,
-    run_gate,
-    run_gate_async,
-    table,
-)
-from promptyard.evals.jobs import (
-    ScoringJob,
-    cancel_scoring,
-    get_scoring_job,
-    scoring_job,
-    start_scoring,
-)
-from promptyard.evals.judges import JudgeVerdict, judge, parse_judge_answer
-from promptyard.evals.scoring import (
-    CellResult,
-    RunScores,
-    StoredSuiteResult,
-    VariantResult,
-    free_suites_for_run,
-    score_after_run,
-    score_run,
-    score_run_async,
-    stored_results,
-    suites_for_run,
-)
-from promptyard.evals.suites import (
-    Suite,
-    SuiteError,
-    list_suites,
-    load_suite,
-    parse_suite,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_HOMES = {
+    **dict.fromkeys(["Calibration", "calibrate"], "promptyard.evals.calibration"),
+    **dict.fromkeys(
+        [
+            "Assertion",
+            "AssertionConfigError",
+            "CUSTOM_NOTE",
+            "EvalContext",
+            "Evaluator",
+            "Grade",
+            "PLUGIN_GROUP",
+            "check_assertion",
+            "clear_custom_cache",
+            "describe",
+            "evaluate",
+            "known_types",
+            "reset_plugins",
+        ],
+        "promptyard.evals.evaluators",
+    ),
+    **dict.fromkeys(
+        [
+            "EXIT_CONFIG",
+            "EXIT_FAIL",
+            "EXIT_PASS",
+            "GateConfigError",
+            "GateResult",
+            "junit_xml",
+            "markdown",
+            "run_gate",
+            "run_gate_async",
+            "table",
+        ],
+        "promptyard.evals.gate",
+    ),
+    **dict.fromkeys(
+        ["ScoringJob", "cancel_scoring", "get_scoring_job", "scoring_job", "start_scoring"],
+        "promptyard.evals.jobs",
+    ),
+    **dict.fromkeys(["JudgeVerdict", "judge", "parse_judge_answer"], "promptyard.evals.judges"),
+    **dict.fromkeys(
+        [
+            "CellResult",
+            "RunScores",
+            "StoredSuiteResult",
+            "VariantResult",
+            "free_suites_for_run",
+            "score_after_run",
+            "score_run",
+            "score_run_async",
+            "stored_results",
+            "suites_for_run",
+        ],
+        "promptyard.evals.scoring",
+    ),
+    **dict.fromkeys(
+        ["Suite", "SuiteError", "list_suites", "load_suite", "parse_suite"],
+        "promptyard.evals.suites",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name (or a submodule) from where it lives, on first use."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'promptyard.evals' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # what type checkers and editors see: the same names as above
+    from promptyard.evals.calibration import Calibration, calibrate
+    from promptyard.evals.evaluators import (
+        CUSTOM_NOTE,
+        PLUGIN_GROUP,
+        Assertion,
+        AssertionConfigError,
+        EvalContext,
+        Evaluator,
+        Grade,
+        check_assertion,
+        clear_custom_cache,
+        describe,
+        evaluate,
+        known_types,
+        reset_plugins,
+    )
+    from promptyard.evals.gate import (
+        EXIT_CONFIG,
+        EXIT_FAIL,
+        EXIT_PASS,
+        GateConfigError,
+        GateResult,
+        junit_xml,
+        markdown,
+        run_gate,
+        run_gate_async,
+        table,
+    )
+    from promptyard.evals.jobs import (
+        ScoringJob,
+        cancel_scoring,
+        get_scoring_job,
+        scoring_job,
+        start_scoring,
+    )
+    from promptyard.evals.judges import JudgeVerdict, judge, parse_judge_answer
+    from promptyard.evals.scoring import (
+        CellResult,
+        RunScores,
+        StoredSuiteResult,
+        VariantResult,
+        free_suites_for_run,
+        score_after_run,
+        score_run,
+        score_run_async,
+        stored_results,
+        suites_for_run,
+    )
+    from promptyard.evals.suites import (
+        Suite,
+        SuiteError,
+        list_suites,
+        load_suite,
+        parse_suite,
+    )
 
 __all__ = [
     "ScoringJob",

@@ -7,60 +7,95 @@ no banned terms, and an LLM judge's pass. Plugins add detectors through the
 `promptyard.guardrails` entry-point group. Runs (`RunPlan.guardrails`), the Playground,
 online evaluation and applications (`promptyard.guard`) apply the same policies; every
 action is recorded, in kinds and counts, never values.
+
+The names are imported from their modules on first use (PEP 562): storing a run's cells
+needs `policy_tag` and `guarded_key`, not the checks, jsonschema or the PII detectors.
 """
 
-import hashlib
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from promptyard.guardrails.app_guard import Guard, GuardResult, guard
-from promptyard.guardrails.call import guarded_complete
-from promptyard.guardrails.config import load_policies, load_policy, parse_guardrails
-from promptyard.guardrails.content import INJECTION_PATTERNS, find_banned, find_injection
-from promptyard.guardrails.engine import GuardedInput, check_output, guard_input, restore_output
-from promptyard.guardrails.jsoncheck import JsonVerdict, check_json, repair_json
-from promptyard.guardrails.judge import JUDGE_PROMPT, parse_verdict
-from promptyard.guardrails.offline import audit_call, audit_passed, run_now
-from promptyard.guardrails.pii import Masker, find_pii
-from promptyard.guardrails.plugins import (
-    ENTRY_POINT_GROUP,
-    Finding,
-    GuardrailPluginError,
-    plugin_names,
-    reset_plugins,
-)
-from promptyard.guardrails.policy import (
-    GUARDRAILS_FILE,
-    Action,
-    Check,
-    CheckKind,
-    GuardrailsError,
-    PiiKind,
-    Policies,
-    Policy,
-    Stage,
-)
-from promptyard.guardrails.rates import GuardrailRates, guardrail_rates
-from promptyard.guardrails.record import GuardRecord, guardrail_line
-from promptyard.guardrails.run_guard import RunGuard, load_run_guard
-from promptyard.workspace import Workspace
-
-
-def policy_tag(ws: Workspace, name: str | None) -> str | None:
-    """The policy `name` as it is now, as a short tag for cache keys (its name and a digest
-    of its checks); None for no policy. Raises GuardrailsError for an unknown policy."""
-    if not name:
-        return None
-    policy = load_policy(ws, name)
-    checks = repr((policy.input, policy.output, policy.restore))
-    return f"{name}:{hashlib.sha256(checks.encode()).hexdigest()[:16]}"
+_HOMES = {
+    **dict.fromkeys(["Guard", "GuardResult", "guard"], "app_guard"),
+    **dict.fromkeys(["guarded_complete"], "call"),
+    **dict.fromkeys(["load_policies", "load_policy", "parse_guardrails"], "config"),
+    **dict.fromkeys(["INJECTION_PATTERNS", "find_banned", "find_injection"], "content"),
+    **dict.fromkeys(["GuardedInput", "check_output", "guard_input", "restore_output"], "engine"),
+    **dict.fromkeys(["JsonVerdict", "check_json", "repair_json"], "jsoncheck"),
+    **dict.fromkeys(["JUDGE_PROMPT", "parse_verdict"], "judge"),
+    **dict.fromkeys(["audit_call", "audit_passed", "run_now"], "offline"),
+    **dict.fromkeys(["Masker", "find_pii"], "pii"),
+    **dict.fromkeys(
+        ["ENTRY_POINT_GROUP", "Finding", "GuardrailPluginError", "plugin_names", "reset_plugins"],
+        "plugins",
+    ),
+    **dict.fromkeys(
+        [
+            "Action",
+            "Check",
+            "CheckKind",
+            "GUARDRAILS_FILE",
+            "GuardrailsError",
+            "PiiKind",
+            "Policies",
+            "Policy",
+            "Stage",
+        ],
+        "policy",
+    ),
+    **dict.fromkeys(["GuardrailRates", "guardrail_rates"], "rates"),
+    **dict.fromkeys(["GuardRecord", "guardrail_line"], "record"),
+    **dict.fromkeys(["RunGuard", "load_run_guard"], "run_guard"),
+    **dict.fromkeys(["guarded_key", "policy_tag"], "tags"),
+}
 
 
-def guarded_key(cache_key: str, tag: str | None) -> str:
-    """A cell's cache key under a policy (`policy_tag`): a guarded call is never served an
-    unguarded answer, nor one guarded by an older version of the policy."""
-    if not tag:
-        return cache_key
-    return hashlib.sha256(f"{cache_key}\x00guardrails\x00{tag}".encode()).hexdigest()
+def __getattr__(name: str) -> Any:
+    """Import a public name from the module that holds it, on first use."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'promptyard.guardrails' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"promptyard.guardrails.{home}"), name)
+    globals()[name] = value
+    return value
 
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # what type checkers and editors see: the same names as _HOMES
+    from promptyard.guardrails.app_guard import Guard, GuardResult, guard
+    from promptyard.guardrails.call import guarded_complete
+    from promptyard.guardrails.config import load_policies, load_policy, parse_guardrails
+    from promptyard.guardrails.content import INJECTION_PATTERNS, find_banned, find_injection
+    from promptyard.guardrails.engine import GuardedInput, check_output, guard_input, restore_output
+    from promptyard.guardrails.jsoncheck import JsonVerdict, check_json, repair_json
+    from promptyard.guardrails.judge import JUDGE_PROMPT, parse_verdict
+    from promptyard.guardrails.offline import audit_call, audit_passed, run_now
+    from promptyard.guardrails.pii import Masker, find_pii
+    from promptyard.guardrails.plugins import (
+        ENTRY_POINT_GROUP,
+        Finding,
+        GuardrailPluginError,
+        plugin_names,
+        reset_plugins,
+    )
+    from promptyard.guardrails.policy import (
+        GUARDRAILS_FILE,
+        Action,
+        Check,
+        CheckKind,
+        GuardrailsError,
+        PiiKind,
+        Policies,
+        Policy,
+        Stage,
+    )
+    from promptyard.guardrails.rates import GuardrailRates, guardrail_rates
+    from promptyard.guardrails.record import GuardRecord, guardrail_line
+    from promptyard.guardrails.run_guard import RunGuard, load_run_guard
+    from promptyard.guardrails.tags import guarded_key, policy_tag
 
 __all__ = [
     "ENTRY_POINT_GROUP",

@@ -4,44 +4,113 @@ its charts and shareable reports.
 Pages and the CLI use the names here (`from promptyard import reading;
 reading.grid_page(...)`) or the subpackage modules named in `__all__`
 (`reading.analytics.leaderboard(...)`, `reading.charts.latency_chart(...)`).
+
+The names are imported from their modules on first use (PEP 562): a run that ends
+refreshes its summaries (`variant_stats`) without loading pandas, plotly or the grid.
 """
 
-from promptyard.reading import analytics, charts, compare, export, report, trace
-from promptyard.reading.analytics import (
-    DashboardData,
-    FilterOptions,
-    Filters,
-    dashboard_data,
-    filter_options,
-    leaderboard,
-    refresh_variant_stats,
-)
-from promptyard.reading.columns import ColumnSummary, column_summaries
-from promptyard.reading.compare import (
-    PAGE_SIZES,
-    RATED_FILTERS,
-    Column,
-    GridCell,
-    GridFilters,
-    GridPage,
-    GridRow,
-    RatingSummary,
-    Segment,
-    columns_for,
-    grid_page,
-    repeat_agreement,
-    word_diff,
-)
-from promptyard.reading.export import export_grid, iter_grid_records
-from promptyard.reading.perturbed import (
-    PairPage,
-    PerturbedPair,
-    is_robustness_run,
-    perturbation_pairs,
-)
-from promptyard.reading.report import build_report
-from promptyard.reading.score_stats import EVERY_SUITE, ScoreGroup, score_groups
-from promptyard.reading.trace import CellTrace, cell_trace, tool_call_lines
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_HOMES = {
+    **dict.fromkeys(
+        [
+            "DashboardData",
+            "FilterOptions",
+            "Filters",
+            "dashboard_data",
+            "filter_options",
+            "leaderboard",
+        ],
+        "promptyard.reading.analytics",
+    ),
+    **dict.fromkeys(["ColumnSummary", "column_summaries"], "promptyard.reading.columns"),
+    **dict.fromkeys(
+        [
+            "Column",
+            "GridCell",
+            "GridFilters",
+            "GridPage",
+            "GridRow",
+            "PAGE_SIZES",
+            "RATED_FILTERS",
+            "RatingSummary",
+            "Segment",
+            "columns_for",
+            "grid_page",
+            "repeat_agreement",
+            "word_diff",
+        ],
+        "promptyard.reading.compare",
+    ),
+    **dict.fromkeys(["export_grid", "iter_grid_records"], "promptyard.reading.export"),
+    **dict.fromkeys(
+        ["PairPage", "PerturbedPair", "is_robustness_run", "perturbation_pairs"],
+        "promptyard.reading.perturbed",
+    ),
+    **dict.fromkeys(["build_report"], "promptyard.reading.report"),
+    **dict.fromkeys(
+        ["EVERY_SUITE", "ScoreGroup", "score_groups"], "promptyard.reading.score_stats"
+    ),
+    **dict.fromkeys(["CellTrace", "cell_trace", "tool_call_lines"], "promptyard.reading.trace"),
+    **dict.fromkeys(["refresh_variant_stats"], "promptyard.reading.variant_stats"),
+}
+_SUBMODULES = ("analytics", "charts", "compare", "export", "report", "trace")
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name (or a submodule) from where it lives, on first use."""
+    if name in _SUBMODULES:
+        value = importlib.import_module(f"promptyard.reading.{name}")
+    elif name in _HOMES:
+        value = getattr(importlib.import_module(_HOMES[name]), name)
+    else:
+        raise AttributeError(f"module 'promptyard.reading' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # what type checkers and editors see: the same names as above
+    from promptyard.reading import analytics, charts, compare, export, report, trace
+    from promptyard.reading.analytics import (
+        DashboardData,
+        FilterOptions,
+        Filters,
+        dashboard_data,
+        filter_options,
+        leaderboard,
+    )
+    from promptyard.reading.columns import ColumnSummary, column_summaries
+    from promptyard.reading.compare import (
+        PAGE_SIZES,
+        RATED_FILTERS,
+        Column,
+        GridCell,
+        GridFilters,
+        GridPage,
+        GridRow,
+        RatingSummary,
+        Segment,
+        columns_for,
+        grid_page,
+        repeat_agreement,
+        word_diff,
+    )
+    from promptyard.reading.export import export_grid, iter_grid_records
+    from promptyard.reading.perturbed import (
+        PairPage,
+        PerturbedPair,
+        is_robustness_run,
+        perturbation_pairs,
+    )
+    from promptyard.reading.report import build_report
+    from promptyard.reading.score_stats import EVERY_SUITE, ScoreGroup, score_groups
+    from promptyard.reading.trace import CellTrace, cell_trace, tool_call_lines
+    from promptyard.reading.variant_stats import refresh_variant_stats
 
 __all__ = [
     "PairPage",

@@ -23,9 +23,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
-from promptyard.guardrails import RunGuard, load_run_guard
 from promptyard.runs import claims, shares
-from promptyard.runs.lanes import Lane, Limits, Outcome, SharedRate, call_model
+from promptyard.runs.lanes import Lane, Limits, Outcome, SharedRate, call_model, load_run_guard
 from promptyard.runs.limits import Slots, backoff
 from promptyard.runs.records import (
     CellTodo,
@@ -37,6 +36,7 @@ from promptyard.storage.tables import Variant, utcnow
 from promptyard.workspace import Workspace
 
 if TYPE_CHECKING:
+    from promptyard.guardrails import RunGuard
     from promptyard.models import Completion
 
 log = logging.getLogger(__name__)

@@ -125,7 +125,7 @@ async def finalize_run(
         return False
     if status == RunStatus.COMPLETED:
         await _score_finished(ws, run_id)
-    from promptyard.reading.analytics import refresh_variant_stats  # the dashboard's summaries
+    from promptyard.reading.variant_stats import refresh_variant_stats  # no pandas
 
     await asyncio.to_thread(refresh_variant_stats, ws, run_id)
     return True

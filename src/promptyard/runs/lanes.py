@@ -18,6 +18,7 @@ from promptyard.workspace import Workspace
 if TYPE_CHECKING:
     from promptyard.guardrails import RunGuard
     from promptyard.models import Completion, ModelEndpoint
+    from promptyard.storage.tables import Run
 
 
 @dataclass
@@ -79,6 +80,19 @@ class Outcome:
     cancelled: bool = False
     budget_stopped: bool = False
     stored: int = 0
+
+
+def load_run_guard(ws: Workspace, run: Run) -> RunGuard | None:
+    """The run's guardrail guard (`guardrails.load_run_guard`), or None without a policy.
+
+    The guardrails engine (jsonschema, the PII detectors) is imported only for a run
+    that names a policy: a run without one starts without it.
+    """
+    if not getattr(run, "guardrail_policy", None):
+        return None
+    from promptyard.guardrails import load_run_guard as load
+
+    return load(ws, run)
 
 
 async def call_model(

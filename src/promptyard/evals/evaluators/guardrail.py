@@ -10,12 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from promptyard.evals.evaluators.base import Assertion, EvalContext, Grade, register, verdict
-from promptyard.guardrails import audit_call, audit_passed, load_policy
 from promptyard.workspace import Workspace
 
 
 @register("guardrail", "a guardrails.yaml policy's checks find nothing (value: the policy)")
 def guardrail(output: str, ctx: EvalContext, a: Assertion) -> Grade:
+    # Imported here: the guardrails engine (jsonschema, the PII detectors) is loaded only
+    # when a suite uses this check, not whenever the registry is.
+    from promptyard.guardrails import audit_call, audit_passed, load_policy
+
     root = a.options.get("_root")
     if not root:
         return Grade(

@@ -32,14 +32,14 @@ from promptyard.reading.analytics.filters import (
     variant_label,
 )
 from promptyard.reading.analytics.summaries import (
-    _LIVE_OK,
     _RATING_SUMS,
-    _nth_latency,
     _rating_rows,
     nearest_rank,
     variant_rows,
 )
 from promptyard.reading.score_stats import EVERY_SUITE, score_groups
+from promptyard.reading.variant_stats import LIVE_OK as _LIVE_OK
+from promptyard.reading.variant_stats import nth_latency as _nth_latency
 from promptyard.stats import bradley_terry, elo_like, mean_interval, wilson_interval
 from promptyard.workspace import Workspace
 

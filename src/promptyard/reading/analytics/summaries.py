@@ -15,55 +15,33 @@ which SQLite lacks).
 
 from __future__ import annotations
 
-import json
-import logging
-import math
-from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from sqlalchemy import DateTime, Engine, bindparam, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine, bindparam, text
 
-from promptyard.reading.analytics.filters import ALL_KINDS, Filters, _engine, _fv_cte, _query
-from promptyard.stats import nearest_rank
-from promptyard.storage import db
-from promptyard.storage.tables import RunStatus
+from promptyard.reading.analytics.filters import Filters, _engine, _fv_cte, _query
+
+# Computed and stored without pandas (the engine's refresh); read back here as DataFrames.
+from promptyard.reading.variant_stats import COUNT_COLUMNS as _COUNT_COLUMNS
+from promptyard.reading.variant_stats import STATS_COLUMNS as _STATS_COLUMNS
+from promptyard.reading.variant_stats import STORED_SAMPLE_CAP as STORED_SAMPLE_CAP
+from promptyard.reading.variant_stats import TERMINAL_STATUSES as TERMINAL_STATUSES
+from promptyard.reading.variant_stats import refresh_variant_stats as refresh_variant_stats
+from promptyard.reading.variant_stats import replace_stored as _replace_stored
+from promptyard.reading.variant_stats import signature as _signature
+from promptyard.reading.variant_stats import stats_records, store_stats
+from promptyard.stats import nearest_rank as nearest_rank
 from promptyard.workspace import Workspace
 
-log = logging.getLogger(__name__)
-
-STORED_SAMPLE_CAP = 500
-TERMINAL_STATUSES = (
-    RunStatus.COMPLETED,
-    RunStatus.COMPLETED_WITH_ERRORS,
-    RunStatus.CANCELLED,
-    RunStatus.FAILED,
-)
-_STATS_COLUMNS = [
-    "n_ok",
-    "n_error",
-    "prompt_tokens_sum",
-    "n_prompt_tokens",
-    "completion_tokens_sum",
-    "n_completion_tokens",
-    "cost_ok_sum",
-    "n_cost_ok",
-    "cost_sum",
-    "n_latency",
-    "latency_sum",
-    "latency_p50",
-    "latency_p95",
-    "latency_p99",
-    "latency_sample_json",
+__all__ = [
+    "STORED_SAMPLE_CAP",
+    "TERMINAL_STATUSES",
+    "compute_variant_stats",
+    "nearest_rank",
+    "refresh_variant_stats",
+    "variant_rows",
 ]
-_COUNT_COLUMNS = [c for c in _STATS_COLUMNS if c.startswith("n_")]
-
-
-def _signature(run_id: Any, status: Any, finished_at: Any) -> str:
-    """What a variant's summary was computed against: its run's id, status and finish."""
-    return f"{int(run_id)}|{status}|{finished_at}"
 
 
 def variant_rows(ws: Workspace | str, filters: Filters | None = None) -> pd.DataFrame:
@@ -137,163 +115,14 @@ def compute_variant_stats(engine: Engine, variant_ids: list[int]) -> pd.DataFram
 
 
 def _compute_chunk(engine: Engine, ids: list[int]) -> pd.DataFrame:
-    ok = "CASE WHEN c.status = 'ok' THEN {} END"
-    cells_sql = f"""SELECT c.variant_id,
-        SUM(CASE WHEN c.status = 'ok' THEN 1 ELSE 0 END) AS n_ok,
-        SUM(CASE WHEN c.status = 'error' THEN 1 ELSE 0 END) AS n_error,
-        SUM({ok.format("c.prompt_tokens")}) AS prompt_tokens_sum,
-        COUNT({ok.format("c.prompt_tokens")}) AS n_prompt_tokens,
-        SUM({ok.format("c.completion_tokens")}) AS completion_tokens_sum,
-        COUNT({ok.format("c.completion_tokens")}) AS n_completion_tokens,
-        SUM({ok.format("c.cost_usd")}) AS cost_ok_sum,
-        COUNT({ok.format("c.cost_usd")}) AS n_cost_ok,
-        SUM(c.cost_usd) AS cost_sum
-    FROM cell c WHERE c.variant_id IN :ids AND c.status IN ('ok', 'error')
-    GROUP BY c.variant_id"""
-    latency_sql = f"""SELECT c.variant_id, COUNT(*) AS n_latency, SUM(c.latency_ms) AS latency_sum
-    FROM cell c WHERE {_LIVE_OK} AND c.variant_id IN :ids GROUP BY c.variant_id"""
-    ids_bind: list[Any] = [bindparam("ids", expanding=True)]
-    cells = {
-        int(r["variant_id"]): r
-        for r in _query(engine, cells_sql, {"ids": ids}, ids_bind).to_dict("records")
-    }
-    latency = {
-        int(r["variant_id"]): r
-        for r in _query(engine, latency_sql, {"ids": ids, "no": False}, ids_bind).to_dict("records")
-    }
-    # Every k-th cell by id per variant, k = ceil(n / STORED_SAMPLE_CAP): one query per k.
-    # (No ORDER BY: SQLite would then walk the wide table instead of ix_cell_latency.)
-    sample_stmt = text(
-        f"""SELECT c.variant_id, c.id, c.latency_ms FROM cell c
-        WHERE {_LIVE_OK} AND c.variant_id IN :ids AND c.id % :step = 0"""
-    ).bindparams(bindparam("ids", expanding=True))
-    by_step: dict[int, list[int]] = {}
-    for vid, r in latency.items():
-        by_step.setdefault(max(1, -(-int(r["n_latency"]) // STORED_SAMPLE_CAP)), []).append(vid)
-    picked: dict[int, list[tuple[int, float]]] = {}
-    with engine.connect() as conn:
-        for step, step_ids in by_step.items():
-            params = {"no": False, "ids": step_ids, "step": step}
-            for vid, cid, ms in conn.execute(sample_stmt, params):
-                picked.setdefault(int(vid), []).append((int(cid), float(ms)))
-    out: list[dict[str, Any]] = []
-    with engine.connect() as conn:
-        for vid in ids:
-            row: dict[str, Any] = {"variant_id": vid}
-            for col in _STATS_COLUMNS[:9]:
-                row[col] = cells[vid][col] if vid in cells else None
-            n = int(latency[vid]["n_latency"]) if vid in latency else 0
-            row["n_latency"] = n
-            row["latency_sum"] = float(latency[vid]["latency_sum"]) if n else None
-            for p in (50, 95, 99):
-                value: float | None = None
-                if n:
-                    rank = nearest_rank(p, n)
-                    descending = rank > n // 2
-                    offset = n - rank if descending else rank - 1
-                    value = _nth_latency(conn, [vid], offset, descending)
-                row[f"latency_p{p}"] = value
-            sample = [ms for _, ms in sorted(picked.get(vid, []))]
-            row["latency_sample_json"] = json.dumps(sample)
-            out.append(row)
-    df = pd.DataFrame(out, columns=["variant_id", *_STATS_COLUMNS])
-    for col in _COUNT_COLUMNS:
-        df[col] = df[col].fillna(0).astype(int)
-    return df
+    return pd.DataFrame(stats_records(engine, ids), columns=["variant_id", *_STATS_COLUMNS])
 
 
 def _store_stats(
     ws: Workspace | str, computed: pd.DataFrame, runs: dict[int, tuple[int, str]]
 ) -> None:
     """Save summaries (best effort: a busy or read-only database just means no cache)."""
-    now = datetime.now(UTC).replace(tzinfo=None)
-    records = []
-    for rec in computed.to_dict("records"):
-        vid = int(rec["variant_id"])
-        values = {c: _plain(rec[c]) for c in _STATS_COLUMNS}
-        records.append(
-            {
-                "variant_id": vid,
-                "run_id": runs[vid][0],
-                "signature": runs[vid][1],
-                **values,
-                "computed_at": now,
-            }
-        )
-    if records:
-        _replace_stored(
-            ws, "variant_stats", "variant_id", records, [r["variant_id"] for r in records]
-        )
-
-
-def _plain(value: Any) -> Any:
-    """A value a database driver takes: numpy scalars to Python, NaN to NULL."""
-    if value is None:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
-def refresh_variant_stats(ws: Workspace | str, run_id: int) -> None:
-    """Recompute and store the summaries of one run's variants (the engine calls this
-    when a run finishes). Best effort: a failure leaves the dashboard to compute them."""
-    try:
-        variant_rows(ws, Filters(run_ids=(int(run_id),), kinds=ALL_KINDS))
-    except Exception:  # noqa: BLE001 - the run is done; its summary can wait
-        log.warning("summaries of run %s not refreshed", run_id, exc_info=True)
-
-
-def _replace_stored(
-    ws: Workspace | str, table: str, key: str, records: list[dict[str, Any]], keys: list[int]
-) -> None:
-    """Replace the stored rows of `table` whose `key` is in `keys` by `records`. Best
-    effort: a busy or read-only database only means they are computed again next time."""
-    columns = list(records[0])
-    insert = text(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
-    )
-    if "computed_at" in columns:
-        insert = insert.bindparams(bindparam("computed_at", type_=DateTime()))
-    delete = text(f"DELETE FROM {table} WHERE {key} IN :keys").bindparams(
-        bindparam("keys", expanding=True)
-    )
-
-    def save(s: Any) -> None:
-        s.execute(delete, {"keys": keys})
-        s.execute(insert, records)
-
-    try:
-        db.write(ws, save)
-    except SQLAlchemyError as exc:
-        log.info("%s not stored (computed again next time): %s", table, exc)
-
-
-_LIVE_OK = "c.status = 'ok' AND c.cached = :no AND c.latency_ms IS NOT NULL"
-
-
-def _nth_latency(
-    conn: Any,
-    variant_ids: list[int],
-    offset: int,
-    descending: bool,
-    band: tuple[float, float] | None = None,
-) -> float:
-    """The latency at `offset` (0-based) in ascending or descending order, within `band`."""
-    order = "DESC" if descending else "ASC"
-    within = "AND c.latency_ms >= :lo AND c.latency_ms <= :hi" if band else ""
-    stmt = text(
-        f"""SELECT c.latency_ms FROM cell c
-        WHERE {_LIVE_OK} AND c.variant_id IN :ids {within}
-        ORDER BY c.latency_ms {order} LIMIT 1 OFFSET :offset"""
-    ).bindparams(bindparam("ids", expanding=True))
-    params: dict[str, Any] = {"no": False, "ids": variant_ids, "offset": offset}
-    if band:
-        params["lo"], params["hi"] = band
-    value = conn.execute(stmt, params).scalar()
-    return float(value) if value is not None else math.nan
+    store_stats(ws, computed.to_dict("records"), runs)  # type: ignore[arg-type]
 
 
 def _rating_signatures(engine: Engine, run_ids: list[int]) -> dict[int, str]:
