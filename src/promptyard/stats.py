@@ -16,9 +16,10 @@ import math
 from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 Z_95 = 1.959963984540054
 
@@ -88,6 +89,8 @@ def bradley_terry(
     between every pair that met, so a variant that won every comparison still gets a
     finite strength. Returns strengths that sum to 1 (uniform when nothing was compared).
     """
+    import numpy as np  # here, not at import: a run never loads numpy
+
     w = np.asarray(wins, dtype=float)
     k = w.shape[0]
     if k == 0:
@@ -111,6 +114,8 @@ def bradley_terry(
 
 def elo_like(strengths: np.ndarray, base: float = 1000.0) -> np.ndarray:
     """Strengths on an Elo-like scale: 400 points = 10:1 odds, the mean player at `base`."""
+    import numpy as np  # here, not at import: a run never loads numpy
+
     s = np.asarray(strengths, dtype=float)
     if s.size == 0:
         return s
@@ -196,6 +201,8 @@ def fleiss_kappa(items: Sequence[Sequence[Hashable]]) -> float | None:
 
 def _distances(values: list[Any], n_c: np.ndarray, level: str) -> np.ndarray:
     """Krippendorff's squared difference δ² between every pair of values (2011, p. 6)."""
+    import numpy as np  # here, not at import: a run never loads numpy
+
     k = len(values)
     if level == "nominal":
         return 1.0 - np.eye(k)
@@ -223,6 +230,8 @@ def krippendorff_alpha_estimate(items: Sequence[Sequence[Any]], level: str = "no
     `level` is "nominal" (labels), "ordinal" (ranks: Likert scales), "interval" or
     "ratio" (numbers). Missing ratings are fine: items with one value are left out.
     """
+    import numpy as np  # here, not at import: a run never loads numpy
+
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}: use {', '.join(LEVELS)}")
     usable = [list(x) for x in items if len(x) >= 2]
@@ -260,6 +269,7 @@ def krippendorff_alpha(items: Sequence[Sequence[Any]], level: str = "nominal") -
 
 
 def _correlation(xs: Sequence[float], ys: Sequence[float], ranked: bool) -> Estimate:
+    import numpy as np  # here, not at import: a run never loads numpy
     import pandas as pd  # only for ranks; not at import time of the library
 
     if len(xs) != len(ys):
