@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from promptyard import finetune as ft
@@ -19,6 +20,7 @@ from promptyard.runs import claims
 from promptyard.runs.records import load_todo
 from promptyard.storage import db
 from promptyard.storage.migrations import MIGRATIONS
+from tests.ratings_seed import seed_run
 
 ROWS, REPEATS, MODELS = 4, 3, ["sim-fast", "sim-smart"]
 
@@ -262,3 +264,28 @@ def test_an_old_database_keeps_every_cell_readable(workspace: Any) -> None:
     assert result["inputs"] == {"text": "an old ticket"} and result["reference"] == "the reference"
     indexes = {ix["name"] for ix in inspect(db.get_engine(workspace)).get_indexes("cell")}
     assert {"ix_cell_run_id", "ix_cell_variant_id", "ix_cell_status"}.isdisjoint(indexes)
+
+
+@pytest.mark.postgres
+def test_the_readers_and_the_claim_path_agree_on_postgres(
+    workspace: Any, sim: Any, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROMPTYARD_DATABASE_URL", postgres_url)
+    assert workspace.database_url == postgres_url
+    test_a_two_model_repeated_run_stores_each_row_and_prompt_once(workspace, sim)
+    test_every_reader_gives_the_same_payload_for_new_and_old_cells(workspace, sim)
+    test_claims_and_resumes_read_the_messages_of_both_kinds(workspace, sim)
+
+
+def test_seeded_runs_of_either_shape_read_alike(workspace: Any) -> None:
+    shared = seed_run(workspace, rows=6, shared=True, name="new shape")
+    own = seed_run(workspace, rows=6, name="old shape")
+    assert _count(workspace, "SELECT COUNT(*) FROM run_row WHERE run_id = :r", r=shared.run_id) == 6
+    pages = [compare.grid_page(workspace, [r.run_id], 0, 10) for r in (shared, own)]
+    rows = [[(row.row_id, row.inputs, row.reference) for row in p.rows] for p in pages]
+    assert rows[0] == rows[1] and all(inputs and ref for _, inputs, ref in rows[0])
+    for r in (shared, own):
+        found = compare.grid_page(
+            workspace, [r.run_id], 0, 10, filters=GridFilters(search="ORDER #3 ")
+        )
+        assert [row.row_id for row in found.rows] == ["r00003"]
