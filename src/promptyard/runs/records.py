@@ -348,7 +348,7 @@ def load_todo(ws: Workspace, run_id: int) -> tuple[list[Variant], list[CellTodo]
             ).scalars()
         )
         rows = s.execute(
-            select(CELL.c.id, CELL.c.variant_id, CELL.c.repeat, payload_columns(CELL)[2])
+            select(CELL.c.id, CELL.c.variant_id, CELL.c.repeat, payload_columns(CELL).messages)
             .where(CELL.c.run_id == run_id, CELL.c.status != CellStatus.OK)
             .order_by(CELL.c.row_index, CELL.c.repeat, CELL.c.variant_id)
         ).all()

@@ -146,17 +146,21 @@ def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
 def claimed_messages(
     s: Session, run_id: int, keys: Sequence[tuple[int, int]]
 ) -> dict[tuple[int, int], str]:
-    """The rendered messages of claimed cells by (variant id, row index), for `keys`
-    (one range scan of run_message per variant, between the batch's first and last row)."""
+    """The rendered messages of claimed cells by (variant id, row index), for `keys`: one
+    primary-key lookup per template group and row (a resumed run's few failed cells may be
+    rows far apart, so no range is scanned)."""
     if not keys:
         return {}
-    rows = [k[1] for k in keys]
     found = s.execute(
         text(
             """SELECT v.id, m.row_index, m.messages_json FROM variant v
             JOIN run_message m ON m.run_id = v.run_id AND m.template = v.template
-            WHERE v.run_id = :run AND v.id IN :variants AND m.row_index BETWEEN :lo AND :hi"""
-        ).bindparams(bindparam("variants", expanding=True)),
-        {"run": run_id, "variants": sorted({k[0] for k in keys}), "lo": min(rows), "hi": max(rows)},
+            WHERE v.run_id = :run AND v.id IN :variants AND m.row_index IN :rows"""
+        ).bindparams(bindparam("variants", expanding=True), bindparam("rows", expanding=True)),
+        {
+            "run": run_id,
+            "variants": sorted({k[0] for k in keys}),
+            "rows": sorted({k[1] for k in keys}),
+        },
     )
     return {(r[0], r[1]): r[2] for r in found}
