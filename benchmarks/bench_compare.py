@@ -99,7 +99,9 @@ def measure(args: argparse.Namespace, tmp: Path) -> None:
     variants = [("summarize", 1 + i % 2, f"model-{i}") for i in range(args.columns)]
     start = time.perf_counter()
     errors = [(r, r % args.columns) for r in range(0, args.rows, 50)]
-    seeded = seed_run(ws, rows=args.rows, variants=variants, output=output, errors=errors)
+    seeded = seed_run(
+        ws, rows=args.rows, variants=variants, output=output, errors=errors, shared=True
+    )  # rows and prompts stored once per run, as runs store them since m024
     seed_s = time.perf_counter() - start
     run = [seeded.run_id]
     cells = args.rows * args.columns

@@ -65,10 +65,17 @@ def generate(ws: Workspace, cells: int, ratings: int) -> dict[str, int]:
                 conn.execute(
                     text(
                         "INSERT INTO variant (id, run_id, position, prompt_name, prompt_version,"
-                        " model, parameters_json) VALUES (:id, :run, :pos, 'summarize', :ver,"
-                        " :model, '{}')"
+                        " model, parameters_json, template) VALUES (:id, :run, :pos, 'summarize',"
+                        " :ver, :model, '{}', :template)"
                     ),
-                    {"id": vid, "run": r, "pos": k, "ver": k % VERSIONS + 1, "model": pair[k // 5]},
+                    {
+                        "id": vid,
+                        "run": r,
+                        "pos": k,
+                        "ver": k % VERSIONS + 1,
+                        "model": pair[k // 5],
+                        "template": k % VERSIONS,  # the variants of one version render alike
+                    },
                 )
         # Cells: one per (variant, row); latency/cost/tokens vary with a cheap hash of the id.
         # Latency and price depend on the model (and a little on the version), as in life:
@@ -81,7 +88,7 @@ def generate(ws: Workspace, cells: int, ratings: int) -> dict[str, int]:
                     messages_json, status, output, prompt_tokens, completion_tokens, cost_usd,
                     latency_ms, error_kind, cached, attempts)
                 SELECT i + 1, (i / :pv) / :vpr + 1, i / :pv + 1, 'r' || (i % :pv), i % :pv, 0,
-                    '{}', '[]',
+                    '', '',
                     CASE WHEN (i * 7919) % 100 < 2 THEN 'error' ELSE 'ok' END,
                     'output text',
                     100 + (i * 31) % 400, 20 + (i * 17) % 200,
@@ -93,6 +100,28 @@ def generate(ws: Workspace, cells: int, ratings: int) -> dict[str, int]:
                 FROM seq JOIN variant v ON v.id = i / :pv + 1"""
             ),
             {"n": per_variant * n_variants, "pv": per_variant, "vpr": variants_per_run},
+        )
+        # Each run's rows once, and each version's rendered prompt once per row (m024).
+        conn.execute(
+            text(
+                """WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq
+                                              WHERE i + 1 < :pv)
+                INSERT INTO run_row (run_id, row_index, row_id, inputs_json, reference)
+                SELECT r.id, i, 'r' || i, '{"text": "ticket ' || i || '"}', 'reference ' || i
+                FROM run r, seq"""
+            ),
+            {"pv": per_variant},
+        )
+        conn.execute(
+            text(
+                """WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq
+                                              WHERE i + 1 < :pv)
+                INSERT INTO run_message (run_id, template, row_index, messages_json)
+                SELECT v.run_id, v.template, i,
+                    '[{"role": "user", "content": "Summarize: ticket ' || i || '"}]'
+                FROM variant v, seq WHERE v.position < :versions"""
+            ),
+            {"pv": per_variant, "versions": VERSIONS},
         )
         # Ratings: spread over the cells (every k-th cell), score in 0..1.
         step = max(1, (per_variant * n_variants) // ratings)

@@ -6,9 +6,11 @@ process of its own (so peak RSS is that step's own):
   cells streamed to the database in batches), for 200,000 cells; the estimate apart;
 - peak RSS at a million cells: plan + store, then a dry execution that claims every cell
   in batches and stores a result for it, exactly as workers do but with no HTTP call;
-- database bytes per cell after a real run of the example prompts against the simulator.
+- database bytes per cell after a real run of the example prompts against the simulator:
+  the file's growth, and the pages each table and index grew by (SQLite's dbstat).
 
     PYTHONPATH=src .venv/bin/python benchmarks/bench_plan.py [--cells 200000] [--million 1000000]
+        [--bytes-only]
 
 Prints a table; the numbers go in docs/benchmarks.md ("## Planning, storing, memory").
 """
@@ -137,6 +139,7 @@ def bytes_after_a_run(repeats: int) -> dict[str, float]:
     with engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     empty = db_file.stat().st_size
+    empty_pages = _pages(engine)
     cells = 0
     for prompt, dataset in (("summarize", "summaries"), ("classify_ticket", "tickets")):
         try:
@@ -150,12 +153,27 @@ def bytes_after_a_run(repeats: int) -> dict[str, float]:
     with engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         raw = conn.exec_driver_sql("SELECT AVG(LENGTH(raw_response_json)) FROM cell").scalar()
+    grown = {k: v - empty_pages.get(k, 0) for k, v in _pages(engine).items()}
     sim.stop()
+    per = max(1, cells)
     return {
         "cells": cells,
-        "db_bytes_per_cell": (db_file.stat().st_size - empty) / max(1, cells),
+        "db_bytes_per_cell": (db_file.stat().st_size - empty) / per,
         "raw_bytes_per_cell": float(raw or 0.0),
+        "pages_per_cell": sum(grown.values()) / per,
+        "cell_table_per_cell": grown.get("cell", 0) / per,
+        "payload_tables_per_cell": (grown.get("run_row", 0) + grown.get("run_message", 0)) / per,
+        "score_per_cell": grown.get("score", 0) / per,
+        "indexes_per_cell": sum(v for k, v in grown.items() if k.startswith(("ix_", "ux_"))) / per,
     }
+
+
+def _pages(engine: Any) -> dict[str, int]:
+    """Bytes of pages per table and index (SQLite's dbstat), after a checkpoint."""
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        rows = conn.exec_driver_sql("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name")
+        return {str(name): int(size) for name, size in rows}
 
 
 def _child(kind: str, rows: int, repeats: int) -> dict[str, Any]:
@@ -174,6 +192,7 @@ def main() -> None:
     parser.add_argument("--child")
     parser.add_argument("--rows", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--bytes-only", action="store_true", help="only the bytes-per-cell table")
     args = parser.parse_args()
     if args.child:
         import logging
@@ -186,6 +205,9 @@ def main() -> None:
         else:
             result = bytes_after_a_run(args.repeats)
         print(json.dumps(result))
+        return
+    if args.bytes_only:
+        _print_bytes(_child("bytes", 0, 10))
         return
     print(
         "| measurement | cells | plan s | store s | plan+store s | estimate s | dry run s | peak RSS MB |"
@@ -205,13 +227,24 @@ def main() -> None:
             f"{m['plan_s'] + m['store_s']:.1f} | {m['estimate_s']:.1f} | {m['dry_run_s']:.1f} | "
             f"{m['rss_mb']:.0f} |"
         )
-    b = _child("bytes", 0, 10)
+    _print_bytes(_child("bytes", 0, 10))
+
+
+def _print_bytes(b: dict[str, Any]) -> None:
     print()
     print("| after a real run (simulator, example prompts, 2 models x 10 repeats) | value |")
     print("|---|---:|")
     print(f"| cells | {b['cells']:,} |")
     print(f"| database bytes per cell | {b['db_bytes_per_cell']:,.0f} |")
     print(f"| raw response bytes per cell (stored remainder) | {b['raw_bytes_per_cell']:,.0f} |")
+    print(f"| pages grown per cell, all tables and indexes (dbstat) | {b['pages_per_cell']:,.0f} |")
+    for label, key in (
+        ("cell table", "cell_table_per_cell"),
+        ("run_row + run_message (m024)", "payload_tables_per_cell"),
+        ("score table", "score_per_cell"),
+        ("indexes", "indexes_per_cell"),
+    ):
+        print(f"| of which {label} | {b[key]:,.0f} |")
 
 
 if __name__ == "__main__":

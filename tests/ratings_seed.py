@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 
 from promptyard.storage import db
 from promptyard.storage.tables import Cell, Run, RunStatus, Variant
+from promptyard.storage.tables_payloads import RunMessage, RunRow
 from promptyard.workspace import Workspace
 
 DEFAULT_VARIANTS = (("summarize", 1, "sim-fast"), ("summarize", 2, "sim-smart"))
@@ -53,8 +54,13 @@ def seed_run(
     dataset: str = "tickets",
     prompt_shas: Sequence[str | None] | None = None,
     name: str = "seeded run",
+    shared: bool = False,
 ) -> SeededRun:
-    """A completed run with `rows` x `variants` x `repeats` cells, written in one go."""
+    """A completed run with `rows` x `variants` x `repeats` cells, written in one go.
+
+    With `shared`, as runs store them since m024: each row's inputs and reference once in
+    run_row, its messages once in run_message (every variant in template group 0), the
+    cells without copies; else each cell with its own (as before m024)."""
     failed = set(errors)
     now = datetime.now(UTC)
 
@@ -82,6 +88,7 @@ def seed_run(
                 prompt_sha=sha,
                 model=model,
                 parameters_json=json.dumps({"temperature": 0}),
+                template=0 if shared else None,
             )
             s.add(v)
             s.flush()
@@ -89,8 +96,28 @@ def seed_run(
             variant_ids.append(v.id)
         row_ids = [f"r{i:05d}" for i in range(rows)]
         records = []
+        shared_rows: list[dict[str, object]] = []
+        shared_messages: list[dict[str, object]] = []
         for i, row_id in enumerate(row_ids):
             inputs = {"ticket": f"Ticket {i}: my order #{i} arrived broken, please help."}
+            reference = f"Refund for broken order {i}."
+            messages = json.dumps(
+                [
+                    {"role": "system", "content": "Summarize the ticket."},
+                    {"role": "user", "content": inputs["ticket"]},
+                ]
+            )
+            if shared:
+                key = {"run_id": run.id, "row_index": i}
+                shared_rows.append(
+                    {
+                        **key,
+                        "row_id": row_id,
+                        "inputs_json": json.dumps(inputs),
+                        "reference": reference,
+                    }
+                )
+                shared_messages.append({**key, "template": 0, "messages_json": messages})
             for vi, vid in enumerate(variant_ids):
                 for rep in range(repeats):
                     bad = (i, vi) in failed
@@ -102,14 +129,9 @@ def seed_run(
                             "row_id": row_id,
                             "row_index": i,
                             "repeat": rep,
-                            "inputs_json": json.dumps(inputs),
-                            "reference": f"Refund for broken order {i}.",
-                            "messages_json": json.dumps(
-                                [
-                                    {"role": "system", "content": "Summarize the ticket."},
-                                    {"role": "user", "content": inputs["ticket"]},
-                                ]
-                            ),
+                            "inputs_json": "" if shared else json.dumps(inputs),
+                            "reference": None if shared else reference,
+                            "messages_json": "" if shared else messages,
                             "status": "error" if bad else "ok",
                             "output": text,
                             "finish_reason": None if bad else "stop",
@@ -130,6 +152,9 @@ def seed_run(
                     )
         for start in range(0, len(records), 5000):
             s.execute(insert(Cell), records[start : start + 5000])
+        for table, values in ((RunRow, shared_rows), (RunMessage, shared_messages)):
+            for start in range(0, len(values), 5000):
+                s.execute(insert(table), values[start : start + 5000])
         seeded = SeededRun(run.id, variant_ids, row_ids)
         for cell_id, row_index, variant_id, rep in s.exec(
             select(Cell.id, Cell.row_index, Cell.variant_id, Cell.repeat).where(

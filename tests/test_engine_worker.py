@@ -16,6 +16,7 @@ from sqlmodel import select
 from promptyard import runs
 from promptyard.models import SimulatorHandle, request_key, start_simulator
 from promptyard.storage import db
+from promptyard.storage.payloads import fill_payloads
 from promptyard.storage.tables import Cell, CellStatus, RunStatus
 
 FAKE_KEY = "sk-promptyard-test-7f3a9c1e5b2d4f60a8e1c3b5d7f9a2c4"
@@ -32,7 +33,9 @@ def slow_sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimulatorHandle]:
 
 def _cells(ws: Any, run_id: int) -> list[Cell]:
     with db.session(ws) as s:
-        return list(s.execute(select(Cell).where(Cell.run_id == run_id)).scalars())
+        cells = list(s.execute(select(Cell).where(Cell.run_id == run_id)).scalars())
+        fill_payloads(s, cells)  # the run's shared rows and prompts (m024)
+        return cells
 
 
 def _wait(predicate: Any, timeout: float = 60.0) -> None:

@@ -142,7 +142,8 @@ def test_a_long_output_is_cut_and_marked_and_stored_once(
         assert cell.output_truncated is True
         raw = json.loads(cell.raw_response_json or "{}")
         # the answer is in `output` only, not a second time in the raw response
-        assert raw["choices"][0]["message"]["content"] is None
+        # (since m024 a first choice with nothing of its own left is left out whole)
+        assert raw.get("choices", [{}])[0].get("message", {}).get("content") is None
         assert cell.output[:10] not in (cell.raw_response_json or "")
     rows = list(runs.iter_results(workspace, run_id))
     assert all(r["output_truncated"] for r in rows)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from promptyard import robustness as rb
 from promptyard.runs import run_sync
 from promptyard.storage import db
+from promptyard.storage.payloads import fill_payloads
 from promptyard.storage.tables import Cell, Run, Score
 from promptyard.storage.tables_robustness import CellPerturbation
 from tests.cli import run_cli
@@ -50,6 +51,7 @@ def test_a_run_sends_originals_and_variants_and_links_each_variant_to_its_origin
             .all()
         )
         cells = {c.id: c for c in s.execute(select(Cell).where(Cell.run_id == run_id)).scalars()}
+        fill_payloads(s, cells.values())  # the run's shared rows (m024)
     assert len(links) == variants * 4
     for link in links:
         variant, original = cells[link.cell_id], cells[link.original_cell_id]

@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from promptyard import runs
 from promptyard.storage import db
+from promptyard.storage.payloads import payload_sql
 from tests.counting_server import CountingServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,7 +54,7 @@ def make_run(
 def cell_keys(ws: Any, run_id: int) -> dict[int, str]:
     with db.session(ws) as s:
         rows = s.execute(
-            text("SELECT id, messages_json FROM cell WHERE run_id = :r"), {"r": run_id}
+            text(f"SELECT id, {payload_sql().messages} FROM cell WHERE run_id = :r"), {"r": run_id}
         ).all()
     return {cid: json.loads(m)[-1]["content"] for cid, m in rows}
 

@@ -21,6 +21,7 @@ from sqlalchemy import bindparam, text
 
 from promptyard.errors import NotFoundError
 from promptyard.storage import db
+from promptyard.storage.payloads import payload_sql
 from promptyard.traces.scrub import request_secrets, scrub_text
 from promptyard.workspace import Workspace
 
@@ -119,8 +120,8 @@ def sft_from_runs(
                 suite[int(r.cell_id)].append(float(r.value))
         cells = conn.execute(
             text(
-                "SELECT id, messages_json, output FROM cell WHERE run_id IN :ids AND status = 'ok'"
-                " ORDER BY run_id, id"
+                f"SELECT id, {payload_sql().messages} AS messages_json, output FROM cell"
+                " WHERE run_id IN :ids AND status = 'ok' ORDER BY run_id, id"
             ).bindparams(expanding),
             ids,
         ).all()
@@ -152,7 +153,11 @@ def sft_from_runs(
 
 def _cell(conn: Any, cell_id: int) -> Any:
     return conn.execute(
-        text("SELECT id, messages_json, output, status FROM cell WHERE id = :i"), {"i": cell_id}
+        text(
+            f"SELECT id, {payload_sql().messages} AS messages_json, output, status FROM cell"
+            " WHERE id = :i"
+        ),
+        {"i": cell_id},
     ).first()
 
 

@@ -27,6 +27,7 @@ from promptyard.ratings.ratings import check_rater
 from promptyard.ratings.sessions import SessionKind, _session_variants, _variant_filter, get_session
 from promptyard.stats import bradley_terry, elo_like, wilson_interval
 from promptyard.storage import db
+from promptyard.storage.payloads import fill_payloads
 from promptyard.storage.tables import Cell, CellStatus, LabelingSession, PairwiseVote, Variant
 from promptyard.workspace import Workspace
 
@@ -152,6 +153,7 @@ def next_pair(ws: Workspace, session_id: int, rater: str, skip: Sequence[str] = 
             if variants:
                 query = query.where(col(Cell.variant_id).in_(variants))
             cells = {c.variant_id: c for c in s.exec(query).all()}
+            fill_payloads(s, cells.values())
         combos = list(itertools.combinations(sorted(cells), 2))
         random.Random(f"{sess.seed}|{row_id}").shuffle(combos)
         for va, vb in combos:

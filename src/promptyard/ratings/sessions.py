@@ -21,6 +21,7 @@ from promptyard.ratings.errors import RatingError
 from promptyard.ratings.ratings import check_rater, rating_value
 from promptyard.ratings.schemes import get_scheme
 from promptyard.storage import db
+from promptyard.storage.payloads import fill_payloads
 from promptyard.storage.tables import Cell, LabelingSession, Rating, Run, Variant
 from promptyard.team import Permission, recorded_name, require
 from promptyard.workspace import Workspace
@@ -238,6 +239,7 @@ def session_item(ws: Workspace, session_id: int, rater: str, cell_id: int) -> Se
         cell = s.get(Cell, cell_id)
         if cell is None or cell.run_id != sess.run_id:
             raise NotFoundError(f"cell {cell_id} is not in this session's run")
+        fill_payloads(s, [cell])
         mine = s.exec(
             select(Rating).where(
                 Rating.cell_id == cell_id,

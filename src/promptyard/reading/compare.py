@@ -21,6 +21,7 @@ from sqlmodel import col, select
 from promptyard.errors import NotFoundError, PromptyardError
 from promptyard.stats import majority_share
 from promptyard.storage import db
+from promptyard.storage.payloads import fill_payloads, payload_search_sql
 from promptyard.storage.tables import Cell, CellStatus, Rating, Run, Score, Variant
 from promptyard.workspace import Workspace
 
@@ -231,10 +232,7 @@ def _filter_sql(filters: GridFilters, params: dict[str, Any]) -> str:
         )
     needle = filters.search.strip().lower()
     if needle:
-        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        params["q"] = f"%{escaped}%"
-        fields = ("c.output", "c.inputs_json", "c.reference", "c.row_id")
-        match = " OR ".join(f"lower(COALESCE({f}, '')) LIKE :q ESCAPE '\\'" for f in fields)
+        match = payload_search_sql("c", needle, params, "c.output", "c.row_id")
         having.append(f"SUM(CASE WHEN {match} THEN 1 ELSE 0 END) > 0")
     return (" HAVING " + " AND ".join(having)) if having else ""
 
@@ -337,6 +335,7 @@ def _load_cells(
                 )
             ).all()
         )
+        fill_payloads(s, cells)
         cell_ids = [c.id for c in cells]
         scores = list(s.exec(select(Score).where(col(Score.cell_id).in_(cell_ids))).all())
         ratings = list(

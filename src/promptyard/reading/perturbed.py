@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from promptyard.storage import db
 from promptyard.storage.handles import CELL, SCORE, VARIANT
 from promptyard.storage.handles import PERTURBATION as LINK
+from promptyard.storage.payloads import payload_columns
 from promptyard.storage.tables import CellStatus
 from promptyard.storage.tables_robustness import RobustnessRun
 from promptyard.workspace import Workspace
@@ -92,12 +93,12 @@ def perturbation_pairs(
             v.c.row_id,
             v.c.variant_id,
             v.c.id.label("v_id"),
-            v.c.inputs_json.label("v_inputs"),
+            payload_columns(v).inputs.label("v_inputs"),
             v.c.output.label("v_output"),
             v.c.status.label("v_status"),
             v.c.error_message.label("v_error"),
             o.c.id.label("o_id"),
-            o.c.inputs_json.label("o_inputs"),
+            payload_columns(o).inputs.label("o_inputs"),
             o.c.output.label("o_output"),
             o.c.status.label("o_status"),
             o.c.error_message.label("o_error"),

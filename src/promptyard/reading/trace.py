@@ -13,8 +13,9 @@ from sqlmodel import col, select
 from promptyard import prompts
 from promptyard.errors import NotFoundError, PromptyardError
 from promptyard.storage import db
+from promptyard.storage.payloads import fill_payloads
 from promptyard.storage.raw_response import cell_raw_response
-from promptyard.storage.tables import Cell, Rating, Score, Variant
+from promptyard.storage.tables import Cell, Rating, Score, Variant, score_reason
 from promptyard.workspace import Workspace
 
 
@@ -97,6 +98,7 @@ def cell_trace(ws: Workspace, cell_id: int) -> CellTrace:
         cell = s.get(Cell, cell_id)
         if cell is None:
             raise NotFoundError(f"cell {cell_id} does not exist")
+        fill_payloads(s, [cell])
         variant = s.get(Variant, cell.variant_id)
         assert variant is not None
         scores = s.exec(select(Score).where(Score.cell_id == cell_id).order_by(col(Score.id))).all()
@@ -152,7 +154,7 @@ def cell_trace(ws: Workspace, cell_id: int) -> CellTrace:
                 "evaluator": sc.evaluator,
                 "value": sc.value,
                 "passed": sc.passed,
-                "reason": sc.reason,
+                "reason": score_reason(sc.evaluator, sc.reason),
             }
             for sc in scores
         ],

@@ -20,6 +20,7 @@ from promptyard.robustness.consistency import EVALUATOR, SUITE, MeasureSpec, Pai
 from promptyard.storage import bump_score_generation, db
 from promptyard.storage.handles import CELL, SCORE, VARIANT
 from promptyard.storage.handles import PERTURBATION as LINK
+from promptyard.storage.payloads import payload_columns
 from promptyard.storage.tables import CellStatus, Run, Score
 from promptyard.storage.tables_robustness import RobustnessRun
 from promptyard.workspace import Workspace
@@ -126,12 +127,12 @@ def load_pairs(ws: Workspace, run_id: int) -> list[Pair]:
             v.c.status,
             v.c.output,
             v.c.error_message,
-            v.c.inputs_json,
+            payload_columns(v).inputs,
             o.c.status.label("o_status"),
             o.c.output.label("o_output"),
             o.c.error_message.label("o_error"),
-            o.c.inputs_json.label("o_inputs"),
-            o.c.reference,
+            payload_columns(o).inputs.label("o_inputs"),
+            payload_columns(o).reference,
             VARIANT.c.model,
             VARIANT.c.prompt_name,
         )

@@ -25,6 +25,7 @@ from sqlmodel import Session
 
 from promptyard.runs.state import CELL, RUN, pid_alive
 from promptyard.storage import db
+from promptyard.storage.payloads import UNSTORED, claimed_messages
 from promptyard.storage.tables import CellStatus, utcnow
 from promptyard.storage.tables_workers import RateSlot, RunWorker
 from promptyard.workspace import Workspace
@@ -113,6 +114,12 @@ def claim_cells(
             },
         ).all()
         out = [Claimed(r[0], r[1], r[2], r[3], (r[4], r[1], r[2])) for r in rows]
+        # Cells written since m024 carry no messages: their run's run_message rows do.
+        shared = [(c.variant_id, c.position[0]) for c in out if c.messages_json == UNSTORED]
+        found = claimed_messages(s, run_id, shared)
+        for c in out:
+            if c.messages_json == UNSTORED:
+                c.messages_json = found[(c.variant_id, c.position[0])]
         out.sort(key=lambda c: c.position)
         return out
 
@@ -307,8 +314,9 @@ def remaining(ws: Workspace, run_id: int, execution: int, variant_ids: Iterable[
     with db.session(ws) as s:
         return int(
             s.execute(
+                # By the lane's variants (the run's own) alone: ix_cell_stats leads with
+                # variant_id and status, where run_id would walk the whole run (m024).
                 select(func.count()).where(
-                    CELL.c.run_id == run_id,
                     CELL.c.variant_id.in_(list(variant_ids)),
                     (CELL.c.status == CellStatus.PENDING)
                     | ((CELL.c.status == CellStatus.ERROR) & (CELL.c.execution < execution)),

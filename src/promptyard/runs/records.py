@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -22,6 +22,7 @@ from promptyard.runs.planning import PlanError, RunPlan, require_keys
 from promptyard.runs.state import CELL, VARIANT
 from promptyard.runs.state import cancel_run as _cancel_unchecked
 from promptyard.storage import db
+from promptyard.storage.payloads import UNSTORED, payload_columns
 from promptyard.storage.raw_response import compact_raw
 from promptyard.storage.tables import CellStatus, Run, RunStatus, Variant, utcnow
 from promptyard.team import Permission, recorded_name, require
@@ -98,6 +99,7 @@ def create_run(
         s.flush()
         assert run.id is not None
         variant_ids: list[int] = []
+        templates = template_groups(plan.cells, len(plan.variants))
         for position, v in enumerate(plan.variants):
             row = Variant(
                 run_id=run.id,
@@ -108,6 +110,7 @@ def create_run(
                 template_text=v.template_text,
                 model=v.model,
                 parameters_json=json.dumps(v.parameters, sort_keys=True, default=str),
+                template=templates[position],
             )
             s.add(row)
             s.flush()
@@ -115,7 +118,7 @@ def create_run(
             variant_ids.append(row.id)
         # Streamed a chunk at a time as plain tuples through the driver's executemany: a
         # million-cell plan never holds its rows at once, and no statement is compiled per row.
-        insert_cells(s, run.id, variant_ids, plan.cells, guard_tag)
+        insert_cells(s, run.id, variant_ids, plan.cells, guard_tag, templates)
         return run.id
 
     return db.write(ws, store)
@@ -128,44 +131,89 @@ _CELL_COLUMNS = (
 )  # fmt: skip
 
 
+def template_groups(cells: Any, n_variants: int) -> list[int]:
+    """Each variant's template group (`Variant.template`): a plan's `cells.templates`, else
+    (cells given as a list, which may differ per variant) a group of its own per variant."""
+    groups = getattr(cells, "templates", None)
+    return list(groups) if groups is not None else list(range(n_variants))
+
+
+def _insert_sql(conn: Any, table: str, columns: tuple[str, ...]) -> str:
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+
+
 def insert_cells(
     s: Session,
     run_id: int,
     variant_ids: list[int],
     cells: Iterable[Any],
     guard_tag: str | None = None,
+    templates: Sequence[int] | None = None,
 ) -> int:
     """Insert pending cells in batches of INSERT_CHUNK (executemany); return how many.
 
+    Each row's inputs and reference go in `run_row` the first time its row index is seen,
+    each (template group, row)'s messages in `run_message` the first time that pair is
+    (`templates[v]`: variant v's group, as stored in `Variant.template`); the cells carry
+    neither. Cells come variant by variant, each variant's rows in ascending row index
+    from 0, so "first seen" is "above the highest seen": nothing per row is held.
     With `guard_tag` (a guarded run's `policy_tag`) each cache key carries the policy.
     """
+    groups = list(templates) if templates is not None else template_groups(cells, len(variant_ids))
     conn = s.connection()
     if conn.dialect.name == "sqlite":
-        # Ten indexes on cell, one of them on a hash: a bigger page cache for this
+        # Indexes on cell, one of them on a hash: a bigger page cache for this
         # connection keeps their pages in memory while a big plan goes in.
         conn.exec_driver_sql("PRAGMA cache_size = -32768")
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = (
-        f"INSERT INTO cell ({', '.join(_CELL_COLUMNS)}) "
-        f"VALUES ({', '.join([mark] * len(_CELL_COLUMNS))})"
+    cell_sql = _insert_sql(conn, "cell", _CELL_COLUMNS)
+    row_sql = _insert_sql(
+        conn, "run_row", ("run_id", "row_index", "row_id", "inputs_json", "reference")
+    )
+    message_sql = _insert_sql(
+        conn, "run_message", ("run_id", "template", "row_index", "messages_json")
     )
     pending = str(CellStatus.PENDING)
     n = 0
     chunk: list[tuple[Any, ...]] = []
+    row_chunk: list[tuple[Any, ...]] = []
+    message_chunk: list[tuple[Any, ...]] = []
+    top_row = -1  # the highest row index whose run_row is written
+    top_message: dict[int, int] = {}  # template group -> highest row index with its messages
+    last = (-1, -1)  # (variant, row index) of the cell before: the order is checked as it goes
+
+    def flush() -> None:
+        if row_chunk:
+            conn.exec_driver_sql(row_sql, row_chunk)
+            row_chunk.clear()
+        if message_chunk:
+            conn.exec_driver_sql(message_sql, message_chunk)
+            message_chunk.clear()
+        conn.exec_driver_sql(cell_sql, chunk)
+
     for c in cells:
+        if c.variant < last[0] or (c.variant == last[0] and c.row_index < last[1]):
+            raise ValueError(f"cells out of order at variant {c.variant}, row {c.row_index}")
+        last = (c.variant, c.row_index)
+        if c.row_index > top_row:
+            row_chunk.append((run_id, c.row_index, c.row_id, c.inputs_json, c.reference))
+            top_row = c.row_index
+        group = groups[c.variant]
+        if c.row_index > top_message.get(group, -1):
+            message_chunk.append((run_id, group, c.row_index, c.messages_json))
+            top_message[group] = c.row_index
         chunk.append(
             (
-                run_id, variant_ids[c.variant], c.row_id, c.row_index, c.repeat, c.inputs_json,
-                c.reference, c.messages_json, pending, False, 0, guarded_key(c.cache_key, guard_tag),
-                False, 0,
+                run_id, variant_ids[c.variant], c.row_id, c.row_index, c.repeat, UNSTORED,
+                None, UNSTORED, pending, False, 0, guarded_key(c.cache_key, guard_tag), False, 0,
             )
         )  # fmt: skip
         if len(chunk) >= INSERT_CHUNK:
-            conn.exec_driver_sql(sql, chunk)
+            flush()
             n += len(chunk)
             chunk = []
     if chunk:
-        conn.exec_driver_sql(sql, chunk)
+        flush()
         n += len(chunk)
     return n
 
@@ -300,7 +348,7 @@ def load_todo(ws: Workspace, run_id: int) -> tuple[list[Variant], list[CellTodo]
             ).scalars()
         )
         rows = s.execute(
-            select(CELL.c.id, CELL.c.variant_id, CELL.c.repeat, CELL.c.messages_json)
+            select(CELL.c.id, CELL.c.variant_id, CELL.c.repeat, payload_columns(CELL).messages)
             .where(CELL.c.run_id == run_id, CELL.c.status != CellStatus.OK)
             .order_by(CELL.c.row_index, CELL.c.repeat, CELL.c.variant_id)
         ).all()

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from promptyard.runs.state import CELL, VARIANT, get_run
 from promptyard.storage import db
+from promptyard.storage.payloads import fill_payloads
 from promptyard.storage.tables import Cell, Variant
 from promptyard.workspace import Workspace
 
@@ -59,6 +60,7 @@ def iter_results(ws: Workspace, run_id: int, chunk: int = 2_000) -> Iterator[dic
                     .limit(chunk)
                 ).scalars()
             )
+            fill_payloads(s, cells)
         if not cells:
             return
         for c in cells:

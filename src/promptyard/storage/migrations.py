@@ -17,6 +17,7 @@ from promptyard.storage.migrations_alerts import m016_alerts
 from promptyard.storage.migrations_guardrails import m022_guardrails
 from promptyard.storage.migrations_mapping import m020_run_mapping
 from promptyard.storage.migrations_online import m014_online_eval
+from promptyard.storage.migrations_payloads import m024_payloads
 from promptyard.storage.migrations_playground import m021_playground_calls
 from promptyard.storage.migrations_production import (
     m012_traces,
@@ -339,6 +340,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("023_robustness", m023_robustness),
     ("017_workers", m017_workers),
     ("019_team", m019_team),
+    ("024_payloads", m024_payloads),
     ("025_span_rollups", m025_span_rollups),
     ("026_variant_score_stats", m026_variant_score_stats),
 ]

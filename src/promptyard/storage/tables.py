@@ -14,6 +14,7 @@ from sqlmodel import Field, SQLModel
 
 from promptyard.storage.clock import utcnow
 from promptyard.storage.tables_online import OnlineCursor, SpanScore
+from promptyard.storage.tables_payloads import RunMessage, RunRow
 from promptyard.storage.tables_robustness import CellPerturbation, RobustnessRun
 from promptyard.storage.tables_score_stats import ScoreGeneration, VariantScoreStats
 from promptyard.storage.tables_team import SessionAssignment
@@ -98,6 +99,7 @@ class Variant(SQLModel, table=True):
     template_text: str | None = None  # set for an unsaved edit only
     model: str  # the name the user picked: a models.yaml name, simulator model or litellm string
     parameters_json: str = "{}"
+    template: int | None = None  # its template group: run_message rows it renders with (m024)
 
     @property
     def label(self) -> str:
@@ -111,15 +113,18 @@ class Cell(CellLeaseColumns, table=True):
     __tablename__ = "cell"
 
     id: int | None = Field(default=None, primary_key=True)
-    run_id: int = Field(foreign_key="run.id", index=True)
-    variant_id: int = Field(foreign_key="variant.id", index=True)
+    # No index of its own on run_id, variant_id or status (m024): longer indexes lead with them.
+    run_id: int = Field(foreign_key="run.id")
+    variant_id: int = Field(foreign_key="variant.id")
     row_id: str
     row_index: int = 0
     repeat: int = 0
+    # Since m024 '' (and reference None): the run's run_row and run_message rows hold them,
+    # read through storage.payloads; older cells keep their own copies here.
     inputs_json: str = "{}"
     reference: str | None = None
     messages_json: str = "[]"
-    status: str = Field(default=CellStatus.PENDING, index=True)
+    status: str = Field(default=CellStatus.PENDING)
     output: str | None = None
     finish_reason: str | None = None
     prompt_tokens: int | None = None
@@ -198,14 +203,23 @@ class LabelingSession(SQLModel, table=True):
     options_json: str = "{}"  # e.g. {"variant_ids": [3, 5]} for a pairwise session
 
 
+SUITE_ROW_REASON = "weighted score of the suite's assertions"
+
+
+def score_reason(evaluator: str, reason: str | None) -> str | None:
+    """A score row's reason as shown: a suite's per-cell row (evaluator "suite") stores
+    none since m024, its reason is always SUITE_ROW_REASON."""
+    return SUITE_ROW_REASON if reason is None and evaluator == "suite" else reason
+
+
 class Score(SQLModel, table=True):
-    """An automatic evaluator's score of one cell."""
+    """An automatic evaluator's score of one cell (`score_reason` reads its reason)."""
 
     __tablename__ = "score"
 
     id: int | None = Field(default=None, primary_key=True)
     cell_id: int = Field(foreign_key="cell.id", index=True)
-    run_id: int = Field(foreign_key="run.id", index=True)
+    run_id: int = Field(foreign_key="run.id")  # ix_score_run_name leads with it (m024)
     evaluator: str  # e.g. "contains", "llm-rubric", "custom:my_check"
     name: str  # a display name, unique per suite assertion
     suite: str | None = None
@@ -309,6 +323,8 @@ ALL_TABLES = (
     OnlineCursor,
     RobustnessRun,
     CellPerturbation,
+    RunRow,
+    RunMessage,
     RunWorker,
     RateSlot,
     SessionAssignment,

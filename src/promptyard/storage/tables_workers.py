@@ -21,7 +21,8 @@ class RunClaimColumns(SQLModel):
 class CellLeaseColumns(SQLModel):
     """The claim of a cell by a worker (m017): a base of `Cell`."""
 
-    lease_owner: str | None = Field(default=None, index=True)  # the worker holding it
+    # the worker holding it; indexed while claimed only (m024: a partial index, in the migration)
+    lease_owner: str | None = None
     lease_expires_at: float | None = None  # epoch seconds; None once stored or released
     execution: int = 0  # the run execution it was stored in
     reserved_usd: float | None = None  # budget held for it while claimed

@@ -27,7 +27,8 @@ from promptyard.evals.judges import judge
 from promptyard.evals.scoring.results import CellResult, RunScores, combine, summarize
 from promptyard.evals.suites import ROW_SCORE, Suite, list_suites, load_suite, name_assertions
 from promptyard.storage import bump_score_generation, db
-from promptyard.storage.tables import Cell, CellStatus, Score, Variant
+from promptyard.storage.payloads import fill_payloads
+from promptyard.storage.tables import SUITE_ROW_REASON, Cell, CellStatus, Score, Variant
 from promptyard.workspace import Workspace
 
 logger = logging.getLogger(__name__)
@@ -131,6 +132,7 @@ def load_cells(
         if variant_ids is not None:
             query = query.where(col(Cell.variant_id).in_(list(variant_ids)))
         cells = s.exec(query).all()
+        fill_payloads(s, cells)
     return [(c, variants[c.variant_id]) for c in cells if c.status != CellStatus.PENDING]
 
 
@@ -220,7 +222,7 @@ def store_scores(ws: Workspace, run_id: int, suite: Suite, results: list[CellRes
                     "suite",
                     ROW_SCORE,
                     suite.name,
-                    Grade(r.score, r.passed, "weighted score of the suite's assertions"),
+                    Grade(r.score, r.passed, SUITE_ROW_REASON),
                 )
             )
         table = Score.__table__  # type: ignore[attr-defined]
@@ -244,7 +246,8 @@ def _score_row(
         "suite": suite,
         "value": g.value,
         "passed": g.passed,
-        "reason": g.reason[:2000],
+        # A suite's own row stores no reason: it is always SUITE_ROW_REASON (score_reason).
+        "reason": None if evaluator == "suite" else g.reason[:2000],
         "judge_cost_usd": g.judge_cost_usd,
         "created_at": utcnow(),
     }
