@@ -69,3 +69,14 @@ def test_a_run_and_its_dashboard_on_postgres(
     assert again.cached == 4  # the cache is read from PostgreSQL too
     board = analytics.leaderboard(workspace, analytics.Filters())
     assert board["n_cells"].sum() == 8
+    # The runs list and Compare's header, counted along the indexes and from kept score sums.
+    from promptyard.evals import stored_results
+    from promptyard.reading import column_summaries
+
+    listed = {r.run_id: r for r in runs.list_runs(workspace)}
+    assert (listed[again.run_id].cached, listed[again.run_id].cost_usd) == (4, 0.0)
+    assert listed[run_id].cost_usd == pytest.approx(summary.cost_usd)
+    [column] = column_summaries(workspace, [run_id])
+    assert (column.cells, column.scored, column.passed) == (4, 4, 4)
+    assert column.p50_latency_ms is not None and column.cost_usd
+    assert {r.suite for r in stored_results(workspace, run_id)} == {"default"}
