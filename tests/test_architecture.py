@@ -41,6 +41,7 @@ LAYERS = [
     "csv_safety",
     "disk_errors",
     "plugin_points",
+    "lazy_names",
     "threaded_server",
     "workspace",
     "errors",

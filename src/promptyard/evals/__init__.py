@@ -14,8 +14,9 @@ The names are imported from their modules on first use (PEP 562): the checks a r
 gets when it ends load no numpy (calibration) and no gate.
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from promptyard.lazy_names import lazy_face
 
 _HOMES = {
     **dict.fromkeys(["Calibration", "calibrate"], "promptyard.evals.calibration"),
@@ -77,20 +78,6 @@ _HOMES = {
         "promptyard.evals.suites",
     ),
 }
-
-
-def __getattr__(name: str) -> Any:
-    """Import a public name (or a submodule) from where it lives, on first use."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'promptyard.evals' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
 
 
 if TYPE_CHECKING:  # what type checkers and editors see: the same names as above
@@ -200,3 +187,5 @@ __all__ = [
     "suites_for_run",
     "table",
 ]
+
+__getattr__, __dir__ = lazy_face(__name__, _HOMES, __all__)

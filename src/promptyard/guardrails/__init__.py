@@ -12,8 +12,9 @@ The names are imported from their modules on first use (PEP 562): storing a run'
 needs `policy_tag` and `guarded_key`, not the checks, jsonschema or the PII detectors.
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from promptyard.lazy_names import lazy_face
 
 _HOMES = {
     **dict.fromkeys(["Guard", "GuardResult", "guard"], "app_guard"),
@@ -48,20 +49,6 @@ _HOMES = {
     **dict.fromkeys(["RunGuard", "load_run_guard"], "run_guard"),
     **dict.fromkeys(["guarded_key", "policy_tag"], "tags"),
 }
-
-
-def __getattr__(name: str) -> Any:
-    """Import a public name from the module that holds it, on first use."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'promptyard.guardrails' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"promptyard.guardrails.{home}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
 
 
 if TYPE_CHECKING:  # what type checkers and editors see: the same names as _HOMES
@@ -145,3 +132,7 @@ __all__ = [
     "restore_output",
     "run_now",
 ]
+
+__getattr__, __dir__ = lazy_face(
+    __name__, {name: f"{__name__}.{home}" for name, home in _HOMES.items()}, __all__
+)

@@ -9,8 +9,9 @@ The names are imported from their modules on first use (PEP 562): a run that end
 refreshes its summaries (`variant_stats`) without loading pandas, plotly or the grid.
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from promptyard.lazy_names import lazy_face
 
 _HOMES = {
     **dict.fromkeys(
@@ -56,22 +57,6 @@ _HOMES = {
     **dict.fromkeys(["refresh_variant_stats"], "promptyard.reading.variant_stats"),
 }
 _SUBMODULES = ("analytics", "charts", "compare", "export", "report", "trace")
-
-
-def __getattr__(name: str) -> Any:
-    """Import a public name (or a submodule) from where it lives, on first use."""
-    if name in _SUBMODULES:
-        value = importlib.import_module(f"promptyard.reading.{name}")
-    elif name in _HOMES:
-        value = getattr(importlib.import_module(_HOMES[name]), name)
-    else:
-        raise AttributeError(f"module 'promptyard.reading' has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
 
 
 if TYPE_CHECKING:  # what type checkers and editors see: the same names as above
@@ -155,3 +140,5 @@ __all__ = [
     "trace",
     "word_diff",
 ]
+
+__getattr__, __dir__ = lazy_face(__name__, _HOMES, __all__, _SUBMODULES)

@@ -7,8 +7,9 @@ The names are imported from their modules on first use (PEP 562): `promptyard ru
 planning, records and the executor, not the playground, the queue or the job table.
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from promptyard.lazy_names import lazy_face
 
 _HOMES = {
     **dict.fromkeys(["execute_run", "run_job", "run_sync"], "promptyard.runs.executor"),
@@ -98,20 +99,6 @@ _HOMES = {
         ["CellStatus", "JobStatus", "RunKind", "RunStatus"], "promptyard.storage.tables"
     ),
 }
-
-
-def __getattr__(name: str) -> Any:
-    """Import a public name from the module that holds it, on first use."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'promptyard.runs' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
 
 
 if TYPE_CHECKING:  # what type checkers and editors see: the same names as _HOMES
@@ -268,3 +255,5 @@ __all__ = [
     "wait_playground",
     "worker_gone",
 ]
+
+__getattr__, __dir__ = lazy_face(__name__, _HOMES, __all__)
