@@ -13,25 +13,13 @@ from promptyard import runs
 from promptyard.guardrails import config
 from promptyard.models import SimulatorHandle
 from promptyard.prompts import save_prompt
+from tests.test_guardrails_runs import ECHO_PROMPT
 
-ECHO_PROMPT = """---
-name: echo_msg
-model:
-  id: echo
-inputs:
-  - name: message
-    kind: string
----
-user:
-{{ message }}
-"""
 MESSAGE = "Write to dana.k@example.com about the lamp."
 
 
-def test_a_playground_call_reads_guardrails_yaml_once(
-    workspace: Any, sim: SimulatorHandle, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    save_prompt("echo_msg", ECHO_PROMPT, "Add an echo prompt", workspace=workspace)
+def _count_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The settings files read through in_force from now on, in order."""
     reads: list[str] = []
     real = config.in_force
 
@@ -40,6 +28,14 @@ def test_a_playground_call_reads_guardrails_yaml_once(
         return real(ws, path, *args)
 
     monkeypatch.setattr(config, "in_force", counted)
+    return reads
+
+
+def test_a_playground_call_reads_guardrails_yaml_once(
+    workspace: Any, sim: SimulatorHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    save_prompt("echo_msg", ECHO_PROMPT, "Add an echo prompt", workspace=workspace)
+    reads = _count_reads(monkeypatch)
     columns = [runs.PlaygroundColumn("echo_msg", "echo"), runs.PlaygroundColumn("echo_msg", "echo")]
     session = runs.start_playground(workspace, columns, {"message": MESSAGE}, guardrails="pii")
     snap = runs.wait_playground(session)
@@ -68,14 +64,7 @@ def test_the_page_reads_guardrails_yaml_once_for_a_run_all(
     at.run()
     at.selectbox(key="playground.prompt").set_value("summarize").run()
     at.selectbox(key="playground.guardrails").set_value("pii").run()
-    reads: list[str] = []
-    real = config.in_force
-
-    def counted(ws: Any, path: str, *args: Any) -> Any:
-        reads.append(path)
-        return real(ws, path, *args)
-
-    monkeypatch.setattr(config, "in_force", counted)
+    reads = _count_reads(monkeypatch)
     at.button(key="playground.run").click().run()  # the picker drawn, the call sent
     assert not at.exception, at.exception
     snap = runs.wait_playground(at.session_state["playground.session"], 60)

@@ -11,18 +11,15 @@ per variant the cells that passed every suite that scored them (Compare's pass r
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, text
-from sqlalchemy.exc import SQLAlchemyError
 
+from promptyard.reading.variant_stats import replace_stored
 from promptyard.storage import db
 from promptyard.workspace import Workspace
-
-log = logging.getLogger(__name__)
 
 ROW_SCORE = "row"  # the Score.name of a suite's per-cell verdict (evals writes it)
 EVERY_SUITE = "*"  # the suite of the kept "passed every suite" count
@@ -57,13 +54,6 @@ _EVERY = _runs_param(
     " FROM (SELECT s.cell_id AS cell_id, SUM(CASE WHEN s.passed THEN 0 ELSE 1 END) AS failed"
     " FROM score s WHERE s.run_id IN :runs AND s.name = :row AND s.evaluator = 'suite'"
     " GROUP BY s.cell_id) AS v JOIN cell c ON c.id = v.cell_id GROUP BY c.run_id, c.variant_id"
-)
-_DELETE = _runs_param("DELETE FROM variant_score_stats WHERE run_id IN :runs")
-_INSERT = text(
-    "INSERT INTO variant_score_stats (run_id, variant_id, suite, evaluator, name, verdict,"
-    " signature, n, n_passed, value_sum, value_n, judge_cost_usd) VALUES (:run_id,"
-    " :variant_id, :suite, :evaluator, :name, :verdict, :signature, :n, :n_passed,"
-    " :value_sum, :value_n, :judge_cost_usd)"
 )
 
 
@@ -207,11 +197,4 @@ def _keep(
         for r in runs
     ]
 
-    def save(s: Any) -> None:
-        s.execute(_DELETE, {"runs": runs})
-        s.execute(_INSERT, records)
-
-    try:
-        db.write(ws, save)
-    except SQLAlchemyError as exc:
-        log.info("variant_score_stats not stored (summed again next time): %s", exc)
+    replace_stored(ws, "variant_score_stats", "run_id", records, runs)
