@@ -109,7 +109,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Start the workbench in the browser.
 
-        With an [auth] section in the workspace's .streamlit/secrets.toml everyone signs in
+        With an \\[auth] section in the workspace's .streamlit/secrets.toml everyone signs in
         (docs/team.md). Without one it listens beyond loopback only with --allow-anonymous.
         """
         from promptyard.cli.ui_serve import check_start, serve
