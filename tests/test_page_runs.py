@@ -56,7 +56,7 @@ def test_page_shows_estimate_and_starts_a_run(workspace: Any, sim: SimulatorHand
     at.run()
     assert "Run 1 · completed" in _texts(at)
     bar = at.get("progress")[0].proto
-    assert (bar.value, bar.text) == (100, "8/8 cells")
+    assert (bar.value, bar.text) == (100, "8 / 8 cells")
     table = at.dataframe[0].value
     assert list(table["status"]) == ["completed"] and list(table["ok"]) == [8]
     assert sim.calls == 8

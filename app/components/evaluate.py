@@ -76,7 +76,7 @@ def _progress(ws: Workspace, run_id: int, suite: str) -> None:
         bar, stop = st.columns([4, 1], vertical_alignment="center")
         bar.progress(
             min(1.0, job.done / total),
-            text=f"Scoring with {suite}: {job.done}/{job.total} cells{cost}{eta}",
+            text=f"Scoring with {suite}: {job.done:,} / {job.total:,} cells{cost}{eta}",
         )
         key = f"{state.for_run(state.COMPARE_SCORE, run_id)}.cancel"
         if may(Permission.START_RUNS) and stop.button("Cancel scoring", key=key):
@@ -84,7 +84,7 @@ def _progress(ws: Workspace, run_id: int, suite: str) -> None:
         return
     if job.resumable:
         st.info(
-            f"Scoring with {suite} stopped at {job.done}/{job.total} cells; "
+            f"Scoring with {suite} stopped at {job.done:,} / {job.total:,} cells; "
             "score the run again to finish the rest."
         )
     elif job.error:

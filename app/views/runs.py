@@ -160,7 +160,7 @@ def _progress_panel(run_id: int) -> None:
     def live() -> None:
         progress = run_progress(ws, run_id)
         st.subheader(f"Run {run_id} · {progress.status}")
-        st.progress(progress.fraction, text=f"{progress.done}/{progress.total} cells")
+        st.progress(progress.fraction, text=f"{progress.done:,} / {progress.total:,} cells")
         c1, c2, c3, c4 = st.columns(4)
         c1.metric("Errors", progress.errors)
         c2.metric("Spend", format_usd(progress.cost_usd))
@@ -218,7 +218,13 @@ def _past_runs(runs: list[RunSummary]) -> None:
             for r in runs
         ]
     )
-    st.dataframe(frame, hide_index=True, width="stretch")
+    count = st.column_config.NumberColumn(format="localized")  # 1,000,000, not 1000000
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        column_config={"cells": count, "ok": count, "errors": count},
+    )
 
 
 flash = st.session_state.pop(state.RUNS_FLASH, None)

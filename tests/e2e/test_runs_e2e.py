@@ -43,5 +43,5 @@ def test_start_run_reload_mid_run_and_see_it_finish(
     assert summary.status == "completed"
     assert summary.ok == summary.cells > 0 and summary.errors == 0
     # The progress fragment catches up within a poll or two of the heading.
-    page.get_by_text(f"{summary.cells}/{summary.cells} cells").first.wait_for(timeout=30_000)
+    page.get_by_text(f"{summary.cells:,} / {summary.cells:,} cells").first.wait_for(timeout=30_000)
     assert not page.errors
