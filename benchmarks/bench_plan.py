@@ -10,7 +10,7 @@ process of its own (so peak RSS is that step's own):
   the file's growth, and the pages each table and index grew by (SQLite's dbstat).
 
     PYTHONPATH=src .venv/bin/python benchmarks/bench_plan.py [--cells 200000] [--million 1000000]
-        [--bytes-only]
+        [--only plan|million|distinct|bytes]
 
 Prints a table; the numbers go in docs/benchmarks.md ("## Planning, storing, memory").
 """
@@ -62,12 +62,16 @@ def plan_and_store(rows: int, repeats: int) -> dict[str, float]:
     t0 = time.perf_counter()
     plan = runs.plan_run(ws, [("summarize", None)], ["sim-fast"], ("bench", None), repeats=repeats)
     t1 = time.perf_counter()
+    rss_plan = _rss_mb()
     run_id = runs.create_run(ws, plan, concurrency=64)
     t2 = time.perf_counter()
+    rss_store = _rss_mb()
     runs.estimate(plan, 64, ws=ws)
     t3 = time.perf_counter()
     del plan
     return {
+        "rss_after_plan_mb": rss_plan,
+        "rss_after_store_mb": rss_store,
         "cells": rows * repeats,
         "plan_s": t1 - t0,
         "store_s": t2 - t1,
@@ -192,7 +196,9 @@ def main() -> None:
     parser.add_argument("--child")
     parser.add_argument("--rows", type=int, default=0)
     parser.add_argument("--repeats", type=int, default=1)
-    parser.add_argument("--bytes-only", action="store_true", help="only the bytes-per-cell table")
+    parser.add_argument(
+        "--only", choices=("plan", "million", "distinct", "bytes"), help="one line of the table"
+    )
     args = parser.parse_args()
     if args.child:
         import logging
@@ -206,20 +212,24 @@ def main() -> None:
             result = bytes_after_a_run(args.repeats)
         print(json.dumps(result))
         return
-    if args.bytes_only:
+    if args.only == "bytes":
         _print_bytes(_child("bytes", 0, 10))
         return
     print(
         "| measurement | cells | plan s | store s | plan+store s | estimate s | dry run s | peak RSS MB |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    plan = _child("plan", args.cells, 1)
-    print(
-        f"| plan + store, {args.cells:,} rows x 1 | {plan['cells']:,} | {plan['plan_s']:.1f} | "
-        f"{plan['store_s']:.1f} | {plan['plan_s'] + plan['store_s']:.1f} | "
-        f"{plan['estimate_s']:.1f} | — | {plan['rss_mb']:.0f} |"
-    )
-    for rows, repeats in ((args.million // 10, 10), (args.million, 1)):
+    if args.only in (None, "plan"):
+        plan = _child("plan", args.cells, 1)
+        print(
+            f"| plan + store, {args.cells:,} rows x 1 | {plan['cells']:,} | {plan['plan_s']:.1f} | "
+            f"{plan['store_s']:.1f} | {plan['plan_s'] + plan['store_s']:.1f} | "
+            f"{plan['estimate_s']:.1f} | — | {plan['rss_mb']:.0f} |"
+        )
+    lines = {"million": [(args.million // 10, 10)], "distinct": [(args.million, 1)]}
+    for rows, repeats in lines.get(args.only or "", [(args.million // 10, 10), (args.million, 1)]):
+        if args.only in ("plan", "bytes"):
+            break
         m = _child("million", rows, repeats)
         print(
             f"| a million: plan, store, claim + store all, {rows:,} rows x {repeats} | "
@@ -227,7 +237,12 @@ def main() -> None:
             f"{m['plan_s'] + m['store_s']:.1f} | {m['estimate_s']:.1f} | {m['dry_run_s']:.1f} | "
             f"{m['rss_mb']:.0f} |"
         )
-    _print_bytes(_child("bytes", 0, 10))
+        print(
+            f"|   peak RSS after plan / store / estimate + dry run: {m['rss_after_plan_mb']:.0f} /"
+            f" {m['rss_after_store_mb']:.0f} / {m['rss_mb']:.0f} MB | | | | | | | |"
+        )
+    if args.only is None:
+        _print_bytes(_child("bytes", 0, 10))
 
 
 def _print_bytes(b: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ version, summarize what changed between versions, check the fit to a prompt, and
 slices of rows for runs.
 """
 
+from promptyard.datasets.dataset_stream import DatasetRows, SlicedRows, stream_dataset
 from promptyard.datasets.edit import apply_edits, for_editor, json_columns
 from promptyard.datasets.fit import Fit, check_fit, select_rows
 from promptyard.datasets.ids import Change, changes_between
@@ -37,6 +38,7 @@ __all__ = [
     "Dataset",
     "DatasetError",
     "DatasetInfo",
+    "DatasetRows",
     "DatasetVersion",
     "Fit",
     "Format",
@@ -46,6 +48,7 @@ __all__ = [
     "Row",
     "RowsPage",
     "SliceSpec",
+    "SlicedRows",
     "apply_edits",
     "changes_between",
     "check_fit",
@@ -72,4 +75,5 @@ __all__ = [
     "select_rows",
     "set_dataset_label",
     "set_reference",
+    "stream_dataset",
 ]

@@ -224,11 +224,11 @@ def _emptiness(column: str, empty: bool) -> Predicate:
 
 
 class _Parser:
-    def __init__(self, expr: str, columns: Sequence[str]) -> None:
+    def __init__(self, expr: str, columns: Sequence[str] | None) -> None:
         self.expr = expr
         self.tokens = _tokenize(expr)
         self.index = 0
-        self.columns = list(columns)
+        self.columns = None if columns is None else list(columns)
 
     def _peek(self) -> _Token | None:
         return self.tokens[self.index] if self.index < len(self.tokens) else None
@@ -284,7 +284,7 @@ class _Parser:
                 column=col_token.column,
             )
         column = _unquote(col_token)
-        if column not in self.columns:
+        if self.columns is not None and column not in self.columns:
             raise DatasetError(
                 f"unknown column {column!r}; the columns are {', '.join(self.columns)}",
                 source=_FILTER,
@@ -329,6 +329,9 @@ class _Parser:
         return _comparison(column, op, _unquote(value_token))
 
 
-def compile_filter(expr: str, columns: Sequence[str]) -> Predicate:
-    """A predicate over rows for `expr`; a DatasetError names the column of a mistake."""
+def compile_filter(expr: str, columns: Sequence[str] | None) -> Predicate:
+    """A predicate over rows for `expr`; a DatasetError names the column of a mistake.
+
+    `columns` None: any column name is taken (a stream checks them once it has read every
+    row)."""
     return _Parser(expr, columns).parse()

@@ -154,6 +154,46 @@ def fillings(
     return out
 
 
+class RowMapper:
+    """A mapping applied one row at a time (a plan streams its rows): `inputs(row_inputs)`
+    gives a row's mapped inputs; `check()`, once every row has passed, raises MappingError
+    for a mapped column that no row had."""
+
+    def __init__(self, mapping: VariableMapping, templates: Sequence[Any]) -> None:
+        self.mapping = mapping
+        self.present: set[str] = set()
+        self._samples = _samples(templates) if mapping.samples else {}
+        self._defaults: set[str] = set()
+        for template in templates:
+            self._defaults.update(getattr(template, "defaults", None) or {})
+
+    def inputs(self, given: dict[str, Any]) -> dict[str, Any]:
+        """The inputs of one row after the mapping (`given` is left as it is)."""
+        if self.mapping.columns:
+            self.present.update(given)
+        if self.mapping.empty:
+            return given
+        inputs = dict(given)
+        for variable, column in self.mapping.columns.items():
+            if column in given:
+                inputs[variable] = given[column]
+        inputs.update(self.mapping.constants)
+        for variable, value in self._samples.items():
+            if variable not in inputs and variable not in self._defaults:
+                inputs[variable] = value
+        return inputs
+
+    def check(self) -> None:
+        """MappingError naming each mapped column that none of the rows seen had."""
+        unknown = {v: c for v, c in self.mapping.columns.items() if c not in self.present}
+        if unknown:
+            listed = ", ".join(f"{v}={c}" for v, c in unknown.items())
+            columns = ", ".join(sorted(self.present))
+            raise MappingError(
+                f"--map {listed}: no such column in the dataset (columns: {columns})"
+            )
+
+
 def apply_mapping(
     rows: Sequence[Row], mapping: VariableMapping, templates: Sequence[Any]
 ) -> list[Row]:
@@ -162,31 +202,12 @@ def apply_mapping(
     no row has raises MappingError naming it."""
     if mapping.empty:
         return list(rows)
-    present: set[str] = set()
-    for row in rows:
-        present.update(row.inputs)  # type: ignore[attr-defined]
-    unknown = {v: c for v, c in mapping.columns.items() if c not in present}
-    if unknown:
-        listed = ", ".join(f"{v}={c}" for v, c in unknown.items())
-        raise MappingError(
-            f"--map {listed}: no such column in the dataset (columns: {', '.join(sorted(present))})"
-        )
-    samples = _samples(templates) if mapping.samples else {}
-    defaults: set[str] = set()
-    for template in templates:
-        defaults.update(getattr(template, "defaults", None) or {})
-    out = []
-    for row in rows:
-        given: dict[str, Any] = row.inputs  # type: ignore[attr-defined]
-        inputs = dict(given)
-        for variable, column in mapping.columns.items():
-            if column in given:
-                inputs[variable] = given[column]
-        inputs.update(mapping.constants)
-        for variable, value in samples.items():
-            if variable not in inputs and variable not in defaults:
-                inputs[variable] = value
-        out.append(replace(row, inputs=inputs))  # type: ignore[type-var]
+    mapper = RowMapper(mapping, templates)
+    out = [
+        replace(row, inputs=mapper.inputs(row.inputs))  # type: ignore[attr-defined,type-var]
+        for row in rows
+    ]
+    mapper.check()
     return out
 
 

@@ -1,5 +1,6 @@
-"""The cells of a plan, made as they are read: a plan of a million cells holds its
-rendered messages once per prompt and row, not one object per cell.
+"""The cells of a plan, made as they are read: a plan of a million cells keeps its
+rendered messages once per prompt and row, in a spool (memory, then a temporary file),
+not one object per cell.
 
 `PlannedCells` is a read-only sequence (len, iteration, indexing, slices) in the order
 variant, row, repeat; `create_run` streams it to the database in batches.
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 if TYPE_CHECKING:
     from promptyard.models import ModelEndpoint
+    from promptyard.runs.plan_spool import RenderedRows
 
 
 @dataclass(slots=True)
@@ -44,30 +46,31 @@ def cell_cache_key(prefix: str, messages_json: str, repeat: int) -> str:
 
 
 class PlannedCells(Sequence[PlannedCell]):
-    """Every cell of a plan: variants x rows x repeats, each made when it is read."""
+    """Every cell of a plan: variants x rows x repeats, each made when it is read.
+
+    The rows (ids, inputs, references, messages per template group) are a RenderedRows
+    spool, in memory while small and in a temporary file beyond, read again on every
+    iteration; only a few hundred rows are decoded at a time.
+    """
 
     def __init__(
         self,
         prefixes: Sequence[str],
         templates: Sequence[int],
-        rendered: dict[int, list[str]],
-        rows: Sequence[tuple[str, str, str | None]],
+        rows: RenderedRows,
         repeats: int,
     ) -> None:
-        # prefixes[v]: variant v's cache-key prefix; templates[v]: the key in `rendered`
-        # of its messages per row; rows[r]: (row id, inputs JSON, reference).
+        # prefixes[v]: variant v's cache-key prefix; templates[v]: its template group (the
+        # first variant index with that template); rows: the spool, messages per group in
+        # the order of the groups' first appearance in `templates`.
         self.prefixes, self.templates = list(prefixes), list(templates)
-        self.rendered, self.rows, self.repeats = rendered, list(rows), repeats
+        self.rows, self.repeats = rows, repeats
+        groups = list(dict.fromkeys(self.templates))
+        self._slot = [groups.index(t) for t in self.templates]
         self.per_variant = len(self.rows) * repeats
 
     def __len__(self) -> int:
         return len(self.prefixes) * self.per_variant
-
-    def _make(self, vi: int, ri: int, rep: int) -> PlannedCell:
-        row_id, inputs_json, reference = self.rows[ri]
-        messages = self.rendered[self.templates[vi]][ri]
-        key = cell_cache_key(self.prefixes[vi], messages, rep)
-        return PlannedCell(vi, row_id, ri, rep, inputs_json, reference, messages, key)
 
     @overload
     def __getitem__(self, index: int) -> PlannedCell: ...
@@ -84,10 +87,25 @@ class PlannedCells(Sequence[PlannedCell]):
             raise IndexError("cell index out of range")
         vi, rest = divmod(index, self.per_variant)
         ri, rep = divmod(rest, self.repeats)
-        return self._make(vi, ri, rep)
+        row_id, inputs_json, reference, messages = self.rows[ri]
+        text = messages[self._slot[vi]]
+        key = cell_cache_key(self.prefixes[vi], text, rep)
+        return PlannedCell(vi, row_id, ri, rep, inputs_json, reference, text, key)
 
     def __iter__(self) -> Iterator[PlannedCell]:
-        for vi in range(len(self.prefixes)):
-            for ri in range(len(self.rows)):
+        for vi, prefix in enumerate(self.prefixes):
+            slot = self._slot[vi]
+            for ri, (row_id, inputs_json, reference, messages) in enumerate(
+                self.rows.rows((slot,))
+            ):
+                text = messages[slot]
                 for rep in range(self.repeats):
-                    yield self._make(vi, ri, rep)
+                    key = cell_cache_key(prefix, text, rep)
+                    yield PlannedCell(vi, row_id, ri, rep, inputs_json, reference, text, key)
+
+    def messages_of(self, template: int) -> Iterator[str]:
+        """The rendered messages JSON of template group `template`, one per row in order
+        (each counts for every variant of the group and every repeat)."""
+        slot = self._slot[self.templates.index(template)]
+        for _row_id, _inputs, _reference, messages in self.rows.rows((slot,)):
+            yield messages[slot]

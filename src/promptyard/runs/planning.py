@@ -7,8 +7,7 @@ cell's chat messages before anything is sent and reports every missing variable 
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +17,9 @@ from promptyard.storage.tables import RunKind
 from promptyard.workspace import Workspace
 
 if TYPE_CHECKING:
+    from promptyard.datasets.dataset_stream import SlicedRows
     from promptyard.models import ModelEndpoint
-    from promptyard.runs.mapping import VariableMapping
+    from promptyard.runs.mapping import RowMapper, VariableMapping
 
 
 class PlanError(PromptyardError):
@@ -129,15 +129,6 @@ def _row_input(row: RowInput | dict[str, Any], index: int) -> RowInput:
     return RowInput(row_id, dict(inputs), None if reference is None else str(reference))
 
 
-def _template_variables(template: Any) -> set[str]:
-    variables = getattr(template, "variables", None)
-    if variables is None:
-        return set()
-    if isinstance(variables, dict):
-        return set(variables)
-    return {getattr(v, "name", v) for v in variables}
-
-
 @dataclass
 class VariantSpec:
     """A variant before rendering: a loaded template (saved or an edit) and a model."""
@@ -162,102 +153,92 @@ def build_plan(
     name: str = "",
     kind: str = RunKind.RUN,
 ) -> RunPlan:
-    """Render every cell of specs x rows x repeats; raise with every missing variable."""
-    from promptyard.prompts.errors import TemplateTimeoutError
+    """Render every cell of specs x rows x repeats; raise with every missing variable.
 
+    `rows` is read once, as it comes (a list or any iterable of RowInputs or dicts)."""
     if repeats < 1:
         raise PlanError(["repeats must be at least 1"])
     if not specs:
         raise PlanError(["pick at least one prompt and one model"])
-    row_inputs = [_row_input(r, i) for i, r in enumerate(rows)]
-    if not row_inputs:
+    variants = [_variant(spec) for spec in specs]
+    return _render(
+        specs,
+        variants,
+        lambda: (_row_input(r, i) for i, r in enumerate(rows)),
+        unique=False,
+        meta=RunPlan(
+            variants, [], dataset_name, dataset_sha, slice_spec or {}, repeats, name, kind
+        ),
+    )
+
+
+def _variant(spec: VariantSpec) -> PlannedVariant:
+    template = spec.template
+    base = dict(getattr(template, "parameters", None) or {})
+    tools = getattr(template, "tools", None) or []
+    if tools:  # the prompt's tools reach the model (and the cache key) as a parameter
+        base["tools"] = [dict(t) for t in tools]
+    base.update(spec.parameters)
+    version = getattr(template, "version", None)
+    return PlannedVariant(
+        prompt_name=spec.prompt_name or str(getattr(template, "name", "draft")),
+        prompt_sha=spec.prompt_sha or getattr(version, "sha", None),
+        prompt_version=spec.prompt_version or getattr(version, "number", None),
+        model=spec.endpoint.name,
+        endpoint=spec.endpoint,
+        parameters=base,
+        template_text=spec.template_text,
+    )
+
+
+def _render(
+    specs: Sequence[VariantSpec],
+    variants: list[PlannedVariant],
+    rows: Callable[[], Iterable[RowInput]],
+    *,
+    unique: bool,
+    meta: RunPlan,
+    done: Callable[[], bool] | None = None,
+) -> RunPlan:
+    """One pass over `rows()`, rendering once per (template, row) into a spool; `done`
+    (checks needing every row) returns False to ask for a second pass."""
+    from promptyard.runs.plan_rows import RenderPass, template_groups
+
+    while True:
+        work = RenderPass([s.template for s in specs], [v.label for v in variants])
+        again = False
+
+        def finished() -> None:
+            nonlocal again
+            again = done is not None and not done()
+
+        work.run(rows(), unique=unique, done=finished)
+        if not again:
+            break
+        work.rows.close()
+    if work.duplicate is not None:
+        raise PlanError([f"row id {work.duplicate!r} appears twice in the dataset slice"])
+    if not work.count:
         raise PlanError(["the dataset slice has no rows"])
-    seen: set[str] = set()
-    for r in row_inputs:
-        if r.row_id in seen:
-            raise PlanError([f"row id {r.row_id!r} appears twice in the dataset slice"])
-        seen.add(r.row_id)
-
-    variants: list[PlannedVariant] = []
-    for spec in specs:
-        template = spec.template
-        base = dict(getattr(template, "parameters", None) or {})
-        tools = getattr(template, "tools", None) or []
-        if tools:  # the prompt's tools reach the model (and the cache key) as a parameter
-            base["tools"] = [dict(t) for t in tools]
-        base.update(spec.parameters)
-        version = getattr(template, "version", None)
-        variants.append(
-            PlannedVariant(
-                prompt_name=spec.prompt_name or str(getattr(template, "name", "draft")),
-                prompt_sha=spec.prompt_sha or getattr(version, "sha", None),
-                prompt_version=spec.prompt_version or getattr(version, "number", None),
-                model=spec.endpoint.name,
-                endpoint=spec.endpoint,
-                parameters=base,
-                template_text=spec.template_text,
-            )
-        )
-
-    # Render once per (template, row); models and repeats share the rendered messages.
-    rendered: dict[int, list[str]] = {}
-    missing: dict[tuple[int, tuple[str, ...]], list[str]] = {}
-    other_problems: list[str] = []
-    template_ids: dict[int, int] = {}
-    for vi, spec in enumerate(specs):
-        tid = template_ids.setdefault(id(spec.template), vi)
-        if tid != vi:
-            continue
-        # A variable with a default declared under `inputs:` need not be a column.
-        needed = _template_variables(spec.template) - set(getattr(spec.template, "defaults", {}))
-        out = rendered[vi] = []
-        for row in row_inputs:
-            lacking = tuple(sorted(v for v in needed if v not in row.inputs))
-            if lacking:
-                missing.setdefault((vi, lacking), []).append(row.row_id)
-                continue
-            try:
-                messages = spec.template.render(row.inputs)
-            except TemplateTimeoutError as exc:
-                # A template past its time limit would cost that limit on every row again.
-                other_problems.append(f"{variants[vi].label}, row {row.row_id}: {exc}")
-                break
-            except PromptyardError as exc:
-                other_problems.append(f"{variants[vi].label}, row {row.row_id}: {exc}")
-                continue
-            out.append(json.dumps(messages, ensure_ascii=False))
-    if missing:
+    if work.missing:
         raise MissingColumnsError(
             [
                 MissingVariables(
                     variants[vi].prompt_name, variants[vi].version_label, lacking, tuple(ids)
                 )
-                for (vi, lacking), ids in missing.items()
+                for (vi, lacking), ids in work.missing.items()
             ]
         )
-    if other_problems:
-        raise PlanError(other_problems)
-
-    cells = PlannedCells(
+    if work.problems:
+        raise PlanError(work.problems)
+    meta.variants = variants
+    meta.cells = PlannedCells(
         [variant_prefix(v.endpoint, v.parameters) for v in variants],
-        [template_ids[id(spec.template)] for spec in specs],
-        rendered,
-        [
-            (r.row_id, json.dumps(r.inputs, ensure_ascii=False, default=str), r.reference)
-            for r in row_inputs
-        ],
-        repeats,
+        template_groups([s.template for s in specs]),
+        work.rows,
+        meta.repeats,
     )
-    return RunPlan(
-        variants=variants,
-        cells=cells,
-        dataset_name=dataset_name,
-        dataset_sha=dataset_sha,
-        slice=slice_spec or {},
-        repeats=repeats,
-        name=name,
-        kind=kind,
-    )
+    return meta
 
 
 def _load_prompt(ws: Workspace, name: str, ref: str | None) -> Any:
@@ -266,30 +247,30 @@ def _load_prompt(ws: Workspace, name: str, ref: str | None) -> Any:
     return prompts.get_prompt(name, ref=ref, workspace=ws)
 
 
-def _load_rows(
-    ws: Workspace, dataset: tuple[str, str | None], slice_spec: Any
-) -> tuple[list[RowInput], str | None, dict[str, Any]]:
+def _dataset_rows(
+    ws: Workspace, dataset: tuple[str, str | None], slice_spec: Any, mapper: RowMapper
+) -> tuple[SlicedRows, Callable[[], Iterator[RowInput]], str | None, dict[str, Any]]:
+    """The rows of the dataset slice as a re-startable stream of RowInputs (mapped)."""
     from promptyard import datasets
     from promptyard.datasets.slicing import SliceSpec
 
     name, ref = dataset
-    loaded = datasets.load_dataset(ws, name, ref)
+    data = datasets.stream_dataset(ws, name, ref)
     spec = SliceSpec.parse(slice_spec) if isinstance(slice_spec, str) else slice_spec
-    rows = datasets.select_rows(loaded, spec)
-    reference = loaded.reference
-    out = [
-        RowInput(
-            str(row["id"]),
-            {k: v for k, v in row.items() if k != "id"},
-            None if not reference or row.get(reference) is None else str(row[reference]),
-        )
-        for row in rows
-    ]
-    sha = loaded.version.sha if loaded.version is not None else None
+    sliced = data.slice(spec)
+
+    def rows() -> Iterator[RowInput]:
+        for row in sliced:
+            reference = sliced.reference
+            value = row.get(reference) if reference else None
+            inputs = {k: v for k, v in row.items() if k != "id"}
+            yield RowInput(row["id"], mapper.inputs(inputs), None if value is None else str(value))
+
+    version = data.version()
     described = {"slice": spec.describe()} if spec is not None else {"slice": "all"}
-    if loaded.version is not None:
-        described["version"] = loaded.version.ref
-    return out, sha, described
+    if version is not None:
+        described["version"] = version.ref
+    return sliced, rows, version.sha if version is not None else None, described
 
 
 def plan_run(
@@ -312,7 +293,7 @@ def plan_run(
     `mapping` (runs.mapping): variables from other columns, constants, prompts' samples.
     """
     from promptyard.models import resolve_model
-    from promptyard.runs.mapping import apply_mapping
+    from promptyard.runs.mapping import RowMapper, VariableMapping
 
     if not prompts:
         raise PlanError(["pick at least one prompt"])
@@ -320,22 +301,28 @@ def plan_run(
         raise PlanError(["pick at least one model"])
     endpoints = [resolve_model(ws, m) for m in models]
     templates = [_load_prompt(ws, n, r) for n, r in prompts]
-    rows, sha, slice_json = _load_rows(ws, dataset, slice)
-    rows = apply_mapping(rows, mapping, templates) if mapping is not None else rows
+    if repeats < 1:
+        raise PlanError(["repeats must be at least 1"])
+    mapper = RowMapper(mapping or VariableMapping(), templates)
+    sliced, rows, sha, slice_json = _dataset_rows(ws, dataset, slice, mapper)
     specs = [
         VariantSpec(template=t, endpoint=e, parameters=dict(parameters or {}))
         for t in templates
         for e in endpoints
     ]
-    plan = build_plan(
-        specs,
-        rows,
-        repeats=repeats,
-        dataset_name=dataset[0],
-        dataset_sha=sha,
-        slice_spec=slice_json,
-        name=name,
-    )
+
+    def done() -> bool:
+        sliced.finish()  # a filter naming no column of the dataset
+        mapper.check()  # a mapped column no row has
+        if sliced.reference_settled:
+            return True
+        # A better reference column showed up after rows were read: read them again.
+        sliced.fix_reference(sliced.reference)
+        return False
+
+    variants = [_variant(spec) for spec in specs]
+    meta = RunPlan(variants, [], dataset[0], sha, slice_json, repeats, name)
+    plan = _render(specs, variants, rows, unique=True, meta=meta, done=done)
     plan.mapping = None if mapping is None or mapping.empty else mapping.to_dict()
     return plan
 

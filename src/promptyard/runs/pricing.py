@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from promptyard.runs.plan_cells import PlannedCells
 from promptyard.runs.planning import RunPlan, completion_bound
 from promptyard.workspace import Workspace
 
@@ -110,7 +111,27 @@ def estimate(plan: RunPlan, concurrency: int = 8, ws: Workspace | None = None) -
     token_memo: dict[tuple[str, str], int] = {}
     per_variant_prompt = [0] * len(plan.variants)
     per_variant_calls = [0] * len(plan.variants)
-    for cell in plan.cells:
+    cells = plan.cells
+    if isinstance(cells, PlannedCells):
+        # Each template group's rows read once, counted once per model: no cell is made
+        # and no rendered prompt is held past its row.
+        for group in dict.fromkeys(cells.templates):
+            members = [v for v, t in enumerate(cells.templates) if t == group]
+            models = {plan.variants[v].endpoint.litellm_model: 0 for v in members}
+            last: str | None = None
+            counts: dict[str, int] = {}
+            for messages_json in cells.messages_of(group):
+                if messages_json != last:  # rows that render alike (no variables) count once
+                    messages = json.loads(messages_json)
+                    counts = {model: count_tokens(messages, model) for model in models}
+                    last = messages_json
+                for model, tokens in counts.items():
+                    models[model] += tokens
+            for v in members:
+                per_variant_prompt[v] = models[plan.variants[v].endpoint.litellm_model]
+                per_variant_prompt[v] *= cells.repeats
+                per_variant_calls[v] = cells.per_variant
+    for cell in () if isinstance(cells, PlannedCells) else cells:
         variant = plan.variants[cell.variant]
         key = (cell.messages_json, variant.endpoint.litellm_model)
         n = token_memo.get(key)
