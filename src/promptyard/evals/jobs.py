@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import col, select
 
 from promptyard import runs
@@ -26,9 +27,9 @@ from promptyard.evals.evaluators import Grade
 from promptyard.evals.scoring import (
     free_suites_for_run,
     grade_and_store,
-    load_cells,
     stored_results,
 )
+from promptyard.evals.scoring.pages import count_finished, finished_pages
 from promptyard.evals.suites import ROW_SCORE, Suite, load_suite
 from promptyard.storage import db
 from promptyard.storage.tables import Cell, Score, Variant, utcnow
@@ -145,46 +146,63 @@ def _suites_of(ws: Workspace, info: runs.JobInfo) -> list[Suite]:
     return free_suites_for_run(ws, info.run_id)
 
 
-def _unscored(
-    ws: Workspace,
-    run_id: int,
-    suite: Suite,
-    since: datetime,
-    variant_ids: Sequence[int] | None = None,
-) -> tuple[list[tuple[Cell, Variant]], int]:
-    """The finished cells this job has not scored with `suite` yet, and how many it has."""
-    pairs = load_cells(ws, run_id, variant_ids)
+@dataclass(frozen=True)
+class _Work:
+    """One suite to score a run with, on some of its variants (None: all of them)."""
+
+    suite: Suite
+    variant_ids: list[int] | None = None
+
+
+def _scored_ids(
+    run_id: int, suite: Suite, since: datetime, cell_ids: Sequence[int] | None = None
+) -> Any:
+    """A query for the cells this job has already scored with `suite` (of `cell_ids`)."""
+    query = select(Score.cell_id).where(
+        Score.run_id == run_id,
+        Score.suite == suite.name,
+        Score.evaluator == "suite",
+        Score.name == ROW_SCORE,
+        col(Score.created_at) >= since,
+    )
+    if cell_ids is not None:
+        query = query.where(col(Score.cell_id).in_(list(cell_ids)))
+    return query
+
+
+def _counts(ws: Workspace, run_id: int, work: _Work, since: datetime) -> tuple[int, int]:
+    """(finished cells to score with the work's suite, how many this job already scored)."""
+    total = count_finished(ws, run_id, work.variant_ids)
     with db.session(ws) as s:
-        scored = set(
-            s.exec(
-                select(Score.cell_id).where(
-                    Score.run_id == run_id,
-                    Score.suite == suite.name,
-                    Score.evaluator == "suite",
-                    Score.name == ROW_SCORE,
-                    col(Score.created_at) >= since,
-                )
-            ).all()
-        )
-    todo = [p for p in pairs if p[0].id not in scored]
-    return todo, len(pairs) - len(todo)
+        query = _scored_ids(run_id, work.suite, since)
+        if work.variant_ids is not None:
+            query = query.join(Cell, col(Cell.id) == Score.cell_id).where(
+                col(Cell.variant_id).in_(work.variant_ids)
+            )
+        scored = int(s.exec(select(func.count()).select_from(query.distinct().subquery())).one())
+    return total, scored
 
 
-def _default_work(
-    ws: Workspace, run_id: int, info: runs.JobInfo
-) -> list[tuple[Suite, list[tuple[Cell, Variant]], int]]:
-    """Per variant: its default checks, its cells not scored with them yet, and how many are."""
-    out = []
-    for checks in default_checks(ws, run_id):
-        todo, scored = _unscored(ws, run_id, checks.suite, info.created_at, [checks.variant_id])
-        out.append((checks.suite, todo, scored))
-    return out
+def _todo_chunks(
+    ws: Workspace, run_id: int, work: _Work, since: datetime
+) -> Iterator[list[tuple[Cell, Variant]]]:
+    """The work's cells this job has not scored yet, a chunk at a time (read as they go)."""
+    for page in finished_pages(ws, run_id, work.variant_ids, _chunk_size(work.suite)):
+        ids = [int(c.id or 0) for c, _ in page]
+        with db.session(ws) as s:
+            scored = set(s.exec(_scored_ids(run_id, work.suite, since, ids)).all())
+        todo = [p for p in page if p[0].id not in scored]
+        if todo:
+            yield todo
 
 
-def _chunks(pairs: list[Any], suite: Suite) -> list[list[Any]]:
-    judged = suite.uses_judges()
-    size = max(4, suite.concurrency * JUDGED_CHUNK_PER_SLOT) if judged else CODE_CHUNK
-    return [pairs[i : i + size] for i in range(0, len(pairs), size)]
+def _default_work(ws: Workspace, run_id: int) -> list[_Work]:
+    """Per variant: its default checks (the checks every finished run gets)."""
+    return [_Work(checks.suite, [checks.variant_id]) for checks in default_checks(ws, run_id)]
+
+
+def _chunk_size(suite: Suite) -> int:
+    return max(4, suite.concurrency * JUDGED_CHUNK_PER_SLOT) if suite.uses_judges() else CODE_CHUNK
 
 
 async def _score_chunk(
@@ -236,26 +254,26 @@ async def run_scoring_job(ws: Workspace, job_id: int) -> str:
     assert run_id is not None
     try:
         suites = await asyncio.to_thread(_suites_of, ws, info)
-        work = []
-        done = 0
-        for suite in suites:
-            todo, scored = await asyncio.to_thread(_unscored, ws, run_id, suite, info.created_at)
-            work.append((suite, todo))
-            done += scored
+        work = [_Work(suite) for suite in suites]
         if not info.params.get("suite"):  # after a run: the checks every run gets
-            for suite, todo, scored in await asyncio.to_thread(_default_work, ws, run_id, info):
-                work.append((suite, todo))
-                done += scored
-                suites.append(suite)
-        total = done + sum(len(todo) for _, todo in work)
+            defaults = await asyncio.to_thread(_default_work, ws, run_id)
+            work += defaults
+            suites += [w.suite for w in defaults]
+        total = done = 0
+        for w in work:
+            n, scored = await asyncio.to_thread(_counts, ws, run_id, w, info.created_at)
+            total, done = total + n, done + scored
         progress = _Progress(ws, job_id, done, total, info.cost_usd if info.done else 0.0)
         await progress.store()
-        for suite, todo in work:
-            for chunk in _chunks(todo, suite):
-                if progress.cancelled:
+        for w in work:
+            # Read a chunk at a time: a million-cell run is scored in one chunk's memory.
+            chunks = _todo_chunks(ws, run_id, w, info.created_at)
+            while not progress.cancelled:
+                chunk = await asyncio.to_thread(next, chunks, None)
+                if chunk is None:
                     break
                 cost = await progress.watch(
-                    asyncio.create_task(_score_chunk(ws, run_id, suite, chunk))
+                    asyncio.create_task(_score_chunk(ws, run_id, w.suite, chunk))
                 )
                 if cost is None:
                     break
