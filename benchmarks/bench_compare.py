@@ -10,6 +10,7 @@ one in 50 failed), then times:
 - the next blind pair.
 
     PYTHONPATH=src .venv/bin/python benchmarks/bench_compare.py [--rows 10000] [--columns 6]
+        [--scores]
 
 Prints a table; the numbers go in docs/benchmarks.md ("## Compare and rating").
 """
@@ -33,11 +34,13 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "app"))
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
 
 from promptyard import ratings  # noqa: E402
-from promptyard.reading import GridFilters, compare  # noqa: E402
-from promptyard.storage import db  # noqa: E402
+from promptyard.evals import stored_results  # noqa: E402
+from promptyard.reading import GridFilters, column_summaries, compare  # noqa: E402
+from promptyard.runs import list_runs  # noqa: E402
+from promptyard.storage import bump_score_generation, db  # noqa: E402
 from promptyard.storage.tables import Rating  # noqa: E402
 from promptyard.versioning.init import init_workspace  # noqa: E402
 from tests.ratings_seed import seed_run  # noqa: E402
@@ -80,10 +83,34 @@ def bulk_ratings(ws: Any, run_id: int, cell_ids: list[int], raters: list[str]) -
     db.write(ws, lambda s: s.execute(insert(Rating), records))
 
 
+def default_scores(ws: Any, run_id: int) -> None:
+    """Two scores per cell (non-empty, and the suite's row verdict), as every finished run
+    gets from the default checks, written set-based; the run's score generation bumped."""
+
+    def add(s: Any) -> None:
+        for evaluator, name in (("regex", "non-empty"), ("suite", "row")):
+            s.execute(
+                text(
+                    "INSERT INTO score (cell_id, run_id, evaluator, name, suite, value, passed,"
+                    " reason, created_at) SELECT id, run_id, :e, :n, 'default', 1.0,"
+                    " status = 'ok', NULL, :at FROM cell WHERE run_id = :r"
+                ),
+                {"e": evaluator, "n": name, "r": run_id, "at": datetime.now(UTC)},
+            )
+        bump_score_generation(s, [run_id])
+
+    db.write(ws, add)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--columns", type=int, default=6)
+    parser.add_argument(
+        "--scores",
+        action="store_true",
+        help="give every cell the default checks' two scores, as a finished run has",
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-compare-"))
     try:
@@ -106,6 +133,10 @@ def measure(args: argparse.Namespace, tmp: Path) -> None:
     run = [seeded.run_id]
     cells = args.rows * args.columns
     print(f"seeded {args.rows:,} rows x {args.columns} columns = {cells:,} cells in {seed_s:.1f} s")
+    if args.scores:
+        start = time.perf_counter()
+        default_scores(ws, seeded.run_id)
+        print(f"scored every cell as the default checks do in {time.perf_counter() - start:.1f} s")
 
     db.dispose_engines()
     timed("grid first page, cold (new engine)", lambda: compare.grid_page(ws, run, 0, 20), 1)
@@ -127,6 +158,10 @@ def measure(args: argparse.Namespace, tmp: Path) -> None:
         ("filter: text search", GridFilters(search="call back")),
     ]:
         timed(label, lambda f=filters: compare.grid_page(ws, run, 0, 20, f))
+
+    timed("runs list (counts, spend, errors by kind)", lambda: list_runs(ws, kind=None))
+    timed("Compare header (column summaries)", lambda: column_summaries(ws, run))
+    timed("suite results (Evaluate panel)", lambda: stored_results(ws, seeded.run_id))
 
     from streamlit.testing.v1 import AppTest
 
