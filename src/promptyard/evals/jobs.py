@@ -14,10 +14,11 @@ import asyncio
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from promptyard import runs
@@ -32,6 +33,7 @@ from promptyard.evals.scoring import (
 from promptyard.evals.scoring.pages import count_finished, finished_pages
 from promptyard.evals.suites import ROW_SCORE, Suite, load_suite
 from promptyard.storage import db
+from promptyard.storage.handles import SCORE
 from promptyard.storage.tables import Cell, Score, Variant, utcnow
 from promptyard.team import Permission, require
 from promptyard.workspace import Workspace
@@ -154,10 +156,8 @@ class _Work:
     variant_ids: list[int] | None = None
 
 
-def _scored_ids(
-    run_id: int, suite: Suite, since: datetime, cell_ids: Sequence[int] | None = None
-) -> Any:
-    """A query for the cells this job has already scored with `suite` (of `cell_ids`)."""
+def _scored_ids(run_id: int, suite: Suite, since: datetime) -> Any:
+    """A query for the cells this job has already scored with `suite`."""
     query = select(Score.cell_id).where(
         Score.run_id == run_id,
         Score.suite == suite.name,
@@ -165,8 +165,6 @@ def _scored_ids(
         Score.name == ROW_SCORE,
         col(Score.created_at) >= since,
     )
-    if cell_ids is not None:
-        query = query.where(col(Score.cell_id).in_(list(cell_ids)))
     return query
 
 
@@ -189,11 +187,30 @@ def _todo_chunks(
     """The work's cells this job has not scored yet, a chunk at a time (read as they go)."""
     for page in finished_pages(ws, run_id, work.variant_ids, _chunk_size(work.suite)):
         ids = [int(c.id or 0) for c, _ in page]
+        # By cell id alone (ix_score_cell_id), then filtered here: asked by run and name,
+        # the database would walk every verdict the run has so far, once per chunk.
         with db.session(ws) as s:
-            scored = set(s.exec(_scored_ids(run_id, work.suite, since, ids)).all())
+            found = s.execute(
+                sa_select(
+                    SCORE.c.cell_id, SCORE.c.suite, SCORE.c.evaluator, SCORE.c.name,
+                    SCORE.c.created_at,
+                ).where(SCORE.c.cell_id.in_(ids))
+            ).all()  # fmt: skip
+        scored = {
+            cell_id
+            for cell_id, suite, evaluator, name, created in found
+            if (suite, evaluator, name) == (work.suite.name, "suite", ROW_SCORE)
+            and created is not None
+            and _utc(created) >= _utc(since)
+        }
         todo = [p for p in page if p[0].id not in scored]
         if todo:
             yield todo
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands datetimes back naive; they are UTC.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _default_work(ws: Workspace, run_id: int) -> list[_Work]:
