@@ -162,7 +162,7 @@ def _progress_panel(run_id: int) -> None:
         st.subheader(f"Run {run_id} · {progress.status}")
         st.progress(progress.fraction, text=f"{progress.done:,} / {progress.total:,} cells")
         c1, c2, c3, c4 = st.columns(4)
-        c1.metric("Errors", progress.errors)
+        c1.metric("Errors", f"{progress.errors:,}")
         c2.metric("Spend", format_usd(progress.cost_usd))
         c3.metric("Elapsed", _duration(progress.elapsed_s))
         c4.metric("Time left", _duration(progress.eta_s) if progress.status in ACTIVE else "–")
