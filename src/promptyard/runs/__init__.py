@@ -75,7 +75,7 @@ _HOMES = {
     **dict.fromkeys(["RunProgress", "run_progress"], "promptyard.runs.progress"),
     **dict.fromkeys(["ServeReport", "queue_run", "serve_queue"], "promptyard.runs.queue"),
     **dict.fromkeys(["cancel_run", "create_run"], "promptyard.runs.records"),
-    **dict.fromkeys(["RESULT_FIELDS", "iter_results"], "promptyard.runs.results"),
+    **dict.fromkeys(["RESULT_FIELDS", "cell_pages", "iter_results"], "promptyard.runs.results"),
     **dict.fromkeys(
         [
             "INTERRUPTED",
@@ -158,7 +158,7 @@ if TYPE_CHECKING:  # what type checkers and editors see: the same names as _HOME
     from promptyard.runs.progress import RunProgress, run_progress
     from promptyard.runs.queue import ServeReport, queue_run, serve_queue
     from promptyard.runs.records import cancel_run, create_run
-    from promptyard.runs.results import RESULT_FIELDS, iter_results
+    from promptyard.runs.results import RESULT_FIELDS, cell_pages, iter_results
     from promptyard.runs.state import (
         INTERRUPTED,
         RunBusyError,
@@ -225,6 +225,7 @@ __all__ = [
     "finish_run",
     "get_job",
     "get_run",
+    "cell_pages",
     "iter_results",
     "latest_job",
     "list_runs",

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -12,7 +12,7 @@ from sqlalchemy import select
 from promptyard.runs.state import CELL, VARIANT, get_run
 from promptyard.storage import db
 from promptyard.storage.payloads import fill_payloads
-from promptyard.storage.tables import Cell, Variant
+from promptyard.storage.tables import Cell, CellStatus, Variant
 from promptyard.workspace import Workspace
 
 RESULT_FIELDS = (
@@ -42,6 +42,32 @@ RESULT_FIELDS = (
 )
 
 
+def cell_pages(
+    ws: Workspace,
+    run_id: int,
+    size: int = 2_000,
+    variant_ids: Sequence[int] | None = None,
+    finished_only: bool = False,
+) -> Iterator[list[Cell]]:
+    """The run's cells (of `variant_ids`; with `finished_only` the ok and error ones) with
+    their payloads, `size` at a time in id order: a run's cells are stored together, so
+    this walks a range of the primary key; each page is read when the last is handled."""
+    last_id = 0
+    while True:
+        query = select(Cell).where(CELL.c.run_id == run_id, CELL.c.id > last_id)
+        if variant_ids is not None:
+            query = query.where(CELL.c.variant_id.in_(list(variant_ids)))
+        if finished_only:
+            query = query.where(CELL.c.status != CellStatus.PENDING)
+        with db.session(ws) as s:
+            cells = list(s.execute(query.order_by(CELL.c.id).limit(size)).scalars())
+            fill_payloads(s, cells)
+        if not cells:
+            return
+        last_id = int(cells[-1].id or last_id)
+        yield cells
+
+
 def iter_results(ws: Workspace, run_id: int, chunk: int = 2_000) -> Iterator[dict[str, Any]]:
     """Every cell of a run as a flat dict (RESULT_FIELDS), in variant/row/repeat order."""
     with db.session(ws) as s:
@@ -49,20 +75,7 @@ def iter_results(ws: Workspace, run_id: int, chunk: int = 2_000) -> Iterator[dic
         variants = {
             v.id: v for v in s.execute(select(Variant).where(VARIANT.c.run_id == run_id)).scalars()
         }
-    last_id = 0
-    while True:
-        with db.session(ws) as s:
-            cells = list(
-                s.execute(
-                    select(Cell)
-                    .where(CELL.c.run_id == run_id, CELL.c.id > last_id)
-                    .order_by(CELL.c.id)
-                    .limit(chunk)
-                ).scalars()
-            )
-            fill_payloads(s, cells)
-        if not cells:
-            return
+    for cells in cell_pages(ws, run_id, chunk):
         for c in cells:
             v = variants[c.variant_id]
             yield {
@@ -90,4 +103,3 @@ def iter_results(ws: Workspace, run_id: int, chunk: int = 2_000) -> Iterator[dic
                 "output_truncated": c.output_truncated,
                 "tool_calls": json.loads(c.tool_calls_json) if c.tool_calls_json else None,
             }
-        last_id = cells[-1].id or last_id

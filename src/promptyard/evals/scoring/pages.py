@@ -1,8 +1,7 @@
 """A run's finished cells a page at a time, for scoring runs of any size.
 
-A scoring job walks the cells by id (a run's cells are stored together, so the walk is
-a range of the primary key), a page of ORM cells with their payloads at a time, so a
-million-cell run is scored in the memory of one page.
+A scoring job walks the cells by id (`runs.cell_pages`), a page of ORM cells with their
+payloads at a time, so a million-cell run is scored in the memory of one page.
 """
 
 from __future__ import annotations
@@ -13,8 +12,8 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from promptyard.errors import NotFoundError
+from promptyard.runs import cell_pages
 from promptyard.storage import db
-from promptyard.storage.payloads import fill_payloads
 from promptyard.storage.tables import Cell, CellStatus, Variant
 from promptyard.workspace import Workspace
 
@@ -46,24 +45,5 @@ def finished_pages(
     """The run's finished cells (of these variants) with their variants, `size` at a time,
     in id order; each page is read when the one before it has been handled."""
     variants = _variants(ws, run_id, variant_ids)
-    last = 0
-    while True:
-        with db.session(ws) as s:
-            page = list(
-                s.exec(
-                    select(Cell)
-                    .where(
-                        Cell.run_id == run_id,
-                        col(Cell.id) > last,
-                        col(Cell.variant_id).in_(list(variants)),
-                        Cell.status != CellStatus.PENDING,
-                    )
-                    .order_by(col(Cell.id))
-                    .limit(size)
-                ).all()
-            )
-            fill_payloads(s, page)
-        if not page:
-            return
-        last = int(page[-1].id or 0)
+    for page in cell_pages(ws, run_id, size, list(variants), finished_only=True):
         yield [(c, variants[c.variant_id]) for c in page]
