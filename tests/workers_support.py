@@ -156,6 +156,9 @@ def peak_before(server: CountingServer, moment: float) -> int:
     return peak
 
 
+DELIVERY_GRACE_S = 1.0  # well under the tests' 3 s lease
+
+
 def check_kill(
     ws: Any,
     run_id: int,
@@ -179,7 +182,10 @@ def check_kill(
     # every other cell is sent exactly once.
     held_keys = {keys[c] for c in held}
     assert twice <= held_keys, (len(twice - held_keys), len(twice))
-    sent_before = {r.key for r in server.log if r.started <= killed_at}
-    assert twice <= sent_before  # sent again, not twice by the living
+    # Sent again, not twice by the living: a cell's first send was the killed worker's.
+    # Its last requests can reach the server a moment after the kill (they were in its
+    # socket), but no living worker may take its cells before its lease (3 s) lapses.
+    sent_before = {r.key for r in server.log if r.started <= killed_at + DELIVERY_GRACE_S}
+    assert twice <= sent_before
     assert all(n <= 2 for n in counts.values())
     return twice
