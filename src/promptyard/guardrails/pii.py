@@ -189,17 +189,12 @@ class Masker:
 
     def mask(self, text: str, findings: Iterable[Finding]) -> str:
         """`text` with every finding replaced by its placeholder."""
-        out: list[str] = []
-        at = 0
-        for f in sorted(findings, key=lambda f: f.start):
-            if f.start < at:
-                continue
-            out.append(text[at : f.start])
-            out.append(self.placeholder(f.kind, text[f.start : f.end]))
+
+        def placeholder(f: Finding) -> str:
             self.counts[f.kind] += 1
-            at = f.end
-        out.append(text[at:])
-        return "".join(out)
+            return self.placeholder(f.kind, text[f.start : f.end])
+
+        return _replace_spans(text, findings, placeholder)
 
     def restore(self, text: str) -> tuple[str, int]:
         """`text` with the placeholders put back to their values, and how many were."""
@@ -218,13 +213,19 @@ class Masker:
 
 def redact(text: str, findings: Iterable[Finding], mark: str = "***") -> str:
     """`text` with every finding replaced by `mark` (for banned terms and plugin spans)."""
+    return _replace_spans(text, findings, lambda _f: mark)
+
+
+def _replace_spans(text: str, findings: Iterable[Finding], by: Callable[[Finding], str]) -> str:
+    """`text` with each finding's span replaced by `by(finding)`, left to right; a finding
+    overlapping one already replaced is left out."""
     out: list[str] = []
     at = 0
     for f in sorted(findings, key=lambda f: f.start):
         if f.start < at:
             continue
         out.append(text[at : f.start])
-        out.append(mark)
+        out.append(by(f))
         at = f.end
     out.append(text[at:])
     return "".join(out)
