@@ -126,6 +126,33 @@ def success(
     )
 
 
+def raised(
+    call: ModelCall,
+    exc: BaseException,
+    started: float,
+    key: str | None,
+    parts: list[str],
+    ttft: float | None = None,
+) -> Completion:
+    """The completion of a call that raised `exc` (`started`: its perf_counter start):
+    a timeout, or the provider failure's kind, with the text streamed before it."""
+    latency = (time.perf_counter() - started) * 1000
+    text = "".join(parts) or None
+    if isinstance(exc, TimeoutError):
+        message = f"no complete answer within {call.timeout_s:g} s"
+        return failure(call, ErrorKind.TIMEOUT, message, latency, key, text=text, ttft=ttft)
+    return failure(
+        call,
+        error_kind(exc),
+        describe(exc),
+        latency,
+        key,
+        retry_after=retry_after(exc),
+        text=text,
+        ttft=ttft,
+    )
+
+
 def failure(
     call: ModelCall,
     kind: ErrorKind,
@@ -252,24 +279,5 @@ async def complete_openai_shaped(
             return stream_end(
                 call, key, text_parts, calls, finish, usage, elapsed_ms(), ttft, raw_dict(last)
             )
-    except TimeoutError:
-        return failure(
-            call,
-            ErrorKind.TIMEOUT,
-            f"no complete answer within {call.timeout_s:g} s",
-            (time.perf_counter() - started) * 1000,
-            key,
-            text="".join(text_parts) or None,
-            ttft=ttft,
-        )
     except Exception as exc:  # every provider failure becomes an error kind
-        return failure(
-            call,
-            error_kind(exc),
-            describe(exc),
-            (time.perf_counter() - started) * 1000,
-            key,
-            retry_after=retry_after(exc),
-            text="".join(text_parts) or None,
-            ttft=ttft,
-        )
+        return raised(call, exc, started, key, text_parts, ttft)

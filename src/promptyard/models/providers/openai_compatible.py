@@ -21,8 +21,7 @@ import orjson
 
 from promptyard.models.endpoints import ModelEndpoint, api_key
 from promptyard.models.providers.base import Completion, ErrorKind, ModelCall
-from promptyard.models.providers.completions import failure
-from promptyard.models.providers.errors import describe, error_kind, retry_after
+from promptyard.models.providers.completions import failure, raised
 from promptyard.models.providers.http_errors import (
     APIConnectionError,
     APITimeoutError,
@@ -113,26 +112,10 @@ class OpenAICompatibleProvider:
                     on_delta,
                     call.parameters.get("extra_query") or None,
                 )
-        except TimeoutError:
-            return failure(
-                call,
-                ErrorKind.TIMEOUT,
-                f"no complete answer within {call.timeout_s:g} s",
-                (time.perf_counter() - started) * 1000,
-                key,
-                text="".join(partial) or None,
-            )
+        except TimeoutError as exc:
+            return raised(call, exc, started, key, partial)
         except Exception as exc:  # every provider failure becomes an error kind
-            exc = _as_api_error(exc)
-            return failure(
-                call,
-                error_kind(exc),
-                describe(exc),
-                (time.perf_counter() - started) * 1000,
-                key,
-                retry_after=retry_after(exc),
-                text="".join(partial) or None,
-            )
+            return raised(call, _as_api_error(exc), started, key, partial)
 
 
 async def _post(
