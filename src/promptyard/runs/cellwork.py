@@ -86,7 +86,7 @@ class CellWorker:
     # --- set-up -----------------------------------------------------------------------
 
     def _load(self) -> None:
-        from promptyard.models import resolve_model
+        from promptyard.models import api_key, resolve_model
 
         with db.session(self.ws) as s:
             run = get_run(s, self.run_id)
@@ -106,7 +106,7 @@ class CellWorker:
             if lane is None:
                 endpoint = resolve_model(self.ws, v.model)
                 limit = max(1, min(self.concurrency, endpoint.max_concurrency or self.concurrency))
-                lane = Lane(v.model, endpoint, limit)
+                lane = Lane(v.model, endpoint, limit, api_key=api_key(endpoint, self.ws) or "")
                 if endpoint.rpm:
                     lane.rate = SharedRate(self.ws, endpoint.name, endpoint.rpm)
                 self.lanes[v.model] = lane

@@ -71,6 +71,7 @@ class Lane:
     rate: SharedRate | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     done: bool = False
+    api_key: str = ""  # read once for the worker ("": none); it goes only to this endpoint
 
 
 @dataclass
@@ -110,6 +111,7 @@ async def call_model(
         parameters=lane.parameters[item.variant_id],
         repeat=item.repeat,
         timeout_s=timeout_s,
+        api_key=lane.api_key,
     )
     t = time.monotonic()
     try:

@@ -54,6 +54,8 @@ class ModelCall:
     repeat: int = 0
     timeout_s: float = 60.0
     stream: bool = False
+    # The key to send; None: the endpoint's key, read when the call is made; ""
+    # (`keys.NO_KEY`): the caller looked it up and there is none.
     api_key: str | None = field(default=None, repr=False)
     # OpenAI-format function tools; None: whatever `parameters["tools"]` says (if anything)
     tools: list[dict[str, Any]] | None = None

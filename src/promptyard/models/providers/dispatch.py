@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from functools import lru_cache
 
-from promptyard.models.endpoints import ModelEndpoint, api_key
+from promptyard.models.endpoints import ModelEndpoint
 from promptyard.models.providers.base import (
     Completion,
     ErrorKind,
@@ -27,6 +27,7 @@ from promptyard.models.providers.base import (
 )
 from promptyard.models.providers.completions import failure
 from promptyard.models.providers.errors import describe, error_kind, retry_after, scrub
+from promptyard.models.providers.keys import call_key
 from promptyard.models.providers.litellm_provider import LiteLLMProvider
 from promptyard.models.providers.openai_compatible import (
     OPENAI_COMPATIBLE_PREFIXES,
@@ -85,12 +86,12 @@ async def complete(call: ModelCall, on_delta: Callable[[str], None] | None = Non
     try:
         provider = provider_for(call.endpoint)
     except Exception as exc:  # an unknown kind, or a plugin that fails to load
-        key = call.api_key or api_key(call.endpoint)
+        key = call_key(call)
         return failure(call, ErrorKind.BAD_REQUEST, describe(exc), 0.0, key)
     if isinstance(provider, OpenAICompatibleProvider | LiteLLMProvider):
         # They read the key, guard, time and scrub themselves: no second key look-up here.
         return await provider.complete(call, on_delta)
-    key = call.api_key or api_key(call.endpoint)
+    key = call_key(call)
     try:
         async with asyncio.timeout(call.timeout_s + 5):
             result = await provider.complete(call, on_delta)

@@ -9,7 +9,23 @@ unset, and a call made anyway fails as `auth` without being sent.
 from __future__ import annotations
 
 from promptyard.models.endpoints import PROVIDER_KEY_ENV, ModelEndpoint, api_key
+from promptyard.models.providers.base import ModelCall
 from promptyard.workspace import Workspace
+
+# `ModelCall.api_key` of a caller that looked the key up once and found none: send none.
+NO_KEY = ""
+
+
+def call_key(call: ModelCall) -> str | None:
+    """The key to send with `call`: the one it carries (NO_KEY: none), else the
+    endpoint's key read now (the env, then the current workspace's secrets).
+
+    A run looks its keys up once per model and passes them in, so a call does not read
+    `.streamlit/secrets.toml` again (that read was about a tenth of a run's CPU).
+    """
+    if call.api_key is None:
+        return api_key(call.endpoint)
+    return call.api_key or None
 
 
 def key_variable(endpoint: ModelEndpoint) -> str | None:

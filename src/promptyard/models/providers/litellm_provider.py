@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from promptyard.models.endpoints import ModelEndpoint, api_key
+from promptyard.models.endpoints import ModelEndpoint
 from promptyard.models.providers.base import Completion, ErrorKind, ModelCall
 from promptyard.models.providers.completions import complete_openai_shaped, failure
-from promptyard.models.providers.keys import missing_key, missing_key_message
+from promptyard.models.providers.keys import call_key, missing_key, missing_key_message
 from promptyard.models.simulator import REPEAT_HEADER, ensure_simulator
 
 
@@ -75,7 +75,7 @@ class LiteLLMProvider:
         self, call: ModelCall, on_delta: Callable[[str], None] | None = None
     ) -> Completion:
         """Send `call`; failures come back as a `Completion` with an error kind."""
-        key = call.api_key or api_key(call.endpoint)
+        key = call_key(call)
         if key is None and (variable := missing_key(call.endpoint)):
             message = missing_key_message(call.endpoint, variable)
             return failure(call, ErrorKind.AUTH, message, 0.0, None)

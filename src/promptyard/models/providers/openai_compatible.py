@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from promptyard.models.endpoints import ModelEndpoint, api_key
+from promptyard.models.endpoints import ModelEndpoint
 from promptyard.models.providers.base import Completion, ErrorKind, ModelCall
 from promptyard.models.providers.completions import failure, raised
 from promptyard.models.providers.http_errors import (
@@ -28,7 +28,7 @@ from promptyard.models.providers.http_errors import (
     status_error,
 )
 from promptyard.models.providers.http_pool import CallTiming, session_for, start_timing
-from promptyard.models.providers.keys import missing_key, missing_key_message
+from promptyard.models.providers.keys import call_key, missing_key, missing_key_message
 from promptyard.models.providers.lean_read import read_answer, read_stream
 from promptyard.models.simulator import REPEAT_HEADER, SIMULATOR_KEY_ENV, ensure_simulator
 
@@ -84,7 +84,7 @@ class OpenAICompatibleProvider:
         base_url = endpoint.api_base
         if endpoint.simulated and not base_url:
             base_url = ensure_simulator()
-        key = call.api_key or api_key(endpoint)
+        key = call_key(call)
         if endpoint.simulated and not key:
             key = os.environ.get(SIMULATOR_KEY_ENV) or None  # `promptyard simulate --api-key`
         if key is None and (variable := missing_key(endpoint)):
