@@ -239,3 +239,28 @@ def test_cli_save_refuses_an_unknown_filter_and_render_names_its_line(
     r = run_cli("prompt", "render", "typo", "--var", "text=x", home=workspace.root)
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert "line 5" in r.stderr and "No filter named 'uper'" in r.stderr
+
+
+# Texts without a tag skip Jinja; each must come out as Jinja renders it.
+PLAIN = {
+    "lines": "You are a precise editor.\nKeep names exactly as written.\n",
+    "windows newlines": "first line\r\nsecond line\r\n\r\n",
+    "old mac newlines": "one\rtwo\r",
+    "leading and trailing blank lines": "\n\n  indented text  \n\n\n",
+    "percent and hash signs": "100% sure # not a comment %} #}",
+    "unicode": "Résumé — 要約してください ✓\n",
+}
+
+
+@pytest.mark.parametrize("text", PLAIN.values(), ids=PLAIN.keys())
+def test_a_message_without_tags_renders_as_jinja_renders_it(text: str) -> None:
+    plain = parse_prompt(f"user:\n{text}", "plain").render()
+    through_jinja = parse_prompt("user:\n{{ '' }}" + text, "plain").render()
+    assert plain == through_jinja
+
+
+def test_a_message_without_tags_still_has_the_size_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROMPTYARD_RENDER_MAX_CHARS", "1000")
+    with pytest.raises(TemplateLimitError, match="too large") as info:
+        parse_prompt("user:\n" + "x" * 1001, "big").render()
+    assert str(info.value).startswith("big")

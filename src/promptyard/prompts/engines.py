@@ -47,6 +47,7 @@ def _keep_whitespace(tag: str) -> str:
 
 
 @functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=512)  # a run renders one text for every row
 def prompty_whitespace(text: str) -> str:
     """`text` with every block and comment tag marked not to trim (raw blocks kept)."""
     out: list[str] = []

@@ -9,6 +9,7 @@ are set per process with `PROMPTYARD_RENDER_TIMEOUT` (seconds) and
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Iterator
@@ -47,8 +48,8 @@ class RenderLimits:
     max_int_bits: int = MAX_INT_BITS
 
 
-def _env_number(name: str, default: float, kind: type) -> Any:
-    raw = os.environ.get(name, "").strip()
+def _env_number(raw: str, default: float, kind: type) -> Any:
+    raw = raw.strip()
     if not raw:
         return default
     try:
@@ -60,9 +61,14 @@ def _env_number(name: str, default: float, kind: type) -> Any:
 
 def default_limits() -> RenderLimits:
     """The limits from the environment (PROMPTYARD_RENDER_TIMEOUT/_MAX_CHARS), else the defaults."""
+    return _limits_of(os.environ.get(TIMEOUT_ENV, ""), os.environ.get(MAX_CHARS_ENV, ""))
+
+
+@functools.lru_cache(maxsize=8)  # read for every rendered row: parse each setting once
+def _limits_of(timeout: str, max_chars: str) -> RenderLimits:
     return RenderLimits(
-        timeout_s=_env_number(TIMEOUT_ENV, DEFAULT_TIMEOUT_S, float),
-        max_chars=_env_number(MAX_CHARS_ENV, MAX_RENDERED_CHARS, int),
+        timeout_s=_env_number(timeout, DEFAULT_TIMEOUT_S, float),
+        max_chars=_env_number(max_chars, MAX_RENDERED_CHARS, int),
     )
 
 

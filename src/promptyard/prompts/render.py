@@ -35,6 +35,7 @@ __all__ = [
 
 _TEMPLATE_FILE = "<template>"  # the file name Jinja gives the frames of template code
 _LONG_NUMBER = re.compile(r"\d{4301,}")
+_NEWLINES = re.compile(r"\r\n|\r")
 
 
 def _make_env() -> LimitedSandbox:
@@ -118,6 +119,8 @@ def render_text(
     def at(line: int | None) -> int | None:
         return None if line is None else first_line + line - 1
 
+    if "{" not in text:  # no tag at all: Jinja would give the text back as it is
+        return _constant(text, limits, source)
     with render_budget(limits) as budget:
         try:
             rendered = _compiled(text).render(values)
@@ -147,6 +150,17 @@ def render_text(
         except Exception as exc:  # a template can raise anything (1/0, bad filter arguments)
             line = at(_template_line(exc.__traceback__))
             raise TemplateError(f"{type(exc).__name__}: {exc}", line=line, source=source) from None
+        if len(rendered) > budget.limits.max_chars:
+            raise TemplateLimitError("rendered message is too large", source=source)
+    return rendered.strip("\n")
+
+
+def _constant(text: str, limits: RenderLimits | None, source: str) -> str:
+    """What Jinja renders for a text with no tag: its newlines made \\n (the lexer's
+    normalisation), the last one dropped (no keep_trailing_newline), under the size limit."""
+    rendered = _NEWLINES.sub("\n", text)
+    rendered = rendered[:-1] if rendered.endswith("\n") else rendered
+    with render_budget(limits) as budget:
         if len(rendered) > budget.limits.max_chars:
             raise TemplateLimitError("rendered message is too large", source=source)
     return rendered.strip("\n")
