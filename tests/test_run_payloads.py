@@ -289,3 +289,40 @@ def test_seeded_runs_of_either_shape_read_alike(workspace: Any) -> None:
             workspace, [r.run_id], 0, 10, filters=GridFilters(search="ORDER #3 ")
         )
         assert [row.row_id for row in found.rows] == ["r00003"]
+
+
+def test_pages_of_cells_close_together_or_scattered_get_their_own_payloads(
+    workspace: Any, sim: Any
+) -> None:
+    """`fill_payloads` reads rows close together as a range and scattered ones by key:
+    either way each cell gets what the per-cell SQL reads for it."""
+    from sqlmodel import select
+
+    from promptyard.storage.payloads import fill_payloads, payload_sql
+    from promptyard.storage.tables import Cell
+
+    plans = [
+        runs.plan_run(workspace, [("summarize", None)], MODELS, ("summaries", None), repeats=2),
+        _plan(workspace),
+    ]
+    run_ids = [runs.create_run(workspace, plan) for plan in plans]
+    sql = payload_sql("c")
+    with db.session(workspace) as s:
+        expected = {
+            r[0]: (r[1], r[2], r[3])
+            for r in s.connection().execute(
+                text(
+                    f"SELECT c.id, {sql.inputs}, {sql.reference}, {sql.messages} FROM cell c"
+                    " WHERE c.run_id IN (:a, :b)"
+                ),
+                {"a": run_ids[0], "b": run_ids[1]},
+            )
+        }
+        ids = sorted(expected)
+    assert len({expected[i][0] for i in ids}) > 8  # rows enough for a range read
+    for picked in (ids, ids[::3], ids[:5] + ids[-40:], ids[::17]):
+        with db.session(workspace) as s:
+            cells = list(s.execute(select(Cell).where(Cell.id.in_(picked))).scalars())  # type: ignore[attr-defined]
+            fill_payloads(s, cells)
+            got = {c.id: (c.inputs_json, c.reference, c.messages_json) for c in cells}
+        assert got == {i: expected[i] for i in picked}

@@ -118,24 +118,49 @@ def fill_payloads(s: Session, cells: Iterable[Any]) -> None:
         found = s.execute(select(VARIANT.c.id, VARIANT.c.template).where(VARIANT.c.id.in_(part)))
         groups.update({r[0]: r[1] for r in found})
     rows: dict[tuple[int, int], tuple[str, str | None]] = {}
-    for part in _chunks(sorted({(c.run_id, c.row_index) for c in todo})):
-        key = tuple_(ROW.c.run_id, ROW.c.row_index)
-        query = select(ROW.c.run_id, ROW.c.row_index, ROW.c.inputs_json, ROW.c.reference)
-        rows.update({(r[0], r[1]): (r[2], r[3]) for r in s.execute(query.where(key.in_(part)))})
+    wanted_rows = {(c.run_id, c.row_index) for c in todo}
+    for r in _read_by_row(s, ROW, ("run_id",), ("inputs_json", "reference"), wanted_rows):
+        rows[(r[0], r[1])] = (r[2], r[3])
     messages: dict[tuple[int, int | None, int], str] = {}
     wanted = {(c.run_id, groups.get(c.variant_id), c.row_index) for c in todo}
-    for part in _chunks(sorted(k for k in wanted if k[1] is not None)):  # type: ignore[type-var]
-        key = tuple_(MESSAGE.c.run_id, MESSAGE.c.template, MESSAGE.c.row_index)
-        query = select(
-            MESSAGE.c.run_id, MESSAGE.c.template, MESSAGE.c.row_index, MESSAGE.c.messages_json
-        )
-        messages.update({(r[0], r[1], r[2]): r[3] for r in s.execute(query.where(key.in_(part)))})
+    known = {k for k in wanted if k[1] is not None}
+    for r in _read_by_row(s, MESSAGE, ("run_id", "template"), ("messages_json",), known):
+        messages[(r[0], r[1], r[2])] = r[3]
     for c in todo:
         inputs, reference = rows.get((c.run_id, c.row_index), ("{}", None))
         set_committed_value(c, "inputs_json", inputs)
         set_committed_value(c, "reference", reference)
         shared = messages.get((c.run_id, groups.get(c.variant_id), c.row_index), "[]")
         set_committed_value(c, "messages_json", shared)
+
+
+def _read_by_row(
+    s: Session,
+    table: Any,
+    prefix: tuple[str, ...],
+    columns: tuple[str, ...],
+    keys: set[tuple[Any, ...]],
+) -> Iterator[Sequence[Any]]:
+    """Rows of `table` (prefix columns, row_index, then `columns`) for `keys` (prefix
+    values then row index). A page of cells wants rows close together: where the rows
+    asked for fill at least half of their span, the span is read as one range of the
+    primary key; scattered rows are looked up by key, a list at a time."""
+    by_prefix: dict[tuple[Any, ...], list[int]] = {}
+    for key in keys:
+        by_prefix.setdefault(key[:-1], []).append(key[-1])
+    selected = [table.c[name] for name in (*prefix, "row_index", *columns)]
+    scattered: list[tuple[Any, ...]] = []
+    for values, indexes in by_prefix.items():
+        indexes.sort()
+        low, high = indexes[0], indexes[-1]
+        if len(indexes) < 8 or high - low + 1 > 2 * len(indexes):
+            scattered += [(*values, i) for i in indexes]
+            continue
+        match = [table.c[name] == v for name, v in zip(prefix, values, strict=True)]
+        yield from s.execute(select(*selected).where(*match, table.c.row_index.between(low, high)))
+    in_key = tuple_(*(table.c[name] for name in (*prefix, "row_index")))
+    for part in _chunks(sorted(scattered)):
+        yield from s.execute(select(*selected).where(in_key.in_(part)))
 
 
 def _chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:

@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import col, delete, select
@@ -198,7 +199,10 @@ def score_run(
 
 
 def store_scores(ws: Workspace, run_id: int, suite: Suite, results: list[CellResult]) -> None:
+    from promptyard.storage.tables import utcnow
+
     cell_ids = [r.cell_id for r in results]
+    now = utcnow()  # one time for the batch: stored together
 
     def apply(s: Any) -> None:
         for start in range(0, len(cell_ids), 500):
@@ -214,7 +218,9 @@ def store_scores(ws: Workspace, run_id: int, suite: Suite, results: list[CellRes
         for r in results:
             for a in suite.assertions:
                 g = r.grades[a.name]
-                rows.append(_score_row(r.cell_id, run_id, a.evaluator_id, a.name, suite.name, g))
+                rows.append(
+                    _score_row(r.cell_id, run_id, a.evaluator_id, a.name, suite.name, g, now)
+                )
             rows.append(
                 _score_row(
                     r.cell_id,
@@ -223,6 +229,7 @@ def store_scores(ws: Workspace, run_id: int, suite: Suite, results: list[CellRes
                     ROW_SCORE,
                     suite.name,
                     Grade(r.score, r.passed, SUITE_ROW_REASON),
+                    now,
                 )
             )
         table = Score.__table__  # type: ignore[attr-defined]
@@ -234,10 +241,8 @@ def store_scores(ws: Workspace, run_id: int, suite: Suite, results: list[CellRes
 
 
 def _score_row(
-    cell_id: int, run_id: int, evaluator: str, name: str, suite: str, g: Grade
+    cell_id: int, run_id: int, evaluator: str, name: str, suite: str, g: Grade, now: datetime
 ) -> dict[str, Any]:
-    from promptyard.storage.tables import utcnow
-
     return {
         "cell_id": cell_id,
         "run_id": run_id,
@@ -249,7 +254,7 @@ def _score_row(
         # A suite's own row stores no reason: it is always SUITE_ROW_REASON (score_reason).
         "reason": None if evaluator == "suite" else g.reason[:2000],
         "judge_cost_usd": g.judge_cost_usd,
-        "created_at": utcnow(),
+        "created_at": now,
     }
 
 
