@@ -12,10 +12,13 @@ from promptyard.runs import run_sync
 from tests.cli import run_cli
 
 
-def _run(workspace: Any, prompt: tuple[str, str | None], models: list[str], **kw: Any) -> int:
+def _run(
+    workspace: Any, prompt: tuple[str, str | None], models: list[str], send: bool = True, **kw: Any
+) -> int:
     rplan = rb.plan_robustness(workspace, [prompt], models, ("tickets", None), seed=1, **kw)
     run_id = rb.create_robustness_run(workspace, rplan)
-    run_sync(workspace, run_id)
+    if send:
+        run_sync(workspace, run_id)
     return run_id
 
 
@@ -87,16 +90,9 @@ def test_a_run_whose_calls_all_failed_has_errors_and_no_figure(workspace: Any, s
 
 
 def test_an_unsent_run_is_not_sent_to_the_scorer_and_blank_on_the_page(workspace: Any) -> None:
-    rplan = rb.plan_robustness(
-        workspace,
-        [("support_reply", None)],
-        ["echo"],
-        ("tickets", None),
-        slice="head:1",
-        kinds="case",
-        seed=1,
+    run_id = _run(
+        workspace, ("support_reply", None), ["echo"], send=False, slice="head:1", kinds="case"
     )
-    run_id = rb.create_robustness_run(workspace, rplan)  # never sent
     (scored,) = rb.load_pairs(workspace, run_id)
     assert (scored.original_error, scored.variant_error) == ("not sent", "not sent")
     (shown,) = reading.perturbation_pairs(workspace, run_id).pairs
