@@ -1,8 +1,9 @@
 """Recorded latency against a server of known, fixed latency.
 
-A fixed-latency OpenAI-compatible server (`latency_server.py`, its own process) answers
-every call after exactly 50 ms or 500 ms. For each concurrency, a fresh process (a cold
-client: imports, first connections) runs a real Promptyard run against it, and the table
+A fixed-latency OpenAI-compatible server (`latency_server.py`, the benchmarks' own aiohttp
+app, the one bench_throughput uses, in its own process) answers every call after exactly
+50 ms or 500 ms. For each concurrency, a fresh process (a cold client: imports, first
+connections) runs a real Promptyard run against it, and the table
 compares the latency its cells recorded (p50/p95/p99, first cells included) with the
 server's own measure of the same answers.
 
@@ -21,8 +22,6 @@ import tempfile
 import urllib.request
 from pathlib import Path
 from typing import Any
-
-HERE = Path(__file__).resolve().parent
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -49,17 +48,6 @@ def child(root: str, model: str, cells: int, concurrency: int) -> None:
     print(json.dumps({"status": summary.status, "latencies": latencies}))
 
 
-def _server(latency_ms: float) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [sys.executable, str(HERE / "latency_server.py"), str(latency_ms)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    return proc, proc.stdout.readline().strip()
-
-
 def _served(url: str) -> list[float]:
     with urllib.request.urlopen(url.replace("/v1", "/stats")) as response:
         data: list[float] = json.loads(response.read())
@@ -72,58 +60,49 @@ def main() -> None:
     parser.add_argument("--concurrency", default="1,4,16,64,256")
     parser.add_argument("--min-cells", type=int, default=32)
     args = parser.parse_args()
+    import latency_server  # here, not at the top: the `--child` runs never load it
+
     from promptyard.versioning.init import init_workspace
 
     latencies = [float(x) for x in args.latencies.split(",")]
     levels = [int(x) for x in args.concurrency.split(",")]
     most = max(max(args.min_cells, 2 * c) for c in levels)
-    servers = {lat: _server(lat) for lat in latencies}
     rows: list[dict[str, Any]] = []
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            ws = init_workspace(Path(tmp) / "ws")
-            entries = "".join(
-                f"  fixed{lat:g}:\n    model: openai/fixed\n    api_base: {url}\n"
-                "    input_cost_per_token: 0.000001\n    output_cost_per_token: 0.000002\n"
-                for lat, (_, url) in servers.items()
-            )
-            (ws.root / "models.yaml").write_text("models:\n" + entries)
-            text = "A short text to summarise, the same in every row."
-            (ws.root / "datasets" / "bench.jsonl").write_text(
-                "".join(json.dumps({"id": f"r{i}", "text": text}) + "\n" for i in range(most))
-            )
-            env = {**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", "src")}
-            for lat, (_, url) in servers.items():
-                for c in levels:
-                    cells = max(args.min_cells, 2 * c)
-                    before = len(_served(url))
-                    out = subprocess.run(
-                        [sys.executable, __file__, "--child", str(ws.root), f"fixed{lat:g}"]
-                        + [str(cells), str(c)],
-                        capture_output=True,
-                        text=True,
-                        env=env,
-                        check=True,
-                    )
-                    result = json.loads(out.stdout.strip().splitlines()[-1])
-                    served = _served(url)[before:]
-                    rec = result["latencies"]
-                    rows.append(
-                        {
-                            "server": lat,
-                            "c": c,
-                            "cells": len(rec),
-                            "rec": [_pct(rec, q) for q in (0.5, 0.95, 0.99)],
-                            "srv": [_pct(served, q) for q in (0.5, 0.95, 0.99)],
-                            "first": max(rec[: min(8, len(rec))]),
-                        }
-                    )
-                    print(_line(rows[-1]), flush=True)
-    finally:
-        for proc, _ in servers.values():
-            assert proc.stdin is not None
-            proc.stdin.close()
-            proc.wait(timeout=10)
+    with latency_server.running(latencies) as servers, tempfile.TemporaryDirectory() as tmp:
+        ws = init_workspace(Path(tmp) / "ws")
+        yaml = latency_server.models_yaml(servers, "0.000001", "0.000002")
+        (ws.root / "models.yaml").write_text(yaml)
+        text = "A short text to summarise, the same in every row."
+        (ws.root / "datasets" / "bench.jsonl").write_text(
+            "".join(json.dumps({"id": f"r{i}", "text": text}) + "\n" for i in range(most))
+        )
+        env = {**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", "src")}
+        for lat, url in servers.items():
+            for c in levels:
+                cells = max(args.min_cells, 2 * c)
+                before = len(_served(url))
+                out = subprocess.run(
+                    [sys.executable, __file__, "--child", str(ws.root), f"fixed{lat:g}"]
+                    + [str(cells), str(c)],
+                    capture_output=True,
+                    text=True,
+                    env=env,
+                    check=True,
+                )
+                result = json.loads(out.stdout.strip().splitlines()[-1])
+                served = _served(url)[before:]
+                rec = result["latencies"]
+                rows.append(
+                    {
+                        "server": lat,
+                        "c": c,
+                        "cells": len(rec),
+                        "rec": [_pct(rec, q) for q in (0.5, 0.95, 0.99)],
+                        "srv": [_pct(served, q) for q in (0.5, 0.95, 0.99)],
+                        "first": max(rec[: min(8, len(rec))]),
+                    }
+                )
+                print(_line(rows[-1]), flush=True)
     print()
     print(
         "| server ms | concurrency | cells | recorded p50 / p95 / p99 ms | server p50 / p95 / p99 ms | first 8 cells max ms | within 10% or 5 ms |"

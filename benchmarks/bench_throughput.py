@@ -1,8 +1,9 @@
 """Throughput side by side: how close each client gets to the provider's limit.
 
-A fixed-latency OpenAI-compatible server (an aiohttp app in this file, its own process,
-not the product's simulator) answers every chat call after exactly LATENCY ms, so the
-physical limit of a client at concurrency C is C / LATENCY calls a second. For each
+A fixed-latency OpenAI-compatible server (`latency_server.py`, the benchmarks' own aiohttp
+app in its own process, not the product's simulator) answers every chat call after exactly
+LATENCY ms, so the physical limit of a client at concurrency C is C / LATENCY calls a
+second. For each
 configuration (cells x latency x concurrency) the contenders run interleaved (the order
 rotates each round) and repeated, each in a fresh process:
 
@@ -43,80 +44,6 @@ MESSAGES = [
     {"role": "system", "content": "Summarize the text in one sentence."},
     {"role": "user", "content": "A short text to summarise, the same in every row."},
 ]
-ANSWER = {
-    "id": "chatcmpl-fixed",
-    "object": "chat.completion",
-    "created": 0,
-    "model": "fixed",
-    "choices": [
-        {
-            "index": 0,
-            "message": {"role": "assistant", "content": "A fixed latency answer."},
-            "finish_reason": "stop",
-        }
-    ],
-    "usage": {"prompt_tokens": 24, "completion_tokens": 6, "total_tokens": 30},
-}
-
-
-# --- the server (its own process) -----------------------------------------------------
-
-
-def serve(latency_ms: float) -> None:
-    """`--serve MS`: print the base url, answer until stdin closes."""
-    import asyncio
-    import resource
-
-    from aiohttp import web
-
-    body = json.dumps(ANSWER).encode()
-    seen = {"count": 0, "first": 0.0, "last": 0.0, "cpu": 0.0}
-    delay = latency_ms / 1000
-
-    def cpu_now() -> float:
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        return usage.ru_utime + usage.ru_stime
-
-    cpu_at_reset = cpu_now()
-
-    async def chat(request: web.Request) -> web.Response:
-        await request.read()
-        now = time.time()
-        if not seen["count"]:
-            seen["first"] = now
-        seen["count"] += 1
-        seen["last"] = now
-        await asyncio.sleep(delay)
-        return web.Response(body=body, content_type="application/json")
-
-    async def stats(request: web.Request) -> web.Response:
-        # The server's own CPU since the last reset: with the client's, how many of the
-        # machine's cores the contender kept busy.
-        return web.json_response({**seen, "cpu": cpu_now() - cpu_at_reset})
-
-    async def reset(request: web.Request) -> web.Response:
-        nonlocal cpu_at_reset
-        seen.update(count=0, first=0.0, last=0.0)
-        cpu_at_reset = cpu_now()
-        return web.json_response(seen)
-
-    async def main() -> None:
-        app = web.Application()
-        app.router.add_post("/v1/chat/completions", chat)
-        app.router.add_get("/stats", stats)
-        app.router.add_post("/reset", reset)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0, backlog=4096)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        print(f"http://127.0.0.1:{port}/v1", flush=True)
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-        os._exit(0)
-
-    asyncio.run(main())
-
-
 # --- the plain clients (each in its own process) --------------------------------------
 
 
@@ -247,92 +174,73 @@ def main() -> None:
     if args.only:
         contenders = [c for c in contenders if any(o.strip() in c for o in args.only.split(","))]
 
+    import latency_server  # here, not at the top: the clients' processes never load it
+
     from promptyard.versioning.init import init_workspace
 
-    servers: dict[float, tuple[subprocess.Popen[str], str]] = {}
-    for lat in sorted({lat for _, lat, _ in configs}):
-        proc = subprocess.Popen(
-            [sys.executable, __file__, "--serve", str(lat)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        assert proc.stdout is not None
-        servers[lat] = (proc, proc.stdout.readline().strip())
     rows: list[dict[str, Any]] = []
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            ws = init_workspace(Path(tmp) / "ws")
-            entries = "".join(
-                f"  fixed{lat:g}:\n    model: openai/fixed\n    api_base: {url}\n"
-                "    input_cost_per_token: 0.0000001\n    output_cost_per_token: 0.0000002\n"
-                for lat, (_, url) in servers.items()
+    with (
+        latency_server.running(sorted({lat for _, lat, _ in configs})) as servers,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        ws = init_workspace(Path(tmp) / "ws")
+        yaml = latency_server.models_yaml(servers, "0.0000001", "0.0000002")
+        (ws.root / "models.yaml").write_text(yaml)
+        most_rows = min(2000, max(n for n, _, _ in configs))
+        (ws.root / "datasets" / "bench.jsonl").write_text(
+            "".join(
+                json.dumps({"id": f"r{i}", "text": f"A short text to summarise, row {i}."}) + "\n"
+                for i in range(most_rows)
             )
-            (ws.root / "models.yaml").write_text("models:\n" + entries)
-            most_rows = min(2000, max(n for n, _, _ in configs))
-            (ws.root / "datasets" / "bench.jsonl").write_text(
-                "".join(
-                    json.dumps({"id": f"r{i}", "text": f"A short text to summarise, row {i}."})
-                    + "\n"
-                    for i in range(most_rows)
-                )
-            )
-            subprocess.run(["git", "add", "-A"], cwd=ws.root, check=True, capture_output=True)
-            subprocess.run(
-                ["git", "commit", "-qm", "bench"], cwd=ws.root, check=True, capture_output=True
-            )
-            for cells, lat, c in configs:
-                url = servers[lat][1]
-                limit = c / (lat / 1000)
-                results: dict[str, list[dict[str, Any]]] = {name: [] for name in contenders}
-                for r in range(args.rounds):
-                    order = contenders[r % len(contenders) :] + contenders[: r % len(contenders)]
-                    for name in order:
-                        results[name].append(
-                            _one(name, cells, lat, c, url, ws.root, promptyard, env)
-                        )
-                        m = results[name][-1]
-                        print(
-                            f"  {cells} cells {lat:g} ms c={c} round {r + 1}: {name}: "
-                            f"{m['calls_s']:.0f} calls/s ({m['active_s']:.0f} while calling), "
-                            f"{m['cpu_ms']:.2f} ms CPU/cell, {m['rss_mb']:.0f} MB",
-                            flush=True,
-                        )
-                bare = (
-                    statistics.median(m["calls_s"] for m in results[contenders[0]])
-                    if "bare" in contenders[0]
-                    else None
-                )
-                for name in contenders:
-                    ms = results[name]
-                    calls = statistics.median(m["calls_s"] for m in ms)
-                    rows.append(
-                        {
-                            "config": f"{cells:,} cells, {lat:g} ms, c={c}",
-                            "limit": limit,
-                            "name": name,
-                            "calls_s": calls,
-                            "active_s": statistics.median(m["active_s"] for m in ms),
-                            "share": calls / limit,
-                            "ratio": calls / bare if bare else None,
-                            "cpu_ms": statistics.median(m["cpu_ms"] for m in ms),
-                            "server_cpu_ms": statistics.median(m["server_cpu_ms"] for m in ms),
-                            "cores_busy": statistics.median(m["cores_busy"] for m in ms),
-                            "rss_mb": max(m["rss_mb"] for m in ms),
-                            "db_b": statistics.median(m["db_b"] for m in ms)
-                            if ms[0]["db_b"] is not None
-                            else None,
-                            "errors": sum(m["errors"] for m in ms),
-                            "first_s": statistics.median(m["first_call_s"] for m in ms),
-                            "wall_s": statistics.median(m["wall_s"] for m in ms),
-                        }
+        )
+        subprocess.run(["git", "add", "-A"], cwd=ws.root, check=True, capture_output=True)
+        subprocess.run(
+            ["git", "commit", "-qm", "bench"], cwd=ws.root, check=True, capture_output=True
+        )
+        for cells, lat, c in configs:
+            url = servers[lat]
+            limit = c / (lat / 1000)
+            results: dict[str, list[dict[str, Any]]] = {name: [] for name in contenders}
+            for r in range(args.rounds):
+                order = contenders[r % len(contenders) :] + contenders[: r % len(contenders)]
+                for name in order:
+                    results[name].append(_one(name, cells, lat, c, url, ws.root, promptyard, env))
+                    m = results[name][-1]
+                    print(
+                        f"  {cells} cells {lat:g} ms c={c} round {r + 1}: {name}: "
+                        f"{m['calls_s']:.0f} calls/s ({m['active_s']:.0f} while calling), "
+                        f"{m['cpu_ms']:.2f} ms CPU/cell, {m['rss_mb']:.0f} MB",
+                        flush=True,
                     )
-    finally:
-        for proc, _ in servers.values():
-            assert proc.stdin is not None
-            proc.stdin.close()
-            proc.wait(timeout=10)
+            bare = (
+                statistics.median(m["calls_s"] for m in results[contenders[0]])
+                if "bare" in contenders[0]
+                else None
+            )
+            for name in contenders:
+                ms = results[name]
+                calls = statistics.median(m["calls_s"] for m in ms)
+                rows.append(
+                    {
+                        "config": f"{cells:,} cells, {lat:g} ms, c={c}",
+                        "limit": limit,
+                        "name": name,
+                        "calls_s": calls,
+                        "active_s": statistics.median(m["active_s"] for m in ms),
+                        "share": calls / limit,
+                        "ratio": calls / bare if bare else None,
+                        "cpu_ms": statistics.median(m["cpu_ms"] for m in ms),
+                        "server_cpu_ms": statistics.median(m["server_cpu_ms"] for m in ms),
+                        "cores_busy": statistics.median(m["cores_busy"] for m in ms),
+                        "rss_mb": max(m["rss_mb"] for m in ms),
+                        "db_b": statistics.median(m["db_b"] for m in ms)
+                        if ms[0]["db_b"] is not None
+                        else None,
+                        "errors": sum(m["errors"] for m in ms),
+                        "first_s": statistics.median(m["first_call_s"] for m in ms),
+                        "wall_s": statistics.median(m["wall_s"] for m in ms),
+                    }
+                )
     _table(rows, args.rounds)
 
 
@@ -358,7 +266,7 @@ def _one(
         m = _rusage_run(cmd, {**env, "PROMPTYARD_HOME": str(root)}, cwd=root)
         if m["code"] != 0:
             raise SystemExit(f"{' '.join(cmd)} exited {m['code']}: {m['err'][-2000:]}")
-        errors = cells - _get(url, "/stats")["count"]
+        errors = cells - _get(url, "/stats/calls")["count"]
         db_b: float | None = (_db_bytes(root) - db_before) / cells
     else:
         kind = "bare" if name.startswith("bare") else "openai"
@@ -367,7 +275,7 @@ def _one(
             raise SystemExit(f"{name} exited {m['code']}: {m['err'][-2000:]}")
         errors = json.loads(m["out"].strip().splitlines()[-1])["errors"]
         db_b = None
-    seen = _get(url, "/stats")
+    seen = _get(url, "/stats/calls")
     span = max(1e-9, seen["last"] - seen["first"] + lat / 1000)
     to_last = max(1e-9, seen["last"] + lat / 1000 - m["started"])  # exec to the last answer
     return {
@@ -410,9 +318,7 @@ def _table(rows: list[dict[str, Any]], rounds: int) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 2 and sys.argv[1] == "--serve":
-        serve(float(sys.argv[2]))
-    elif len(sys.argv) > 5 and sys.argv[1] == "--client":
+    if len(sys.argv) > 5 and sys.argv[1] == "--client":
         client(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
     else:
         main()

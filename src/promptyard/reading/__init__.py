@@ -46,7 +46,14 @@ _HOMES = {
     ),
     **dict.fromkeys(["export_grid", "iter_grid_records"], "promptyard.reading.export"),
     **dict.fromkeys(
-        ["PairPage", "PerturbedPair", "is_robustness_run", "perturbation_pairs"],
+        [
+            "VerdictCount",
+            "verdict_counts",
+            "PairPage",
+            "PerturbedPair",
+            "is_robustness_run",
+            "perturbation_pairs",
+        ],
         "promptyard.reading.perturbed",
     ),
     **dict.fromkeys(["build_report"], "promptyard.reading.report"),
@@ -89,8 +96,10 @@ if TYPE_CHECKING:  # what type checkers and editors see: the same names as above
     from promptyard.reading.perturbed import (
         PairPage,
         PerturbedPair,
+        VerdictCount,
         is_robustness_run,
         perturbation_pairs,
+        verdict_counts,
     )
     from promptyard.reading.report import build_report
     from promptyard.reading.score_stats import EVERY_SUITE, ScoreGroup, score_groups
@@ -100,8 +109,10 @@ if TYPE_CHECKING:  # what type checkers and editors see: the same names as above
 __all__ = [
     "PairPage",
     "PerturbedPair",
+    "VerdictCount",
     "is_robustness_run",
     "perturbation_pairs",
+    "verdict_counts",
     "PAGE_SIZES",
     "RATED_FILTERS",
     "CellTrace",

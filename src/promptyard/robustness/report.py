@@ -16,11 +16,10 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from promptyard.errors import NotFoundError
+from promptyard.reading.perturbed import perturbation_pairs, verdict_counts
 from promptyard.robustness.consistency import EVALUATOR, SUITE, MeasureSpec, Pair, compare_pairs
 from promptyard.storage import bump_score_generation, db
-from promptyard.storage.handles import CELL, SCORE, VARIANT
-from promptyard.storage.handles import PERTURBATION as LINK
-from promptyard.storage.payloads import payload_columns
+from promptyard.storage.handles import SCORE, VARIANT
 from promptyard.storage.tables import CellStatus, Run, Score
 from promptyard.storage.tables_robustness import RobustnessRun
 from promptyard.workspace import Workspace
@@ -119,53 +118,31 @@ def _settings(s: Any, run_id: int) -> RobustnessRun:
 
 
 def load_pairs(ws: Workspace, run_id: int) -> list[Pair]:
-    """Every (original cell, variant cell) pair of the run, in variant-cell order."""
-    o, v = CELL.alias("o"), CELL.alias("v")
-    query = (
-        select(
-            v.c.id,
-            v.c.status,
-            v.c.output,
-            v.c.error_message,
-            payload_columns(v).inputs,
-            o.c.status.label("o_status"),
-            o.c.output.label("o_output"),
-            o.c.error_message.label("o_error"),
-            payload_columns(o).inputs.label("o_inputs"),
-            payload_columns(o).reference,
-            VARIANT.c.model,
-            VARIANT.c.prompt_name,
-        )
-        .select_from(
-            LINK.join(v, v.c.id == LINK.c.cell_id)
-            .join(o, o.c.id == LINK.c.original_cell_id)
-            .join(VARIANT, VARIANT.c.id == v.c.variant_id)
-        )
-        .where(LINK.c.run_id == run_id)
-        .order_by(v.c.id)
-    )
+    """Every (original cell, variant cell) pair of the run, in variant-cell order.
+
+    Raises NotFoundError when the run does not exist or is not a robustness run.
+    """
     with db.session(ws) as s:
         _settings(s, run_id)
-        rows = s.execute(query).all()
 
-    def error(status: str, message: str | None) -> str | None:
+    def error(status: CellStatus, message: str | None) -> str | None:
         return message or ("not sent" if status == CellStatus.PENDING else None)
 
     return [
         Pair(
-            variant_cell_id=int(r.id),
+            variant_cell_id=p.variant_cell_id,
             run_id=run_id,
-            original_output=r.o_output if r.o_status == CellStatus.OK else None,
-            variant_output=r.output if r.status == CellStatus.OK else None,
-            original_error=error(r.o_status, r.o_error),
-            variant_error=error(r.status, r.error_message),
-            inputs=json.loads(r.o_inputs or "{}"),
-            variant_inputs=json.loads(r.inputs_json or "{}"),
-            reference=r.reference,
-            model=r.model,
-            prompt_name=r.prompt_name,
+            original_output=p.original_output,
+            variant_output=p.variant_output,
+            original_error=error(p.original_status, p.original_error),
+            variant_error=error(p.variant_status, p.variant_error),
+            inputs=p.original_inputs,
+            variant_inputs=p.variant_inputs,
+            reference=p.reference,
+            model=p.model,
+            prompt_name=p.prompt_name,
         )
-        for r in rows
+        for p in perturbation_pairs(ws, run_id, limit=None).pairs
     ]
 
 
@@ -220,25 +197,17 @@ def robustness_report(ws: Workspace, run_id: int) -> RobustnessReport:
                 select(VARIANT).where(VARIANT.c.run_id == run_id).order_by(VARIANT.c.position)
             ).all()
         }
-        rows = s.execute(
-            select(LINK.c.kind, CELL.c.variant_id, SCORE.c.passed, SCORE.c.name)
-            .select_from(
-                LINK.join(CELL, CELL.c.id == LINK.c.cell_id).join(
-                    SCORE, (SCORE.c.cell_id == LINK.c.cell_id) & (SCORE.c.suite == SUITE)
-                )
-            )
-            .where(LINK.c.run_id == run_id)
-        ).all()
+    counts = verdict_counts(ws, run_id=run_id)
     kinds = json.loads(settings.kinds_json)
     report = RobustnessReport(
         run_id,
-        rows[0].name if rows else None,
+        counts[0].measure if counts else None,
         kinds,
         json.loads(settings.columns_json),
         settings.seed,
         json.loads(settings.skipped_json),
     )
-    if not rows:
+    if not counts:
         return report
 
     def figure(kind: str, vid: int) -> ConsistencyFigure:
@@ -247,13 +216,14 @@ def robustness_report(ws: Workspace, run_id: int) -> RobustnessReport:
 
     table: dict[tuple[str, int], ConsistencyFigure] = {}
     overall: dict[int, ConsistencyFigure] = {vid: figure("all", vid) for vid in variants}
-    for kind, vid, passed, _name in rows:
-        for f in (table.setdefault((kind, vid), figure(kind, vid)), overall[vid]):
-            if passed is None:
-                f.errors += 1
-            else:
-                f.pairs += 1
-                f.consistent += int(bool(passed))
+    for c in counts:
+        for f in (
+            table.setdefault((c.kind, c.variant_id), figure(c.kind, c.variant_id)),
+            overall[c.variant_id],
+        ):
+            f.pairs += c.pairs
+            f.consistent += c.consistent
+            f.errors += c.errors
     rank: Callable[[str], int] = lambda k: kinds.index(k) if k in kinds else len(kinds)  # noqa: E731
     positions = {vid: i for i, vid in enumerate(variants)}
     report.figures = sorted(table.values(), key=lambda f: (rank(f.kind), positions[f.variant_id]))

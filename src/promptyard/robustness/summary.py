@@ -2,20 +2,20 @@
 
 For each (prompt, version, model) the latest scored robustness run gives the figure: the
 share of variant outputs equivalent to their originals over every kind, and the kind
-that broke it most.
+that broke it most. The verdicts are counted by `reading.verdict_counts`, as for the
+run's own report (Compare's table, the CLI), so the two never tell different figures.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 
-from promptyard.reading.perturbed import ROBUSTNESS_SUITE
+from promptyard.reading.perturbed import ROBUSTNESS_SUITE, verdict_counts
 from promptyard.storage import db
-from promptyard.storage.handles import CELL, SCORE, VARIANT
-from promptyard.storage.handles import PERTURBATION as LINK
 from promptyard.storage.handles import ROBUSTNESS_RUN as SETTINGS
+from promptyard.storage.handles import SCORE, VARIANT
 from promptyard.workspace import Workspace
 
 
@@ -70,29 +70,15 @@ def robustness_by_variant(ws: Workspace | str) -> list[VariantRobustness]:
                 continue
             seen.add(key)
             latest[int(v.id)] = (*key, int(v.run_id))
-        if not latest:
-            return []
-        rows = s.execute(
-            select(
-                CELL.c.variant_id,
-                LINK.c.kind,
-                func.count(SCORE.c.id).label("pairs"),
-                func.sum(case((SCORE.c.passed.is_(True), 1), else_=0)).label("consistent"),
-                func.max(SCORE.c.name).label("measure"),
-            )
-            .select_from(
-                LINK.join(CELL, CELL.c.id == LINK.c.cell_id).join(
-                    SCORE, (SCORE.c.cell_id == LINK.c.cell_id) & (SCORE.c.suite == ROBUSTNESS_SUITE)
-                )
-            )
-            .where(CELL.c.variant_id.in_(list(latest)), SCORE.c.passed.is_not(None))
-            .group_by(CELL.c.variant_id, LINK.c.kind)
-        ).all()
+    if not latest:
+        return []
     totals: dict[int, dict[str, tuple[int, int]]] = {}
     measures: dict[int, str] = {}
-    for r in rows:
-        totals.setdefault(int(r.variant_id), {})[r.kind] = (int(r.pairs), int(r.consistent or 0))
-        measures[int(r.variant_id)] = r.measure
+    for c in verdict_counts(ws, variant_ids=latest):
+        if not c.pairs:
+            continue  # nothing compared under this kind: no figure, as on the report
+        totals.setdefault(c.variant_id, {})[c.kind] = (c.pairs, c.consistent)
+        measures[c.variant_id] = c.measure
     out = []
     for vid, (name, version, model, run_id) in latest.items():
         kinds = totals.get(vid, {})
