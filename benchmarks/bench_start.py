@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -42,7 +43,9 @@ def hook(event, args):
             done.append(1)
             slow = [m for m in SLOW if m in sys.modules]
             cpu = time.process_time()
-            print("FIRST-CALL", time.time() - started, cpu, ",".join(slow), file=sys.stderr, flush=True)
+            line = f"FIRST-CALL {time.time() - started} {cpu} {','.join(slow)}\\n"
+            sys.stderr.write(line)  # one write: another thread may be writing too
+            sys.stderr.flush()
 sys.addaudithook(hook)
 from promptyard.cli import main
 sys.argv = ["promptyard", *sys.argv[3:]]
@@ -69,9 +72,12 @@ def _first_call(
     total = time.time() - started
     if out.returncode != 0:
         raise SystemExit(f"promptyard run exited {out.returncode}: {out.stderr[-2000:]}")
-    marker = next(line for line in out.stderr.splitlines() if line.startswith("FIRST-CALL"))
-    parts = marker.split(" ")
-    return float(parts[1]), float(parts[2]), total, parts[3] if len(parts) > 3 else "", out.stderr
+    # The first call may leave from a thread while the main one imports, so -X importtime
+    # lines can interleave with the marker's: find it anywhere.
+    marker = re.search(r"FIRST-CALL ([0-9.e-]+) ([0-9.e-]+) ?([\w,]*)", out.stderr)
+    assert marker is not None, out.stderr[-2000:]
+    first, cpu, slow = marker.groups()
+    return float(first), float(cpu), total, slow, out.stderr
 
 
 def _heaviest_before(stderr: str, n: int = 12) -> list[tuple[int, str]]:

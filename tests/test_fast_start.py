@@ -2,7 +2,8 @@
 `openai` SDK, no pandas, numpy, plotly or streamlit is loaded when the first connection
 to an OpenAI-compatible endpoint is made, nor what only some runs or other commands need
 (the guardrails engine with jsonschema and the PII detectors, the playground, the run
-queue, `promptyard ui`'s server); and it ends without pandas (the dashboard's summaries
+queue, `promptyard ui`'s server), nor, for a fresh run without the response cache, even
+the storage layer; and it ends without pandas (the dashboard's summaries
 are stored in plain SQL). The time it takes is in benchmarks/bench_start.py."""
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ NOT_NEEDED = (
     "promptyard.cli.ui_proxy",
 )
 SLOW_AT_EXIT = ("litellm", "openai", "pandas", "plotly", "streamlit")
+# A fresh run without the response cache sends its first calls before it is stored
+# (runs.head_start): not even the storage layer is loaded then.
+STORAGE = ("sqlalchemy", "sqlmodel", "promptyard.storage.db")
 
 # The console script's `main`, with an audit hook noting what is loaded at the first
 # connection to the model's server, and an exit hook noting what is loaded at the end.
@@ -73,7 +77,7 @@ def test_the_first_call_leaves_before_anything_slow_is_imported(
             "-c",
             PROBE,
             port,
-            ",".join(SLOW + NOT_NEEDED),
+            ",".join(SLOW + NOT_NEEDED + STORAGE),
             ",".join(SLOW_AT_EXIT),
             *run,
             "--no-cache",

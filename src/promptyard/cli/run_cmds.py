@@ -67,7 +67,7 @@ def _workers(
     return n
 
 
-def _execute(ws: Any, run_id: int, as_json: bool, **limits: Any) -> None:
+def _execute(ws: Any, run_id: int, as_json: bool, head: Any = None, **limits: Any) -> None:
     from promptyard import runs
 
     bar: Any = None
@@ -84,7 +84,7 @@ def _execute(ws: Any, run_id: int, as_json: bool, **limits: Any) -> None:
             last = done
 
     try:
-        summary = runs.run_sync(ws, run_id, on_progress=progress, **limits)
+        summary = runs.run_sync(ws, run_id, on_progress=progress, head=head, **limits)
     except runs.PlanError as exc:
         for problem in exc.problems:
             typer.echo(f"error: {problem}", err=True)
@@ -247,6 +247,17 @@ def register(app: typer.Typer) -> None:
             plan.guardrails = guardrails
         if not mapping.empty:
             typer.echo(f"variables: {mapping.describe()}", err=True)
+        # The first calls leave now when nothing stored can change them (runs.head_start).
+        head = None
+        if not queue:
+            head = runs.start_head(
+                ws,
+                plan,
+                concurrency=concurrency,
+                use_cache=not no_cache,
+                max_cost=max_cost,
+                timeout_s=min(timeout, cell_timeout),
+            )
         try:
             run_id = runs.create_run(
                 ws, plan, concurrency=concurrency, max_cost=max_cost, use_cache=not no_cache
@@ -270,6 +281,7 @@ def register(app: typer.Typer) -> None:
             ws,
             run_id,
             as_json,
+            head,
             workers=_workers(ws, run_id, workers, as_json, new=(plan.calls, concurrency)),
             timeout_s=timeout,
             total_timeout_s=cell_timeout,

@@ -13,6 +13,7 @@ from promptyard.lazy_names import lazy_face
 
 _HOMES = {
     **dict.fromkeys(["execute_run", "run_job", "run_sync"], "promptyard.runs.executor"),
+    **dict.fromkeys(["HeadStart", "start_head"], "promptyard.runs.head_start"),
     **dict.fromkeys(
         [
             "HANDLERS",
@@ -103,6 +104,7 @@ _HOMES = {
 
 if TYPE_CHECKING:  # what type checkers and editors see: the same names as _HOMES
     from promptyard.runs.executor import execute_run, run_job, run_sync
+    from promptyard.runs.head_start import HeadStart, start_head
     from promptyard.runs.jobs import (
         HANDLERS,
         JobInfo,
@@ -220,6 +222,8 @@ __all__ = [
     "estimate",
     "format_usd",
     "execute_run",
+    "HeadStart",
+    "start_head",
     "fillings",
     "finish_job",
     "finish_run",

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from promptyard.runs import claims, shares
+from promptyard.runs.cell_claiming import POLL_S, LaneClaims, db_error_line
 from promptyard.runs.lanes import Lane, Limits, Outcome, SharedRate, call_model, load_run_guard
 from promptyard.runs.limits import Slots, backoff
 from promptyard.runs.records import (
@@ -38,18 +39,17 @@ from promptyard.workspace import Workspace
 if TYPE_CHECKING:
     from promptyard.guardrails import RunGuard
     from promptyard.models import Completion
+    from promptyard.runs.head_start import HeadCall, HeadStart
 
 log = logging.getLogger(__name__)
 
 FLUSH_S = 0.5  # the writer stores and polls cancel this often
 WRITE_BATCH = 500
 CANCEL_GRACE_S = 2.0
-POLL_S = 0.5  # how often a lane with nothing to claim looks again (others' leases)
-MAX_CLAIM = 256
 RENEW_S = 2.0  # at most this long between renewals: a joining worker soon gets a share
 
 
-class CellWorker:
+class CellWorker(LaneClaims):
     """A worker of one run in this process (see the module's docstring)."""
 
     def __init__(
@@ -65,8 +65,11 @@ class CellWorker:
         on_progress: Callable[[int, int], None] | None = None,
         patient: bool = False,
         parent_pid: int | None = None,
+        head: HeadStart | None = None,
     ) -> None:
         self.ws, self.run_id, self.execution, self.limits = ws, run_id, execution, limits
+        self.head = head  # calls sent before the run was stored (`runs.head_start`)
+        self.position_of: dict[int, int] = {}  # variant id -> its position in the plan
         self.owner = claims.new_owner()
         self.hint, self.done, self.total = hint, done, total
         self.on_progress, self.patient, self.parent_pid = on_progress, patient, parent_pid
@@ -112,6 +115,7 @@ class CellWorker:
                 self.lanes[v.model] = lane
             lane.parameters[v.id] = json.loads(v.parameters_json or "{}")
             self.lane_of[v.id] = lane
+            self.position_of[v.id] = v.position
 
     async def _renew(self) -> None:
         wants = {
@@ -147,90 +151,15 @@ class CellWorker:
             self.outcome.budget_stopped = True
             self.stop.set()
 
-    # --- claiming ---------------------------------------------------------------------
-
-    async def _next(self, lane: Lane) -> CellTodo | None:
-        async with lane.lock:
-            while not lane.queue:
-                if self.stop.is_set() or lane.done:
-                    return None
-                if lane.slots.limit == 0 or not self.healthy.is_set():
-                    await asyncio.sleep(0.1)  # no share of the model yet, or paused
-                    continue
-                try:
-                    if await self._look(lane):
-                        continue
-                except DBAPIError as exc:
-                    if not self.patient:
-                        raise
-                    log.warning(
-                        "run %s: cannot claim cells (%s); retrying", self.run_id, _brief(exc)
-                    )
-                    await asyncio.sleep(POLL_S)
-                    continue
-                if lane.done:
-                    return None
-                await asyncio.sleep(POLL_S)  # other workers hold the rest: wait on them
-            return lane.queue.popleft()
-
-    async def _look(self, lane: Lane) -> bool:
-        """Claim more of the lane's cells; True when there may be more to take now. A lane
-        with nothing left anywhere is marked done."""
-        if await self._refill(lane) or self.stop.is_set():
-            return True
-        if lane.cursor != claims.START:
-            lane.cursor = claims.START  # look again from the start: freed leases
-            return True
-        await asyncio.to_thread(claims.break_dead_leases, self.ws, self.run_id)
-        left = await asyncio.to_thread(
-            claims.remaining, self.ws, self.run_id, self.execution, list(lane.parameters)
-        )
-        lane.done = not left
-        return False
-
-    async def _refill(self, lane: Lane) -> int:
-        size = max(4, min(MAX_CLAIM, lane.slots.limit * 2))
-        got = await asyncio.to_thread(
-            claims.claim_cells,
-            self.ws,
-            self.run_id,
-            self.owner,
-            self.execution,
-            list(lane.parameters),
-            lane.cursor,
-            size,
-        )
-        if not got:
-            return 0
-        lane.cursor = got[-1].position
-        todo = [CellTodo(c.cell_id, c.variant_id, c.repeat, c.messages_json) for c in got]
-        if self.cap is not None:
-            from promptyard.runs.pricing import price_cells
-
-            variants = {vid: (lane.endpoint, p) for vid, p in lane.parameters.items()}
-            await asyncio.to_thread(price_cells, todo, variants)
-            fit = await asyncio.to_thread(
-                claims.reserve_budget,
-                self.ws,
-                self.run_id,
-                self.owner,
-                [(t.cell_id, t.budget_estimate) for t in todo],
-            )
-            if fit < len(todo):
-                self.outcome.budget_stopped = True
-                self.stop.set()
-            todo = todo[:fit]
-        lane.queue.extend(todo)
-        return len(todo)
-
     # --- sending ----------------------------------------------------------------------
 
     async def process(self, lane: Lane, item: CellTodo) -> None:
         lim = self.limits
-        started = utcnow()
+        first: HeadCall | None = item.first  # sent ahead: its answer is the first attempt
+        started = first.started if first is not None else utcnow()
         # Every attempt, and every wait between them, fits in the cell's total timeout.
         total_s = max(0.001, lim.total_timeout_s)
-        deadline = time.monotonic() + total_s
+        deadline = (first.sent_at if first is not None else time.monotonic()) + total_s
         attempts = 0
         result: Completion | None = None
         while True:
@@ -240,7 +169,13 @@ class CellWorker:
             async with lane.slots, self.global_slots:
                 attempts += 1
                 left = max(0.001, deadline - time.monotonic())
-                result = await call_model(self.ws, lane, item, min(lim.timeout_s, left), self.guard)
+                if first is not None:
+                    result = await asyncio.wrap_future(first.answer)
+                    first = None
+                else:
+                    result = await call_model(
+                        self.ws, lane, item, min(lim.timeout_s, left), self.guard
+                    )
             if (
                 result.ok
                 or not result.retryable
@@ -290,7 +225,9 @@ class CellWorker:
                     raise
                 # The database went away: keep the batch, stop sending, try again.
                 self.healthy.clear()
-                log.warning("run %s: cannot store cells (%s); retrying", self.run_id, _brief(exc))
+                log.warning(
+                    "run %s: cannot store cells (%s); retrying", self.run_id, db_error_line(exc)
+                )
                 await asyncio.sleep(POLL_S * 2)
         self.outcome.stored += len(stored)
         self._notice(flags)
@@ -341,7 +278,9 @@ class CellWorker:
                 except DBAPIError as exc:
                     if not self.patient:
                         raise
-                    log.warning("run %s: cannot renew the lease (%s)", self.run_id, _brief(exc))
+                    log.warning(
+                        "run %s: cannot renew the lease (%s)", self.run_id, db_error_line(exc)
+                    )
                     renew_at = time.monotonic() + POLL_S * 2
                     if time.monotonic() > healthy_until:
                         self.healthy.clear()  # the lease may lapse: send nothing new
@@ -354,6 +293,8 @@ class CellWorker:
         await asyncio.to_thread(self._load)
         await self._renew()
         self.healthy.set()
+        if self.head is not None:
+            await self._adopt_head(self.head)
         writer_task = asyncio.create_task(self.writer())
         senders = [
             asyncio.create_task(self.sender(lane))
@@ -387,11 +328,6 @@ class CellWorker:
             except Exception as exc:  # the leases lapse on their own
                 log.warning("run %s: could not give back claimed cells: %s", self.run_id, exc)
         return self.outcome
-
-
-def _brief(exc: DBAPIError) -> str:
-    """The first line of a database error (the driver's own words, no SQL)."""
-    return (str(exc.orig or exc).strip().splitlines() or ["?"])[0][:200]
 
 
 async def _drop(tasks: set[asyncio.Task[None]]) -> None:

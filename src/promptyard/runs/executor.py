@@ -15,7 +15,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -38,6 +38,9 @@ from promptyard.storage import db
 from promptyard.storage.tables import RunStatus
 from promptyard.workspace import Workspace
 
+if TYPE_CHECKING:
+    from promptyard.runs.head_start import HeadStart
+
 log = logging.getLogger(__name__)
 
 
@@ -53,6 +56,7 @@ async def execute_run(
     backoff_base_s: float = BACKOFF_BASE_S,
     max_backoff_s: float = MAX_BACKOFF_S,
     on_progress: Callable[[int, int], None] | None = None,
+    head: HeadStart | None = None,
 ) -> RunSummary:
     """Send every unfinished cell of the run and store the results; return the summary.
 
@@ -63,7 +67,8 @@ async def execute_run(
     `runs.worker.sensible_workers` for a sensible number); limits and the budget hold
     over all of them. `on_progress(done, total)` is called as cells are stored. Each
     attempt ends at `timeout_s`; a cell's attempts and the waits between them, at
-    `total_timeout_s`. An output over `max_output_bytes` is stored cut, marked.
+    `total_timeout_s`. An output over `max_output_bytes` is stored cut, marked. `head`:
+    the run's first calls, sent before it was stored (`runs.head_start.start_head`).
     """
     await asyncio.to_thread(require_run_keys, ws, run_id)
     run = claim_run(ws, run_id, reset_cancel=True)
@@ -88,6 +93,7 @@ async def execute_run(
             done=done,
             total=run.total_cells,
             on_progress=on_progress,
+            head=head,
         )
         outcome = await worker.run()
     except BaseException as exc:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from promptyard.models import ErrorKind
 from promptyard.runs import claims, shares
 from promptyard.runs.limits import Slots
-from promptyard.runs.records import CellTodo, error_completion, provider_bug_completion
+from promptyard.runs.records import CellTodo
+from promptyard.runs.sending import send_once
 from promptyard.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -99,34 +98,16 @@ def load_run_guard(ws: Workspace, run: Run) -> RunGuard | None:
 async def call_model(
     ws: Workspace, lane: Lane, item: CellTodo, timeout_s: float, guard: RunGuard | None = None
 ) -> Completion:
-    """One attempt of a cell's call; a timeout or a provider's exception is an error Completion.
-
-    With `guard` (the run's guardrail policy) the call goes through it.
-    """
-    from promptyard.models import ModelCall, complete
-
-    call = ModelCall(
-        endpoint=lane.endpoint,
-        messages=json.loads(item.messages_json),
-        parameters=lane.parameters[item.variant_id],
+    """One attempt of a cell's call (`runs.sending.send_once`), with the lane's endpoint,
+    the variant's parameters and the key read once for the worker."""
+    return await send_once(
+        ws,
+        lane.endpoint,
+        lane.parameters[item.variant_id],
+        item.messages_json,
         repeat=item.repeat,
         timeout_s=timeout_s,
         api_key=lane.api_key,
+        guard=guard,
+        variant_id=item.variant_id,
     )
-    t = time.monotonic()
-    try:
-        # A safety net over the provider's own timeout: a call never hangs a run.
-        async with asyncio.timeout(timeout_s + 1.0):  # no extra task per call
-            if guard is not None:
-                return await guard.complete(call, item.variant_id)
-            return await complete(call)
-    except TimeoutError:
-        return error_completion(
-            ErrorKind.TIMEOUT,
-            f"no answer within {timeout_s:g} s",
-            (time.monotonic() - t) * 1000,
-        )
-    except asyncio.CancelledError:
-        raise
-    except Exception as exc:  # a provider bug must not abort the run
-        return provider_bug_completion(exc, lane.endpoint, ws, (time.monotonic() - t) * 1000)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from promptyard.errors import PromptyardError
 from promptyard.runs.plan_cells import PlannedCell, PlannedCells, cell_cache_key, variant_prefix
-from promptyard.storage.tables import RunKind
+from promptyard.storage.kinds import RunKind
 from promptyard.workspace import Workspace
 
 if TYPE_CHECKING:

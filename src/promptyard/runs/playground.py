@@ -32,7 +32,7 @@ from promptyard.runs.planning import (
     cache_key,
     require_keys,
 )
-from promptyard.runs.records import provider_bug_completion
+from promptyard.runs.sending import provider_bug_completion
 from promptyard.storage.tables import RunKind, utcnow
 from promptyard.workspace import Workspace
 

@@ -101,7 +101,7 @@ def store_as_run(
     from sqlalchemy import select
 
     from promptyard.models import ErrorKind
-    from promptyard.runs.records import error_completion
+    from promptyard.runs.sending import error_completion
 
     t0 = time.monotonic()
     run_id = create_run(ws, plan, concurrency=max(1, len(plan.cells)), use_cache=False)

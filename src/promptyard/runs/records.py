@@ -31,7 +31,7 @@ from promptyard.workspace import Workspace
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
-    from promptyard.models import Completion, ModelEndpoint
+    from promptyard.models import Completion
 
 INSERT_CHUNK = 5_000
 
@@ -237,44 +237,7 @@ class CellTodo:
     repeat: int
     messages_json: str
     budget_estimate: float = 0.0
-
-
-def error_completion(kind: str, message: str, latency_ms: float) -> Completion:
-    """A failed call's Completion (`kind` is an error kind), for a call that raised."""
-    from promptyard.models import Completion
-
-    return Completion(
-        text=None,
-        finish_reason=None,
-        prompt_tokens=None,
-        completion_tokens=None,
-        cost_usd=None,
-        latency_ms=latency_ms,
-        ttft_ms=None,
-        error_kind=kind,
-        error_message=message,
-        raw=None,
-    )
-
-
-def provider_bug_completion(
-    exc: Exception, endpoint: ModelEndpoint, ws: Workspace | None, latency_ms: float
-) -> Completion:
-    """The failed Completion of a provider that raised instead of returning one.
-
-    The exception's text is scrubbed of the endpoint's key; if scrubbing itself fails, the
-    text is left out rather than stored unscrubbed.
-    """
-    from promptyard.models import ErrorKind, api_key, scrub
-
-    try:
-        key = api_key(endpoint, ws)
-        detail = scrub(str(exc), [key] if key else [])
-    except Exception as scrub_exc:  # noqa: BLE001 - never let a key through
-        log.warning("could not scrub a provider error; its text is dropped: %s", scrub_exc)
-        detail = "(message withheld)"
-    message = f"{type(exc).__name__}: {detail}"[:500]
-    return error_completion(ErrorKind.INVALID_RESPONSE, message, latency_ms)
+    first: Any = None  # a runs.head_start.HeadCall: its first attempt, already sent
 
 
 def cap_output(text: str | None, max_bytes: int) -> tuple[str | None, bool]:

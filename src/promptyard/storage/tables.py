@@ -8,11 +8,11 @@ JSON columns hold text (json.dumps), so SQLite and PostgreSQL store them alike.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
 from promptyard.storage.clock import utcnow
+from promptyard.storage.kinds import CellStatus, JobStatus, RunKind, RunStatus  # named here too
 from promptyard.storage.tables_online import OnlineCursor, SpanScore
 from promptyard.storage.tables_payloads import RunMessage, RunRow
 from promptyard.storage.tables_robustness import CellPerturbation, RobustnessRun
@@ -20,39 +20,6 @@ from promptyard.storage.tables_score_stats import ScoreGeneration, VariantScoreS
 from promptyard.storage.tables_team import SessionAssignment
 from promptyard.storage.tables_traces import Span, TraceFeedback
 from promptyard.storage.tables_workers import CellLeaseColumns, RateSlot, RunClaimColumns, RunWorker
-
-
-class RunStatus(StrEnum):
-    """Where a run (or a background job) stands; a dead worker's run reads 'interrupted'."""
-
-    PENDING = "pending"
-    RUNNING = "running"
-    COMPLETED = "completed"  # every cell ok
-    COMPLETED_WITH_ERRORS = "completed with errors"  # every cell sent, some ended in error
-    CANCELLED = "cancelled"
-    FAILED = "failed"
-
-
-class CellStatus(StrEnum):
-    """One call's outcome: not sent yet, answered, or ended with an error kind."""
-
-    PENDING = "pending"
-    OK = "ok"
-    ERROR = "error"
-
-
-class RunKind(StrEnum):
-    """What made a run: the Runs page or CLI, an eval gate, the playground, a judge."""
-
-    RUN = "run"
-    EVAL = "eval"
-    PLAYGROUND = "playground"
-    JUDGE = "judge"
-    ROBUSTNESS = "robustness"  # originals and perturbed copies (promptyard.robustness)
-
-
-# A background job's status has the same values as a run's.
-JobStatus = RunStatus
 
 
 class Run(RunClaimColumns, table=True):

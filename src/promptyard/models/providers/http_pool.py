@@ -175,6 +175,13 @@ def _new_session() -> Any:
     )
 
 
+def load_client() -> None:
+    """Import the HTTP client (aiohttp, about 0.1 s of CPU) now rather than at the first
+    call: a caller about to send from another thread loads it first, so that thread's
+    calls need not share the interpreter with this import."""
+    _connector_class()
+
+
 @functools.cache
 def _connector_class() -> type:
     """aiohttp's TCP connector, stamping the call's `CallTiming` as a connection is handed

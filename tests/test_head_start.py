@@ -1,0 +1,127 @@
+"""A fresh run's head start (`runs.head_start`): the first calls leave before the run is
+stored, and each is still recorded exactly once, by the run's own worker, counted at the
+server; a run whose calls stored state could change (cache, budget, guardrails, shared
+rpm, a missing key) sends nothing until it is stored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from promptyard import runs
+from promptyard.models import SimulatorHandle, start_simulator
+from promptyard.storage import db
+from promptyard.storage.tables import RunStatus
+
+ROWS = 12
+
+
+@pytest.fixture
+def sim() -> Iterator[SimulatorHandle]:
+    handle = start_simulator(latency_ms=30)
+    yield handle
+    handle.faults.clear()
+    handle.stop()
+
+
+def _models(ws: Any, sim: SimulatorHandle, extra: str = "") -> None:
+    (ws.root / "models.yaml").write_text(
+        "models:\n"
+        f"  one:\n    model: openai/sim-fast\n    api_base: {sim.url}\n{extra}"
+        f"  two:\n    model: openai/sim-smart\n    api_base: {sim.url}\n"
+    )
+
+
+def _plan(ws: Any, models: list[str], repeats: int = 1) -> Any:
+    return runs.plan_run(
+        ws, [("summarize", None)], models, ("summaries", None), slice=f"head:{ROWS}",
+        repeats=repeats,
+    )  # fmt: skip
+
+
+def _cells(ws: Any, run_id: int) -> list[tuple[Any, ...]]:
+    with db.session(ws) as s:
+        return list(
+            s.connection().execute(
+                text(
+                    "SELECT c.row_index, v.position, c.repeat, c.status, c.attempts,"
+                    " c.latency_ms, c.started_at FROM cell c JOIN variant v ON v.id = c.variant_id"
+                    " WHERE c.run_id = :r"
+                ),
+                {"r": run_id},
+            )
+        )
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_head_calls_are_recorded_once_each(
+    workspace: Any, sim: SimulatorHandle, workers: int
+) -> None:
+    _models(workspace, sim)
+    plan = _plan(workspace, ["one", "two"], repeats=2)
+    head = runs.start_head(
+        workspace, plan, concurrency=6, use_cache=False, max_cost=None, timeout_s=30
+    )
+    assert head is not None and len(head) == 6  # one call per slot, in claim order
+    run_id = runs.create_run(workspace, plan, concurrency=6, use_cache=False)
+    summary = runs.run_sync(workspace, run_id, head=head, workers=workers)
+    assert summary.status == RunStatus.COMPLETED and summary.ok == ROWS * 2 * 2
+    # every cell was sent once: none twice (the head's and a worker's), none left out
+    assert sim.calls == ROWS * 2 * 2
+    assert sorted(sim.calls_by_key.values()) == [1] * (ROWS * 2 * 2)
+    cells = _cells(workspace, run_id)
+    assert all(c[3] == "ok" and c[4] == 1 and c[5] is not None and c[6] for c in cells)
+
+
+def test_a_head_call_that_failed_is_retried_by_the_worker(
+    workspace: Any, sim: SimulatorHandle
+) -> None:
+    _models(workspace, sim)
+    plan = _plan(workspace, ["one"])
+    sim.faults.fail_first = 1  # the very first request gets a 500
+    head = runs.start_head(
+        workspace, plan, concurrency=4, use_cache=False, max_cost=None, timeout_s=30
+    )
+    assert head is not None
+    run_id = runs.create_run(workspace, plan, concurrency=4, use_cache=False)
+    summary = runs.run_sync(workspace, run_id, head=head, backoff_base_s=0.01)
+    assert summary.status == RunStatus.COMPLETED and summary.ok == ROWS
+    assert sim.calls == ROWS + 1
+    attempts = sorted(c[4] for c in _cells(workspace, run_id))
+    assert attempts == [1] * (ROWS - 1) + [2]
+
+
+POLICY = "policies:\n  strict:\n    input:\n      - pii: {action: mask, kinds: [email]}\n"
+
+
+@pytest.mark.parametrize(
+    "case", ["cache", "budget", "guardrails", "rpm", "missing key", "cells given one by one"]
+)
+def test_no_call_leaves_before_the_run_is_stored_when_stored_state_could_change_it(
+    workspace: Any, sim: SimulatorHandle, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    extra = {
+        "rpm": "    rpm: 600\n",
+        "missing key": "    api_key_env: PY_TEST_HEAD_KEY_UNSET\n",
+    }.get(case, "")
+    monkeypatch.delenv("PY_TEST_HEAD_KEY_UNSET", raising=False)
+    _models(workspace, sim, extra)
+    plan = _plan(workspace, ["one"])
+    if case == "guardrails":
+        (workspace.root / "guardrails.yaml").write_text(POLICY)
+        plan.guardrails = "strict"
+    if case == "cells given one by one":
+        plan.cells = list(plan.cells)
+    head = runs.start_head(
+        workspace,
+        plan,
+        concurrency=4,
+        use_cache=case == "cache",
+        max_cost=1.0 if case == "budget" else None,
+        timeout_s=30,
+    )
+    assert head is None
+    assert sim.calls == 0
