@@ -2,8 +2,9 @@
 
 Sums come from migration 025's hourly rollups (`rollups.bucket_sums`), percentiles from
 the exact per-bucket cache (`percentiles.bucket_percentiles`): a range costs its buckets,
-not its spans. Segments no rollup knows (user, session, a span attribute) are read from the
-spans (`metrics.span_series`). Both give the same figures for the same spans.
+not its spans. Segments no rollup knows (user, session, a span attribute) come from each
+bucket's figures per segment, computed from its spans once and kept (`segments`, m027).
+Each gives the same figures as reading the spans (`metrics.span_series`).
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from promptyard.monitoring.metrics import (
     _params,
     _url,
     segment_sql,
-    span_series,
 )
 from promptyard.monitoring.percentiles import VALUE_COLUMNS, bucket_percentiles
 from promptyard.monitoring.rollups import ROLLUP_SEGMENT_SQL, bucket_sums
+from promptyard.monitoring.segments import segment_series
 from promptyard.storage import get_engine
 from promptyard.workspace import Workspace
 
@@ -33,7 +34,7 @@ def metric_series(ws: Workspace | str, query: MetricsQuery) -> pd.DataFrame:
     succeeded.
     """
     if query.segment not in ROLLUP_SEGMENT_SQL:
-        return span_series(ws, query)
+        return segment_series(ws, query)
     url = _url(ws)
     engine = get_engine(url)
     segment = segment_sql(query, engine.dialect.name)

@@ -27,6 +27,7 @@ from promptyard.storage.migrations_production import (
 from promptyard.storage.migrations_robustness import m023_robustness
 from promptyard.storage.migrations_rollups import m025_span_rollups
 from promptyard.storage.migrations_score_stats import m026_variant_score_stats
+from promptyard.storage.migrations_segments import m027_segment_cache
 from promptyard.storage.migrations_team import m019_team
 from promptyard.storage.migrations_workers import m017_workers
 
@@ -343,4 +344,5 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("024_payloads", m024_payloads),
     ("025_span_rollups", m025_span_rollups),
     ("026_variant_score_stats", m026_variant_score_stats),
+    ("027_segment_cache", m027_segment_cache),
 ]
