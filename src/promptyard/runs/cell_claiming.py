@@ -121,10 +121,11 @@ class LaneClaims:
         return {self.position_of[v] for v in variant_ids}
 
     async def _adopt_head(self, head: HeadStart) -> None:
-        """Claim the cells the head start sent, before any other: they are the first of
-        each lane in claim order, so a lane's first claim returns them. Each becomes a
+        """Stop the head start and claim the cells it sent, before any other: they are the
+        first of each lane in claim order, so a lane's first claim returns them. Each becomes a
         cell whose first attempt is that call; a call whose cell another worker took is
         dropped."""
+        head.stop()  # what it has started is all there is to take
         for lane in self.lanes.values():
             wanted = head.wanted(self._positions(lane.parameters))
             if not wanted:

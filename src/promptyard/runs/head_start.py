@@ -5,13 +5,14 @@ first call waits for the storage layer to load, the plan to be stored and the fi
 about half a second of a small run's start. When nothing stored can change what the first
 calls are, they need not wait: no response cache to look in, no budget to hold, no
 guardrail policy, no rpm shared through the database, every key present and the identity
-allowed to start runs. Then `start_head` sends the first cells in the order a worker claims
-them (row by row; one per slot of each model, within the run's concurrency) from the plan
-in memory, on an event loop of its own in a thread. The run's own worker claims those cells
-first (`CellWorker`) and takes each answer as its cell's first attempt: retried if it failed
-retryably, recorded once under the worker's lease, its latency the provider's as always.
-A cell some other worker claimed first is sent by that worker; the head's answer for it is
-not used.
+allowed to start runs. Then `start_head` sends the plan's cells in the order a worker
+claims them (row by row, each model's in its own slots: as many as the first `concurrency`
+cells give it), from the plan in memory, on an event loop of its own in a thread, and goes
+on sending until the run's worker takes over (at most `MAX_HEAD_CELLS`). The worker stops
+it, claims every cell it started before any other (`runs.cell_claiming`) and takes each
+answer as its cell's first attempt: retried if it failed retryably, recorded once under the
+worker's lease, its latency the provider's as always. A cell some other worker claimed
+first is sent by that worker; the head's answer for it is not used.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import concurrent.futures
 import json
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -31,6 +33,12 @@ from promptyard.workspace import Workspace
 if TYPE_CHECKING:
     from promptyard.models import Completion
     from promptyard.runs.planning import RunPlan
+
+MAX_HEAD_CELLS = 5_000  # the answers held until the worker takes them: a few MB
+# Loop turns for the first calls to connect and be written (one or two each on a local
+# server; a remote one's handshake takes its round trip whatever this thread does).
+SETTLE_TICKS = 8
+SETTLE_MAX_S = 0.25
 
 
 @dataclass
@@ -45,17 +53,49 @@ class HeadCall:
     answer: concurrent.futures.Future[Completion]
 
 
-class HeadStart:
-    """The calls sent ahead of a run (see the module's docstring)."""
+Cell = tuple[int, int, int, str]  # (variant position, row index, repeat, messages JSON)
 
-    def __init__(self, calls: list[HeadCall]) -> None:
-        self._calls = {(c.variant, c.row_index, c.repeat): c for c in calls}
+
+class HeadStart:
+    """The calls sent ahead of a run (see the module's docstring). The head's thread
+    starts calls (`next_call`) until `stop`; the worker then takes them."""
+
+    def __init__(self, queues: dict[str, Iterator[Cell]], limit: int | None = None) -> None:
+        self._queues = queues
+        self._limit = MAX_HEAD_CELLS if limit is None else limit
+        self._calls: dict[tuple[int, int, int], HeadCall] = {}
+        self._started = 0
+        self._stopped = False
+        self._lock = threading.Lock()  # the head's thread starts calls, the worker stops it
 
     def __len__(self) -> int:
         return len(self._calls)
 
+    def next_call(self, model: str) -> tuple[HeadCall, str] | None:
+        """The next cell of `model` to send, as a started call, and its messages; None once
+        stopped, at the limit, or when the model has no more cells."""
+        with self._lock:
+            if self._stopped or self._started >= self._limit:
+                return None
+            cell = next(self._queues[model], None)
+            if cell is None:
+                return None
+            variant, row_index, repeat, messages_json = cell
+            call = HeadCall(
+                variant, row_index, repeat, datetime.now(UTC), time.monotonic(),
+                concurrent.futures.Future(),
+            )  # fmt: skip
+            self._calls[(variant, row_index, repeat)] = call
+            self._started += 1
+            return call, messages_json
+
+    def stop(self) -> None:
+        """No call starts after this: the ones started are what the worker may take."""
+        with self._lock:
+            self._stopped = True
+
     def wanted(self, variants: set[int]) -> int:
-        """How many of the calls are for these variant positions."""
+        """How many of the started calls are for these variant positions."""
         return sum(1 for key in self._calls if key[0] in variants)
 
     def take(self, variant: int, row_index: int, repeat: int) -> HeadCall | None:
@@ -65,6 +105,7 @@ class HeadStart:
     def drop(self) -> None:
         """Give up the calls not taken: their answers are never stored (they are in flight
         already; cancelling them would save the provider nothing)."""
+        self.stop()
         self._calls = {}
 
 
@@ -77,7 +118,7 @@ def start_head(
     max_cost: float | None,
     timeout_s: float,
 ) -> HeadStart | None:
-    """Send the plan's first calls now, if nothing stored can change them (the module's
+    """Start sending the plan's cells now, if nothing stored can change them (the module's
     docstring says when); None when the run must wait for its workers."""
     from promptyard.models.endpoints import api_key
     from promptyard.models.providers.keys import missing_key
@@ -98,70 +139,106 @@ def start_head(
         return None  # refused as the run is stored, with the reason
     from promptyard.models.providers.http_pool import load_client
 
-    keys = {name: api_key(e, ws) or "" for name, e in endpoints.items()}
     load_client()  # here, before the head's thread runs beside this one's imports
-    picked = _first_cells(plan, concurrency)
-    calls: list[HeadCall] = []
-    jobs: list[tuple[HeadCall, Any]] = []
-    for variant, row_index, repeat, messages_json in picked:
-        v = plan.variants[variant]
-        now = datetime.now(UTC)
-        call = HeadCall(
-            variant, row_index, repeat, now, time.monotonic(), concurrent.futures.Future()
-        )
-        parameters = json.loads(json.dumps(v.parameters, sort_keys=True, default=str))
-        send = send_once(
-            ws,
-            v.endpoint,
-            parameters,
-            messages_json,
-            repeat=repeat,
-            timeout_s=timeout_s,
-            api_key=keys[v.model],
-        )
-        calls.append(call)
-        jobs.append((call, send))
-    threading.Thread(target=_serve, args=(jobs,), name="promptyard-head-start", daemon=True).start()
-    return HeadStart(calls)
+    head = HeadStart({model: _cells_of(plan, model) for model in endpoints})
+    # Each variant's parameters as its worker reads them back (stored as sorted JSON).
+    parameters = {
+        i: json.loads(json.dumps(v.parameters, sort_keys=True, default=str))
+        for i, v in enumerate(plan.variants)
+    }
+    sends = []
+    for model, slots in _slots(plan, concurrency).items():
+        endpoint = endpoints[model]
+        key = api_key(endpoint, ws) or ""
+        sends += [_Slot(ws, head, model, endpoint, key, parameters, timeout_s)] * slots
+    sent = threading.Event()
+    threading.Thread(
+        target=_serve, args=(sends, sent), name="promptyard-head-start", daemon=True
+    ).start()
+    # This thread waits while the first calls go out: its next step, loading the storage
+    # layer, would otherwise share the interpreter with them (and delay them).
+    sent.wait(SETTLE_MAX_S)
+    return head
 
 
-def _first_cells(plan: RunPlan, concurrency: int) -> list[tuple[int, int, int, str]]:
-    """(variant, row index, repeat, messages) of the first cells a worker would claim: row
-    by row, each model's variants in order, at most its concurrency per model and the
-    run's in all."""
+def _cells_of(plan: RunPlan, model: str) -> Iterator[Cell]:
+    """The cells of `model`'s variants in the order a worker claims them: by row, then
+    variant, then repeat (a variant's id grows with its position)."""
     cells: Any = plan.cells  # a PlannedCells: variant-major, rows, then repeats
     per_variant = cells.per_variant
-    rows = per_variant // plan.repeats
+    mine = [i for i, v in enumerate(plan.variants) if v.model == model]
+    for row in range(per_variant // plan.repeats):
+        for variant in mine:
+            for repeat in range(plan.repeats):
+                cell = cells[variant * per_variant + row * plan.repeats + repeat]
+                yield variant, cell.row_index, cell.repeat, cell.messages_json
+
+
+def _slots(plan: RunPlan, concurrency: int) -> dict[str, int]:
+    """Each model's calls at a time in the head: as many as it has among the first
+    `concurrency` cells a worker would claim, within its own `max_concurrency`."""
     room = {
         v.model: max(1, min(concurrency, v.endpoint.max_concurrency or concurrency))
         for v in plan.variants
     }
-    picked: list[tuple[int, int, int, str]] = []
-    for row in range(rows):
-        for variant, v in enumerate(plan.variants):
-            for repeat in range(plan.repeats):
-                if len(picked) >= concurrency:
-                    return picked
-                if room[v.model] <= 0:
-                    continue
-                room[v.model] -= 1
-                cell = cells[variant * per_variant + row * plan.repeats + repeat]
-                picked.append((variant, cell.row_index, cell.repeat, cell.messages_json))
-        if not any(room.values()):
-            break
-    return picked
+    slots = dict.fromkeys(room, 0)
+    rows = len(plan.cells) // (len(plan.variants) * plan.repeats)
+    taken = 0
+    for _row in range(rows):
+        for v in plan.variants:
+            for _repeat in range(plan.repeats):
+                if taken >= concurrency or all(slots[m] >= room[m] for m in room):
+                    return slots
+                if slots[v.model] < room[v.model]:
+                    slots[v.model] += 1
+                    taken += 1
+    return slots
 
 
-def _serve(jobs: list[tuple[HeadCall, Any]]) -> None:
-    """The head's own event loop, in its thread: send every call, hand each answer over."""
+@dataclass(frozen=True)
+class _Slot:
+    """One of a model's slots in the head: it sends that model's next cell, again and
+    again, until the head stops."""
 
-    async def one(call: HeadCall, send: Any) -> None:
-        try:
-            call.answer.set_result(await send)
-        except Exception as exc:  # send_once returns failures; this would be a bug
-            call.answer.set_exception(exc)
+    ws: Workspace
+    head: HeadStart
+    model: str
+    endpoint: Any
+    api_key: str
+    parameters: dict[int, dict[str, Any]]
+    timeout_s: float
+
+    async def run(self) -> None:
+        while (started := self.head.next_call(self.model)) is not None:
+            call, messages_json = started
+            try:
+                call.answer.set_result(
+                    await send_once(
+                        self.ws,
+                        self.endpoint,
+                        self.parameters[call.variant],
+                        messages_json,
+                        repeat=call.repeat,
+                        timeout_s=self.timeout_s,
+                        api_key=self.api_key,
+                    )
+                )
+            except Exception as exc:  # send_once returns failures; this would be a bug
+                call.answer.set_exception(exc)
+
+
+def _serve(slots: list[_Slot], sent: threading.Event) -> None:
+    """The head's own event loop, in its thread, until every slot is done; `sent` is set
+    once the first calls are on their way."""
 
     async def main() -> None:
-        await asyncio.gather(*(one(c, s) for c, s in jobs), return_exceptions=True)
+        tasks = [asyncio.create_task(slot.run()) for slot in slots]
+        for _ in range(SETTLE_TICKS):
+            await asyncio.sleep(0)
+        sent.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
-    asyncio.run(main())  # its end closes the loop's HTTP sessions
+    try:
+        asyncio.run(main())  # its end closes the loop's HTTP sessions
+    finally:
+        sent.set()
