@@ -84,16 +84,7 @@ class LaneClaims:
 
     async def _refill(self, lane: Lane) -> int:
         size = max(4, min(MAX_CLAIM, lane.slots.limit * 2))
-        got = await asyncio.to_thread(
-            claims.claim_cells,
-            self.ws,
-            self.run_id,
-            self.owner,
-            self.execution,
-            list(lane.parameters),
-            lane.cursor,
-            size,
-        )
+        got = await self._claim(lane, lane.cursor, size)
         if not got:
             return 0
         lane.cursor = got[-1].position
@@ -117,6 +108,20 @@ class LaneClaims:
         lane.queue.extend(todo)
         return len(todo)
 
+    async def _claim(
+        self, lane: Lane, after: tuple[int, int, int], limit: int
+    ) -> list[claims.Claimed]:
+        return await asyncio.to_thread(
+            claims.claim_cells,
+            self.ws,
+            self.run_id,
+            self.owner,
+            self.execution,
+            list(lane.parameters),
+            after,
+            limit,
+        )
+
     def _positions(self, variant_ids: Iterable[int]) -> set[int]:
         return {self.position_of[v] for v in variant_ids}
 
@@ -130,16 +135,7 @@ class LaneClaims:
             wanted = head.wanted(self._positions(lane.parameters))
             if not wanted:
                 continue
-            got = await asyncio.to_thread(
-                claims.claim_cells,
-                self.ws,
-                self.run_id,
-                self.owner,
-                self.execution,
-                list(lane.parameters),
-                claims.START,
-                wanted,
-            )
+            got = await self._claim(lane, claims.START, wanted)
             for c in got:
                 first = head.take(self.position_of[c.variant_id], c.position[0], c.repeat)
                 lane.queue.append(

@@ -18,17 +18,9 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-from promptyard.storage.migrations_rollups import HOUR_NS
+from promptyard.storage.migrations_rollups import _KEYS, HOUR_NS  # the rollups' keys
 
 _TOUCHED = ("session_id", "attributes_json", "duration_ms", "ttft_ms")
-_KEYS = (
-    "prompt_name",
-    "prompt_version",
-    "prompt_label",
-    "request_model",
-    "response_model",
-    "service_name",
-)
 
 
 def _bump(row: str) -> str:
