@@ -47,6 +47,8 @@ FLUSH_S = 0.5  # the writer stores and polls cancel this often
 WRITE_BATCH = 500
 CANCEL_GRACE_S = 2.0
 RENEW_S = 2.0  # at most this long between renewals: a joining worker soon gets a share
+QUIET_S = 0.02  # no answer for this long: store what has come (see `_next_result`)
+_QUIET = object()
 
 
 class CellWorker(LaneClaims):
@@ -240,6 +242,17 @@ class CellWorker(LaneClaims):
                 done = self.done + self.outcome.stored
             self.on_progress(done, self.total)
 
+    async def _next_result(self, wait: float) -> Any:
+        """The next finished cell (None: the senders are done), or _QUIET when none came
+        within `wait`: with some in hand, the calls in flight are all waiting on their
+        answers then, so storing now does not hold up the answers' next calls."""
+        if not self.results.empty():
+            return self.results.get_nowait()  # no timer for a cell already there
+        try:
+            return await asyncio.wait_for(self.results.get(), wait)
+        except TimeoutError:
+            return _QUIET
+
     async def writer(self) -> None:
         """Store finished cells in batches, renew the lease, notice a cancel."""
         batch: list[tuple[dict[str, Any], float]] = []
@@ -251,11 +264,8 @@ class CellWorker(LaneClaims):
         while True:
             wait = flush_at - time.monotonic()
             if not finished and wait > 0 and len(batch) < WRITE_BATCH:
-                try:
-                    item = await asyncio.wait_for(self.results.get(), wait)
-                except TimeoutError:
-                    pass  # nothing new within the flush interval: store what there is
-                else:
+                item = await self._next_result(wait if not batch else min(wait, QUIET_S))
+                if item is not _QUIET:
                     if item is None:
                         finished = True
                     else:
