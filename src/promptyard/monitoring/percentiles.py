@@ -230,16 +230,23 @@ def _keep(
         log.info("percentiles not kept: %s", exc)
 
 
-def _forget_other_cuts(conn: Connection, key: dict[str, Any], start: int, size: int) -> None:
-    """Drop the bucket's other partial pieces: a range ending at the current hour cuts its
-    first and last day anew every hour, and only the newest cut is viewed again."""
+def _forget_other_cuts(
+    conn: Connection,
+    key: dict[str, Any],
+    start: int,
+    size: int,
+    tables: tuple[str, ...] = ("span_percentile", "span_percentile_stamp"),
+) -> None:
+    """Drop the bucket's other partial pieces from `tables` (the kept percentiles, or the
+    kept segment figures): a range ending at the current hour cuts its first and last day
+    anew every hour, and only the newest cut is viewed again."""
     where = (
         " WHERE segment_kind = :k AND lo_ns >= :b0 AND hi_ns <= :b1"
         " AND hi_ns - lo_ns > :hour AND hi_ns - lo_ns < :size"
         " AND NOT (lo_ns = :lo AND hi_ns = :hi)"
     )
     cut = {**key, "b0": start, "b1": start + size, "hour": NS_PER_HOUR, "size": size}
-    for table in ("span_percentile", "span_percentile_stamp"):
+    for table in tables:
         conn.execute(text(f"DELETE FROM {table}{where}"), cut)
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 
 from promptyard.errors import PromptyardError
 from promptyard.monitoring.metrics import MetricsQuery, Segment, _url
-from promptyard.monitoring.percentiles import _pieces, _stamps
+from promptyard.monitoring.percentiles import _forget_other_cuts, _pieces, _stamps
 from promptyard.monitoring.rollups import NS_PER_HOUR
 from promptyard.monitoring.segment_figures import (
     FIGURE_COLUMNS,
@@ -150,22 +150,9 @@ def _keep(
             names, blob = _pack(by_bucket.get(lo // size, none))
             conn.execute(upsert, {**key, "st": stamps[lo // size], "names": names, "blob": blob})
             if size > NS_PER_HOUR:
-                _forget_other_cuts(conn, key, lo // size * size, size)
+                _forget_other_cuts(conn, key, lo // size * size, size, ("span_segment",))
 
     try:
         db.write(url, store)
     except PromptyardError as exc:  # a read-only database still answers, uncached
         log.info("segment figures not kept: %s", exc)
-
-
-def _forget_other_cuts(conn: Connection, key: dict[str, Any], start: int, size: int) -> None:
-    """Drop the bucket's other partial pieces: a range ending at the current hour cuts its
-    first and last day anew every hour, and only the newest cut is viewed again."""
-    conn.execute(
-        text(
-            "DELETE FROM span_segment WHERE segment_kind = :k AND lo_ns >= :b0 AND hi_ns <= :b1"
-            " AND hi_ns - lo_ns > :hour AND hi_ns - lo_ns < :size"
-            " AND NOT (lo_ns = :lo AND hi_ns = :hi)"
-        ),
-        {**key, "b0": start, "b1": start + size, "hour": NS_PER_HOUR, "size": size},
-    )
