@@ -139,7 +139,7 @@ class LaneClaims:
             for c in got:
                 first = head.take(self.position_of[c.variant_id], c.position[0], c.repeat)
                 lane.queue.append(
-                    CellTodo(c.cell_id, c.variant_id, c.repeat, c.messages_json, 0.0, first)
+                    CellTodo(c.cell_id, c.variant_id, c.repeat, c.messages_json, first=first)
                 )
             if got:
                 lane.cursor = got[-1].position

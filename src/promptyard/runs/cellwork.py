@@ -39,7 +39,7 @@ from promptyard.workspace import Workspace
 if TYPE_CHECKING:
     from promptyard.guardrails import RunGuard
     from promptyard.models import Completion
-    from promptyard.runs.head_start import HeadCall, HeadStart
+    from promptyard.runs.head_start import HeadStart
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,8 @@ class CellWorker(LaneClaims):
     # --- set-up -----------------------------------------------------------------------
 
     def _load(self) -> None:
-        from promptyard.models import api_key, resolve_model
+        from promptyard.models import resolve_model
+        from promptyard.models.providers.keys import run_key
 
         with db.session(self.ws) as s:
             run = get_run(s, self.run_id)
@@ -111,7 +112,7 @@ class CellWorker(LaneClaims):
             if lane is None:
                 endpoint = resolve_model(self.ws, v.model)
                 limit = max(1, min(self.concurrency, endpoint.max_concurrency or self.concurrency))
-                lane = Lane(v.model, endpoint, limit, api_key=api_key(endpoint, self.ws) or "")
+                lane = Lane(v.model, endpoint, limit, api_key=run_key(endpoint, self.ws))
                 if endpoint.rpm:
                     lane.rate = SharedRate(self.ws, endpoint.name, endpoint.rpm)
                 self.lanes[v.model] = lane
@@ -157,7 +158,7 @@ class CellWorker(LaneClaims):
 
     async def process(self, lane: Lane, item: CellTodo) -> None:
         lim = self.limits
-        first: HeadCall | None = item.first  # sent ahead: its answer is the first attempt
+        first = item.first  # sent ahead: its answer is the first attempt
         started = first.started if first is not None else utcnow()
         # Every attempt, and every wait between them, fits in the cell's total timeout.
         total_s = max(0.001, lim.total_timeout_s)

@@ -68,9 +68,6 @@ class HeadStart:
         self._stopped = False
         self._lock = threading.Lock()  # the head's thread starts calls, the worker stops it
 
-    def __len__(self) -> int:
-        return len(self._calls)
-
     def next_call(self, model: str) -> tuple[HeadCall, str] | None:
         """The next cell of `model` to send, as a started call, and its messages; None once
         stopped, at the limit, or when the model has no more cells."""
@@ -120,8 +117,7 @@ def start_head(
 ) -> HeadStart | None:
     """Start sending the plan's cells now, if nothing stored can change them (the module's
     docstring says when); None when the run must wait for its workers."""
-    from promptyard.models.endpoints import api_key
-    from promptyard.models.providers.keys import missing_key
+    from promptyard.models.providers.keys import missing_key, run_key
     from promptyard.team import Permission, PermissionDeniedError, require
 
     endpoints = {v.model: v.endpoint for v in plan.variants}
@@ -141,15 +137,12 @@ def start_head(
 
     load_client()  # here, before the head's thread runs beside this one's imports
     head = HeadStart({model: _cells_of(plan, model) for model in endpoints})
-    # Each variant's parameters as its worker reads them back (stored as sorted JSON).
-    parameters = {
-        i: json.loads(json.dumps(v.parameters, sort_keys=True, default=str))
-        for i, v in enumerate(plan.variants)
-    }
+    # Each variant's parameters as its worker reads them back.
+    parameters = {i: json.loads(v.parameters_json) for i, v in enumerate(plan.variants)}
     sends = []
     for model, slots in _slots(plan, concurrency).items():
         endpoint = endpoints[model]
-        key = api_key(endpoint, ws) or ""
+        key = run_key(endpoint, ws)
         sends += [_Slot(ws, head, model, endpoint, key, parameters, timeout_s)] * slots
     sent = threading.Event()
     threading.Thread(
@@ -182,7 +175,8 @@ def _slots(plan: RunPlan, concurrency: int) -> dict[str, int]:
         for v in plan.variants
     }
     slots = dict.fromkeys(room, 0)
-    rows = len(plan.cells) // (len(plan.variants) * plan.repeats)
+    cells: Any = plan.cells  # a PlannedCells (start_head checked)
+    rows = cells.per_variant // plan.repeats
     taken = 0
     for _row in range(rows):
         for v in plan.variants:

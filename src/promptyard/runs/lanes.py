@@ -70,7 +70,7 @@ class Lane:
     rate: SharedRate | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     done: bool = False
-    api_key: str = ""  # read once for the worker ("": none); it goes only to this endpoint
+    api_key: str = ""  # `keys.run_key`, read once for the worker; it goes only to this endpoint
 
 
 @dataclass

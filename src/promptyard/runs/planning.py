@@ -7,6 +7,7 @@ cell's chat messages before anything is sent and reports every missing variable 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -71,6 +72,11 @@ class PlannedVariant:
     endpoint: ModelEndpoint
     parameters: dict[str, Any]
     template_text: str | None = None  # an unsaved edit (playground)
+
+    @property
+    def parameters_json(self) -> str:
+        """The parameters as stored on the variant, and read back by its workers."""
+        return json.dumps(self.parameters, sort_keys=True, default=str)
 
     @property
     def version_label(self) -> str:

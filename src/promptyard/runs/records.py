@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from promptyard.models import Completion
+    from promptyard.runs.head_start import HeadCall
 
 INSERT_CHUNK = 5_000
 
@@ -109,7 +110,7 @@ def create_run(
                 prompt_version=v.prompt_version,
                 template_text=v.template_text,
                 model=v.model,
-                parameters_json=json.dumps(v.parameters, sort_keys=True, default=str),
+                parameters_json=v.parameters_json,
                 template=templates[position],
             )
             s.add(row)
@@ -237,7 +238,7 @@ class CellTodo:
     repeat: int
     messages_json: str
     budget_estimate: float = 0.0
-    first: Any = None  # a runs.head_start.HeadCall: its first attempt, already sent
+    first: HeadCall | None = None  # its first attempt, sent ahead by the head start
 
 
 def cap_output(text: str | None, max_bytes: int) -> tuple[str | None, bool]:

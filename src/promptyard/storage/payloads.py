@@ -33,6 +33,7 @@ from promptyard.storage.handles import MESSAGE, ROW, VARIANT
 T = TypeVar("T")
 UNSTORED = ""  # a new cell's own inputs_json and messages_json: its run's rows hold them
 _CHUNK = 500  # ids per IN list (SQLite allows 32,766 variables; PostgreSQL many more)
+_RANGE_MIN = 8  # rows of one run (and prompt) worth a range read rather than lookups
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,7 @@ def _read_by_row(
     for values, indexes in by_prefix.items():
         indexes.sort()
         low, high = indexes[0], indexes[-1]
-        if len(indexes) < 8 or high - low + 1 > 2 * len(indexes):
+        if len(indexes) < _RANGE_MIN or high - low + 1 > 2 * len(indexes):
             scattered += [(*values, i) for i in indexes]
             continue
         match = [table.c[name] == v for name, v in zip(prefix, values, strict=True)]

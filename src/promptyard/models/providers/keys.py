@@ -16,6 +16,12 @@ from promptyard.workspace import Workspace
 NO_KEY = ""
 
 
+def run_key(endpoint: ModelEndpoint, ws: Workspace) -> str:
+    """The endpoint's key read now, once for many calls (`ModelCall.api_key`); NO_KEY
+    when there is none."""
+    return api_key(endpoint, ws) or NO_KEY
+
+
 def call_key(call: ModelCall) -> str | None:
     """The key to send with `call`: the one it carries (NO_KEY: none), else the
     endpoint's key read now (the env, then the current workspace's secrets).
