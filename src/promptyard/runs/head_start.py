@@ -31,7 +31,7 @@ from promptyard.runs.sending import send_once
 from promptyard.workspace import Workspace
 
 if TYPE_CHECKING:
-    from promptyard.models import Completion
+    from promptyard.models import Completion, ModelEndpoint
     from promptyard.runs.planning import RunPlan
 
 MAX_HEAD_CELLS = 5_000  # the answers held until the worker takes them: a few MB
@@ -133,9 +133,10 @@ def start_head(
         require(ws, Permission.START_RUNS, "start runs")
     except PermissionDeniedError:
         return None  # refused as the run is stored, with the reason
-    from promptyard.models.providers.http_pool import load_client
+    if not all(_streams_serve(e) for e in endpoints.values()):
+        from promptyard.models.providers.http_pool import load_client
 
-    load_client()  # here, before the head's thread runs beside this one's imports
+        load_client()  # here, before the head's thread runs beside this one's imports
     head = HeadStart({model: _cells_of(plan, model) for model in endpoints})
     # Each variant's parameters as its worker reads them back.
     parameters = {i: json.loads(v.parameters_json) for i, v in enumerate(plan.variants)}
@@ -152,6 +153,14 @@ def start_head(
     # layer, would otherwise share the interpreter with them (and delay them).
     sent.wait(SETTLE_MAX_S)
     return head
+
+
+def _streams_serve(endpoint: ModelEndpoint) -> bool:
+    """Whether the head calls `endpoint` without aiohttp: an api_base reached directly
+    (`http_pool.use_stream_sessions`; the in-process simulator is aiohttp's anyway)."""
+    from promptyard.models.providers.http_pool import streams_serve
+
+    return endpoint.api_base is not None and streams_serve(endpoint.api_base.rstrip("/"))
 
 
 def _cells_of(plan: RunPlan, model: str) -> Iterator[Cell]:
@@ -226,6 +235,9 @@ def _serve(slots: list[_Slot], sent: threading.Event) -> None:
     once the first calls are on their way."""
 
     async def main() -> None:
+        from promptyard.models.providers.http_pool import use_stream_sessions
+
+        use_stream_sessions()  # the first calls need not wait for aiohttp to load
         tasks = [asyncio.create_task(slot.run()) for slot in slots]
         for _ in range(SETTLE_TICKS):
             await asyncio.sleep(0)

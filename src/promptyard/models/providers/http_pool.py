@@ -1,4 +1,8 @@
-"""The lean path's HTTP: one aiohttp session per (event loop, api_base), and wire timing.
+"""The lean path's HTTP: one session per (event loop, api_base), and wire timing.
+
+A session is aiohttp's; in a loop that asked for them (`use_stream_sessions`, a run's head
+start) it is a `http_streams.StreamSession` when the base is reached directly, so that
+loop's calls need not wait for aiohttp to load.
 
 A session (with its sized connection pool) is made on an endpoint's first call in an event
 loop and kept for that loop's life: aiohttp's pools belong to one loop. `asyncio.run`
@@ -75,6 +79,15 @@ def start_timing() -> CallTiming:
     return timing
 
 
+def stamp_sent(transport: Any) -> None:
+    """Note on this task's `CallTiming` (if it has one) that its request is written now, on
+    the connection of `transport`."""
+    timing = _current.get()
+    if timing is not None:
+        timing.transport = transport
+        timing.sent_at = time.perf_counter()
+
+
 _tick = {"ms": 0}  # the gcd of the kernel's millisecond figures seen: its clock tick
 
 
@@ -108,6 +121,7 @@ class _LoopSessions:
     def __init__(self) -> None:
         self.by_url: dict[str, Any] = {}
         self.closer: AsyncIterator[None] | None = None
+        self.streams = False  # direct bases get `http_streams.StreamSession`s (no aiohttp)
 
     async def close(self) -> AsyncIterator[None]:
         # Parked for the loop's life; `loop.shutdown_asyncgens()` (asyncio.run does it)
@@ -129,17 +143,30 @@ _loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopSessions] = (
 _loops_lock = threading.Lock()
 
 
-async def session_for(base_url: str) -> tuple[Any, str | None]:
-    """The aiohttp session of the running loop for `base_url`, made on first use, and the
-    proxy from the environment to send through (None: direct)."""
+def _loop_sessions() -> _LoopSessions:
     loop = asyncio.get_running_loop()
     sessions = _loops.get(loop)
     if sessions is None:
         with _loops_lock:  # loops of other threads share the mapping, not the sessions
             sessions = _loops.setdefault(loop, _LoopSessions())
+    return sessions
+
+
+def use_stream_sessions() -> None:
+    """From now on the running loop calls an api_base it reaches directly through an
+    `http_streams.StreamSession`, without loading aiohttp (a run's head start does)."""
+    _loop_sessions().streams = True
+
+
+async def session_for(base_url: str) -> tuple[Any, str | None]:
+    """The session of the running loop for `base_url` (aiohttp's, or a `StreamSession`
+    after `use_stream_sessions`), made on first use, and the proxy from the environment
+    to send through (None: direct)."""
+    sessions = _loop_sessions()
     session = sessions.by_url.get(base_url)
     if session is None:
-        session = sessions.by_url[base_url] = (_new_session(), env_proxy(base_url))
+        session = (_new_session(base_url, sessions), env_proxy(base_url))
+        sessions.by_url[base_url] = session
         if sessions.closer is None:
             sessions.closer = sessions.close()
             await anext(sessions.closer)  # known to the loop's async generators from now
@@ -158,7 +185,22 @@ def env_proxy(base_url: str) -> str | None:
     return urllib.request.getproxies().get(parts.scheme) or None
 
 
-def _new_session() -> Any:
+#: Sent with every request of a session (a call's own headers may override them).
+SESSION_HEADERS = {"Accept": "application/json", "User-Agent": "promptyard"}
+
+
+def streams_serve(base_url: str) -> bool:
+    """Whether a `StreamSession` can call `base_url`: http or https, reached directly."""
+    from promptyard.models.providers.http_streams import serves
+
+    return serves(base_url) and env_proxy(base_url) is None
+
+
+def _new_session(base_url: str, sessions: _LoopSessions) -> Any:
+    if sessions.streams and streams_serve(base_url):
+        from promptyard.models.providers.http_streams import StreamSession
+
+        return StreamSession(base_url, SESSION_HEADERS)
     import aiohttp
 
     connector = _connector_class()(
@@ -171,14 +213,14 @@ def _new_session() -> Any:
         # the proxy and ~/.netrc in a thread for every request.
         trust_env=False,
         cookie_jar=aiohttp.DummyCookieJar(),  # an API answer's cookies are not kept
-        headers={"Accept": "application/json", "User-Agent": "promptyard"},
+        headers=SESSION_HEADERS,
     )
 
 
 def load_client() -> None:
-    """Import the HTTP client (aiohttp, about 0.1 s of CPU) now rather than at the first
-    call: a caller about to send from another thread loads it first, so that thread's
-    calls need not share the interpreter with this import."""
+    """Import aiohttp (about 0.1 s of CPU) now rather than at the first call: a caller
+    about to send through it from another thread loads it first, so that thread's calls
+    need not share the interpreter with this import."""
     _connector_class()
 
 
@@ -191,10 +233,7 @@ def _connector_class() -> type:
     class StampingConnector(aiohttp.TCPConnector):  # type: ignore[misc]
         async def connect(self, req: Any, *args: Any, **kwargs: Any) -> Any:
             conn = await super().connect(req, *args, **kwargs)
-            timing = _current.get()
-            if timing is not None:
-                timing.transport = conn.transport
-                timing.sent_at = time.perf_counter()
+            stamp_sent(conn.transport)
             return conn
 
     return StampingConnector

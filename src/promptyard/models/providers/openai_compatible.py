@@ -1,9 +1,10 @@
 """OpenAI-compatible endpoints on the lean path: the simulator, vLLM, Ollama's /v1, LM Studio,
 llama.cpp, a LiteLLM proxy, any server with an OpenAI chat API at `api_base`.
 
-A call is one POST to `{api_base}/chat/completions` on the running loop's shared aiohttp
-session for that `api_base` (`http_pool.py`), its body written and read with orjson: no
-`openai` SDK, no litellm, no per-call client or logging objects. It reads the answer the
+A call is one POST to `{api_base}/chat/completions` on the running loop's shared session
+for that `api_base` (aiohttp's, or a run head's `http_streams.StreamSession`: `http_pool`),
+its body written and read with orjson: no `openai` SDK, no litellm, no per-call client or
+logging objects. It reads the answer the
 way the SDK does (a JSON body, or server-sent events with usage in the last chunk) and
 fails with the exceptions the SDK would raise (`http_errors.py`), so error kinds and
 Retry-After come out as before. The run engine does the retrying.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -150,8 +152,9 @@ async def _post(
 
 def _as_api_error(exc: Exception) -> Exception:
     """aiohttp's exception as the SDK's for the same failure (others unchanged)."""
-    import aiohttp
-
+    aiohttp = sys.modules.get("aiohttp")
+    if aiohttp is None:  # not loaded (a `StreamSession`'s call): not one of its errors
+        return exc
     if isinstance(exc, aiohttp.ClientPayloadError):
         # the body was cut off: what httpx calls an incomplete chunked read
         wrapped: Exception = APIConnectionError(f"incomplete chunked read: {exc}")
