@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import DBAPIError
 
+from promptyard.models.providers.http_pool import load_client
 from promptyard.runs import claims
 from promptyard.runs.lanes import Lane, Outcome
 from promptyard.runs.records import CellTodo
@@ -52,6 +53,10 @@ class LaneClaims:
                     await asyncio.sleep(0.1)  # no share of the model yet, or paused
                     continue
                 try:
+                    if lane.prefetch is not None:  # the next batch is being claimed
+                        prefetch, lane.prefetch = lane.prefetch, None
+                        if await prefetch:
+                            continue
                     if await self._look(lane):
                         continue
                 except DBAPIError as exc:
@@ -65,7 +70,22 @@ class LaneClaims:
                 if lane.done:
                     return None
                 await asyncio.sleep(POLL_S)  # other workers hold the rest: wait on them
+            if len(lane.queue) <= 2 * lane.slots.limit and lane.prefetch is None:
+                # Two rounds of calls or less left: claim the next batch now, so no call
+                # waits for a claim (nor a claim for the writer's hold on the database).
+                lane.prefetch = asyncio.create_task(self._refill(lane))
             return lane.queue.popleft()
+
+    async def _settle_prefetches(self) -> None:
+        """Let the claims still on their way land (the worker then gives back what it
+        holds and did not send)."""
+        for lane in self.lanes.values():
+            if lane.prefetch is not None:
+                prefetch, lane.prefetch = lane.prefetch, None
+                try:
+                    await prefetch
+                except Exception as exc:  # noqa: BLE001 - its cells' leases lapse on their own
+                    log.warning("run %s: a claim failed: %s", self.run_id, exc)
 
     async def _look(self, lane: Lane) -> bool:
         """Claim more of the lane's cells; True when there may be more to take now. A lane
@@ -130,6 +150,9 @@ class LaneClaims:
         first of each lane in claim order, so a lane's first claim returns them. Each becomes a
         cell whose first attempt is that call; a call whose cell another worker took is
         dropped."""
+        # The head sends without aiohttp (http_streams); the next calls are this worker's,
+        # through it: load it first, while the head goes on sending as answers come back.
+        load_client()
         head.stop()  # what it has started is all there is to take
         for lane in self.lanes.values():
             wanted = head.wanted(self._positions(lane.parameters))

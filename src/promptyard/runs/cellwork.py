@@ -335,6 +335,7 @@ class CellWorker(LaneClaims):
             if not writer_task.done():
                 writer_task.cancel()
             try:
+                await self._settle_prefetches()
                 await asyncio.to_thread(claims.release, self.ws, self.run_id, self.owner)
             except Exception as exc:  # the leases lapse on their own
                 log.warning("run %s: could not give back claimed cells: %s", self.run_id, exc)

@@ -69,6 +69,7 @@ class Lane:
     slots: Slots = field(default_factory=lambda: Slots(0))
     rate: SharedRate | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    prefetch: asyncio.Task[int] | None = None  # the next batch's claim, while this one is sent
     done: bool = False
     api_key: str = ""  # `keys.run_key`, read once for the worker; it goes only to this endpoint
 
