@@ -168,6 +168,7 @@ def main() -> None:
         contenders += [
             f"promptyard run, {w} worker{'s' if w > 1 else ''}" for w in sorted({1, 2, cores})
         ]
+        contenders.append("promptyard run (default)")  # no --workers: as a user runs it
     else:
         contenders.append("promptyard run")
         print("note: `promptyard run` has no --workers here: one process per run", flush=True)

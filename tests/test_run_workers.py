@@ -137,3 +137,17 @@ def test_queue_stores_a_run_and_prints_its_id(workspace: Any, server: CountingSe
     report = runs.serve_queue(workspace, until_idle=True, say=lambda _: None)
     assert report.runs == 1 and report.stored == 22
     assert runs.run_summary(workspace, run_id).status == runs.RunStatus.COMPLETED
+
+
+def test_unasked_a_small_run_stays_in_one_process_and_a_large_one_uses_the_cores(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Below 5,000 cells a second process costs more than it brings (docs/benchmarks.md:
+    2,000 cells at 500 ms reach 0.91 of the limit in one process, 0.86 in two); a request
+    is still honoured down to 200 cells a process."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    assert runs.sensible_workers(None, 2_000, 128) == (1, None)
+    assert runs.sensible_workers(None, 12_000, 128) == (2, None)
+    assert runs.sensible_workers(None, 200_000, 128) == (4, None)
+    assert runs.sensible_workers(None, 200_000, 3) == (3, None)  # one per call slot
+    assert runs.sensible_workers(2, 2_000, 128) == (2, None)

@@ -159,7 +159,10 @@ def register(app: typer.Typer) -> None:
             1_000_000, "--max-output", min=1, help="bytes of output kept per cell; longer is cut"
         ),
         workers: int | None = typer.Option(
-            None, "--workers", min=1, help="worker processes (default: one per core)"
+            None,
+            "--workers",
+            min=1,
+            help="worker processes (default: one per core and 5,000 cells)",
         ),
         queue: bool = typer.Option(
             False, "--queue", help="store the run for `promptyard worker`; print its id"

@@ -116,9 +116,14 @@ def _child_env(ws: Workspace) -> dict[str, str]:
 def sensible_workers(requested: int | None, cells: int, concurrency: int) -> tuple[int, str | None]:
     """How many worker processes to use for `cells` at `concurrency`, and a note when the
     request was cut: at most one per core (each is CPU-bound), one per call slot, and one
-    per MIN_CELLS_PER_WORKER cells (a process costs a second or two to start)."""
+    per MIN_CELLS_PER_WORKER cells (a process costs a second or two to start). Unasked,
+    one per core but one per CELLS_PER_DEFAULT_WORKER cells: below that one process
+    sends as fast, and faster for a slow model (the others' start and the slots they take
+    over cost more than their CPU brings; docs/benchmarks.md)."""
     cores = os.cpu_count() or 1
-    wanted = cores if requested is None else requested
+    wanted = (
+        max(1, min(cores, cells // CELLS_PER_DEFAULT_WORKER)) if requested is None else requested
+    )
     cap = max(1, min(cores, concurrency, cells // MIN_CELLS_PER_WORKER or 1))
     if wanted <= cap:
         return max(1, wanted), None
@@ -132,6 +137,7 @@ def sensible_workers(requested: int | None, cells: int, concurrency: int) -> tup
 
 
 MIN_CELLS_PER_WORKER = 200
+CELLS_PER_DEFAULT_WORKER = 5_000
 
 
 def spawn_cell_workers(
