@@ -11,7 +11,8 @@ rotates each round) and repeated, each in a fresh process:
 - raw `openai.AsyncOpenAI` (its default client), a semaphore;
 - `promptyard run` through the CLI, start-up included (a fresh `promptyard` process,
   cache off, cells stored in the workspace's SQLite database), with 1, 2 and N workers
-  when `promptyard run --help` offers `--workers`.
+  when `promptyard run --help` offers `--workers`, and without the flag ("default": the
+  number of workers it picks itself).
 
 Per contender (the median over the rounds): calls/s from exec to the last answer
 (start-up included), calls/s between the first and the last request the server saw, the share of the
