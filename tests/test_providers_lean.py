@@ -27,6 +27,7 @@ from promptyard.models import (
     simulated_endpoint,
     start_simulator,
 )
+from promptyard.models.providers.http_pool import use_stream_sessions
 from tests.fixed_server import fixed_latency_server
 
 MESSAGES = [
@@ -187,12 +188,13 @@ def fixed_server() -> Iterator[str]:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel's TCP_INFO")
+@pytest.mark.parametrize("streams", [False, True], ids=["aiohttp", "a head's StreamSession"])
 def test_a_process_stalled_while_the_answer_arrives_still_records_the_wire_time(
-    fixed_server: str,
+    fixed_server: str, streams: bool
 ) -> None:
     """A thread holding the GIL (a big-number product: one long C call) while the answer
     arrives delays this process by far more than the server took; the recorded latency
-    stays the server's."""
+    stays the server's, through aiohttp and through a run head's own client."""
     ep = ModelEndpoint("fixed", "openai/fixed", api_base=fixed_server)
     stalled: list[float] = []
 
@@ -203,6 +205,8 @@ def test_a_process_stalled_while_the_answer_arrives_still_records_the_wire_time(
         stalled.append((time.perf_counter() - start) * 1000)
 
     async def go() -> Any:
+        if streams:
+            use_stream_sessions()
         await complete(ModelCall(ep, MESSAGES, {}))  # the connection is open and warm
         stall = threading.Thread(target=hold_the_gil)
         stall.start()
