@@ -70,9 +70,15 @@ class LaneClaims:
                 if lane.done:
                     return None
                 await asyncio.sleep(POLL_S)  # other workers hold the rest: wait on them
-            if len(lane.queue) <= 2 * lane.slots.limit and lane.prefetch is None:
+            if (
+                self.cap is None
+                and lane.prefetch is None
+                and len(lane.queue) <= 2 * lane.slots.limit
+            ):
                 # Two rounds of calls or less left: claim the next batch now, so no call
                 # waits for a claim (nor a claim for the writer's hold on the database).
+                # Not under a budget: a batch that does not fit stops the worker, and the
+                # cells still queued, which did fit, would go unsent.
                 lane.prefetch = asyncio.create_task(self._refill(lane))
             return lane.queue.popleft()
 

@@ -4,10 +4,10 @@ llama.cpp, a LiteLLM proxy, any server with an OpenAI chat API at `api_base`.
 A call is one POST to `{api_base}/chat/completions` on the running loop's shared session
 for that `api_base` (aiohttp's, or a run head's `http_streams.StreamSession`: `http_pool`),
 its body written and read with orjson: no `openai` SDK, no litellm, no per-call client or
-logging objects. It reads the answer the
-way the SDK does (a JSON body, or server-sent events with usage in the last chunk) and
-fails with the exceptions the SDK would raise (`http_errors.py`), so error kinds and
-Retry-After come out as before. The run engine does the retrying.
+logging objects. It reads the answer the way the SDK does (a JSON body, or server-sent
+events with usage in the last chunk) and fails with the exceptions the SDK would raise
+(`http_errors.py`), so error kinds and Retry-After come out as before. The run engine does
+the retrying.
 """
 
 from __future__ import annotations
