@@ -200,7 +200,7 @@ def _new_session(base_url: str, sessions: _LoopSessions) -> Any:
     if sessions.streams and streams_serve(base_url):
         from promptyard.models.providers.http_streams import StreamSession
 
-        return StreamSession(base_url, SESSION_HEADERS)
+        return StreamSession(base_url, SESSION_HEADERS, stamp_sent)
     import aiohttp
 
     connector = _connector_class()(

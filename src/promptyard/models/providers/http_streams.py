@@ -12,8 +12,8 @@ keep-alive connections of that base. An answer is framed as RFC 9112 says (no bo
 a gzip or deflate body is decoded. A connection that cannot be made or breaks, and an
 answer that breaks the protocol, are `APIConnectionError`s, the SDK's name that the lean
 path gives aiohttp's errors too, so the error kind is the same (`connection`, retryable).
-The request is stamped as it is written (`http_pool.stamp_sent`), as aiohttp's connector
-stamps it, so the latency recorded is the wire's either way.
+The request is stamped as it is written (the session's `on_sent`: `http_pool.stamp_sent`),
+as aiohttp's connector stamps it, so the latency recorded is the wire's either way.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import functools
 import re
 import ssl
 import zlib
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -83,8 +83,11 @@ class Headers(Mapping[str, str]):
 class StreamSession:
     """The keep-alive connections to one api_base in one event loop (see the module)."""
 
-    def __init__(self, base_url: str, headers: Mapping[str, str]) -> None:
+    def __init__(
+        self, base_url: str, headers: Mapping[str, str], on_sent: Callable[[Any], None]
+    ) -> None:
         parts = urlsplit(base_url)
+        self._on_sent = on_sent  # called with the transport as a request is written
         self._tls = parts.scheme == "https"
         self._host = parts.hostname or ""
         self._port = parts.port or (443 if self._tls else 80)
@@ -166,13 +169,11 @@ class Exchange:
         self._response: StreamResponse | None = None
 
     async def __aenter__(self) -> StreamResponse:
-        from promptyard.models.providers.http_pool import stamp_sent
-
         try:
             self._connection = reader, writer = await self._session._connection()
         except OSError as exc:  # refused, unreachable, a name not found, a TLS failure
             raise APIConnectionError(f"Connection error: {exc}") from exc
-        stamp_sent(writer.transport)
+        self._session._on_sent(writer.transport)
         try:
             writer.write(self._request)
             self._response = await _read_head(reader)
