@@ -8,11 +8,8 @@ import asyncio
 import dataclasses
 import gzip
 import socket
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -28,13 +25,7 @@ from promptyard.models import (
     start_simulator,
 )
 from promptyard.models.providers.http_pool import session_for, use_stream_sessions
-from tests.fixed_server import fixed_latency_server
-
-MESSAGES = [
-    {"role": "system", "content": "Summarize the ticket in one sentence."},
-    {"role": "user", "content": "The parcel arrived late and the box was crushed."},
-]
-SRC = Path(__file__).resolve().parent.parent / "src"
+from tests.test_providers_lean import MESSAGES
 
 
 def facts(c: Completion) -> dict[str, Any]:
@@ -341,34 +332,6 @@ def test_a_header_with_a_newline_is_refused_before_anything_is_sent() -> None:
         server.close()
     assert not result.ok and result.error_kind == oracle.error_kind
     assert server.requests == []
-
-
-def test_a_loop_with_stream_sessions_never_loads_aiohttp_and_leaves_nothing_open() -> None:
-    with fixed_latency_server(1) as url:
-        code = (
-            "import asyncio, gc, sys\n"
-            "from promptyard.models import ModelCall, ModelEndpoint, complete\n"
-            "from promptyard.models.providers.http_pool import use_stream_sessions\n"
-            f"ep = ModelEndpoint('fixed', 'openai/fixed', api_base={url!r})\n"
-            "async def go():\n"
-            "    use_stream_sessions()\n"
-            "    for stream in (False, True):\n"
-            "        c = await complete(ModelCall(ep, [{'role': 'user', 'content': 'Hi'}], {},"
-            " stream=stream))\n"
-            "        assert c.ok, c.error_message\n"
-            "asyncio.run(go())\n"
-            "gc.collect()\n"
-            "print('aiohttp' in sys.modules)\n"
-        )
-        out = subprocess.run(
-            [sys.executable, "-W", "always::ResourceWarning", "-c", code],
-            env={"PYTHONPATH": str(SRC)},
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    assert out.stdout.strip() == "False", out.stderr
-    assert "Unclosed" not in out.stderr and "ResourceWarning" not in out.stderr, out.stderr
 
 
 def test_the_session_kind_follows_the_loop_and_a_proxy(monkeypatch: pytest.MonkeyPatch) -> None:

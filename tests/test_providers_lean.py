@@ -156,19 +156,26 @@ def test_tool_calls_read_as_the_sdk_reads_them(sim: SimulatorHandle, stream: boo
     assert lean.finish_reason == "tool_calls" and lean.text is None
 
 
+@pytest.mark.parametrize("streams", [False, True], ids=["aiohttp", "a head's StreamSession"])
 def test_a_call_imports_neither_the_openai_sdk_nor_litellm_and_leaves_no_open_session(
-    sim: SimulatorHandle,
+    sim: SimulatorHandle, streams: bool
 ) -> None:
+    """Through a run head's own client (`use_stream_sessions`) not even aiohttp is loaded."""
     code = (
         "import asyncio, dataclasses, gc, sys\n"
         "from promptyard.models import ModelCall, complete, simulated_endpoint\n"
+        "from promptyard.models.providers.http_pool import use_stream_sessions\n"
         f"ep = dataclasses.replace(simulated_endpoint('sim-fast'), api_base={sim.url!r})\n"
+        "async def call(stream):\n"
+        f"    if {streams!r}:\n"
+        "        use_stream_sessions()\n"
+        "    return await complete(ModelCall(ep, [{'role': 'user', 'content': 'Hi'}], {},"
+        " stream=stream))\n"
         "for stream in (False, True):\n"
-        "    c = asyncio.run(complete(ModelCall(ep, [{'role': 'user', 'content': 'Hi'}], {},"
-        " stream=stream)))\n"
+        "    c = asyncio.run(call(stream))\n"
         "    assert c.ok, c.error_message\n"
         "gc.collect()\n"
-        "print('openai' in sys.modules, 'litellm' in sys.modules)\n"
+        "print('openai' in sys.modules, 'litellm' in sys.modules, 'aiohttp' in sys.modules)\n"
     )
     out = subprocess.run(
         [sys.executable, "-W", "always::ResourceWarning", "-c", code],
@@ -177,8 +184,8 @@ def test_a_call_imports_neither_the_openai_sdk_nor_litellm_and_leaves_no_open_se
         text=True,
         timeout=60,
     )
-    assert out.stdout.strip() == "False False", out.stderr
-    assert "Unclosed" not in out.stderr, out.stderr
+    assert out.stdout.strip() == f"False False {not streams}", out.stderr
+    assert "Unclosed" not in out.stderr and "ResourceWarning" not in out.stderr, out.stderr
 
 
 @pytest.fixture
