@@ -13,7 +13,8 @@ and nothing else.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -55,16 +56,22 @@ def _stamps(conn: Connection, query: MetricsQuery) -> dict[int, int]:
     return {int(b): int(n) for b, n in rows}
 
 
-def _compute(
-    conn: Connection, query: MetricsQuery, segment: str, params: dict[str, Any], pieces: list[Piece]
-) -> pd.DataFrame:
-    """Exact percentiles per (bucket, segment) of the spans in `pieces`, read in runs."""
+def adjacent_runs(pieces: list[Piece]) -> list[tuple[int, int]]:
+    """Adjacent pieces as one range each: one scan of the start-time index per run."""
     runs: list[list[int]] = []
     for lo, hi in sorted(pieces):
         if runs and runs[-1][1] == lo:
             runs[-1][1] = hi
         else:
             runs.append([lo, hi])
+    return [(lo, hi) for lo, hi in runs]
+
+
+def _compute(
+    conn: Connection, query: MetricsQuery, segment: str, params: dict[str, Any], pieces: list[Piece]
+) -> pd.DataFrame:
+    """Exact percentiles per (bucket, segment) of the spans in `pieces`, read in runs."""
+    runs = adjacent_runs(pieces)
     # The driver's own cursor and placeholders: a cold range reads up to every span of it,
     # and SQLAlchemy's row objects would cost more than the reading.
     mark = "%({})s" if conn.dialect.name == "postgresql" else ":{}"
@@ -165,77 +172,87 @@ def bucket_percentiles(
         frames.append(computed)
         keep = [p for p in stale if p in whole]
         if keep:
-            _keep(
-                url, kind, size, keep, {p[0] // size: stamps[p[0] // size] for p in keep}, computed
-            )
+            keep_buckets(
+                url, kind, size, keep, stamps, computed, _store_percentiles,
+                ("span_percentile", "span_percentile_stamp"), "percentiles",
+            )  # fmt: skip
     frames = [f for f in frames if not f.empty]
     if not frames:
         return pd.DataFrame(columns=["bucket", "segment", *VALUE_COLUMNS])
     return pd.concat(frames, ignore_index=True)
 
 
-def _keep(
+def keep_buckets(
     url: str,
     kind: str,
     size: int,
     pieces: list[Piece],
     stamps: dict[int, int],
     computed: pd.DataFrame,
+    store_bucket: Callable[[Connection, dict[str, Any], pd.DataFrame | None], None],
+    tables: tuple[str, ...],
+    what: str,
 ) -> None:
-    """Store the computed buckets with the stamps read before they were computed: a span
-    written meanwhile changed the stamp, so the next view computes that bucket again."""
-    by_bucket = {b: g for b, g in computed.groupby("bucket")} if not computed.empty else {}
-    values = ", ".join(f":{c}" for c in VALUE_COLUMNS)
+    """Store each piece's computed bucket with the stamp read before it was computed (a
+    span written meanwhile changed the stamp, so the next view computes that bucket
+    again), and forget the bucket's other partial cuts in `tables`.
+
+    `store_bucket(conn, key, rows)` stores one: `key` holds the piece (`lo`, `hi`), the
+    kind (`k`) and the stamp (`st`); `rows` are its computed rows, None when it has none.
+    A read-only database still answers, uncached (`what` names the figures in the log).
+    """
+    by_bucket: dict[int, pd.DataFrame] = (
+        {int(cast(Any, b)): g for b, g in computed.groupby("bucket")} if not computed.empty else {}
+    )
 
     def store(session: Any) -> None:
         conn = session.connection()
         for lo, hi in pieces:
-            key = {"lo": lo, "hi": hi, "k": kind}
-            # The stamp row first: it locks the bucket, so two viewers storing the same
-            # bucket on PostgreSQL go one after the other and the later one's rows win.
-            conn.execute(
-                text(
-                    "INSERT INTO span_percentile_stamp (lo_ns, hi_ns, segment_kind, stamp)"
-                    " VALUES (:lo, :hi, :k, :st) ON CONFLICT (lo_ns, hi_ns, segment_kind)"
-                    " DO UPDATE SET stamp = excluded.stamp"
-                ),
-                {**key, "st": stamps[lo // size]},
-            )
-            conn.execute(
-                text(
-                    "DELETE FROM span_percentile WHERE lo_ns = :lo AND hi_ns = :hi"
-                    " AND segment_kind = :k"
-                ),
-                key,
-            )
+            key = {"lo": lo, "hi": hi, "k": kind, "st": stamps[lo // size]}
+            store_bucket(conn, key, by_bucket.get(lo // size))
             if size > NS_PER_HOUR:
-                _forget_other_cuts(conn, key, lo // size * size, size)
-            group = by_bucket.get(lo // size)
-            rows = [] if group is None else group.to_dict("records")
-            if rows:
-                updates = ", ".join(f"{c} = excluded.{c}" for c in VALUE_COLUMNS)
-                conn.execute(
-                    text(
-                        "INSERT INTO span_percentile (lo_ns, hi_ns, segment_kind, segment,"
-                        f" {', '.join(VALUE_COLUMNS)}) VALUES (:lo, :hi, :k, :segment, {values})"
-                        " ON CONFLICT (lo_ns, hi_ns, segment_kind, segment)"
-                        f" DO UPDATE SET {updates}"
-                    ),
-                    [{**key, **_plain(r)} for r in rows],
-                )
+                _forget_other_cuts(conn, key, lo // size * size, size, tables)
 
     try:
         db.write(url, store)
-    except PromptyardError as exc:  # a read-only database still answers, uncached
-        log.info("percentiles not kept: %s", exc)
+    except PromptyardError as exc:
+        log.info("%s not kept: %s", what, exc)
+
+
+_VALUES = ", ".join(f":{c}" for c in VALUE_COLUMNS)
+_UPDATES = ", ".join(f"{c} = excluded.{c}" for c in VALUE_COLUMNS)
+
+
+def _store_percentiles(conn: Connection, key: dict[str, Any], group: pd.DataFrame | None) -> None:
+    # The stamp row first: it locks the bucket, so two viewers storing the same bucket on
+    # PostgreSQL go one after the other and the later one's rows win.
+    conn.execute(
+        text(
+            "INSERT INTO span_percentile_stamp (lo_ns, hi_ns, segment_kind, stamp)"
+            " VALUES (:lo, :hi, :k, :st) ON CONFLICT (lo_ns, hi_ns, segment_kind)"
+            " DO UPDATE SET stamp = excluded.stamp"
+        ),
+        key,
+    )
+    conn.execute(
+        text("DELETE FROM span_percentile WHERE lo_ns = :lo AND hi_ns = :hi AND segment_kind = :k"),
+        key,
+    )
+    rows = [] if group is None else group.to_dict("records")
+    if rows:
+        conn.execute(
+            text(
+                "INSERT INTO span_percentile (lo_ns, hi_ns, segment_kind, segment,"
+                f" {', '.join(VALUE_COLUMNS)}) VALUES (:lo, :hi, :k, :segment, {_VALUES})"
+                " ON CONFLICT (lo_ns, hi_ns, segment_kind, segment)"
+                f" DO UPDATE SET {_UPDATES}"
+            ),
+            [{**key, **_plain(r)} for r in rows],
+        )
 
 
 def _forget_other_cuts(
-    conn: Connection,
-    key: dict[str, Any],
-    start: int,
-    size: int,
-    tables: tuple[str, ...] = ("span_percentile", "span_percentile_stamp"),
+    conn: Connection, key: dict[str, Any], start: int, size: int, tables: tuple[str, ...]
 ) -> None:
     """Drop the bucket's other partial pieces from `tables` (the kept percentiles, or the
     kept segment figures): a range ending at the current hour cuts its first and last day

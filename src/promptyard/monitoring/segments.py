@@ -17,16 +17,15 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from promptyard.errors import PromptyardError
 from promptyard.monitoring.metrics import MetricsQuery, Segment, _url
-from promptyard.monitoring.percentiles import _forget_other_cuts, _pieces, _stamps
+from promptyard.monitoring.percentiles import _pieces, _stamps, adjacent_runs, keep_buckets
 from promptyard.monitoring.rollups import NS_PER_HOUR
 from promptyard.monitoring.segment_figures import (
     FIGURE_COLUMNS,
@@ -62,24 +61,16 @@ def segment_series(ws: Workspace | str, query: MetricsQuery) -> pd.DataFrame:
         kept = _read_kept(conn, kind, query, whole, stamps)
         # A whole bucket with no rollup row has no LLM span: nothing to compute.
         stale = [p for p in pieces if p not in kept and (p not in whole or p[0] // size in stamps)]
-        computed = compute_figures(conn, query, _runs(stale)) if stale else empty_figures()
+        computed = compute_figures(conn, query, adjacent_runs(stale)) if stale else empty_figures()
     keep = [p for p in stale if p in whole]
     if keep:
-        _keep(url, kind, size, keep, {p[0] // size: stamps[p[0] // size] for p in keep}, computed)
+        keep_buckets(
+            url, kind, size, keep, stamps, computed, _store_segments, ("span_segment",),
+            "segment figures",
+        )  # fmt: skip
     frames = [f for f in (*kept.values(), computed) if not f.empty]
     figures = pd.concat(frames, ignore_index=True) if frames else empty_figures()
     return figures_frame(figures, query)
-
-
-def _runs(pieces: list[Piece]) -> list[tuple[int, int]]:
-    """Adjacent pieces as one range each: one scan of the start-time index per run."""
-    runs: list[list[int]] = []
-    for lo, hi in sorted(pieces):
-        if runs and runs[-1][1] == lo:
-            runs[-1][1] = hi
-        else:
-            runs.append([lo, hi])
-    return [(lo, hi) for lo, hi in runs]
 
 
 def _read_kept(
@@ -122,37 +113,14 @@ def _unpack(bucket: int, names: str, blob: bytes) -> pd.DataFrame:
     return pd.DataFrame(out, columns=FIGURE_COLUMNS)
 
 
-def _keep(
-    url: str,
-    kind: str,
-    size: int,
-    pieces: list[Piece],
-    stamps: dict[int, int],
-    computed: pd.DataFrame,
-) -> None:
-    """Store the computed buckets with the stamps read before they were computed: a span
-    written meanwhile changed the stamp, so the next view computes that bucket again."""
-    by_bucket: dict[int, pd.DataFrame] = {
-        int(cast(Any, b)): g for b, g in computed.groupby("bucket")
-    }
-    upsert = text(
-        "INSERT INTO span_segment (segment_kind, lo_ns, hi_ns, stamp, segments, figures)"
-        " VALUES (:k, :lo, :hi, :st, :names, :blob) ON CONFLICT (segment_kind, lo_ns, hi_ns)"
-        " DO UPDATE SET stamp = excluded.stamp, segments = excluded.segments,"
-        " figures = excluded.figures"
-    )
-    none = empty_figures()
+_UPSERT = text(
+    "INSERT INTO span_segment (segment_kind, lo_ns, hi_ns, stamp, segments, figures)"
+    " VALUES (:k, :lo, :hi, :st, :names, :blob) ON CONFLICT (segment_kind, lo_ns, hi_ns)"
+    " DO UPDATE SET stamp = excluded.stamp, segments = excluded.segments,"
+    " figures = excluded.figures"
+)
 
-    def store(session: Any) -> None:
-        conn = session.connection()
-        for lo, hi in pieces:
-            key = {"lo": lo, "hi": hi, "k": kind}
-            names, blob = _pack(by_bucket.get(lo // size, none))
-            conn.execute(upsert, {**key, "st": stamps[lo // size], "names": names, "blob": blob})
-            if size > NS_PER_HOUR:
-                _forget_other_cuts(conn, key, lo // size * size, size, ("span_segment",))
 
-    try:
-        db.write(url, store)
-    except PromptyardError as exc:  # a read-only database still answers, uncached
-        log.info("segment figures not kept: %s", exc)
+def _store_segments(conn: Connection, key: dict[str, Any], group: pd.DataFrame | None) -> None:
+    names, blob = _pack(empty_figures() if group is None else group)
+    conn.execute(_UPSERT, {**key, "names": names, "blob": blob})
