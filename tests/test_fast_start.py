@@ -2,9 +2,9 @@
 `openai` SDK, no pandas, numpy, plotly or streamlit is loaded when the first connection
 to an OpenAI-compatible endpoint is made, nor what only some runs or other commands need
 (the guardrails engine with jsonschema and the PII detectors, the playground, the run
-queue, `promptyard ui`'s server), nor, for a fresh run without the response cache, even
-the storage layer; and it ends without pandas (the dashboard's summaries
-are stored in plain SQL). The time it takes is in benchmarks/bench_start.py."""
+queue, `promptyard ui`'s server, the other commands' modules), nor, for a fresh run without
+the response cache, even the storage layer; and it ends without pandas (the dashboard's
+summaries are stored in plain SQL). The time it takes is in benchmarks/bench_start.py."""
 
 from __future__ import annotations
 
@@ -30,6 +30,8 @@ NOT_NEEDED = (
     "promptyard.runs.queue",
     "promptyard.cli.ui_serve",
     "promptyard.cli.ui_proxy",
+    "promptyard.cli.eval_cmds",  # only the module registering `run` is built (cli.COMMANDS)
+    "promptyard.cli.traces_cmds",
 )
 SLOW_AT_EXIT = ("litellm", "openai", "pandas", "plotly", "streamlit")
 # A fresh run without the response cache sends its first calls before it is stored
