@@ -35,13 +35,14 @@ def test_the_whole_command_lists_every_command() -> None:
         assert f" {name} " in listed, name
 
 
-def test_a_named_command_is_built_alone_and_answers_as_in_the_whole_command() -> None:
-    alone = run_cli("runs", "--help", check=True).stdout
-    assert "list" in alone and "Past and current runs." in alone
-    assert run_cli("runs", "--help").stdout == alone
-    whole = typer.testing.CliRunner().invoke(cli.app, ["runs", "--help"], prog_name="promptyard")
-    assert whole.exit_code == 0
-    assert whole.stdout == alone
+def test_each_command_built_alone_answers_as_in_the_whole_command() -> None:
+    runner = typer.testing.CliRunner()
+    for name in cli.COMMANDS:
+        alone = run_cli(name, "--help")
+        assert alone.returncode == 0, (name, alone.stderr)
+        assert f"Usage: promptyard {name} " in alone.stdout, name
+        whole = runner.invoke(cli.app, [name, "--help"], prog_name="promptyard")
+        assert (whole.exit_code, whole.stdout) == (0, alone.stdout), name
 
 
 def test_a_misspelt_command_is_refused_with_the_whole_list_to_choose_from() -> None:

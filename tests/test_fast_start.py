@@ -32,6 +32,7 @@ NOT_NEEDED = (
     "promptyard.cli.ui_proxy",
     "promptyard.cli.eval_cmds",  # only the module registering `run` is built (cli.COMMANDS)
     "promptyard.cli.traces_cmds",
+    "git",  # gitpython: the prompt's and dataset's versions are read with plain git
 )
 SLOW_AT_EXIT = ("litellm", "openai", "pandas", "plotly", "streamlit")
 # A fresh run without the response cache sends its first calls before it is stored

@@ -63,9 +63,16 @@ def build_app(modules: tuple[str, ...] = MODULES) -> typer.Typer:
         add_completion=False,
         pretty_exceptions_enable=False,
     )
+    # A group even when the modules register one command (typer would make a lone command
+    # the whole program, and `promptyard sync` would read `sync` as its argument).
+    app.callback()(_no_options)
     for name in modules:
         importlib.import_module(f"promptyard.cli.{name}").register(app)
     return app
+
+
+def _no_options() -> None:
+    """`promptyard` itself takes no options but --help."""
 
 
 def _app_for(args: list[str]) -> typer.Typer:

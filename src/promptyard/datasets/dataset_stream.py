@@ -15,7 +15,7 @@ import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO
 
 from promptyard.datasets.records import REFERENCE_GUESSES, DatasetVersion, as_version, dataset_path
 from promptyard.datasets.row_stream import _jsonl_rows, _text_of
@@ -55,12 +55,10 @@ class DatasetRows:
                 yield text
             return
         assert self.saved is not None
-        store = Store(self.ws)
-        spec = f"{self.saved.sha}:{store.repo_path(self.source)}"
-        # A process of its own (not gitpython's shared cat-file): a reader that stops
-        # early cannot leave another reader's stream half read.
-        handle: Any = store.repo.git.cat_file("blob", spec, as_process=True)
-        proc = handle.proc  # (the handle kills the process when it is dropped: kept here)
+        # A process of its own: a reader that stops early leaves no other reader's stream
+        # half read.
+        proc = Store(self.ws).open_version(self.saved)
+        assert proc.stdout is not None and proc.stderr is not None
         text = io.TextIOWrapper(proc.stdout, encoding="utf-8-sig", newline="")
         try:
             yield text
@@ -76,9 +74,7 @@ class DatasetRows:
                 proc.kill()
                 proc.wait()
             text.close()
-            if proc.stderr is not None:
-                proc.stderr.close()
-            del handle
+            proc.stderr.close()
 
     @contextmanager
     def rows(self) -> Iterator[Iterator[tuple[Row, int]]]:
@@ -113,7 +109,7 @@ def stream_dataset(ws: Workspace, name: str, ref: str | None = None) -> DatasetR
     else:
         _require(ws, name)
         saved = _latest(ws, name)
-        if saved is not None and store.repo.git.status("--porcelain", "--", store.repo_path(path)):
+        if saved is not None and store.has_unsaved_edits(path):
             saved = None  # edited on disk since the last version
     meta = _read_meta(ws, name)
     chosen = meta.get("reference") if "reference" in meta else None

@@ -99,22 +99,18 @@ def _from_store(
 @lru_cache(maxsize=64)
 def _git_index(root: Path) -> Path:
     """The index file of the repository holding `root` (`.git/index` of the nearest `.git`)."""
-    for folder in (root, *root.parents):
-        dot_git = folder / ".git"
-        if dot_git.is_dir():
-            return dot_git / "index"
-        if dot_git.is_file():  # a linked worktree: `gitdir: PATH`
-            text = dot_git.read_text(encoding="utf-8", errors="replace").strip()
-            target = Path(text.removeprefix("gitdir:").strip())
-            return (target if target.is_absolute() else folder / target) / "index"
-    return root / ".git" / "index"  # none yet: a missing file, which a later init changes
+    from promptyard.versioning.git_files import git_dir_of  # not for a prompt from a bundle
+
+    git_dir = git_dir_of(root)
+    # none yet: a missing file, which a later init changes
+    return (git_dir or root / ".git") / "index"
 
 
 def _read_store(
     ws: Workspace, name: str, path: str, chosen: str | None, label: str | None
 ) -> PromptTemplate:
     from promptyard.prompts.shallow import is_shallow, read_shallow
-    from promptyard.versioning import Store  # git is imported on this path only
+    from promptyard.versioning import Store  # the store is imported on this path only
 
     store = Store(ws)
     if is_shallow(store):

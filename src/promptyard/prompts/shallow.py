@@ -39,8 +39,9 @@ def _boundary(store: Store) -> set[str]:
 
     git shows such a commit as adding every file, so it cannot tell which version of a
     file it is: one of them is never reported as the commit that changed the file."""
-    repo = store.repo
-    for folder in dict.fromkeys([repo.git_dir, repo.common_dir]):
+    from promptyard.versioning.git_files import common_dir
+
+    for folder in dict.fromkeys([store.git_dir, common_dir(store.git_dir)]):
         path = Path(folder, "shallow")
         if path.is_file():
             return {line.strip() for line in path.read_text().splitlines() if line.strip()}

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import difflib
 import re
+import subprocess
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from promptyard.errors import NotFoundError
+from promptyard.versioning.git_files import GitFailed, head_commit, open_git, run_git
 from promptyard.versioning.labels import LabelMove, current_labels, read_moves
 from promptyard.versioning.repo import Repository, decode_text
 
@@ -51,15 +53,22 @@ class Version:
 
 
 class History(Repository):
-    """The read side of the store: nothing here writes to the repository."""
+    """The read side of the store: nothing here writes to the repository, and nothing here
+    loads gitpython (git runs as a plain process: `git_files`)."""
 
     def history(self, path: str) -> list[Version]:
         """Every version of `path`, oldest first (an empty list for a new file)."""
-        if not self.repo.head.is_valid():
+        if not self._has_commits():
             return []
-        out = self.repo.git.log(
-            f"--format={_LOG_FORMAT}", "--name-status", "--no-renames", "--", self.repo_path(path)
-        )
+        out = run_git(
+            self.top,
+            "log",
+            f"--format={_LOG_FORMAT}",
+            "--name-status",
+            "--no-renames",
+            "--",
+            self.repo_path(path),
+        ).decode("utf-8", "replace")
         entries = []
         for chunk in out.split("\x1e"):
             if not chunk.strip():
@@ -134,8 +143,37 @@ class History(Repository):
         """The file's text at `version`; NotFoundError for the commit that deleted it."""
         if version.deleted:
             raise NotFoundError(f"{version.path} {version.tag} is the commit that deleted it")
-        blob = self.repo.commit(version.sha).tree / self.repo_path(version.path)
-        return decode_text(blob.data_stream.read(), version.path)
+        try:
+            data = run_git(self.top, "cat-file", "blob", self._spec(version))
+        except GitFailed as exc:
+            raise NotFoundError(f"{version.path} at {version.short_sha}: {exc}") from None
+        return decode_text(data, version.path)
+
+    def open_version(self, version: Version) -> subprocess.Popen[bytes]:
+        """The file's bytes at `version` as a process's output, to read as they come (a
+        process of its own: a reader that stops early disturbs no other reader)."""
+        return open_git(self.top, "cat-file", "blob", self._spec(version))
+
+    def has_unsaved_edits(self, path: str) -> bool:
+        """Whether `path` differs from its last saved version (edited, added or removed)."""
+        return bool(run_git(self.top, "status", "--porcelain", "--", self.repo_path(path)))
+
+    def _spec(self, version: Version) -> str:
+        return f"{version.sha}:{self.repo_path(version.path)}"
+
+    def _has_commits(self) -> bool:
+        """Whether HEAD names a commit (a new repository's branch has none yet)."""
+        try:
+            if head_commit(self.git_dir):
+                return True
+        except OSError:
+            pass
+        # Unsure from the files (a symbolic ref git keeps elsewhere): ask git.
+        try:
+            run_git(self.top, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+        except GitFailed:
+            return False
+        return True
 
     def _committed_text(self, path: str) -> str | None:
         versions = self.history(path)

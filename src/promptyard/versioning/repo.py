@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import fcntl
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-import git
+from typing import TYPE_CHECKING
 
 from promptyard.disk_errors import disk_error
 from promptyard.errors import PromptyardError
 from promptyard.team import current_identity, permission_for_path, require
+from promptyard.versioning.git_files import find_repository, reason
 from promptyard.workspace import Workspace
+
+if TYPE_CHECKING:
+    import git
 
 DEFAULT_AUTHOR = ("Promptyard", "promptyard@localhost")
 
@@ -34,25 +38,33 @@ def decode_text(data: bytes, path: str) -> str:
 
 def git_reason(exc: git.GitCommandError) -> str:
     """The last line git wrote to stderr: the reason a command failed, for people."""
-    text = (exc.stderr or str(exc)).strip().splitlines()
-    lines = [line.strip().removeprefix("stderr: ").strip("'") for line in text if line.strip()]
-    return lines[-1] if lines else "unknown error"
+    return reason(exc.stderr or str(exc))
 
 
 class Repository:
-    """The git repository that holds one workspace, seen from the workspace's root."""
+    """The git repository that holds one workspace, seen from the workspace's root.
+
+    It is found from the files git keeps (`git_files`); gitpython (`repo`) is loaded the
+    first time something writes, so reading versions never waits for its import.
+    """
 
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
-        try:
-            self.repo = git.Repo(workspace.root, search_parent_directories=True)
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        found = find_repository(workspace.root)
+        if found is None:
             raise PromptyardError(
                 f"{workspace.root} is not inside a git repository; run `promptyard init` there"
-            ) from None
-        top = Path(self.repo.working_tree_dir or workspace.root).resolve()
-        self._prefix = workspace.root.resolve().relative_to(top).as_posix()
+            )
+        self.top, self.git_dir = found
+        self._prefix = workspace.root.resolve().relative_to(self.top).as_posix()
         self._prefix = "" if self._prefix == "." else self._prefix + "/"
+
+    @functools.cached_property
+    def repo(self) -> git.Repo:
+        """The repository through gitpython (imported here, on first use)."""
+        import git
+
+        return git.Repo(self.top)
 
     def repo_path(self, path: str) -> str:
         """`path` (workspace-relative) relative to the repository root."""
@@ -64,7 +76,7 @@ class Repository:
 
     def check_writable(self) -> None:
         """Raise RepositoryStateError when a commit now could corrupt or sweep in work."""
-        git_dir = Path(self.repo.git_dir)
+        git_dir = self.git_dir
         if (git_dir / "index.lock").exists():
             raise RepositoryStateError(
                 f"git's index is locked ({git_dir / 'index.lock'}): another git command is running"
@@ -88,7 +100,7 @@ class Repository:
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        lock_path = Path(self.repo.git_dir) / "promptyard.lock"
+        lock_path = self.git_dir / "promptyard.lock"
         try:
             handle = open(lock_path, "w")  # noqa: SIM115 (closed by the with below)
         except OSError as exc:
@@ -122,6 +134,8 @@ class Repository:
 
     def _git_config(self, key: str) -> str:
         # Ask git itself, so GIT_CONFIG_GLOBAL and includes are honoured.
+        import git
+
         try:
             return str(self.repo.git.config("--get", key)).strip()
         except git.GitCommandError:

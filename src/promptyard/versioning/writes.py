@@ -9,8 +9,6 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-import git
-
 from promptyard.disk_errors import disk_error
 from promptyard.errors import NotFoundError, PromptyardError
 from promptyard.versioning.history import History, Version
@@ -62,6 +60,8 @@ class Writes(History):
         newer version, or uncommitted edits that differ, ConflictError is raised and
         nothing is written. Saving unchanged content returns the current version.
         """
+        import git  # gitpython: loaded by what writes, never by reads
+
         message = message.strip() or f"Update {path}"
         self.authorize(path, f"save {path}")
         with self._locked():
@@ -126,6 +126,8 @@ class Writes(History):
 
     def _put_back(self, target: Path, backup: Path | None, on_disk: str | None, path: str) -> None:
         """Undo `_replace_file` after a failed commit: the old file again, nothing staged."""
+        import git  # gitpython: loaded by what writes, never by reads
+
         if backup is not None:
             os.replace(backup, target)
         elif on_disk is not None:
@@ -179,6 +181,8 @@ class Writes(History):
 
     def set_label(self, path: str, ref: str, label: str, who: str | None = None) -> LabelMove:
         """Point `label` at version `ref` of `path`, recording the move in a commit."""
+        import git  # gitpython: loaded by what writes, never by reads
+
         self.authorize(
             self.workspace.rel(self.workspace.labels_file), f"move the label {label!r} of {path}"
         )
