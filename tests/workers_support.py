@@ -131,6 +131,15 @@ def held_by(ws: Any, run_id: int, pid: int) -> set[int]:
     return {cid for cid, owner in rows if owner.split(":")[-2] == str(pid)}
 
 
+def lease_ends(ws: Any, cells: set[int]) -> dict[int, float]:
+    """When each of `cells`' leases lapses (epoch seconds), as stored now."""
+    with db.session(ws) as s:
+        rows = s.execute(
+            text("SELECT id, lease_expires_at FROM cell WHERE lease_expires_at IS NOT NULL")
+        ).all()
+    return {cid: float(until) for cid, until in rows if cid in cells}
+
+
 def stored_by(ws: Any, run_id: int) -> dict[str, int]:
     """How many stored cells each worker pid stored."""
     with db.session(ws) as s:

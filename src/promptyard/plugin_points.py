@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
-from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +19,8 @@ def plugin_entry_points(group: str, builtins: Collection[str], what: str) -> dic
 
     `what` names the kind in the warnings ("provider", "guardrail check").
     """
+    from importlib.metadata import entry_points  # read on first need, not at import
+
     found: dict[str, EntryPoint] = {}
     for ep in entry_points(group=group):
         if ep.name in builtins:

@@ -16,7 +16,7 @@ from promptyard.models.endpoints import ModelEndpoint
 from promptyard.models.providers.base import Completion, ErrorKind, ModelCall
 from promptyard.models.providers.completions import complete_openai_shaped, failure
 from promptyard.models.providers.keys import call_key, missing_key, missing_key_message
-from promptyard.models.simulator import REPEAT_HEADER, ensure_simulator
+from promptyard.models.simulator.catalog import REPEAT_HEADER
 
 
 def _litellm() -> Any:
@@ -37,6 +37,8 @@ def request(call: ModelCall, key: str | None) -> dict[str, Any]:
     endpoint = call.endpoint
     api_base = endpoint.api_base
     if endpoint.simulated and not api_base:
+        from promptyard.models.simulator import ensure_simulator  # in this process
+
         api_base = ensure_simulator()
     kwargs: dict[str, Any] = dict(call.parameters)
     kwargs.update(

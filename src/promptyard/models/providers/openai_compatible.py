@@ -32,7 +32,7 @@ from promptyard.models.providers.http_errors import (
 from promptyard.models.providers.http_pool import CallTiming, session_for, start_timing
 from promptyard.models.providers.keys import call_key, missing_key, missing_key_message
 from promptyard.models.providers.lean_read import read_answer, read_stream
-from promptyard.models.simulator import REPEAT_HEADER, SIMULATOR_KEY_ENV, ensure_simulator
+from promptyard.models.simulator.catalog import REPEAT_HEADER, SIMULATOR_KEY_ENV
 
 #: litellm's prefixes for servers that speak the OpenAI API; dropped from the model name sent.
 OPENAI_COMPATIBLE_PREFIXES = frozenset(
@@ -85,6 +85,8 @@ class OpenAICompatibleProvider:
         endpoint = call.endpoint
         base_url = endpoint.api_base
         if endpoint.simulated and not base_url:
+            from promptyard.models.simulator import ensure_simulator  # in this process
+
             base_url = ensure_simulator()
         key = call_key(call)
         if endpoint.simulated and not key:

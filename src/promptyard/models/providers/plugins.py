@@ -13,11 +13,14 @@ then cached; `reset_plugins()` forgets them (tests install plugins on the fly).
 from __future__ import annotations
 
 from functools import cache, lru_cache
-from importlib.metadata import EntryPoint
+from typing import TYPE_CHECKING
 
 from promptyard.errors import PromptyardError
 from promptyard.models.providers.base import ProviderFactory, ProviderKind
 from promptyard.plugin_points import plugin_entry_points
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 ENTRY_POINT_GROUP = "promptyard.providers"
 
