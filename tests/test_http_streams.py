@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import gzip
+import os
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -24,7 +25,7 @@ from promptyard.models import (
     simulated_endpoint,
     start_simulator,
 )
-from promptyard.models.providers.http_pool import session_for, use_stream_sessions
+from promptyard.models.providers.http_pool import env_proxy, session_for, use_stream_sessions
 from tests.test_providers_lean import MESSAGES
 
 
@@ -345,3 +346,30 @@ def test_the_session_kind_follows_the_loop_and_a_proxy(monkeypatch: pytest.Monke
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:3128")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     assert asyncio.run(kinds()) == ["ClientSession", "StreamSession", "ClientSession"]
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {},
+        {"https_proxy": "http://127.0.0.1:3128"},
+        {"HTTP_PROXY": "http://127.0.0.1:3128"},
+        {"HTTP_PROXY": "http://127.0.0.1:3128", "no_proxy": "models.example"},
+    ],
+    ids=["none", "https-lowercase", "http", "bypassed"],
+)
+def test_the_proxy_for_a_base_is_the_one_urllib_finds(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str]
+) -> None:
+    import urllib.request
+
+    for name in list(os.environ):
+        if name.lower().endswith("_proxy"):
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    for base in ("http://models.example:8/v1", "https://models.example/v1"):
+        scheme = base.split(":", 1)[0]
+        bypass = urllib.request.proxy_bypass("models.example")
+        expected = None if bypass else urllib.request.getproxies().get(scheme)
+        assert env_proxy(base) == expected, base
