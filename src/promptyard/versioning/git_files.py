@@ -23,7 +23,7 @@ class GitFailed(PromptyardError):
 
     def __init__(self, args: tuple[str, ...], status: int, stderr: str) -> None:
         self.args_given, self.status, self.stderr = args, status, stderr
-        super().__init__(f"git {' '.join(args[:2])} failed (exit {status}): {reason(stderr)}")
+        super().__init__(f"git {args[0] if args else ''} failed (exit {status}): {reason(stderr)}")
 
 
 def reason(stderr: str) -> str:
