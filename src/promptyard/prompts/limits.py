@@ -14,7 +14,7 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -180,19 +180,34 @@ def active_budget() -> RenderBudget:
     return budget if budget is not None else RenderBudget(default_limits())
 
 
-@contextmanager
-def render_budget(limits: RenderLimits | None = None) -> Iterator[RenderBudget]:
-    """Run the renders inside under one deadline (a render already in progress keeps its own)."""
-    current = _ACTIVE.get()
-    if current is not None and limits is None:
-        yield current
-        return
-    budget = RenderBudget(limits or default_limits())
-    token = _ACTIVE.set(budget)
-    try:
-        yield budget
-    finally:
-        _ACTIVE.reset(token)
+def render_budget(limits: RenderLimits | None = None) -> _BudgetScope:
+    """Run the renders inside under one deadline (a render already in progress keeps its own):
+    `with render_budget(limits) as budget: ...`."""
+    return _BudgetScope(limits)
+
+
+class _BudgetScope:
+    """The `with` of `render_budget`: a class, not a generator, as a run enters it several
+    times for every row it renders."""
+
+    __slots__ = ("_limits", "_token")
+
+    def __init__(self, limits: RenderLimits | None) -> None:
+        self._limits = limits
+        self._token: Token[RenderBudget | None] | None = None
+
+    def __enter__(self) -> RenderBudget:
+        current = _ACTIVE.get()
+        if current is not None and self._limits is None:
+            return current
+        budget = RenderBudget(self._limits or default_limits())
+        self._token = _ACTIVE.set(budget)
+        return budget
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._token is not None:
+            _ACTIVE.reset(self._token)
+            self._token = None
 
 
 @contextmanager
