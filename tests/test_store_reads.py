@@ -83,9 +83,10 @@ def test_a_new_repository_has_no_versions_until_the_first_save(tmp_path: Path) -
     root = tmp_path / "fresh"
     git.Repo.init(root, initial_branch="main")
     store = Store(Workspace(root))
-    assert store.history(P) == []
+    assert store.history(P) == [] and store.head() is None
     store.save(P, "first\n", "first")
     assert [v.tag for v in store.history(P)] == ["v1"]
+    assert store.head() == git.Repo(root).head.commit.hexsha
 
 
 def test_packed_refs_are_read_like_loose_ones(empty_workspace: Workspace) -> None:
@@ -93,6 +94,7 @@ def test_packed_refs_are_read_like_loose_ones(empty_workspace: Workspace) -> Non
     _git(empty_workspace.root, "pack-refs", "--all")
     assert not (store.git_dir / "refs" / "heads" / "main").exists()
     assert [v.tag for v in Store(empty_workspace).history(P)] == ["v1", "v2"]
+    assert Store(empty_workspace).head() == git.Repo(empty_workspace.root).head.commit.hexsha
 
 
 def test_a_broken_git_folder_is_passed_over_as_git_does(tmp_path: Path) -> None:

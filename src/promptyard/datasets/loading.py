@@ -107,7 +107,7 @@ def _text_at(ws: Workspace, name: str, ref: str | None) -> tuple[str, Version | 
     store = _store(ws)
     text = (ws.root / path).read_text(encoding="utf-8")
     latest = _latest(ws, name)
-    if latest is not None and store.repo.git.status("--porcelain", "--", store.repo_path(path)):
+    if latest is not None and store.has_unsaved_edits(path):
         latest = None  # edited on disk since the last version
     return text, latest
 

@@ -150,8 +150,7 @@ def _all_prompts(ws: Workspace) -> list[str]:
 def _head(ws: Workspace) -> str | None:
     from promptyard.versioning import Store
 
-    repo = Store(ws).repo
-    return repo.head.commit.hexsha if repo.head.is_valid() else None
+    return Store(ws).head()
 
 
 def _write_atomically(path: Path, text: str) -> None:

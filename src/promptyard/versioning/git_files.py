@@ -19,10 +19,9 @@ _ENV_OVERRIDES = {"LANGUAGE": "C", "LC_ALL": "C"}
 
 
 class GitFailed(PromptyardError):
-    """A git command exited non-zero; `stderr` is what it wrote there."""
+    """A git command exited non-zero; the message ends with the reason it wrote to stderr."""
 
     def __init__(self, args: tuple[str, ...], status: int, stderr: str) -> None:
-        self.args_given, self.status, self.stderr = args, status, stderr
         super().__init__(f"git {args[0] if args else ''} failed (exit {status}): {reason(stderr)}")
 
 

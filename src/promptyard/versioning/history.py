@@ -58,7 +58,7 @@ class History(Repository):
 
     def history(self, path: str) -> list[Version]:
         """Every version of `path`, oldest first (an empty list for a new file)."""
-        if not self._has_commits():
+        if self.head() is None:
             return []
         out = run_git(
             self.top,
@@ -161,19 +161,20 @@ class History(Repository):
     def _spec(self, version: Version) -> str:
         return f"{version.sha}:{self.repo_path(version.path)}"
 
-    def _has_commits(self) -> bool:
-        """Whether HEAD names a commit (a new repository's branch has none yet)."""
+    def head(self) -> str | None:
+        """The commit HEAD names; None in a new repository (its branch has none yet)."""
         try:
-            if head_commit(self.git_dir):
-                return True
+            found = head_commit(self.git_dir)
         except OSError:
-            pass
+            found = None
+        if found:
+            return found
         # Unsure from the files (a symbolic ref git keeps elsewhere): ask git.
         try:
-            run_git(self.top, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+            out = run_git(self.top, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
         except GitFailed:
-            return False
-        return True
+            return None
+        return out.decode().strip()
 
     def _committed_text(self, path: str) -> str | None:
         versions = self.history(path)
