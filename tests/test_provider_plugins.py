@@ -7,6 +7,7 @@ import asyncio
 import json
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,9 @@ class EchoProvider:
     async def complete(self, call, on_delta=None):
         calls.append(call)
         last = call.messages[-1]["content"]
+        if "hang" in last:
+            import asyncio
+            await asyncio.sleep(3600)
         if "boom" in last:
             raise RuntimeError("the echo server exploded, key sk-plugin-SECRET-0123456789")
         if "quota" in last:
@@ -146,6 +150,21 @@ def test_a_plugin_that_raises_or_fails_gives_an_error_kind(echo_plugin: Any) -> 
     assert "SECRET" not in (c.error_message or "")
     c, _ = call("over quota")
     assert c.error_kind == "rate_limit" and c.retryable and c.retry_after_s == 3.0
+
+
+def test_a_plugin_that_never_answers_times_out_just_after_the_calls_bound(
+    echo_plugin: Any,
+) -> None:
+    """A plugin is bounded by `complete` itself (the run engine adds no bound of its own
+    to an unguarded call): a second past the call's timeout it is a retryable timeout."""
+    endpoint = ModelEndpoint("echo/x", "echo/x", provider="echo")
+    call = ModelCall(endpoint, [{"role": "user", "content": "hang"}], timeout_s=0.5)
+    started = time.monotonic()
+    c = asyncio.run(complete(call))
+    waited = time.monotonic() - started
+    assert c.error_kind == "timeout" and c.retryable
+    assert c.error_message == "no answer within 0.5 s"
+    assert 1.4 <= waited < 3.0
 
 
 def test_an_unknown_provider_is_a_clear_error(echo_plugin: Any) -> None:

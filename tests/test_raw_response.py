@@ -88,3 +88,30 @@ def test_an_older_row_without_its_content_gets_it_back() -> None:
     assert back == {"choices": [{"message": {"content": "the answer", "role": "assistant"}}]}
     assert full_raw("not json", output=None, output_truncated=False, tool_calls_json=None,
                     finish_reason=None, prompt_tokens=None, completion_tokens=None) == "not json"  # fmt: skip
+
+
+def test_the_stored_remainder_reads_back_as_json_would_have_written_it() -> None:
+    """Whatever a provider puts in its response (text in any script, an id past 64 bits, a
+    value JSON has no type for), the stored remainder reads back as `json.dumps(...,
+    default=str)` would have stored it."""
+    from datetime import UTC, datetime
+
+    from promptyard.models import Completion
+    from promptyard.runs.records import CellTodo, cell_update
+
+    extras: list[dict[str, Any]] = [
+        {"system_fingerprint": "fp_é漢字🙂", "seed": 2**70},
+        {"created_at": datetime(2026, 12, 2, 5, 30, tzinfo=UTC), "ratio": 1e-7},
+        {"by_index": {1: "a key that is a number"}, "flags": [True, None, 0.5]},
+    ]
+    for extra in extras:
+        raw = {"id": "chatcmpl-1", "object": "chat.completion", **extra}
+        done = Completion(
+            text="hi", finish_reason="stop", prompt_tokens=1, completion_tokens=1,
+            cost_usd=None, latency_ms=1.0, raw=raw,
+        )  # fmt: skip
+        row = cell_update(CellTodo(1, 1, 0, "[]"), done, 1, datetime.now(UTC))
+        want = json.loads(json.dumps({k: v for k, v in raw.items() if k != "object"}, default=str))
+        got = json.loads(row["raw_response_json"])
+        got.pop("~", None)  # what was taken out, for `full_raw`
+        assert got == want

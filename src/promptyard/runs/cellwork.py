@@ -47,7 +47,7 @@ FLUSH_S = 0.5  # the writer stores and polls cancel this often
 WRITE_BATCH = 500
 CANCEL_GRACE_S = 2.0
 RENEW_S = 2.0  # at most this long between renewals: a joining worker soon gets a share
-QUIET_S = 0.02  # no answer for this long: store what has come (see `_next_result`)
+QUIET_S = 0.02  # no answer for this long: store what has come (see `writer`)
 _QUIET = object()
 
 
@@ -245,14 +245,23 @@ class CellWorker(LaneClaims):
 
     async def _next_result(self, wait: float) -> Any:
         """The next finished cell (None: the senders are done), or _QUIET when none came
-        within `wait`: with some in hand, the calls in flight are all waiting on their
-        answers then, so storing now does not hold up the answers' next calls."""
+        within `wait`."""
         if not self.results.empty():
             return self.results.get_nowait()  # no timer for a cell already there
         try:
             return await asyncio.wait_for(self.results.get(), wait)
         except TimeoutError:
             return _QUIET
+
+    def _take_waiting(self, batch: list[tuple[dict[str, Any], float]]) -> bool:
+        """Move the finished cells already waiting into `batch` (up to WRITE_BATCH);
+        True when the senders are done."""
+        while len(batch) < WRITE_BATCH and not self.results.empty():
+            item = self.results.get_nowait()
+            if item is None:
+                return True
+            batch.append(item)
+        return False
 
     async def writer(self) -> None:
         """Store finished cells in batches, renew the lease, notice a cancel."""
@@ -263,15 +272,22 @@ class CellWorker(LaneClaims):
         healthy_until = time.monotonic() + claims.lease_seconds() * 0.8
         finished = False
         while True:
+            finished = finished or self._take_waiting(batch)
             wait = flush_at - time.monotonic()
             if not finished and wait > 0 and len(batch) < WRITE_BATCH:
-                item = await self._next_result(wait if not batch else min(wait, QUIET_S))
-                if item is not _QUIET:
+                if not batch:  # nothing in hand: wait for the first, or the flush
+                    item = await self._next_result(wait)
                     if item is None:
                         finished = True
-                    else:
+                    elif item is not _QUIET:
                         batch.append(item)
-                        continue
+                    continue
+                # Some in hand: look again after QUIET_S (one timer, not one per cell).
+                # Still none new then: the calls in flight are all waiting on their
+                # answers, so storing now does not hold up the answers' next calls.
+                await asyncio.sleep(min(wait, QUIET_S))
+                if not self.results.empty():
+                    continue
             await self._store(batch)
             batch = []
             flush_at = time.monotonic() + FLUSH_S

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, select, text, update
+from sqlalchemy import Table, bindparam, delete, func, literal_column, null, select, text, update
 from sqlmodel import Session
 
 from promptyard.runs.state import CELL, RUN, pid_alive
@@ -202,22 +202,23 @@ def record_cells(
     def apply(s: Session) -> tuple[list[int], Flags]:
         stored: list[int] = []
         if rows:
-            params = [
-                {
-                    **{k: v for k, v in row.items() if k != "id"},
-                    "b_id": row["id"],
-                    "b_owner": owner,
-                    "execution": execution,
-                    "lease_expires_at": None,
-                    "reserved_usd": None,
-                }
-                for row in rows
-            ]
+            params = []
+            for row in rows:
+                values = dict(row)
+                values["b_id"] = values.pop("id")
+                params.append(values)
             result = s.execute(
-                update(CELL).where(
+                update(CELL)
+                .where(
                     CELL.c.id == bindparam("b_id"),
-                    CELL.c.lease_owner == bindparam("b_owner"),
+                    CELL.c.lease_owner == owner,
                     CELL.c.lease_expires_at.is_not(None),
+                )
+                # the same for every row: in the statement, not bound (and processed) per row
+                .values(
+                    execution=literal_column(str(int(execution))),
+                    lease_expires_at=null(),
+                    reserved_usd=null(),
                 ),
                 params,
             )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from sqlalchemy import func, select
 from sqlmodel import Session
 
@@ -291,9 +292,7 @@ def cell_update(
         "ttft_ms": result.ttft_ms,
         "error_kind": result.error_kind,
         "error_message": result.error_message,
-        "raw_response_json": (
-            json.dumps(raw, default=str, separators=(",", ":")) if raw is not None else None
-        ),
+        "raw_response_json": _compact_json(raw) if raw is not None else None,
         "tool_calls_json": json.dumps(result.tool_calls) if result.tool_calls else None,
         "guardrail_json": json.dumps(result.guardrail) if result.guardrail else None,
         "cached": False,
@@ -301,6 +300,20 @@ def cell_update(
         "started_at": started,
         "finished_at": utcnow(),
     }
+
+
+# datetimes and dataclasses go to `default=str`, as with json
+_AS_JSON_DOES = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def _compact_json(value: Any) -> str:
+    """`value` as compact JSON text, as `json.dumps(value, default=str)` writes it but faster
+    (a stored cell's raw response, every call); what orjson refuses (an int past 64 bits, a
+    key that is not a string) goes through json."""
+    try:
+        return orjson.dumps(value, default=str, option=_AS_JSON_DOES).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value, default=str, separators=(",", ":"))
 
 
 def load_todo(ws: Workspace, run_id: int) -> tuple[list[Variant], list[CellTodo], float]:

@@ -47,11 +47,13 @@ async def send_once(
     )
     t = time.monotonic()
     try:
-        # A safety net over the provider's own timeout: a call never hangs a run.
-        async with asyncio.timeout(timeout_s + 1.0):  # no extra task per call
-            if guard is not None:
-                return await guard.complete(call, variant_id)
+        if guard is None:
+            # Every provider bounds its call at `timeout_s` (a plugin's, in `complete`).
             return await complete(call)
+        # A guarded call may make more than one (a judge, a second try): a bound in all,
+        # so it never hangs a run.
+        async with asyncio.timeout(timeout_s + 1.0):
+            return await guard.complete(call, variant_id)
     except TimeoutError:
         return error_completion(
             ErrorKind.TIMEOUT, f"no answer within {timeout_s:g} s", (time.monotonic() - t) * 1000

@@ -93,8 +93,14 @@ async def complete(call: ModelCall, on_delta: Callable[[str], None] | None = Non
         return await provider.complete(call, on_delta)
     key = call_key(call)
     try:
-        async with asyncio.timeout(call.timeout_s + 5):
+        # A plugin may not bound its call: a second past the call's own bound, it ends.
+        async with asyncio.timeout(call.timeout_s + 1):
             result = await provider.complete(call, on_delta)
+    except TimeoutError:
+        latency = (time.perf_counter() - started) * 1000
+        return failure(
+            call, ErrorKind.TIMEOUT, f"no answer within {call.timeout_s:g} s", latency, key
+        )
     except Exception as exc:  # a plugin's failure is a failed call, not a crashed run
         latency = (time.perf_counter() - started) * 1000
         return failure(call, error_kind(exc), describe(exc), latency, key, retry_after(exc))
