@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from promptyard.models import Completion, ModelEndpoint
     from promptyard.runs.planning import RunPlan
 
-MAX_HEAD_CELLS = 5_000  # the answers held until the worker takes them: a few MB
+MAX_HEAD_CELLS = 20_000  # the answers held until the worker takes them: ~3.4 KB each
 # Loop turns for the first calls to connect and be written (one or two each on a local
 # server; a remote one's handshake takes its round trip whatever this thread does).
 SETTLE_TICKS = 8
