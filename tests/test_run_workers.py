@@ -151,3 +151,45 @@ def test_unasked_a_small_run_stays_in_one_process_and_a_large_one_uses_the_cores
     assert runs.sensible_workers(None, 200_000, 128) == (4, None)
     assert runs.sensible_workers(None, 200_000, 3) == (3, None)  # one per call slot
     assert runs.sensible_workers(2, 2_000, 128) == (2, None)
+
+
+def test_a_cli_run_hands_its_share_to_a_worker_that_loaded_while_the_run_was_stored(
+    workspace: Any, server: CountingServer
+) -> None:
+    """`promptyard run --workers 2` starts its second worker before the plan is stored (it
+    loads the engine meanwhile); once the run exists, that worker gets its share and the
+    cells are sent and stored once each, by both processes."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from promptyard.cli import app
+
+    make_run(workspace, server, 1)  # the model and dataset; this run is not the one sent
+    result = CliRunner().invoke(
+        app,
+        ["run", "-p", "summarize", "-m", "counted", "-d", "summaries", "--workers", "2",
+         "--repeats", "20", "--concurrency", "4", "--no-cache", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["ok"] == out["cells"] == 22 * 20
+    assert sorted(server.counts().values()) == [20] * 22  # each row once per repeat
+    by_pid = stored_by(workspace, out["run_id"])
+    assert len(by_pid) == 2 and str(os.getpid()) in by_pid  # this process and the standby
+    log = runs.log_path(workspace, out["run_id"]).read_text()
+    child = next(pid for pid in by_pid if pid != str(os.getpid()))
+    assert f"worker {child} stored {by_pid[child]} cells" in log  # its output, in the run's log
+    standby_log = workspace.data_dir / "logs" / "standby.log"
+    assert not standby_log.exists() or standby_log.read_text() == ""
+
+
+def test_a_standby_worker_that_gets_no_run_leaves_without_a_trace(workspace: Any) -> None:
+    """A run refused after its workers started (or a process killed before it stored its
+    run): the waiting workers exit as their stdin closes, and nothing was written."""
+    procs = runs.start_standby(workspace, 2)
+    time.sleep(0.5)
+    assert all(p.poll() is None for p in procs)  # loading, then waiting for a share
+    runs.release_standby(procs)
+    assert [p.returncode for p in procs] == [0, 0]
+    assert runs.list_runs(workspace) == []

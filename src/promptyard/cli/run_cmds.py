@@ -48,20 +48,18 @@ def _summary_dict(summary: Any) -> dict[str, Any]:
     }
 
 
-def _workers(
-    ws: Any, run_id: int, requested: int | None, as_json: bool, new: tuple[int, int] | None = None
-) -> int:
-    """The number of worker processes for the run, with a note when the request was cut.
+def _workers(ws: Any, requested: int | None, as_json: bool, todo: int | tuple[int, int]) -> int:
+    """The number of worker processes for a run, with a note when the request was cut.
 
-    `new` is (cells, concurrency) of a run just stored: none of its cells is done yet, so
-    its summary need not be read back.
+    `todo`: the run's id (its unfinished cells and concurrency are read back), or
+    (cells, concurrency) of a plan not yet stored.
     """
     from promptyard import runs
 
-    if new is None:
-        summary = runs.run_summary(ws, run_id)
-        new = (summary.cells - summary.ok, summary.concurrency)
-    n, note = runs.sensible_workers(requested, *new)
+    if isinstance(todo, int):
+        summary = runs.run_summary(ws, todo)
+        todo = (summary.cells - summary.ok, summary.concurrency)
+    n, note = runs.sensible_workers(requested, *todo)
     if note and not as_json:
         typer.echo(f"note: {note}", err=True)
     return n
@@ -203,7 +201,7 @@ def register(app: typer.Typer) -> None:
                 ws,
                 resume,
                 as_json,
-                workers=_workers(ws, resume, workers, as_json),
+                workers=_workers(ws, workers, as_json, resume),
                 timeout_s=timeout,
                 total_timeout_s=cell_timeout,
                 max_output_bytes=max_output,
@@ -250,9 +248,12 @@ def register(app: typer.Typer) -> None:
             plan.guardrails = guardrails
         if not mapping.empty:
             typer.echo(f"variables: {mapping.describe()}", err=True)
-        # The first calls leave now when nothing stored can change them (runs.head_start).
-        head = None
+        # The first calls leave now when nothing stored can change them (runs.head_start),
+        # and the other workers load while the run is stored.
+        head, standby, n_workers = None, [], 1
         if not queue:
+            n_workers = _workers(ws, workers, as_json, (plan.calls, concurrency))
+            standby = runs.start_standby(ws, n_workers - 1) if n_workers > 1 else []
             head = runs.start_head(
                 ws,
                 plan,
@@ -262,34 +263,38 @@ def register(app: typer.Typer) -> None:
                 timeout_s=min(timeout, cell_timeout),
             )
         try:
-            run_id = runs.create_run(
-                ws, plan, concurrency=concurrency, max_cost=max_cost, use_cache=not no_cache
+            try:
+                run_id = runs.create_run(
+                    ws, plan, concurrency=concurrency, max_cost=max_cost, use_cache=not no_cache
+                )
+            except runs.PlanError as exc:  # a missing key, a budget on an unknown price
+                for problem in exc.problems:
+                    typer.echo(f"error: {problem}", err=True)
+                raise typer.Exit(1) from None
+            if queue:
+                _queue(ws, run_id, as_json)
+                return
+            if is_tty() and not as_json:
+                est = runs.estimate(plan, concurrency, ws=ws)
+                cost = "unknown" if est.cost_usd is None else "~" + runs.format_usd(est.cost_usd)
+                typer.echo(
+                    f"run {run_id}: {est.calls} calls, {est.prompt_tokens} prompt tokens, "
+                    f"cost {cost}, ~{est.seconds:.0f} s ({est.source_note})",
+                    err=True,
+                )
+            _execute(
+                ws,
+                run_id,
+                as_json,
+                head,
+                workers=n_workers,
+                standby=standby,
+                timeout_s=timeout,
+                total_timeout_s=cell_timeout,
+                max_output_bytes=max_output,
             )
-        except runs.PlanError as exc:  # a missing key, a budget on an unknown price
-            for problem in exc.problems:
-                typer.echo(f"error: {problem}", err=True)
-            raise typer.Exit(1) from None
-        if queue:
-            _queue(ws, run_id, as_json)
-            return
-        if is_tty() and not as_json:
-            est = runs.estimate(plan, concurrency, ws=ws)
-            cost = "unknown" if est.cost_usd is None else "~" + runs.format_usd(est.cost_usd)
-            typer.echo(
-                f"run {run_id}: {est.calls} calls, {est.prompt_tokens} prompt tokens, "
-                f"cost {cost}, ~{est.seconds:.0f} s ({est.source_note})",
-                err=True,
-            )
-        _execute(
-            ws,
-            run_id,
-            as_json,
-            head,
-            workers=_workers(ws, run_id, workers, as_json, new=(plan.calls, concurrency)),
-            timeout_s=timeout,
-            total_timeout_s=cell_timeout,
-            max_output_bytes=max_output,
-        )
+        finally:
+            runs.release_standby(standby)  # those that got no run (it failed to start)
 
     runs_app = typer.Typer(help="Past and current runs.", no_args_is_help=True)
 

@@ -94,7 +94,15 @@ _HOMES = {
         "promptyard.runs.state",
     ),
     **dict.fromkeys(
-        ["log_path", "sensible_workers", "spawn", "start_run_worker"], "promptyard.runs.worker"
+        [
+            "log_path",
+            "release_standby",
+            "sensible_workers",
+            "spawn",
+            "start_run_worker",
+            "start_standby",
+        ],
+        "promptyard.runs.worker",
     ),
     **dict.fromkeys(
         ["CellStatus", "JobStatus", "RunKind", "RunStatus"], "promptyard.storage.tables"
@@ -174,7 +182,14 @@ if TYPE_CHECKING:  # what type checkers and editors see: the same names as _HOME
         run_summary,
         worker_gone,
     )
-    from promptyard.runs.worker import log_path, sensible_workers, spawn, start_run_worker
+    from promptyard.runs.worker import (
+        log_path,
+        release_standby,
+        sensible_workers,
+        spawn,
+        start_run_worker,
+        start_standby,
+    )
     from promptyard.storage.tables import CellStatus, JobStatus, RunKind, RunStatus
 
 __all__ = [
@@ -252,11 +267,13 @@ __all__ = [
     "run_progress",
     "run_summary",
     "run_sync",
+    "release_standby",
     "sensible_workers",
     "serve_queue",
     "spawn",
     "start_playground",
     "start_run_worker",
+    "start_standby",
     "wait_playground",
     "worker_gone",
 ]

@@ -57,6 +57,7 @@ async def execute_run(
     max_backoff_s: float = MAX_BACKOFF_S,
     on_progress: Callable[[int, int], None] | None = None,
     head: HeadStart | None = None,
+    standby: list[Any] | None = None,
 ) -> RunSummary:
     """Send every unfinished cell of the run and store the results; return the summary.
 
@@ -68,7 +69,9 @@ async def execute_run(
     over all of them. `on_progress(done, total)` is called as cells are stored. Each
     attempt ends at `timeout_s`; a cell's attempts and the waits between them, at
     `total_timeout_s`. An output over `max_output_bytes` is stored cut, marked. `head`:
-    the run's first calls, sent before it was stored (`runs.head_start.start_head`).
+    the run's first calls, sent before it was stored (`runs.head_start.start_head`);
+    `standby`: child workers started before it was stored (`runs.worker.start_standby`),
+    which take their shares first. The caller releases those left unused.
     """
     await asyncio.to_thread(require_run_keys, ws, run_id)
     run = claim_run(ws, run_id, reset_cancel=True)
@@ -83,7 +86,7 @@ async def execute_run(
         execution, done = await asyncio.to_thread(begin_execution, ws, run_id)
         n = max(1, workers)
         if n > 1:
-            children = spawn_cell_workers(ws, run_id, execution, n - 1, limits)
+            children = spawn_cell_workers(ws, run_id, execution, n - 1, limits, standby)
         worker = CellWorker(
             ws,
             run_id,

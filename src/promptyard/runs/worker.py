@@ -9,6 +9,7 @@ progress to the database; pages poll it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -141,28 +142,90 @@ CELLS_PER_DEFAULT_WORKER = 5_000
 
 
 def spawn_cell_workers(
-    ws: Workspace, run_id: int, execution: int, count: int, limits: Any
+    ws: Workspace,
+    run_id: int,
+    execution: int,
+    count: int,
+    limits: Any,
+    standby: list[subprocess.Popen[bytes]] | None = None,
 ) -> list[subprocess.Popen[bytes]]:
     """Start `count` child processes that share execution `execution` of the run with this
-    one (`python -m promptyard.runs.worker cells ...`); they stop when this one dies."""
+    one (`python -m promptyard.runs.worker cells ...`); they stop when this one dies. The
+    `standby` workers (`start_standby`) still waiting get their share first."""
+    share = [
+        str(run_id),
+        str(execution),
+        str(count + 1),
+        str(os.getpid()),
+        json.dumps(asdict(limits)),
+    ]
+    procs: list[subprocess.Popen[bytes]] = []
+    for proc in standby or []:
+        if len(procs) < count and _hand_over(proc, share):
+            procs.append(proc)
+    if len(procs) == count:
+        return procs
     log = log_path(ws, run_id)
     log.parent.mkdir(parents=True, exist_ok=True)
-    args = json.dumps(asdict(limits))
-    procs = []
     with open(log, "ab") as out:
-        for _ in range(count):
+        for _ in range(count - len(procs)):
             procs.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "promptyard.runs.worker", CELLS, str(run_id),
-                     str(execution), str(count + 1), str(os.getpid()), args],
+                    [sys.executable, "-m", "promptyard.runs.worker", CELLS, *share],
                     stdin=subprocess.DEVNULL,
                     stdout=out,
                     stderr=subprocess.STDOUT,
                     env=_child_env(ws),
                     cwd=str(ws.root),
                 )
-            )  # fmt: skip
+            )
     return procs
+
+
+STANDBY = "standby"  # the mode of a child started before the run it will share is stored
+
+
+def start_standby(ws: Workspace, count: int) -> list[subprocess.Popen[bytes]]:
+    """Start `count` cell workers before the run they are to share is stored: each loads the
+    engine (about a second of CPU) while this process plans and stores the run, then waits
+    for its share (`spawn_cell_workers(standby=...)`) on its stdin. One whose stdin closes
+    unused (`release_standby`, or this process gone) exits without touching the database."""
+    log = ws.data_dir / "logs" / "standby.log"  # until it has a run, and has its log
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        return [
+            subprocess.Popen(
+                [sys.executable, "-m", "promptyard.runs.worker", STANDBY],
+                stdin=subprocess.PIPE,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=_child_env(ws),
+                cwd=str(ws.root),
+            )
+            for _ in range(count)
+        ]
+
+
+def _hand_over(proc: subprocess.Popen[bytes], share: list[str]) -> bool:
+    """Give a standby worker its share of a run; False when it is gone or already has one."""
+    if proc.stdin is None or proc.stdin.closed or proc.poll() is not None:
+        return False
+    try:
+        proc.stdin.write((json.dumps(share) + "\n").encode())
+        proc.stdin.close()
+    except (BrokenPipeError, OSError):
+        return False
+    return True
+
+
+def release_standby(procs: list[subprocess.Popen[bytes]]) -> None:
+    """Let the standby workers that got no run go: their stdin closes and they exit."""
+    idle = [p for p in procs if p.stdin is not None and not p.stdin.closed]
+    for proc in idle:
+        with contextlib.suppress(OSError):
+            assert proc.stdin is not None
+            proc.stdin.close()
+    reap_children(idle, 10.0)
 
 
 def stop_children(procs: list[subprocess.Popen[bytes]]) -> None:
@@ -198,6 +261,26 @@ def _cells_main(args: list[str]) -> int:
     return 0
 
 
+def _standby_main() -> int:
+    """Load the engine, wait for a share of a run on stdin, then work on it like a `cells`
+    child (its output from then on in the run's log); exit at once when stdin closes."""
+    import promptyard.runs.cellwork  # noqa: F401 - the engine and the storage layer
+    from promptyard.models.providers.http_pool import load_client
+    from promptyard.workspace import current_workspace
+
+    load_client()
+    line = sys.stdin.readline()
+    if not line.strip():
+        return 0  # no run after all, or its process is gone
+    share = [str(a) for a in json.loads(line)]
+    log = log_path(current_workspace(), int(share[0]))
+    with open(log, "ab") as out:
+        sys.stdout.flush()
+        os.dup2(out.fileno(), sys.stdout.fileno())
+        os.dup2(out.fileno(), sys.stderr.fileno())
+    return _cells_main(share)
+
+
 def _parse(args: list[str]) -> tuple[JobKind, int] | None:
     if len(args) == 1 and args[0].isdigit():
         return JobKind.RUN, int(args[0])  # the older form: a run id alone
@@ -216,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) == 6 and argv[0] == CELLS:
         return _cells_main(argv[1:])
+    if argv == [STANDBY]:
+        return _standby_main()
     parsed = _parse(argv)
     if parsed is None:
         kinds = "|".join(JobKind)
