@@ -93,16 +93,9 @@ _HOMES = {
         ],
         "promptyard.runs.state",
     ),
+    **dict.fromkeys(["log_path", "spawn", "start_run_worker"], "promptyard.runs.worker"),
     **dict.fromkeys(
-        [
-            "log_path",
-            "release_standby",
-            "sensible_workers",
-            "spawn",
-            "start_run_worker",
-            "start_standby",
-        ],
-        "promptyard.runs.worker",
+        ["release_standby", "sensible_workers", "start_standby"], "promptyard.runs.children"
     ),
     **dict.fromkeys(
         ["CellStatus", "JobStatus", "RunKind", "RunStatus"], "promptyard.storage.tables"
@@ -111,6 +104,7 @@ _HOMES = {
 
 
 if TYPE_CHECKING:  # what type checkers and editors see: the same names as _HOMES
+    from promptyard.runs.children import release_standby, sensible_workers, start_standby
     from promptyard.runs.executor import execute_run, run_job, run_sync
     from promptyard.runs.head_start import HeadStart, start_head
     from promptyard.runs.jobs import (
@@ -182,14 +176,7 @@ if TYPE_CHECKING:  # what type checkers and editors see: the same names as _HOME
         run_summary,
         worker_gone,
     )
-    from promptyard.runs.worker import (
-        log_path,
-        release_standby,
-        sensible_workers,
-        spawn,
-        start_run_worker,
-        start_standby,
-    )
+    from promptyard.runs.worker import log_path, spawn, start_run_worker
     from promptyard.storage.tables import CellStatus, JobStatus, RunKind, RunStatus
 
 __all__ = [

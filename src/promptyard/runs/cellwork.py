@@ -68,9 +68,13 @@ class CellWorker(LaneClaims):
         patient: bool = False,
         parent_pid: int | None = None,
         head: HeadStart | None = None,
+        on_claimed_head: Callable[[], None] | None = None,
     ) -> None:
         self.ws, self.run_id, self.execution, self.limits = ws, run_id, execution, limits
         self.head = head  # calls sent before the run was stored (`runs.head_start`)
+        # called (in a thread) once the head's cells are this worker's: no other may
+        # claim before, or it sends them again
+        self.on_claimed_head = on_claimed_head
         self.position_of: dict[int, int] = {}  # variant id -> its position in the plan
         self.owner = claims.new_owner()
         self.hint, self.done, self.total = hint, done, total
@@ -322,6 +326,8 @@ class CellWorker(LaneClaims):
         self.healthy.set()
         if self.head is not None:
             await self._adopt_head(self.head)
+        if self.on_claimed_head is not None:
+            await asyncio.to_thread(self.on_claimed_head)
         writer_task = asyncio.create_task(self.writer())
         senders = [
             asyncio.create_task(self.sender(lane))

@@ -2,7 +2,7 @@
 
 `execute_run` claims the run for this process, serves what it can from the response
 cache, starts a new execution, then works on the cells itself (`runs.cellwork`) beside
-`workers - 1` child processes that do the same (`runs.worker.spawn_cell_workers`), all
+`workers - 1` child processes that do the same (`runs.children.spawn_cell_workers`), all
 coordinated through the database (`runs.claims`): per-model concurrency, rpm and the
 budget hold across them together. A killed or cancelled run resumes with only its
 missing or failed cells. A completed run is then scored, as a job of kind `score`, by the
@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from promptyard.runs.cache import serve_from_cache
 from promptyard.runs.cellwork import CellWorker, Limits, Outcome
+from promptyard.runs.children import reap_children, spawn_cell_workers, stop_children
 from promptyard.runs.claims import begin_execution
 from promptyard.runs.jobs import JobKind, create_job, dispatch
 from promptyard.runs.limits import (
@@ -33,7 +34,6 @@ from promptyard.runs.limits import (
 )
 from promptyard.runs.records import require_run_keys
 from promptyard.runs.state import RUN, RunSummary, claim_run, finish_run, run_summary
-from promptyard.runs.worker import reap_children, spawn_cell_workers, stop_children
 from promptyard.storage import db
 from promptyard.storage.tables import RunStatus
 from promptyard.workspace import Workspace
@@ -65,12 +65,12 @@ async def execute_run(
     Only cells that are pending or failed are sent (a completed cell never is). Every
     sent cell ends ok or with an error kind; a failing provider never stops the run.
     `workers` processes share the cells (this one and `workers - 1` children; see
-    `runs.worker.sensible_workers` for a sensible number); limits and the budget hold
+    `runs.children.sensible_workers` for a sensible number); limits and the budget hold
     over all of them. `on_progress(done, total)` is called as cells are stored. Each
     attempt ends at `timeout_s`; a cell's attempts and the waits between them, at
     `total_timeout_s`. An output over `max_output_bytes` is stored cut, marked. `head`:
     the run's first calls, sent before it was stored (`runs.head_start.start_head`);
-    `standby`: child workers started before it was stored (`runs.worker.start_standby`),
+    `standby`: child workers started before it was stored (`runs.children.start_standby`),
     which take their shares first. The caller releases those left unused.
     """
     await asyncio.to_thread(require_run_keys, ws, run_id)
@@ -85,8 +85,13 @@ async def execute_run(
             await asyncio.to_thread(serve_from_cache, ws, run_id)
         execution, done = await asyncio.to_thread(begin_execution, ws, run_id)
         n = max(1, workers)
-        if n > 1:
-            children = spawn_cell_workers(ws, run_id, execution, n - 1, limits, standby)
+
+        def start_children() -> None:
+            # After this worker has claimed the head start's cells: the others would claim
+            # those first cells too, and send them again.
+            if n > 1:
+                children.extend(spawn_cell_workers(ws, run_id, execution, n - 1, limits, standby))
+
         worker = CellWorker(
             ws,
             run_id,
@@ -97,6 +102,7 @@ async def execute_run(
             total=run.total_cells,
             on_progress=on_progress,
             head=head,
+            on_claimed_head=start_children,
         )
         outcome = await worker.run()
     except BaseException as exc:
