@@ -249,9 +249,7 @@ class CellWorker(LaneClaims):
 
     async def _next_result(self, wait: float) -> Any:
         """The next finished cell (None: the senders are done), or _QUIET when none came
-        within `wait`."""
-        if not self.results.empty():
-            return self.results.get_nowait()  # no timer for a cell already there
+        within `wait` (the writer calls it with none waiting: `_take_waiting` took them)."""
         try:
             return await asyncio.wait_for(self.results.get(), wait)
         except TimeoutError:

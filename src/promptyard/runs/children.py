@@ -29,12 +29,31 @@ def job_log(ws: Workspace, kind: str, ident: int) -> Path:
 CELLS = "cells"  # the mode of a child that shares a run's cells with its parent
 
 
-def child_env(ws: Workspace) -> dict[str, str]:
+def worker_process(
+    ws: Workspace,
+    args: list[str],
+    log: Path,
+    *,
+    stdin: int = subprocess.DEVNULL,
+    detached: bool = False,
+) -> subprocess.Popen[bytes]:
+    """`python -m promptyard.runs.worker ARGS` in the workspace, this package first on its
+    path, its output appended to `log`; `detached`: in a session of its own."""
     env = dict(os.environ)
     env[HOME_ENV] = str(ws.root)
-    src = str(Path(__file__).resolve().parents[2])  # this package, found first
+    src = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
-    return env
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "promptyard.runs.worker", *args],
+            stdin=stdin,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=str(ws.root),
+            start_new_session=detached,
+        )
 
 
 def sensible_workers(requested: int | None, cells: int, concurrency: int) -> tuple[int, str | None]:
@@ -86,22 +105,8 @@ def spawn_cell_workers(
     for proc in standby or []:
         if len(procs) < count and hand_over(proc, share):
             procs.append(proc)
-    if len(procs) == count:
-        return procs
     log = job_log(ws, "run", run_id)  # JobKind.RUN's
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "ab") as out:
-        for _ in range(count - len(procs)):
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "promptyard.runs.worker", CELLS, *share],
-                    stdin=subprocess.DEVNULL,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    env=child_env(ws),
-                    cwd=str(ws.root),
-                )
-            )
+    procs += [worker_process(ws, [CELLS, *share], log) for _ in range(count - len(procs))]
     return procs
 
 
@@ -114,19 +119,7 @@ def start_standby(ws: Workspace, count: int) -> list[subprocess.Popen[bytes]]:
     for its share (`spawn_cell_workers(standby=...)`) on its stdin. One whose stdin closes
     unused (`release_standby`, or this process gone) exits without touching the database."""
     log = ws.data_dir / "logs" / "standby.log"  # until it has a run, and has its log
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "ab") as out:
-        return [
-            subprocess.Popen(
-                [sys.executable, "-m", "promptyard.runs.worker", STANDBY],
-                stdin=subprocess.PIPE,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=child_env(ws),
-                cwd=str(ws.root),
-            )
-            for _ in range(count)
-        ]
+    return [worker_process(ws, [STANDBY], log, stdin=subprocess.PIPE) for _ in range(count)]
 
 
 def hand_over(proc: subprocess.Popen[bytes], share: list[str]) -> bool:

@@ -11,14 +11,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import threading
 from pathlib import Path
 
 from sqlmodel import Session
 
-from promptyard.runs.children import CELLS, STANDBY, child_env, job_log
+from promptyard.runs.children import CELLS, STANDBY, job_log, worker_process
 from promptyard.runs.jobs import JobKind, dispatch, mark_job_started, set_job_pid
 from promptyard.runs.state import RunBusyError, effective_status, get_run, record_worker_pid
 from promptyard.storage import db
@@ -67,19 +66,7 @@ def spawn(ws: Workspace, ident: int, kind: JobKind | str = JobKind.RUN) -> int:
         _mark_run_started(ws, ident)
     else:
         mark_job_started(ws, ident, None)
-    log = log_path(ws, ident, kind)
-    log.parent.mkdir(parents=True, exist_ok=True)
-    env = child_env(ws)
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "promptyard.runs.worker", str(kind), str(ident)],
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=str(ws.root),
-            start_new_session=True,
-        )
+    proc = worker_process(ws, [str(kind), str(ident)], log_path(ws, ident, kind), detached=True)
     # Reap the child when it exits, so a finished worker is not left a zombie whose pid
     # still looks alive.
     threading.Thread(target=proc.wait, name=f"reap-{kind}-{ident}", daemon=True).start()
@@ -125,7 +112,7 @@ def _standby_main() -> int:
     line = sys.stdin.readline()
     if not line.strip():
         return 0  # no run after all, or its process is gone
-    share = [str(a) for a in json.loads(line)]
+    share: list[str] = json.loads(line)  # as `children.hand_over` wrote it
     log = log_path(current_workspace(), int(share[0]))
     with open(log, "ab") as out:
         sys.stdout.flush()
