@@ -1,6 +1,6 @@
-"""The head start's HTTP client (`http_streams.StreamSession`, no aiohttp) against real
-servers, with the lean path's aiohttp session as the oracle: every answer, error answer and
-broken answer reads as the same Completion either way."""
+"""The lean path's own HTTP client (`http_streams.StreamSession`, no aiohttp) against real
+servers, with an aiohttp session as the oracle: every answer, error answer and broken
+answer reads as the same Completion either way."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from promptyard.models import (
     simulated_endpoint,
     start_simulator,
 )
-from promptyard.models.providers.http_pool import env_proxy, session_for, use_stream_sessions
+from promptyard.models.providers.http_pool import env_proxy, session_for, use_aiohttp_sessions
 from tests.test_providers_lean import MESSAGES
 
 
@@ -42,18 +42,23 @@ def facts(c: Completion) -> dict[str, Any]:
     return seen
 
 
+async def through_aiohttp(call: ModelCall) -> Completion:
+    """The oracle: `call` through an aiohttp session."""
+    use_aiohttp_sessions()
+    return await complete(call)
+
+
 def both(call: Callable[[], ModelCall]) -> tuple[Completion, Completion, list[str]]:
     """The call through aiohttp, then through a StreamSession; and the kinds of session
     the second loop used (to show it was not aiohttp's)."""
 
     async def through_streams() -> tuple[Completion, list[str]]:
-        use_stream_sessions()
         made = call()
         result = await complete(made)
         session, _proxy = await session_for(str(made.endpoint.api_base).rstrip("/"))
         return result, [type(session).__name__]
 
-    oracle = asyncio.run(complete(call()))
+    oracle = asyncio.run(through_aiohttp(call()))
     result, kinds = asyncio.run(through_streams())
     return oracle, result, kinds
 
@@ -273,11 +278,10 @@ def test_the_request_is_the_one_aiohttp_sends_and_a_connection_carries_many() ->
     call = canned_call(server.url, temperature=0.2, extra_query={"api-version": "2024-10"})
 
     async def three() -> list[Completion]:
-        use_stream_sessions()
         return [await complete(call()) for _ in range(3)]
 
     try:
-        oracle = asyncio.run(complete(call()))
+        oracle = asyncio.run(through_aiohttp(call()))
         assert oracle.ok
         results = asyncio.run(three())
     finally:
@@ -313,7 +317,6 @@ def test_a_connection_the_server_closes_is_not_used_again() -> None:
     )
 
     async def two() -> list[Completion]:
-        use_stream_sessions()
         return [await complete(canned_call(closing.url)()) for _ in range(2)]
 
     try:
@@ -322,6 +325,31 @@ def test_a_connection_the_server_closes_is_not_used_again() -> None:
         closing.close()
     assert [r.ok for r in results] == [True, True]
     assert closing.connections == 2 and len(closing.requests) == 2
+
+
+def test_a_connection_idle_past_the_keep_alive_is_not_used_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Something between may drop an idle connection without a word (a NAT, a load
+    balancer): one idle longer than aiohttp would keep it is closed, and a new one made."""
+    from promptyard.models.providers import http_streams
+
+    monkeypatch.setattr(http_streams, "KEEPALIVE_S", 0.3)
+    server = CannedServer(CANNED["Content-Length"])
+
+    async def calls() -> list[Completion]:
+        first = await complete(canned_call(server.url)())
+        soon = await complete(canned_call(server.url)())
+        await asyncio.sleep(0.5)
+        late = await complete(canned_call(server.url)())
+        return [first, soon, late]
+
+    try:
+        results = asyncio.run(calls())
+    finally:
+        server.close()
+    assert [r.ok for r in results] == [True, True, True]
+    assert len(server.requests) == 3 and server.connections == 2
 
 
 def test_a_header_with_a_newline_is_refused_before_anything_is_sent() -> None:
@@ -337,15 +365,21 @@ def test_a_header_with_a_newline_is_refused_before_anything_is_sent() -> None:
 
 def test_the_session_kind_follows_the_loop_and_a_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     async def kinds() -> list[str]:
-        plain = (await session_for("http://127.0.0.1:9/v1"))[0]
-        use_stream_sessions()
         direct = (await session_for("http://127.0.0.1:8/v1"))[0]
         proxied = (await session_for("http://models.example:8/v1"))[0]
-        return [type(s).__name__ for s in (plain, direct, proxied)]
+        with_credentials = (await session_for("http://user:pw@127.0.0.1:7/v1"))[0]
+        use_aiohttp_sessions()
+        asked = (await session_for("http://127.0.0.1:9/v1"))[0]
+        return [type(s).__name__ for s in (direct, proxied, with_credentials, asked)]
 
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:3128")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    assert asyncio.run(kinds()) == ["ClientSession", "StreamSession", "ClientSession"]
+    assert asyncio.run(kinds()) == [
+        "StreamSession",
+        "ClientSession",
+        "ClientSession",
+        "ClientSession",
+    ]
 
 
 @pytest.mark.parametrize(

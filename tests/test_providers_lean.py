@@ -27,7 +27,7 @@ from promptyard.models import (
     simulated_endpoint,
     start_simulator,
 )
-from promptyard.models.providers.http_pool import use_stream_sessions
+from promptyard.models.providers.http_pool import use_aiohttp_sessions
 from tests.fixed_server import fixed_latency_server
 
 MESSAGES = [
@@ -156,19 +156,20 @@ def test_tool_calls_read_as_the_sdk_reads_them(sim: SimulatorHandle, stream: boo
     assert lean.finish_reason == "tool_calls" and lean.text is None
 
 
-@pytest.mark.parametrize("streams", [False, True], ids=["aiohttp", "a head's StreamSession"])
+@pytest.mark.parametrize("streams", [False, True], ids=["aiohttp", "the lean path's own client"])
 def test_a_call_imports_neither_the_openai_sdk_nor_litellm_and_leaves_no_open_session(
     sim: SimulatorHandle, streams: bool
 ) -> None:
-    """Through a run head's own client (`use_stream_sessions`) not even aiohttp is loaded."""
+    """Through the lean path's own client (a base reached directly) not even aiohttp is
+    loaded."""
     code = (
         "import asyncio, dataclasses, gc, sys\n"
         "from promptyard.models import ModelCall, complete, simulated_endpoint\n"
-        "from promptyard.models.providers.http_pool import use_stream_sessions\n"
+        "from promptyard.models.providers.http_pool import use_aiohttp_sessions\n"
         f"ep = dataclasses.replace(simulated_endpoint('sim-fast'), api_base={sim.url!r})\n"
         "async def call(stream):\n"
-        f"    if {streams!r}:\n"
-        "        use_stream_sessions()\n"
+        f"    if not {streams!r}:\n"
+        "        use_aiohttp_sessions()\n"
         "    return await complete(ModelCall(ep, [{'role': 'user', 'content': 'Hi'}], {},"
         " stream=stream))\n"
         "for stream in (False, True):\n"
@@ -195,13 +196,13 @@ def fixed_server() -> Iterator[str]:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel's TCP_INFO")
-@pytest.mark.parametrize("streams", [False, True], ids=["aiohttp", "a head's StreamSession"])
+@pytest.mark.parametrize("streams", [False, True], ids=["aiohttp", "the lean path's own client"])
 def test_a_process_stalled_while_the_answer_arrives_still_records_the_wire_time(
     fixed_server: str, streams: bool
 ) -> None:
     """A thread holding the GIL (a big-number product: one long C call) while the answer
     arrives delays this process by far more than the server took; the recorded latency
-    stays the server's, through aiohttp and through a run head's own client."""
+    stays the server's, through aiohttp and through the lean path's own client."""
     ep = ModelEndpoint("fixed", "openai/fixed", api_base=fixed_server)
     stalled: list[float] = []
 
@@ -212,8 +213,8 @@ def test_a_process_stalled_while_the_answer_arrives_still_records_the_wire_time(
         stalled.append((time.perf_counter() - start) * 1000)
 
     async def go() -> Any:
-        if streams:
-            use_stream_sessions()
+        if not streams:
+            use_aiohttp_sessions()
         await complete(ModelCall(ep, MESSAGES, {}))  # the connection is open and warm
         stall = threading.Thread(target=hold_the_gil)
         stall.start()

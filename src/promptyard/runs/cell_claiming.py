@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import DBAPIError
 
-from promptyard.models.providers.http_pool import load_client
 from promptyard.runs import claims
 from promptyard.runs.lanes import Lane, Outcome
 from promptyard.runs.records import CellTodo
@@ -156,9 +155,6 @@ class LaneClaims:
         first of each lane in claim order, so a lane's first claim returns them. Each becomes a
         cell whose first attempt is that call; a call whose cell another worker took is
         dropped."""
-        # The head sends without aiohttp (http_streams); the next calls are this worker's,
-        # through it: load it first, while the head goes on sending as answers come back.
-        load_client()
         head.stop()  # what it has started is all there is to take
         for lane in self.lanes.values():
             wanted = head.wanted(self._positions(lane.parameters))

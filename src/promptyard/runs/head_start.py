@@ -157,7 +157,7 @@ def start_head(
 
 def _streams_serve(endpoint: ModelEndpoint) -> bool:
     """Whether the head calls `endpoint` without aiohttp: an api_base reached directly
-    (`http_pool.use_stream_sessions`; the in-process simulator is aiohttp's anyway)."""
+    (`http_pool.session_for`; the in-process simulator is aiohttp's anyway)."""
     from promptyard.models.providers.http_pool import streams_serve
 
     return endpoint.api_base is not None and streams_serve(endpoint.api_base.rstrip("/"))
@@ -235,9 +235,6 @@ def _serve(slots: list[_Slot], sent: threading.Event) -> None:
     once the first calls are on their way."""
 
     async def main() -> None:
-        from promptyard.models.providers.http_pool import use_stream_sessions
-
-        use_stream_sessions()  # the first calls need not wait for aiohttp to load
         tasks = [asyncio.create_task(slot.run()) for slot in slots]
         for _ in range(SETTLE_TICKS):
             await asyncio.sleep(0)

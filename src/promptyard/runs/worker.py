@@ -105,10 +105,8 @@ def _standby_main() -> int:
     """Load the engine, wait for a share of a run on stdin, then work on it like a `cells`
     child (its output from then on in the run's log); exit at once when stdin closes."""
     import promptyard.runs.cellwork  # noqa: F401 - the engine and the storage layer
-    from promptyard.models.providers.http_pool import load_client
     from promptyard.workspace import current_workspace
 
-    load_client()
     line = sys.stdin.readline()
     if not line.strip():
         return 0  # no run after all, or its process is gone

@@ -1,8 +1,10 @@
 """The lean path's HTTP: one session per (event loop, api_base), and wire timing.
 
-A session is aiohttp's; in a loop that asked for them (`use_stream_sessions`, a run's head
-start) it is a `http_streams.StreamSession` when the base is reached directly, so that
-loop's calls need not wait for aiohttp to load.
+A base reached directly (http or https, no proxy from the environment, no credentials in
+its URL) gets a `http_streams.StreamSession`: about half aiohttp's CPU per call (100 against
+180 µs here), and nothing to import before a run's first call. Any other base gets aiohttp's
+`ClientSession`, as does every base in a loop that asks for it (`use_aiohttp_sessions`: the
+tests' oracle for the small client).
 
 A session (with its sized connection pool) is made on an endpoint's first call in an event
 loop and kept for that loop's life: aiohttp's pools belong to one loop. `asyncio.run`
@@ -40,7 +42,6 @@ from typing import Any
 
 #: Connections one session keeps at most; the engine's concurrency bounds what it uses.
 POOL_LIMIT = 1024
-KEEPALIVE_S = 30.0
 
 _TCP_INFO = getattr(socket, "TCP_INFO", None) if sys.platform.startswith("linux") else None
 _TCP_INFO_LEN = 104
@@ -122,7 +123,7 @@ class _LoopSessions:
     def __init__(self) -> None:
         self.by_url: dict[str, Any] = {}
         self.closer: AsyncIterator[None] | None = None
-        self.streams = False  # direct bases get `http_streams.StreamSession`s (no aiohttp)
+        self.streams = True  # direct bases get `http_streams.StreamSession`s (no aiohttp)
 
     async def close(self) -> AsyncIterator[None]:
         # Parked for the loop's life; `loop.shutdown_asyncgens()` (asyncio.run does it)
@@ -153,16 +154,16 @@ def _loop_sessions() -> _LoopSessions:
     return sessions
 
 
-def use_stream_sessions() -> None:
-    """From now on the running loop calls an api_base it reaches directly through an
-    `http_streams.StreamSession`, without loading aiohttp (a run's head start does)."""
-    _loop_sessions().streams = True
+def use_aiohttp_sessions() -> None:
+    """From now on the running loop calls every api_base through aiohttp, a base reached
+    directly too (what the tests compare `http_streams.StreamSession` with)."""
+    _loop_sessions().streams = False
 
 
 async def session_for(base_url: str) -> tuple[Any, str | None]:
-    """The session of the running loop for `base_url` (aiohttp's, or a `StreamSession`
-    after `use_stream_sessions`), made on first use, and the proxy from the environment
-    to send through (None: direct)."""
+    """The session of the running loop for `base_url` (a `StreamSession` for a base reached
+    directly, else aiohttp's), made on first use, and the proxy from the environment to
+    send through (None: direct)."""
     sessions = _loop_sessions()
     session = sessions.by_url.get(base_url)
     if session is None:
@@ -204,9 +205,9 @@ def streams_serve(base_url: str) -> bool:
 
 
 def _new_session(base_url: str, sessions: _LoopSessions) -> Any:
-    if sessions.streams and streams_serve(base_url):
-        from promptyard.models.providers.http_streams import StreamSession
+    from promptyard.models.providers.http_streams import KEEPALIVE_S, StreamSession
 
+    if sessions.streams and streams_serve(base_url):
         return StreamSession(base_url, SESSION_HEADERS, stamp_sent)
     import aiohttp
 
@@ -225,9 +226,9 @@ def _new_session(base_url: str, sessions: _LoopSessions) -> Any:
 
 
 def load_client() -> None:
-    """Import aiohttp (about 0.1 s of CPU) now rather than at the first call: a caller
-    about to send through it from another thread loads it first, so that thread's calls
-    need not share the interpreter with this import."""
+    """Import aiohttp (about 0.1 s of CPU) now rather than at the first call to a base it
+    serves: a caller about to send through it from another thread loads it first, so that
+    thread's calls need not share the interpreter with this import."""
     _connector_class()
 
 
