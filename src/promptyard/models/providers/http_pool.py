@@ -1,8 +1,8 @@
 """The lean path's HTTP: one session per (event loop, api_base), and wire timing.
 
 A base reached directly (http or https, no proxy from the environment, no credentials in
-its URL) gets a `http_streams.StreamSession`: about half aiohttp's CPU per call (100 against
-180 µs here), and nothing to import before a run's first call. Any other base gets aiohttp's
+its URL) gets a `http_streams.StreamSession`: about half aiohttp's CPU per call, and
+nothing to import before a run's first call. Any other base gets aiohttp's
 `ClientSession`, as does every base in a loop that asks for it (`use_aiohttp_sessions`: the
 tests' oracle for the small client).
 

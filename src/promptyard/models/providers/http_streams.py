@@ -1,8 +1,8 @@
 """A small HTTP/1.1 client on asyncio's streams: the lean path's client for a base reached
-directly (`http_pool.session_for`). It costs about half aiohttp's CPU per call (100 against
-180 µs here, which on a run at the provider's limit is a tenth of its CPU per cell), and it
-needs no aiohttp import (about 0.1 s of CPU, a fifth of a small run's start) before a run's
-first call (`runs.head_start`).
+directly (`http_pool.session_for`). It costs about half aiohttp's CPU per call (84 against
+173 µs at c=128, `benchmarks/bench_http_client.py`; with it a run's CPU per cell at the
+provider's limit fell from 0.71 to 0.55 ms), and it needs no aiohttp import (about 0.1 s of
+CPU, a fifth of a small run's start) before a run's first call (`runs.head_start`).
 
 `StreamSession` is the part of aiohttp's `ClientSession` that the lean path uses:
 `post(url, data=..., headers=..., params=...)` as an async context manager giving a

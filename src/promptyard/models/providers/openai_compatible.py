@@ -2,12 +2,12 @@
 llama.cpp, a LiteLLM proxy, any server with an OpenAI chat API at `api_base`.
 
 A call is one POST to `{api_base}/chat/completions` on the running loop's shared session
-for that `api_base` (aiohttp's, or a run head's `http_streams.StreamSession`: `http_pool`),
-its body written and read with orjson: no `openai` SDK, no litellm, no per-call client or
-logging objects. It reads the answer the way the SDK does (a JSON body, or server-sent
-events with usage in the last chunk) and fails with the exceptions the SDK would raise
-(`http_errors.py`), so error kinds and Retry-After come out as before. The run engine does
-the retrying.
+for that `api_base` (`http_streams.StreamSession` for a base reached directly, else
+aiohttp's: `http_pool`), its body written and read with orjson: no `openai` SDK, no
+litellm, no per-call client or logging objects. It reads the answer the way the SDK does
+(a JSON body, or server-sent events with usage in the last chunk) and fails with the
+exceptions the SDK would raise (`http_errors.py`), so error kinds and Retry-After come out
+as before. The run engine does the retrying.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def request(call: ModelCall, key: str | None) -> tuple[dict[str, Any], dict[str,
 
 
 class OpenAICompatibleProvider:
-    """Calls one endpoint's OpenAI chat API over the loop's shared aiohttp session."""
+    """Calls one endpoint's OpenAI chat API over the loop's shared session for it."""
 
     def __init__(self, endpoint: ModelEndpoint) -> None:
         self.endpoint = endpoint
